@@ -1,0 +1,102 @@
+"""The ``copybot`` command: run the bot, or use the engine from scripts."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import sys
+from pathlib import Path
+
+from bot.dispatch import failure_text
+from engine import CopyRequest, Engine, Origin, UserError, engine_config_from_env, load_dotenv_file
+
+logger = logging.getLogger(__name__)
+
+
+def _quiet_libraries() -> None:
+    # Progress bars and hub chatter are noise in a chat console; warnings still reach the log.
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
+def configure_logging(default_level: str) -> None:
+    level = os.environ.get("COPYBOT_LOG_LEVEL", default_level).upper()
+    logging.basicConfig(level=level, stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+async def _open_engine() -> Engine:
+    return await Engine.open(engine_config_from_env())
+
+
+async def cmd_run(args: argparse.Namespace) -> int:
+    from bot.console import run_console
+
+    async with await _open_engine() as engine:
+        # Platform adapters start here when their tokens are set; with none, the console runs.
+        await run_console(engine)
+    return 0
+
+
+async def cmd_copy(args: argparse.Namespace) -> int:
+    request = CopyRequest(product=args.product, tone=args.tone, audience=args.audience,
+                          ad_channel=args.channel, length=args.length, n=args.n)
+    origin = Origin(platform="console", workspace="local", channel="cli", user="cli")
+    async with await _open_engine() as engine:
+        result = await engine.copy(origin, request)
+    for variant in result.variants:
+        print(f"#{variant.id}\t{variant.text}")
+    return 0
+
+
+async def cmd_export(args: argparse.Namespace) -> int:
+    async with await _open_engine() as engine:
+        count = await engine.export_approved(Path(args.path), workspace=args.workspace)
+    print(f"Wrote {count} approved example{'s' if count != 1 else ''} to {args.path}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="copybot", description="Self-hosted ad-copy assistant.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="run the bot (console when no Slack/Discord token is set)")
+    run.set_defaults(handler=cmd_run, log_level="WARNING")
+    console = sub.add_parser("console", help="chat with the bot in this terminal")
+    console.set_defaults(handler=cmd_run, log_level="WARNING")
+
+    copy = sub.add_parser("copy", help="print ad-copy variants for a product description")
+    copy.add_argument("product")
+    copy.add_argument("--tone")
+    copy.add_argument("--audience")
+    copy.add_argument("--channel", help="ad channel preset, e.g. instagram, tweet, 'email subject'")
+    copy.add_argument("--length", help="short, medium, long, or a number of words")
+    copy.add_argument("-n", type=int, default=3, help="number of variants (1-10)")
+    copy.set_defaults(handler=cmd_copy, log_level="WARNING")
+
+    export = sub.add_parser("export", help="write approved examples as chat-format JSONL")
+    export.add_argument("path")
+    export.add_argument("--workspace", help="only this workspace, e.g. slack:T0123")
+    export.set_defaults(handler=cmd_export, log_level="WARNING")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    load_dotenv_file()
+    _quiet_libraries()
+    configure_logging(args.log_level)
+    try:
+        return asyncio.run(args.handler(args))
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # the CLI's error boundary: one sentence, details in the log
+        print(f"copybot: {failure_text(exc)}", file=sys.stderr)
+        return 2 if isinstance(exc, UserError) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

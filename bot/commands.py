@@ -1,0 +1,226 @@
+"""The command grammar, parsed once for every platform.
+
+    /copy <product description> [tone: …] [audience: …] [channel: …] [length: …] [n: 3]
+    /approve <id>   /reject <id>   /withdraw <id>      (the console's stand-in for reactions)
+    /reviews [column: …] <pasted reviews, one per line>
+    /settings   /settings <name>: <value>   /settings reset <name>
+    /report [last]   /models [list | use <version> | rollback]   /finetune [now | status]
+    /help
+
+Options are ``name: value`` pairs after the free text; a value runs to the next option. Text in
+double quotes is never read as an option, so a description may contain colons when quoted.
+Parsing is pure: text in, a command dataclass out, or ``UserError`` with one clear sentence.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from engine import CopyRequest, UserError, Verdict
+
+COMMANDS = ("copy", "approve", "reject", "withdraw", "reviews", "settings", "report", "models",
+            "finetune", "help")
+COPY_OPTIONS = ("tone", "audience", "channel", "length", "n")
+MAX_COMMAND_CHARS = 20_000  # /copy descriptions are far shorter; /reviews may paste many lines
+
+_OPTION = re.compile(r"(?:(?<=\s)|^)([A-Za-z][A-Za-z_]*):(?!//)")
+_QUOTES = {'"': '"', "“": "”"}
+
+
+@dataclass(frozen=True)
+class CopyCommand:
+    request: CopyRequest
+
+
+@dataclass(frozen=True)
+class FeedbackCommand:
+    variant_id: int
+    verdict: Verdict | None  # None: withdraw the user's feedback on the variant
+
+
+@dataclass(frozen=True)
+class ReviewsCommand:
+    text: str
+    column: str | None = None
+
+
+@dataclass(frozen=True)
+class SettingsCommand:
+    name: str | None = None  # None: show all settings
+    value: str | None = None  # None with a name: reset it to the default
+
+
+@dataclass(frozen=True)
+class ReportCommand:
+    last_week: bool = False
+
+
+@dataclass(frozen=True)
+class ModelsCommand:
+    action: str = "list"  # list | use | rollback
+    version: str | None = None
+
+
+@dataclass(frozen=True)
+class FinetuneCommand:
+    action: str = "status"  # now | status
+
+
+@dataclass(frozen=True)
+class HelpCommand:
+    topic: str | None = None
+
+
+Command = (CopyCommand | FeedbackCommand | ReviewsCommand | SettingsCommand | ReportCommand
+           | ModelsCommand | FinetuneCommand | HelpCommand)
+
+
+def _decode(text: str | bytes) -> str:
+    if isinstance(text, bytes):
+        try:
+            return text.decode("utf-8")
+        except UnicodeDecodeError:
+            raise UserError("That message is not valid UTF-8 text; send plain text.") from None
+    return text
+
+
+def _mask_quoted(text: str) -> str:
+    """``text`` with quoted parts blanked out (same length), so option markers inside are ignored."""
+    masked, closing = [], None
+    for char in text:
+        if closing is None and char in _QUOTES:
+            closing = _QUOTES[char]
+            masked.append(char)
+        elif closing is not None:
+            masked.append(char if char == closing else " ")
+            if char == closing:
+                closing = None
+        else:
+            masked.append(char)
+    return "".join(masked)
+
+
+def _unquote(value: str) -> str:
+    value = value.strip()
+    if len(value) >= 2 and value[0] in _QUOTES and value[-1] == _QUOTES[value[0]]:
+        return value[1:-1].strip()
+    return value
+
+
+def split_options(text: str, allowed: tuple[str, ...]) -> tuple[str, dict[str, str]]:
+    """``"bamboo brush tone: fun n: 2"`` -> ``("bamboo brush", {"tone": "fun", "n": "2"})``."""
+    markers = list(_OPTION.finditer(_mask_quoted(text)))
+    free = _unquote(text[: markers[0].start()] if markers else text)
+    options: dict[str, str] = {}
+    for i, marker in enumerate(markers):
+        name = marker.group(1).lower()
+        if name not in allowed:
+            names = ", ".join(f"{a}:" for a in allowed)
+            raise UserError(
+                f"Unknown option {marker.group(1)}:; the options are {names} "
+                f"(put text that contains a colon in double quotes)."
+            )
+        if name in options:
+            raise UserError(f"The option {name}: is given twice; give it once.")
+        end = markers[i + 1].start() if i + 1 < len(markers) else len(text)
+        options[name] = _unquote(text[marker.end():end])
+    return free, options
+
+
+def _variant_id(args: str, command: str) -> int:
+    value = args.strip().lstrip("#")
+    if not value.isascii() or not value.isdigit() or len(value) > 18:
+        raise UserError(f"Give the variant number shown next to it, e.g. /{command} 12.")
+    return int(value)
+
+
+def parse_copy(args: str) -> CopyCommand:
+    product, options = split_options(args, COPY_OPTIONS)
+    n = 3
+    if "n" in options:
+        raw = options["n"]
+        if not (raw.isascii() and raw.isdigit()) or len(raw) > 6:
+            raise UserError(f"n: must be a whole number from 1 to 10; got {raw!r}.")
+        n = int(raw)
+    return CopyCommand(CopyRequest(
+        product=product,
+        tone=options.get("tone"),
+        audience=options.get("audience"),
+        ad_channel=options.get("channel"),
+        length=options.get("length"),
+        n=n,
+    ))
+
+
+def parse_settings(args: str) -> SettingsCommand:
+    args = args.strip()
+    if not args:
+        return SettingsCommand()
+    words = args.split(maxsplit=1)
+    if words[0].lower() == "reset":
+        if len(words) != 2:
+            raise UserError("Say which setting to reset, e.g. /settings reset brand_voice.")
+        return SettingsCommand(name=words[1].strip().rstrip(":").lower(), value=None)
+    name, colon, value = args.partition(":")
+    if not colon or not name.strip() or " " in name.strip():
+        raise UserError("Write settings as /settings <name>: <value>, e.g. /settings timezone: Europe/Berlin.")
+    if not value.strip():
+        raise UserError(f"Give {name.strip()}: a value, or use /settings reset {name.strip()}.")
+    return SettingsCommand(name=name.strip().lower(), value=_unquote(value))
+
+
+def parse_command(name: str, args: str | bytes = "") -> Command:
+    """Parse one command: ``name`` without the slash, ``args`` the text after it."""
+    name = _decode(name).strip().lstrip("/").lower()
+    args = _decode(args)
+    if len(args) > MAX_COMMAND_CHARS:
+        raise UserError(
+            f"That message is {len(args):,} characters; commands take at most {MAX_COMMAND_CHARS:,} "
+            f"(upload a file for long review lists)."
+        )
+    if name == "copy":
+        return parse_copy(args)
+    if name in ("approve", "reject", "withdraw"):
+        verdict = {"approve": Verdict.APPROVE, "reject": Verdict.REJECT, "withdraw": None}[name]
+        return FeedbackCommand(_variant_id(args, name), verdict)
+    if name == "reviews":
+        # Options go on the first line; every line after it is a review.
+        first, _, rest = args.lstrip().partition("\n")
+        if _OPTION.match(first.strip()):
+            _, options = split_options(first, ("column",))
+            return ReviewsCommand(text=rest, column=options.get("column"))
+        return ReviewsCommand(text=args)
+    if name == "settings":
+        return parse_settings(args)
+    if name == "report":
+        period = args.strip().lower()
+        if period not in ("", "last", "this"):
+            raise UserError("Use /report for this week so far, or /report last for last week.")
+        return ReportCommand(last_week=period == "last")
+    if name == "models":
+        words = args.split()
+        if not words or words == ["list"]:
+            return ModelsCommand("list")
+        if words[0] == "use" and len(words) == 2:
+            return ModelsCommand("use", words[1])
+        if words == ["rollback"]:
+            return ModelsCommand("rollback")
+        raise UserError("Use /models, /models use <version> or /models rollback.")
+    if name == "finetune":
+        action = args.strip().lower() or "status"
+        if action not in ("now", "status"):
+            raise UserError("Use /finetune now to start a fine-tune, or /finetune status.")
+        return FinetuneCommand(action)
+    if name == "help":
+        return HelpCommand(args.strip().lstrip("/").lower() or None)
+    raise UserError(f"There is no /{name[:30]} command; try /help.")
+
+
+def parse_line(line: str | bytes) -> Command:
+    """Parse a whole typed line such as ``/copy bamboo brush n: 2`` (the console's input)."""
+    line = _decode(line).strip()
+    if not line.startswith("/"):
+        raise UserError("Commands start with a slash, e.g. /copy bamboo toothbrush; try /help.")
+    name, _, args = line[1:].partition(" ")
+    return parse_command(name, args)

@@ -1,0 +1,60 @@
+"""The console adapter: a terminal chat where the same commands work as in Slack and Discord."""
+
+from __future__ import annotations
+
+import asyncio
+import getpass
+import logging
+import sys
+from typing import BinaryIO, TextIO
+
+from bot.commands import CopyCommand, parse_line
+from bot.dispatch import Reply, execute, failure_text
+from engine import Engine, Origin
+
+logger = logging.getLogger(__name__)
+
+PROMPT = "copybot> "
+GREETING = "copybot console. Type /help for commands, /copy <product> to start, Ctrl-D to leave."
+
+
+def render_reply(reply: Reply) -> str:
+    if reply.copy is None:
+        return reply.text
+    result = reply.copy
+    lines = [f"  #{variant.id}  {variant.text}" for variant in result.variants]
+    if len(result.variants) < result.requested:
+        lines.append(f"  (only {len(result.variants)} of {result.requested} were good enough to show)")
+    lines.append("Approve with /approve <number>, reject with /reject <number>.")
+    return "\n".join(lines)
+
+
+async def handle_line(engine: Engine, origin: Origin, line: bytes, stdout: TextIO) -> str:
+    """One typed line in, the text to print out. Never raises for a bad line."""
+    try:
+        command = parse_line(line)
+        if isinstance(command, CopyCommand):
+            n = command.request.n
+            print(f"Writing {n} variant{'s' if n != 1 else ''}…", file=stdout, flush=True)
+        return render_reply(await execute(engine, origin, command))
+    except Exception as exc:  # the console's error boundary
+        return failure_text(exc)
+
+
+async def run_console(engine: Engine, stdin: BinaryIO | None = None, stdout: TextIO | None = None,
+                      user: str | None = None) -> None:
+    stdin = stdin or sys.stdin.buffer
+    stdout = stdout or sys.stdout
+    origin = Origin(platform="console", workspace="local", channel="terminal",
+                    user=user or getpass.getuser())
+    interactive = stdin.isatty() if hasattr(stdin, "isatty") else False
+    print(GREETING, file=stdout, flush=True)
+    while True:
+        if interactive:
+            print(PROMPT, end="", file=stdout, flush=True)
+        line = await asyncio.to_thread(stdin.readline)
+        if not line:
+            break
+        if not line.strip():
+            continue
+        print(await handle_line(engine, origin, line, stdout), file=stdout, flush=True)

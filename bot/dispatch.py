@@ -1,0 +1,98 @@
+"""Running a parsed command against the engine, and the one error boundary every adapter uses.
+
+``execute`` turns a command into a platform-neutral ``Reply``; adapters render it. ``failure_text``
+is the boundary: a ``UserError`` is shown as it is, anything else is logged with its traceback
+and the user gets an apology without the exception text.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from bot.commands import (
+    Command,
+    CopyCommand,
+    FeedbackCommand,
+    FinetuneCommand,
+    HelpCommand,
+    ModelsCommand,
+    ReportCommand,
+    ReviewsCommand,
+    SettingsCommand,
+)
+from engine import SETTINGS, CopyResult, Engine, Feedback, Origin, UserError, Verdict
+
+logger = logging.getLogger(__name__)
+
+GENERIC_FAILURE = "Sorry, something went wrong on our side; it has been logged. Please try again."
+
+
+@dataclass(frozen=True)
+class Reply:
+    text: str = ""
+    copy: CopyResult | None = None  # adapters post each variant as its own message
+    ephemeral: bool = False  # only the person who asked needs to see it
+
+
+def failure_text(exc: BaseException) -> str:
+    if isinstance(exc, UserError):
+        return str(exc)
+    logger.error("command failed", exc_info=exc)
+    return GENERIC_FAILURE
+
+
+def help_text(engine: Engine) -> str:
+    presets = engine.presets()
+    return "\n".join([
+        "/copy <product description> [tone: …] [audience: …] [channel: …] [length: …] [n: 3]",
+        f"    tones: {', '.join(presets['tone'])} (or your own words)",
+        f"    channels: {', '.join(presets['channel'])}",
+        f"    lengths: {', '.join(presets['length'])}, or a number of words",
+        "    n: how many variants, 1 to 10. Put a description containing a colon in double quotes.",
+        "React to a variant to approve (✅ 👍) or reject (❌ 👎) it; in the console: /approve <number>, "
+        "/reject <number>, /withdraw <number>.",
+        "/reviews <one review per line>, or attach a CSV/text file (column: <name> picks the text column)",
+        "/settings, /settings <name>: <value>, /settings reset <name>  (admins; names: "
+        + ", ".join(SETTINGS) + ")",
+        "/report [last]   /models [list | use <version> | rollback]   /finetune [now | status]",
+    ])
+
+
+def settings_text(settings: dict[str, str]) -> str:
+    lines = [f"{name}: {settings.get(name) or '(not set)'}  — {spec.description}"
+             for name, spec in SETTINGS.items()]
+    return "\n".join(lines)
+
+
+async def execute(engine: Engine, origin: Origin, command: Command) -> Reply:
+    """Carry out ``command`` for ``origin``. Raises ``UserError`` for problems the user can fix."""
+    if isinstance(command, CopyCommand):
+        return Reply(copy=await engine.copy(origin, command.request))
+    if isinstance(command, FeedbackCommand):
+        return await _feedback(engine, origin, command)
+    if isinstance(command, SettingsCommand):
+        if command.name is None:
+            return Reply(settings_text(await engine.settings(origin)), ephemeral=True)
+        settings = await engine.change_setting(origin, command.name, command.value)
+        shown = settings.get(command.name) or "(not set)"
+        return Reply(f"{command.name} is now: {shown}", ephemeral=True)
+    if isinstance(command, HelpCommand):
+        return Reply(help_text(engine), ephemeral=True)
+    if isinstance(command, (ReviewsCommand, ReportCommand, ModelsCommand, FinetuneCommand)):
+        raise UserError("That command is not available in this version of copybot yet.")
+    raise TypeError(f"unhandled command {command!r}")
+
+
+async def _feedback(engine: Engine, origin: Origin, command: FeedbackCommand) -> Reply:
+    if command.verdict is None:  # withdraw both kinds of feedback this user gave
+        for verdict in Verdict:
+            outcome = await engine.record_feedback(
+                Feedback(origin, verdict, added=False, variant_id=command.variant_id))
+        return Reply(f"Withdrew your feedback on #{command.variant_id}; it is now {outcome.status}.")
+    outcome = await engine.record_feedback(
+        Feedback(origin, command.verdict, added=True, variant_id=command.variant_id))
+    word = "Approved" if command.verdict is Verdict.APPROVE else "Rejected"
+    note = "" if outcome.changed else " (you had already said so)"
+    return Reply(f"{word} #{command.variant_id}{note}; it is now {outcome.status} "
+                 f"({outcome.approvals} approve, {outcome.rejections} reject).")

@@ -1,0 +1,22 @@
+"""copybot's engine: models and storage, no platforms. Adapters import only from here."""
+
+from engine.config import EngineConfig, engine_config_from_env, load_dotenv_file
+from engine.engine import Engine
+from engine.errors import BusyError, UserError
+from engine.settings import SETTINGS
+from engine.types import (
+    ApprovedExample,
+    CopyRequest,
+    CopyResult,
+    Feedback,
+    FeedbackOutcome,
+    Origin,
+    Variant,
+    Verdict,
+)
+
+__all__ = [
+    "ApprovedExample", "BusyError", "CopyRequest", "CopyResult", "Engine", "EngineConfig", "Feedback",
+    "FeedbackOutcome", "Origin", "SETTINGS", "UserError", "Variant", "Verdict",
+    "engine_config_from_env", "load_dotenv_file",
+]

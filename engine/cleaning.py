@@ -1,0 +1,137 @@
+"""Turning raw model output into copy a person can use, or rejecting it.
+
+Small models pad their answers ("Sure! Here's an ad:"), wrap them in quotes or markdown, run past
+the length asked for, repeat themselves, or drift into emoji soup. ``clean_variant`` fixes what
+can be fixed and returns ``None`` for what cannot; ``is_near_duplicate`` keeps variants distinct.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from engine.prompts import CopyLimits
+
+_PREAMBLE = re.compile(
+    r"^\s*(sure|certainly|of course|absolutely|here('s| is| are)|okay|ok)\b[^\n:]*[:!.]\s*\n?",
+    re.IGNORECASE,
+)
+_LABEL_LINE = re.compile(
+    r"^\s*[#*_]*\s*(ad copy|copy|caption|headline|subject( line)?|tweet|instagram caption|"
+    r"product description|variant \d+|option \d+)\s*[:\-]*\s*[*_]*\s*$",
+    re.IGNORECASE,
+)
+_LABEL_PREFIX = re.compile(
+    r"^\s*[*_]*(ad copy|caption|headline|subject( line)?|tweet)\s*:[*_]*\s*", re.IGNORECASE
+)
+_MARKDOWN = re.compile(r"(\*\*|__|^#+\s*)", re.MULTILINE)
+_SENTENCE_END = re.compile(r"(?<=[.!?…])[\"')\]]*\s+")
+_WORD = re.compile(r"[^\W_]+", re.UNICODE)
+_QUOTES = "\"'“”‘’«»"
+
+MIN_WORDS = 3
+
+
+def _strip_wrapping(text: str) -> str:
+    text = _PREAMBLE.sub("", text, count=1)
+    lines = [line for line in text.splitlines() if not _LABEL_LINE.match(line)]
+    text = "\n".join(lines).strip()
+    text = _LABEL_PREFIX.sub("", text, count=1)
+    text = _MARKDOWN.sub("", text)
+    if len(text) >= 2 and text[0] in _QUOTES and text[-1] in _QUOTES:
+        text = text[1:-1]
+    # Collapse runs of blank lines and spaces the model likes to leave.
+    text = re.sub(r"\n\s*\n+", "\n", text)
+    text = re.sub(r"[ \t]+", " ", text)
+    return text.strip()
+
+
+def words(text: str) -> list[str]:
+    return _WORD.findall(text.lower())
+
+
+def _letter_share(text: str) -> float:
+    visible = [c for c in text if not c.isspace()]
+    if not visible:
+        return 0.0
+    letters = sum(1 for c in visible if unicodedata.category(c)[0] in "LN")
+    return letters / len(visible)
+
+
+def is_degenerate(text: str) -> bool:
+    """True for output nobody would publish: too short, mostly symbols, or looping."""
+    tokens = words(text)
+    if len(tokens) < MIN_WORDS or _letter_share(text) < 0.6:
+        return True
+    # The same word four times in a row, or a long text made of few distinct words.
+    for i in range(len(tokens) - 3):
+        if tokens[i] == tokens[i + 1] == tokens[i + 2] == tokens[i + 3]:
+            return True
+    if len(tokens) >= 12 and len(set(tokens)) / len(tokens) < 0.45:
+        return True
+    # A repeated 3-word phrase three times or more is a loop.
+    trigrams = [tuple(tokens[i:i + 3]) for i in range(len(tokens) - 2)]
+    return any(trigrams.count(t) >= 3 for t in set(trigrams))
+
+
+def _sentences(text: str) -> list[str]:
+    return [s for s in _SENTENCE_END.split(text) if s.strip()]
+
+
+def _ends_sentence(text: str) -> bool:
+    return bool(re.search(r"[.!?…][\"')\]]*$", text.rstrip())) or bool(
+        re.search(r"#\w+$", text.rstrip())  # a closing hashtag ends a caption
+    )
+
+
+def fit_length(text: str, limits: CopyLimits) -> str:
+    """Cut ``text`` to the limits at a sentence end; a single over-long sentence is cut at a word."""
+
+    def fits(candidate: str) -> bool:
+        return len(words(candidate)) <= limits.max_words and (
+            limits.max_chars is None or len(candidate) <= limits.max_chars
+        )
+
+    sentences = _sentences(text)
+    # An unfinished last sentence (the token budget ran out) is dropped when others are complete.
+    if len(sentences) > 1 and not _ends_sentence(sentences[-1]):
+        sentences = sentences[:-1]
+    kept: list[str] = []
+    for sentence in sentences:
+        if not fits(" ".join(kept + [sentence])):
+            break
+        kept.append(sentence)
+    if kept:
+        return " ".join(kept).strip()
+    # Even the first sentence is too long: cut at the last whole word that fits.
+    cut = []
+    for token in text.split():
+        if not fits(" ".join(cut + [token])):
+            break
+        cut.append(token)
+    return " ".join(cut).rstrip(",;:-–— ")
+
+
+def clean_variant(raw: str, limits: CopyLimits) -> str | None:
+    text = _strip_wrapping(raw)
+    if not text:
+        return None
+    text = fit_length(text, limits)
+    if is_degenerate(text):
+        return None
+    return text
+
+
+def _normalised(text: str) -> set[str]:
+    return set(words(text))
+
+
+def is_near_duplicate(text: str, others: list[str], threshold: float = 0.8) -> bool:
+    """True when ``text`` shares at least ``threshold`` of its words (Jaccard) with another."""
+    mine = _normalised(text)
+    for other in others:
+        theirs = _normalised(other)
+        union = mine | theirs
+        if union and len(mine & theirs) / len(union) >= threshold:
+            return True
+    return False

@@ -1,0 +1,84 @@
+"""Deployment configuration: environment variables (``COPYBOT_*``) and an optional ``.env``.
+
+Every setting is listed in the README's "Configuration" table; keep the two in step.
+Workspace preferences (brand voice, report channel, ...) are not here: they live in SQLite.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+
+from engine.errors import UserError
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+BUNDLED_MODEL = "bundled"
+
+
+def _default_data_dir() -> Path:
+    return REPO_ROOT / "data"
+
+
+@dataclass(frozen=True)
+class EngineConfig:
+    data_dir: Path = field(default_factory=_default_data_dir)
+    database: Path | None = None  # default: <data_dir>/copybot.db
+    model: str = BUNDLED_MODEL  # "bundled", a Hugging Face id, or a local path
+    prompts_dir: Path = REPO_ROOT / "prompts"
+    max_batch: int = 8
+    queue_size: int = 32  # requests (not variants) waiting for the model
+    threads: int = 0  # torch threads; 0 = torch's default
+    max_new_tokens: int = 96
+    temperature: float = 0.8
+    top_p: float = 0.95
+    few_shot: int = 3  # recently approved variants used as examples in the prompt
+    max_rounds: int = 3  # generation rounds to replace junk/duplicate variants
+    admins: tuple[str, ...] = ()  # platform-qualified user ids, e.g. "slack:U123"
+
+    @property
+    def database_path(self) -> Path:
+        return self.database or self.data_dir / "copybot.db"
+
+    @property
+    def model_cache_dir(self) -> Path:
+        return self.data_dir / "models"
+
+
+_ENV = {
+    "data_dir": ("COPYBOT_DATA_DIR", Path),
+    "database": ("COPYBOT_DATABASE", Path),
+    "model": ("COPYBOT_MODEL", str),
+    "prompts_dir": ("COPYBOT_PROMPTS_DIR", Path),
+    "max_batch": ("COPYBOT_MAX_BATCH", int),
+    "queue_size": ("COPYBOT_QUEUE_SIZE", int),
+    "threads": ("COPYBOT_THREADS", int),
+    "max_new_tokens": ("COPYBOT_MAX_NEW_TOKENS", int),
+    "temperature": ("COPYBOT_TEMPERATURE", float),
+    "top_p": ("COPYBOT_TOP_P", float),
+    "few_shot": ("COPYBOT_FEW_SHOT", int),
+    "max_rounds": ("COPYBOT_MAX_ROUNDS", int),
+    "admins": ("COPYBOT_ADMINS", lambda v: tuple(a.strip() for a in v.split(",") if a.strip())),
+}
+
+
+def load_dotenv_file(path: Path | None = None) -> None:
+    """Load ``.env`` (if present) into the environment without overriding what is already set."""
+    from dotenv import load_dotenv
+
+    load_dotenv(path or Path.cwd() / ".env", override=False)
+
+
+def engine_config_from_env(env: dict[str, str] | None = None) -> EngineConfig:
+    env = os.environ if env is None else env
+    values = {}
+    for f in fields(EngineConfig):
+        name, convert = _ENV[f.name]
+        raw = env.get(name)
+        if raw is None or raw == "":
+            continue
+        try:
+            values[f.name] = convert(raw)
+        except ValueError:
+            raise UserError(f"{name} is {raw!r}, which is not a valid {f.type}.") from None
+    return EngineConfig(**values)

@@ -1,0 +1,62 @@
+"""Writing ad copy: prompt in, n clean and distinct variants out.
+
+Junk and near-duplicate variants are dropped and asked for again, up to ``max_rounds`` rounds;
+if the model still has not produced n good ones, the user gets the ones that are good.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from engine.cleaning import clean_variant, is_near_duplicate
+from engine.generator import BatchingGenerator
+from engine.prompts import PromptBook
+from engine.types import CopyRequest
+
+logger = logging.getLogger(__name__)
+
+TOKENS_PER_WORD = 1.6  # SmolLM2's tokenizer on English ad copy, with room for punctuation/emoji
+TOKEN_SLACK = 16
+
+
+@dataclass(frozen=True)
+class Draft:
+    messages: list[dict[str, str]]
+    texts: list[str]
+    model_version: str
+
+
+class Copywriter:
+    def __init__(self, prompts: PromptBook, generator: BatchingGenerator, max_new_tokens: int,
+                 max_rounds: int) -> None:
+        self.prompts = prompts
+        self.generator = generator
+        self.max_new_tokens = max_new_tokens
+        self.max_rounds = max_rounds
+
+    def token_budget(self, max_words: int) -> int:
+        return min(self.max_new_tokens, int(max_words * TOKENS_PER_WORD) + TOKEN_SLACK)
+
+    async def write(self, request: CopyRequest, brand_voice: str | None, examples: list[str]) -> Draft:
+        messages = self.prompts.messages(request, brand_voice=brand_voice, examples=examples)
+        limits = self.prompts.limits(request)
+        budget = self.token_budget(limits.max_words)
+        kept: list[str] = []
+        version = self.generator.version
+        for round_number in range(1, self.max_rounds + 1):
+            missing = request.n - len(kept)
+            raw, version = await self.generator.generate(messages, missing, budget)
+            for text in raw:
+                cleaned = clean_variant(text, limits)
+                if cleaned is None:
+                    logger.debug("dropped unusable variant: %r", text[:200])
+                elif is_near_duplicate(cleaned, kept + examples):
+                    logger.debug("dropped near-duplicate variant: %r", cleaned[:200])
+                else:
+                    kept.append(cleaned)
+            if len(kept) >= request.n:
+                break
+            logger.info("round %d kept %d of %d variants; asking again", round_number, len(kept),
+                        request.n)
+        return Draft(messages=messages, texts=kept[: request.n], model_version=version)

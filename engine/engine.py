@@ -1,0 +1,159 @@
+"""``Engine``: the one entry point the adapters and the CLI use.
+
+It owns the store, the prompt book and the generator worker; adapters hand it platform-neutral
+dataclasses (``engine.types``) and get dataclasses back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from dataclasses import asdict
+from pathlib import Path
+
+from engine.config import EngineConfig
+from engine.copywriter import Copywriter
+from engine.errors import UserError
+from engine.generator import BatchingGenerator
+from engine.local_backend import GenerationBackend, LocalBackend, SamplingSettings
+from engine.model import load_model, resolve_model_path
+from engine.prompts import PromptBook
+from engine.settings import setting_spec, with_defaults
+from engine.store import Store
+from engine.types import CopyRequest, CopyResult, Feedback, FeedbackOutcome, Origin
+from engine.validation import validate_copy_request
+
+logger = logging.getLogger(__name__)
+
+
+def load_local_backend(config: EngineConfig) -> LocalBackend:
+    source, name = resolve_model_path(config.model, config.model_cache_dir)
+    model, tokenizer = load_model(source, threads=config.threads)
+    sampling = SamplingSettings(temperature=config.temperature, top_p=config.top_p)
+    return LocalBackend(model, tokenizer, version=name, sampling=sampling)
+
+
+class Engine:
+    def __init__(self, config: EngineConfig, store: Store, prompts: PromptBook,
+                 generator: BatchingGenerator) -> None:
+        self.config = config
+        self.store = store
+        self.prompts = prompts
+        self.generator = generator
+        self.copywriter = Copywriter(prompts, generator, config.max_new_tokens, config.max_rounds)
+
+    @classmethod
+    async def open(cls, config: EngineConfig, backend: GenerationBackend | None = None) -> "Engine":
+        """Open the store (migrating it), read the prompts and start the generator.
+
+        ``backend`` defaults to the configured local model, loaded in a thread.
+        """
+        prompts = PromptBook.load(config.prompts_dir)
+        if backend is None:
+            backend = await asyncio.to_thread(load_local_backend, config)
+        store = await Store.open(config.database_path)
+        generator = BatchingGenerator(backend, max_batch=config.max_batch, queue_size=config.queue_size)
+        generator.start()
+        return cls(config, store, prompts, generator)
+
+    async def close(self) -> None:
+        await self.generator.stop()
+        await self.store.close()
+
+    async def __aenter__(self) -> "Engine":
+        return self
+
+    async def __aexit__(self, *exc) -> None:
+        await self.close()
+
+    # --- copy ----------------------------------------------------------------------------------
+
+    async def copy(self, origin: Origin, request: CopyRequest) -> CopyResult:
+        """Write ``request.n`` variants and store them; nothing is stored if generation fails."""
+        request = validate_copy_request(request)
+        self.prompts.limits(request)  # unknown channel or length: fail before queueing
+        workspace = origin.workspace_key
+        await self.store.ensure_workspace(workspace, origin.platform)
+        settings = await self.settings(origin)
+        examples = await self.store.recent_approved_texts(workspace, self.config.few_shot)
+        draft = await self.copywriter.write(request, settings["brand_voice"] or None, examples)
+        if not draft.texts:
+            raise UserError(
+                "The model could not write usable copy for that description; add a detail or two "
+                "about the product and try again."
+            )
+        generation_id, variants = await self.store.save_generation(
+            workspace, origin.channel, origin.user, asdict(request), draft.messages,
+            draft.model_version, draft.texts,
+        )
+        logger.info("generation %d: %d variants for %s", generation_id, len(variants), workspace)
+        return CopyResult(generation_id, variants, draft.model_version, requested=request.n)
+
+    async def mark_posted(self, origin: Origin, variant_id: int, message: str) -> None:
+        """Remember which chat message shows a variant, so a reaction on it can name it."""
+        await self.store.mark_posted(origin.workspace_key, variant_id, origin.channel, message)
+
+    # --- feedback ------------------------------------------------------------------------------
+
+    async def record_feedback(self, feedback: Feedback) -> FeedbackOutcome | None:
+        """Store an approval/rejection (or its withdrawal). Returns ``None`` for a message that is
+        not one of our variants (reactions elsewhere are none of our business)."""
+        workspace = feedback.origin.workspace_key
+        variant_id = feedback.variant_id
+        if variant_id is None:
+            if feedback.message is None:
+                raise ValueError("feedback names neither a variant nor a message")
+            variant_id = await self.store.variant_for_message(
+                workspace, feedback.origin.channel, feedback.message
+            )
+            if variant_id is None:
+                return None
+        elif not await self.store.variant_exists(workspace, variant_id):
+            raise UserError(f"There is no variant #{variant_id} in this workspace; check the number.")
+        outcome = await self.store.set_feedback(
+            variant_id, feedback.origin.user, feedback.verdict, feedback.added
+        )
+        logger.info("feedback on variant %d: %s %s (changed=%s)", variant_id, feedback.verdict.value,
+                    "added" if feedback.added else "withdrawn", outcome.changed)
+        return outcome
+
+    # --- settings ------------------------------------------------------------------------------
+
+    def is_admin(self, origin: Origin) -> bool:
+        # Whoever runs the console owns the machine the bot runs on.
+        return origin.platform == "console" or f"{origin.platform}:{origin.user}" in self.config.admins
+
+    async def settings(self, origin: Origin) -> dict[str, str]:
+        return with_defaults(await self.store.settings(origin.workspace_key))
+
+    async def change_setting(self, origin: Origin, name: str, value: str | None) -> dict[str, str]:
+        """Set (or with ``None`` reset) a workspace setting; admins only."""
+        if not self.is_admin(origin):
+            raise UserError("Only workspace admins can change settings; ask one to do it.")
+        spec = setting_spec(name)
+        clean = None if value is None else spec.validate(value)
+        await self.store.ensure_workspace(origin.workspace_key, origin.platform)
+        await self.store.set_setting(origin.workspace_key, spec.name, clean, by=origin.user)
+        return await self.settings(origin)
+
+    def presets(self) -> dict[str, list[str]]:
+        """Preset names for help texts and autocomplete."""
+        return {
+            "tone": sorted(self.prompts.tones),
+            "channel": sorted(self.prompts.channels),
+            "length": list(self.prompts.lengths),
+        }
+
+    # --- export --------------------------------------------------------------------------------
+
+    async def export_approved(self, path: Path, workspace: str | None = None) -> int:
+        """Write approved examples as chat-format JSONL (``{"messages": [...]}`` per line)."""
+        examples = await self.store.approved_examples(workspace)
+        partial = path.with_name(path.name + ".partial")
+        with partial.open("w", encoding="utf-8") as out:
+            for example in examples:
+                messages = example.messages + [{"role": "assistant", "content": example.text}]
+                out.write(json.dumps({"messages": messages}, ensure_ascii=False) + "\n")
+        partial.replace(path)
+        return len(examples)

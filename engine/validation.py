@@ -1,0 +1,57 @@
+"""Checks on what people type, shared by every adapter and the CLI: one clear sentence per problem."""
+
+from __future__ import annotations
+
+import unicodedata
+
+from engine.errors import UserError
+from engine.types import CopyRequest
+
+MAX_PRODUCT_CHARS = 1000
+MAX_OPTION_CHARS = {"tone": 60, "audience": 120, "channel": 40, "length": 20}
+MIN_VARIANTS, MAX_VARIANTS = 1, 10
+
+
+def clean_text(value: str, what: str) -> str:
+    """Reject text no person meant to send (control characters, broken Unicode); fold whitespace."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise UserError(f"The {what} is not valid UTF-8 text; send plain text.") from None
+    for char in value:
+        if char in "\n\r\t":
+            continue
+        if unicodedata.category(char) in ("Cc", "Cs", "Co") or char == "\ufffd":
+            raise UserError(
+                f"The {what} contains a control character (U+{ord(char):04X}); send plain text."
+            )
+    return " ".join(value.split())
+
+
+def validate_copy_request(request: CopyRequest) -> CopyRequest:
+    product = clean_text(request.product, "product description")
+    if not product:
+        raise UserError("Tell me what to write about: /copy <product description>, e.g. "
+                        "/copy bamboo toothbrush that lasts a year tone: playful.")
+    if len(product) > MAX_PRODUCT_CHARS:
+        raise UserError(
+            f"The product description is {len(product):,} characters; keep it to "
+            f"{MAX_PRODUCT_CHARS:,} or fewer."
+        )
+    options = {}
+    for name, field in (("tone", "tone"), ("audience", "audience"), ("channel", "ad_channel"),
+                        ("length", "length")):
+        value = getattr(request, field)
+        if value is None:
+            continue
+        value = clean_text(value, f"{name}: option")
+        if not value:
+            raise UserError(f"The {name}: option is empty; give it a value or leave it out.")
+        if len(value) > MAX_OPTION_CHARS[name]:
+            raise UserError(
+                f"The {name}: option is {len(value)} characters; keep it to {MAX_OPTION_CHARS[name]}."
+            )
+        options[field] = value
+    if not isinstance(request.n, int) or not MIN_VARIANTS <= request.n <= MAX_VARIANTS:
+        raise UserError(f"n: must be a whole number from {MIN_VARIANTS} to {MAX_VARIANTS}; got {request.n}.")
+    return CopyRequest(product=product, n=request.n, **options)
