@@ -43,6 +43,9 @@ class FeedbackCommand:
 class ReviewsCommand:
     text: str
     column: str | None = None
+    # An uploaded/attached file; the adapter fills these in (``dataclasses.replace``) after parsing.
+    data: bytes | None = None
+    filename: str | None = None
 
 
 @dataclass(frozen=True)

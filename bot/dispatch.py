@@ -65,8 +65,12 @@ def settings_text(settings: dict[str, str]) -> str:
     return "\n".join(lines)
 
 
-async def execute(engine: Engine, origin: Origin, command: Command) -> Reply:
-    """Carry out ``command`` for ``origin``. Raises ``UserError`` for problems the user can fix."""
+async def execute(engine: Engine, origin: Origin, command: Command, *, message_limit: int = 4000
+                  ) -> Reply:
+    """Carry out ``command`` for ``origin``. Raises ``UserError`` for problems the user can fix.
+
+    ``message_limit`` is the platform's message size; long texts are written to fit it.
+    """
     if isinstance(command, CopyCommand):
         return Reply(copy=await engine.copy(origin, command.request))
     if isinstance(command, FeedbackCommand):

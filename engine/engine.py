@@ -118,11 +118,20 @@ class Engine:
                     "added" if feedback.added else "withdrawn", outcome.changed)
         return outcome
 
+    async def claim_event(self, origin: Origin, event_id: str) -> bool:
+        """True the first time a platform event id is seen; adapters drop retried events."""
+        return await self.store.claim_event(f"{origin.platform}:{event_id}")
+
     # --- settings ------------------------------------------------------------------------------
 
     def is_admin(self, origin: Origin) -> bool:
         # Whoever runs the console owns the machine the bot runs on.
-        return origin.platform == "console" or f"{origin.platform}:{origin.user}" in self.config.admins
+        if origin.platform == "console":
+            return True
+        admins = self.config.admins
+        return f"{origin.platform}:{origin.user}" in admins or any(
+            f"{origin.platform}:role:{role}" in admins for role in origin.roles
+        )
 
     async def settings(self, origin: Origin) -> dict[str, str]:
         return with_defaults(await self.store.settings(origin.workspace_key))

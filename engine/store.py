@@ -131,6 +131,12 @@ class Store:
                 (workspace_id, key, value, by),
             )
 
+    async def claim_event(self, key: str) -> bool:
+        """True the first time ``key`` is claimed, False for every repeat (across restarts too)."""
+        async with self.transaction() as db:
+            cursor = await db.execute("INSERT OR IGNORE INTO processed_events(key) VALUES (?)", (key,))
+            return cursor.rowcount == 1
+
     # --- generations and variants --------------------------------------------------------------
 
     async def save_generation(

@@ -19,6 +19,8 @@ class Origin:
     workspace: str
     channel: str
     user: str
+    # Groups the user belongs to on the platform (Discord role ids), for admin checks.
+    roles: tuple[str, ...] = ()
 
     @property
     def workspace_key(self) -> str:

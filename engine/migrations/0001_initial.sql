@@ -69,3 +69,10 @@ SELECT v.id AS variant_id,
        END AS status
 FROM variants v LEFT JOIN feedback f ON f.variant_id = v.id
 GROUP BY v.id;
+
+-- Platform event ids already handled (Slack retries events it thinks were lost; a restart must not
+-- make us act twice). Old rows may be pruned; retries arrive within minutes.
+CREATE TABLE processed_events (
+    key        TEXT PRIMARY KEY,             -- e.g. "slack:Ev0123"
+    created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+);
