@@ -8,7 +8,7 @@ import logging
 import sys
 from typing import BinaryIO, TextIO
 
-from bot.commands import CopyCommand, parse_line
+from bot.commands import parse_line
 from bot.dispatch import Reply, execute, failure_text
 from engine import Engine, Origin
 
@@ -31,12 +31,12 @@ def render_reply(reply: Reply) -> str:
 
 async def handle_line(engine: Engine, origin: Origin, line: bytes, stdout: TextIO) -> str:
     """One typed line in, the text to print out. Never raises for a bad line."""
+    async def show_progress(note: str) -> None:
+        print(note, file=stdout, flush=True)
+
     try:
         command = parse_line(line)
-        if isinstance(command, CopyCommand):
-            n = command.request.n
-            print(f"Writing {n} variant{'s' if n != 1 else ''}…", file=stdout, flush=True)
-        return render_reply(await execute(engine, origin, command))
+        return render_reply(await execute(engine, origin, command, progress=show_progress))
     except Exception as exc:  # the console's error boundary
         return failure_text(exc)
 

@@ -8,6 +8,7 @@ and the user gets an apology without the exception text.
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from bot.commands import (
@@ -21,7 +22,7 @@ from bot.commands import (
     ReviewsCommand,
     SettingsCommand,
 )
-from engine import SETTINGS, CopyResult, Engine, Feedback, Origin, UserError, Verdict
+from engine import SETTINGS, CopyRequest, CopyResult, Engine, Feedback, Origin, UserError, Verdict
 
 logger = logging.getLogger(__name__)
 
@@ -65,14 +66,20 @@ def settings_text(settings: dict[str, str]) -> str:
     return "\n".join(lines)
 
 
-async def execute(engine: Engine, origin: Origin, command: Command, *, message_limit: int = 4000
-                  ) -> Reply:
+async def execute(engine: Engine, origin: Origin, command: Command, *, message_limit: int = 4000,
+                  progress: Callable[[str], Awaitable[None]] | None = None) -> Reply:
     """Carry out ``command`` for ``origin``. Raises ``UserError`` for problems the user can fix.
 
     ``message_limit`` is the platform's message size; long texts are written to fit it.
+    ``progress`` is given a short note (e.g. "Writing 3 variants…") once slow work has been
+    accepted, so the adapter can show it while the user waits.
     """
     if isinstance(command, CopyCommand):
-        return Reply(copy=await engine.copy(origin, command.request))
+        async def accepted(request: CopyRequest) -> None:
+            if progress is not None:
+                await progress(f"Writing {request.n} variant{'s' if request.n != 1 else ''}…")
+
+        return Reply(copy=await engine.copy(origin, command.request, on_accepted=accepted))
     if isinstance(command, FeedbackCommand):
         return await _feedback(engine, origin, command)
     if isinstance(command, SettingsCommand):

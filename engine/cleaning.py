@@ -25,6 +25,15 @@ _LABEL_PREFIX = re.compile(
     r"^\s*[*_]*(ad copy|caption|headline|subject( line)?|tweet)\s*:[*_]*\s*", re.IGNORECASE
 )
 _MARKDOWN = re.compile(r"(\*\*|__|^#+\s*)", re.MULTILINE)
+# Links, @handles and [placeholders] are never right in generated copy: the model invents them.
+_INVENTED = re.compile(
+    r"\[[^\]]*\]\([^)]*\)|https?://\S+|www\.\S+|(?<![\w.])@\w+|\[[^\]\n]{0,60}\]|<[^>\n]{0,200}>"
+)
+_META_LINE = re.compile(
+    r"^\s*(sentence \d|hashtags?:|caption:|note:|tone:|sentiment:|format:|length:|audience:|---|\d+\.\s)",
+    re.IGNORECASE,
+)
+MAX_HASHTAGS = 3
 _SENTENCE_END = re.compile(r"(?<=[.!?…])[\"')\]]*\s+")
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 _QUOTES = "\"'“”‘’«»"
@@ -32,17 +41,51 @@ _QUOTES = "\"'“”‘’«»"
 MIN_WORDS = 3
 
 
-def _strip_wrapping(text: str) -> str:
+def _first_block(lines: list[str], multiline: bool) -> list[str]:
+    """The copy itself: small models follow it with notes, lists or a second attempt."""
+    kept: list[str] = []
+    for line in lines:
+        if _META_LINE.match(line):
+            break
+        if not line.strip():
+            if kept and not multiline:
+                break
+            continue
+        kept.append(line)
+        if not multiline:
+            break
+    return kept
+
+
+def _limit_hashtags(text: str) -> str:
+    seen = 0
+
+    def keep(match: re.Match) -> str:
+        nonlocal seen
+        seen += 1
+        return match.group(0) if seen <= MAX_HASHTAGS else ""
+
+    return re.sub(r"(?<!\w)#\w+", keep, text)
+
+
+def _strip_wrapping(text: str, multiline: bool = False) -> str:
     text = _PREAMBLE.sub("", text, count=1)
     lines = [line for line in text.splitlines() if not _LABEL_LINE.match(line)]
-    text = "\n".join(lines).strip()
+    text = "\n".join(_first_block(lines, multiline)).strip()
+    text = _INVENTED.sub("", text)
+    text = re.sub(r"\(\s*\)|\[\s*\]", "", text)  # brackets left empty by the line above
+    text = _limit_hashtags(text)
     text = _LABEL_PREFIX.sub("", text, count=1)
     text = _MARKDOWN.sub("", text)
+    text = text.strip()
     if len(text) >= 2 and text[0] in _QUOTES and text[-1] in _QUOTES:
         text = text[1:-1]
+    elif text[:1] in _QUOTES and sum(text.count(q) for q in _QUOTES) == 1:
+        text = text[1:]  # an opening quote the model never closed
     # Collapse runs of blank lines and spaces the model likes to leave.
     text = re.sub(r"\n\s*\n+", "\n", text)
     text = re.sub(r"[ \t]+", " ", text)
+    text = re.sub(r" +([,.!?;:])", r"\1", text)
     return text.strip()
 
 
@@ -113,7 +156,7 @@ def fit_length(text: str, limits: CopyLimits) -> str:
 
 
 def clean_variant(raw: str, limits: CopyLimits) -> str | None:
-    text = _strip_wrapping(raw)
+    text = _strip_wrapping(raw, multiline=limits.multiline)
     if not text:
         return None
     text = fit_length(text, limits)

@@ -10,6 +10,7 @@ import asyncio
 import json
 import logging
 from dataclasses import asdict
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from engine.config import EngineConfig
@@ -69,10 +70,17 @@ class Engine:
 
     # --- copy ----------------------------------------------------------------------------------
 
-    async def copy(self, origin: Origin, request: CopyRequest) -> CopyResult:
-        """Write ``request.n`` variants and store them; nothing is stored if generation fails."""
+    async def copy(self, origin: Origin, request: CopyRequest,
+                   on_accepted: Callable[[CopyRequest], Awaitable[None]] | None = None) -> CopyResult:
+        """Write ``request.n`` variants and store them; nothing is stored if generation fails.
+
+        ``on_accepted`` runs once the request has passed validation, before the (slow) model
+        work: adapters use it to say "writing 3 variants…" only for requests that will be served.
+        """
         request = validate_copy_request(request)
         self.prompts.limits(request)  # unknown channel or length: fail before queueing
+        if on_accepted is not None:
+            await on_accepted(request)
         workspace = origin.workspace_key
         await self.store.ensure_workspace(workspace, origin.platform)
         settings = await self.settings(origin)

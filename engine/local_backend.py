@@ -28,6 +28,7 @@ class SamplingSettings:
     temperature: float = 0.8
     top_p: float = 0.95
     repetition_penalty: float = 1.15
+    min_new_tokens: int = 0  # benchmarks set it to make every sequence the same length
 
 
 class LocalBackend:
@@ -54,6 +55,7 @@ class LocalBackend:
                 temperature=self.sampling.temperature or None,
                 top_p=self.sampling.top_p if self.sampling.temperature > 0 else None,
                 repetition_penalty=self.sampling.repetition_penalty,
+                min_new_tokens=min(self.sampling.min_new_tokens, budget) or None,
                 pad_token_id=self.tokenizer.pad_token_id,
             )
         new_tokens = output[:, inputs["input_ids"].shape[1]:]

@@ -28,6 +28,7 @@ class ChannelPreset:
     guidance: str
     words: int
     max_chars: int | None = None
+    multiline: bool = False  # copy with paragraphs (an email); others keep their first line
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,7 @@ class CopyLimits:
 
     max_words: int
     max_chars: int | None
+    multiline: bool = False
 
 
 class PromptBook:
@@ -70,7 +72,7 @@ class PromptBook:
         words = channel.words
         if request.length:
             words = self._length_words(request.length)
-        return CopyLimits(max_words=words, max_chars=channel.max_chars)
+        return CopyLimits(max_words=words, max_chars=channel.max_chars, multiline=channel.multiline)
 
     def _length_words(self, length: str) -> int:
         value = length.strip().lower().removesuffix("words").strip()

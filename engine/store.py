@@ -54,7 +54,7 @@ class Store:
         self._lock = asyncio.Lock()
 
     @classmethod
-    async def open(cls, path: Path) -> "Store":
+    async def open(cls, path: Path, migrations_dir: Path = MIGRATIONS_DIR) -> "Store":
         path.parent.mkdir(parents=True, exist_ok=True)
         # isolation_level=None: we issue BEGIN/COMMIT ourselves, so a transaction is exactly one unit.
         db = await aiosqlite.connect(path, isolation_level=None)
@@ -64,7 +64,11 @@ class Store:
         await db.execute("PRAGMA busy_timeout=10000")
         await db.execute("PRAGMA synchronous=NORMAL")  # safe with WAL: a crash loses no commit
         store = cls(db, path)
-        await store.migrate()
+        try:
+            await store.migrate(migrations_dir)
+        except BaseException:
+            await db.close()
+            raise
         return store
 
     async def close(self) -> None:
@@ -85,9 +89,9 @@ class Store:
         async with self.db.execute("PRAGMA user_version") as cursor:
             return (await cursor.fetchone())[0]
 
-    async def migrate(self) -> None:
+    async def migrate(self, directory: Path = MIGRATIONS_DIR) -> None:
         current = await self.schema_version()
-        for number, path in migrations():
+        for number, path in migrations(directory):
             if number <= current:
                 continue
             logger.info("applying schema migration %s", path.name)

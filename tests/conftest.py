@@ -37,7 +37,9 @@ def smollm_backend(smollm_dir):
 
 @pytest.fixture
 def engine_config(tmp_path) -> EngineConfig:
+    # Short generations keep the tiny model fast; the real-model tests ask for their own lengths.
     return EngineConfig(data_dir=tmp_path / "data", prompts_dir=REPO / "prompts", max_rounds=2,
+                        max_new_tokens=24,
                         admins=("slack:UADMIN", "discord:1000"))
 
 

@@ -282,3 +282,30 @@ class HFSentimentModel:
         import inspect
 
         return set(inspect.signature(self.model.forward).parameters)
+
+
+class SentenceEmbedder:
+    """The plain bundled all-MiniLM-L6-v2, for theme grouping when the classifier is a HF model."""
+
+    def __init__(self, model_dir: Path | None = None) -> None:
+        from transformers import AutoModel, AutoTokenizer
+
+        model_dir = Path(model_dir or bundled_model_dir())
+        self.tokenizer = AutoTokenizer.from_pretrained(str(model_dir))
+        self.model = AutoModel.from_pretrained(str(model_dir)).eval()
+        self.model.requires_grad_(False)
+
+    def embed(self, texts: Sequence[str]):
+        import numpy as np
+        import torch
+
+        if not texts:
+            return np.zeros((0, self.model.config.hidden_size), dtype="float32")
+        vectors = [None] * len(texts)
+        with torch.inference_mode():
+            for idx, enc in _batches(texts, self.tokenizer, 128, 64):
+                pooled = _mean_pool(self.model(**enc).last_hidden_state, enc["attention_mask"])
+                pooled = torch.nn.functional.normalize(pooled, dim=-1)
+                for row, i in zip(pooled, idx):
+                    vectors[i] = row
+        return torch.stack(vectors).numpy()

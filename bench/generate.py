@@ -1,0 +1,120 @@
+"""Generation throughput: the engine's batching worker vs plain sequential ``model.generate``.
+
+Same model (the bundled SmolLM2-135M-Instruct unless COPYBOT_MODEL says otherwise), same prompts,
+same sampling, exactly NEW_TOKENS new tokens per sequence, measured side by side in one run.
+Prints tokens/s and p50/p95 request latency for each, and the ratio to sequential.
+
+    .venv/bin/python bench/generate.py [--requests 8] [--tokens 64]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from engine import CopyRequest, engine_config_from_env  # noqa: E402
+from engine.engine import load_local_backend  # noqa: E402
+from engine.generator import BatchingGenerator  # noqa: E402
+from engine.prompts import PromptBook  # noqa: E402
+
+PRODUCTS = [
+    "bamboo toothbrush with charcoal bristles", "insulated steel water bottle, cold for 24 hours",
+    "noise-cancelling headphones for open offices", "vegan leather backpack with a laptop sleeve",
+    "organic cold brew coffee concentrate", "trail running shoes with a rock plate",
+    "smart plant pot that waters itself", "linen bed sheets that get softer with every wash",
+]
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def sequential_baseline(backend, prompts, tokens: int) -> tuple[float, list[float]]:
+    """One prompt at a time through ``model.generate``, as a naive bot would."""
+    import torch
+
+    latencies = []
+    started = time.perf_counter()
+    for messages in prompts:
+        t0 = time.perf_counter()
+        inputs = backend.tokenizer(backend.render(messages), return_tensors="pt", add_special_tokens=False)
+        with torch.inference_mode():
+            out = backend.model.generate(
+                **inputs, max_new_tokens=tokens, min_new_tokens=tokens, do_sample=True,
+                temperature=backend.sampling.temperature, top_p=backend.sampling.top_p,
+                repetition_penalty=backend.sampling.repetition_penalty,
+                pad_token_id=backend.tokenizer.pad_token_id)
+        assert out.shape[1] - inputs["input_ids"].shape[1] == tokens
+        latencies.append(time.perf_counter() - t0)
+    return time.perf_counter() - started, latencies
+
+
+async def through_engine(backend, prompts, tokens: int, concurrency: int, max_batch: int):
+    """``concurrency`` clients share the prompts, each sending its next request when one returns."""
+    generator = BatchingGenerator(backend, max_batch=max_batch, queue_size=len(prompts))
+    generator.start()
+    queue = list(prompts)
+    latencies: list[float] = []
+
+    async def client():
+        while queue:
+            messages = queue.pop()
+            t0 = time.perf_counter()
+            texts, _ = await generator.generate(messages, 1, tokens)
+            latencies.append(time.perf_counter() - t0)
+
+    started = time.perf_counter()
+    await asyncio.gather(*(client() for _ in range(concurrency)))
+    elapsed = time.perf_counter() - started
+    calls = generator.stats.model_calls
+    await generator.stop()
+    return elapsed, latencies, calls
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--requests", type=int, default=8, help="requests per measurement")
+    parser.add_argument("--tokens", type=int, default=64, help="new tokens per request")
+    args = parser.parse_args()
+
+    config = engine_config_from_env()
+    backend = load_local_backend(config)
+    backend.sampling.min_new_tokens = args.tokens  # every sequence exactly --tokens long
+    book = PromptBook.load(config.prompts_dir)
+    prompts = [book.messages(CopyRequest(product=PRODUCTS[i % len(PRODUCTS)], tone="playful"))
+               for i in range(args.requests)]
+    import torch
+
+    print(f"model {backend.version}, {torch.get_num_threads()} torch threads, {args.requests} requests "
+          f"x {args.tokens} new tokens, max batch {config.max_batch}")
+    backend.generate(prompts[:2], [8, 8])  # warm-up
+
+    total = args.requests * args.tokens
+    rows = []
+    elapsed, latencies = sequential_baseline(backend, prompts, args.tokens)
+    rows.append(("sequential model.generate", elapsed, latencies, args.requests))
+    for concurrency in (1, 4, 8):
+        elapsed, latencies, calls = asyncio.run(
+            through_engine(backend, prompts, args.tokens, concurrency, config.max_batch))
+        rows.append((f"engine, concurrency {concurrency}", elapsed, latencies, calls))
+
+    base = total / rows[0][1]
+    print(f"{'':28} {'tok/s':>7} {'p50 s':>7} {'p95 s':>7} {'model calls':>12} {'vs sequential':>14}")
+    for name, elapsed, latencies, calls in rows:
+        rate = total / elapsed
+        print(f"{name:28} {rate:7.1f} {statistics.median(latencies):7.2f} "
+              f"{percentile(latencies, 0.95):7.2f} {calls:12d} {rate / base:13.2f}x")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,227 @@
+"""The Discord adapter: a discord.py client that answers copybot's slash commands and records
+approvals given as reactions.
+
+Receive path: every command is deferred (or answered) within Discord's 3 seconds, before the model
+is asked anything; generation and posting run in tracked tasks. Reactions are recorded by one
+worker in the order the gateway delivered them, so a quick add-then-remove ends withdrawn.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import replace
+
+import discord
+import yarl
+
+from bot.commands import CopyCommand, ReportCommand, ReviewsCommand
+from bot.discord_adapter import render, translate
+from bot.discord_adapter.config import DiscordConfig
+from bot.discord_adapter.delivery import InteractionReplies
+from bot.discord_adapter.slash import ReviewsForm, build_command_tree
+from bot.discord_adapter.tasks import TaskTracker
+from bot.dispatch import execute, failure_text
+from engine import CopyResult, Engine, Origin, UserError
+
+logger = logging.getLogger(__name__)
+
+NOT_SERVED = "copybot is not enabled in this channel; ask a server admin which channels it serves."
+RESTARTING = "copybot is restarting; try again in a minute."
+# Answers the whole channel should see; everything else goes only to the person who asked.
+PUBLIC_COMMANDS = (CopyCommand, ReviewsCommand, ReportCommand)
+SHUTDOWN_GRACE = 20.0  # seconds running commands get to finish when the bot stops
+
+
+class CopybotClient(discord.Client):
+    def __init__(self, engine: Engine, config: DiscordConfig) -> None:
+        intents = discord.Intents.none()
+        intents.guilds = True  # guilds, channels and roles (admin checks); per-guild command sync
+        intents.guild_reactions = True  # approvals; not a privileged intent
+        super().__init__(intents=intents, guild_ready_timeout=config.guild_ready_timeout,
+                         # Model output must never ping @everyone, a role or a person.
+                         allowed_mentions=discord.AllowedMentions.none())
+        self.engine = engine
+        self.config = config
+        self.tasks = TaskTracker()
+        self.tree = build_command_tree(self)
+        self._synced_guilds: set[int] = set()
+        self._reactions: asyncio.Queue[discord.RawReactionActionEvent | None] = asyncio.Queue()
+
+    async def setup_hook(self) -> None:
+        self.tasks.spawn(self._record_reactions(), name="discord:reactions")
+
+    # --- command registration: per guild, so commands show up at once ------------------------
+
+    async def on_guild_available(self, guild: discord.Guild) -> None:
+        self._register_commands(guild)
+
+    async def on_guild_join(self, guild: discord.Guild) -> None:
+        self._register_commands(guild)
+
+    def _register_commands(self, guild: discord.Guild) -> None:
+        if guild.id in self._synced_guilds or not self.config.serves_guild(guild.id) or self.tasks.closing:
+            return
+        self._synced_guilds.add(guild.id)
+        self.tasks.spawn(self._sync_guild(guild), name=f"discord:sync:{guild.id}")
+
+    async def _sync_guild(self, guild: discord.Guild) -> None:
+        self.tree.copy_global_to(guild=guild)
+        try:
+            commands = await self.tree.sync(guild=guild)
+        except discord.HTTPException as exc:
+            self._synced_guilds.discard(guild.id)  # try again when the guild next becomes available
+            logger.warning("could not register slash commands in guild %s: %s", guild.id, exc)
+            return
+        logger.info("registered %d slash commands in guild %s", len(commands), guild.id)
+
+    # --- slash commands ------------------------------------------------------------------------
+
+    def _serves(self, interaction: discord.Interaction) -> bool:
+        parent_id = getattr(interaction.channel, "parent_id", None)  # a thread counts as its channel
+        return self.config.serves_channel(interaction.guild_id, interaction.channel_id, parent_id)
+
+    async def handle_command(self, interaction: discord.Interaction) -> None:
+        """A slash command arrived: check, translate, defer, and start the work."""
+        if not self._serves(interaction):
+            await interaction.response.send_message(NOT_SERVED, ephemeral=True)
+            return
+        try:
+            invocation = translate.command_from_interaction(interaction.data or {})
+        except Exception as exc:  # a bad option: say so at once, nothing to defer
+            await interaction.response.send_message(failure_text(exc), ephemeral=True)
+            return
+        command = invocation.command
+        if isinstance(command, ReviewsCommand) and not command.text.strip() and invocation.attachment is None:
+            await interaction.response.send_modal(ReviewsForm(self))
+            return
+        await self._defer_and_start(interaction, invocation)
+
+    async def handle_form(self, interaction: discord.Interaction, text: str) -> None:
+        """The /reviews form was submitted."""
+        try:
+            invocation = translate.reviews_from_form(text)
+        except Exception as exc:
+            await interaction.response.send_message(failure_text(exc), ephemeral=True)
+            return
+        await self._defer_and_start(interaction, invocation)
+
+    async def _defer_and_start(self, interaction: discord.Interaction,
+                               invocation: translate.Invocation) -> None:
+        if self.tasks.closing:
+            await interaction.response.send_message(RESTARTING, ephemeral=True)
+            return
+        private = not isinstance(invocation.command, PUBLIC_COMMANDS)
+        # Within Discord's 3 seconds and before any model work: the generator may be busy.
+        await interaction.response.defer(ephemeral=private, thinking=True)
+        origin = translate.origin_for(interaction.guild_id, interaction.channel_id, interaction.user.id,
+                                      translate.role_ids(interaction.user))
+        replies = InteractionReplies(self, interaction, deferred_private=private)
+        self.tasks.spawn(self._complete(replies, origin, invocation),
+                         name=f"discord:{type(invocation.command).__name__}:{interaction.id}")
+
+    async def _complete(self, replies: InteractionReplies, origin: Origin,
+                        invocation: translate.Invocation) -> None:
+        """Run the command and post its answer; the adapter's error boundary."""
+        try:
+            command = invocation.command
+            if invocation.attachment is not None:
+                data = await self.http.get_from_cdn(invocation.attachment.url)
+                command = replace(command, data=data, filename=invocation.attachment.filename)
+            reply = await execute(self.engine, origin, command, message_limit=render.MESSAGE_LIMIT)
+            if reply.copy is not None:
+                await self._post_copy(replies, origin, command.request.product, reply.copy)
+                return
+            for message in render.text_messages(reply.text):
+                await replies.send(message, private=reply.ephemeral)
+        except Exception as exc:
+            text = failure_text(exc)
+            try:
+                await replies.send(render.Outgoing(text), private=True)
+            except discord.HTTPException as send_error:
+                logger.warning("could not tell the user a command failed: %s", send_error)
+
+    async def _post_copy(self, replies: InteractionReplies, origin: Origin, product: str,
+                         result: CopyResult) -> None:
+        """Each variant as its own message, its id given to the engine so reactions can name it."""
+        settings = await self.engine.settings(origin)
+        await replies.send(render.copy_header(result, product, settings), private=False)
+        posted = []
+        for variant in result.variants:
+            message = await replies.send(render.variant_message(variant), private=False)
+            where = replace(origin, channel=str(message.channel.id))
+            await self.engine.mark_posted(where, variant.id, str(message.id))
+            posted.append(message)
+        await self._seed_reactions(posted, render.seed_reactions(settings))
+
+    async def _seed_reactions(self, messages: list[discord.Message], faces: list[str]) -> None:
+        """Put the approve and reject emoji under each variant, so approving is one click."""
+        for message in messages:
+            target = self.get_partial_messageable(message.channel.id).get_partial_message(message.id)
+            for face in faces:
+                try:
+                    await target.add_reaction(face)
+                except discord.HTTPException as exc:  # e.g. no Add Reactions permission: still usable
+                    logger.warning("could not add %s under message %s: %s", face, message.id, exc)
+                    return
+
+    # --- reactions -----------------------------------------------------------------------------
+
+    async def on_raw_reaction_add(self, event: discord.RawReactionActionEvent) -> None:
+        self._take_reaction(event)
+
+    async def on_raw_reaction_remove(self, event: discord.RawReactionActionEvent) -> None:
+        self._take_reaction(event)
+
+    def _take_reaction(self, event: discord.RawReactionActionEvent) -> None:
+        # The channel allow-list needs no check: variants exist only where commands were allowed.
+        if not self.config.serves_guild(event.guild_id):
+            return
+        if self.user is not None and event.user_id == self.user.id:
+            return  # our own click-to-approve seeds
+        if event.member is not None and event.member.bot:
+            return  # other bots' reactions are not a person's verdict
+        if self.tasks.closing:
+            logger.warning("shutting down: reaction on message %s not recorded", event.message_id)
+            return
+        self._reactions.put_nowait(event)
+
+    async def _record_reactions(self) -> None:
+        while (event := await self._reactions.get()) is not None:
+            try:
+                settings = await self.engine.settings(translate.reaction_origin(event))
+                feedback = translate.feedback_from_reaction(event, settings)
+                if feedback is not None and await self.engine.record_feedback(feedback) is None:
+                    logger.debug("reaction on message %s: not a variant", event.message_id)
+            except Exception as exc:  # nobody to tell: log it (failure_text logs bugs with traceback)
+                logger.warning("reaction on message %s not recorded: %s", event.message_id,
+                               failure_text(exc))
+
+    # --- lifecycle -----------------------------------------------------------------------------
+
+    async def shutdown(self, grace: float = SHUTDOWN_GRACE) -> None:
+        """Finish recorded reactions and running commands (up to ``grace`` s), then disconnect."""
+        self._reactions.put_nowait(None)  # the worker stops after the reactions already queued
+        await self.tasks.close(grace)
+        await self.close()
+
+
+def _point_at(config: DiscordConfig) -> None:
+    # discord.py keeps these as class attributes: one Discord connection per process.
+    if config.api_base:
+        discord.http.Route.BASE = config.api_base
+    if config.gateway_url:
+        discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(config.gateway_url)
+
+
+async def run_discord(engine: Engine, config: DiscordConfig) -> None:
+    """Serve Discord until cancelled (or until Discord ends the session for good)."""
+    _point_at(config)
+    client = CopybotClient(engine, config)
+    try:
+        await client.start(config.token)
+    except discord.LoginFailure:
+        raise UserError("Discord refused DISCORD_TOKEN; copy the bot token again from the Developer "
+                        "Portal (your application -> Bot -> Reset Token).") from None
+    finally:
+        await client.shutdown()

@@ -1,0 +1,54 @@
+"""Answering one deferred interaction: follow-ups while the token lives, the channel after.
+
+After ``defer()`` the first follow-up replaces the "thinking…" message and takes its visibility;
+later follow-ups are new messages. Discord keeps an interaction's token for 15 minutes; a slow
+answer after that goes to the channel as an ordinary bot message.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+
+import discord
+
+from bot.discord_adapter.render import Outgoing
+
+logger = logging.getLogger(__name__)
+
+# Stop using the token a little before Discord does, so a request in flight does not race expiry.
+TOKEN_MARGIN = datetime.timedelta(seconds=30)
+MOVED_NOTE = "Posted in the channel below."
+
+
+class InteractionReplies:
+    """Sends the messages that answer one interaction deferred as public or private."""
+
+    def __init__(self, client: discord.Client, interaction: discord.Interaction, *,
+                 deferred_private: bool) -> None:
+        self.client = client
+        self.interaction = interaction
+        self.deferred_private = deferred_private
+        self.thinking = True  # the deferred "thinking…" message has not been replaced yet
+
+    def token_expired(self) -> bool:
+        return discord.utils.utcnow() >= self.interaction.expires_at - TOKEN_MARGIN
+
+    async def send(self, message: Outgoing, *, private: bool) -> discord.Message:
+        """Post ``message``; ``private`` messages only the person who asked sees (while the token
+        lives). Returns the posted message (its id is what reactions name)."""
+        embed = discord.Embed(description=message.embed) if message.embed else None
+        if self.token_expired():
+            channel = self.client.get_partial_messageable(
+                self.interaction.channel_id, guild_id=self.interaction.guild_id)
+            return await channel.send(message.content, embed=embed)
+        if self.thinking and private != self.deferred_private:
+            # The first follow-up would inherit the wrong visibility: settle the thinking message.
+            if self.deferred_private:
+                await self.interaction.edit_original_response(content=MOVED_NOTE)
+            else:
+                await self.interaction.delete_original_response()
+        self.thinking = False
+        kwargs = {"embed": embed} if embed else {}
+        return await self.interaction.followup.send(message.content, ephemeral=private, wait=True,
+                                                    **kwargs)

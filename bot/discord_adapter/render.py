@@ -1,0 +1,82 @@
+"""copybot's replies as Discord messages: 2,000 characters of content each, embeds up to 4,096."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from discord.utils import escape_markdown
+
+from bot.discord_adapter import emoji_names
+from engine import CopyResult, Variant
+
+MESSAGE_LIMIT = 2000
+EMBED_LIMIT = 4096
+PRODUCT_SHOWN = 80  # characters of the description repeated in the header
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """One Discord message: ``content``, and an embed description when the text needs more room."""
+
+    content: str
+    embed: str | None = None
+
+
+def split_text(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
+    """Pieces of at most ``limit`` characters, cut at a line end, else a space, else anywhere."""
+    pieces, rest = [], text.strip()
+    while len(rest) > limit:
+        cut = rest.rfind("\n", 0, limit + 1)
+        if cut <= 0:
+            cut = rest.rfind(" ", 0, limit + 1)
+        if cut <= 0:
+            cut = limit
+        pieces.append(rest[:cut].rstrip())
+        rest = rest[cut:].lstrip()
+    if rest:
+        pieces.append(rest)
+    return pieces
+
+
+def text_messages(text: str) -> list[Outgoing]:
+    # A deferred reply must be answered with something, even when there is nothing to say.
+    return [Outgoing(piece) for piece in split_text(text)] or [Outgoing("Done.")]
+
+
+def _faces(setting: str) -> str:
+    return " or ".join(emoji_names.shown(setting))
+
+
+def copy_header(result: CopyResult, product: str, settings: Mapping[str, str]) -> Outgoing:
+    """The line above the variants: what they are for and how to approve or reject one."""
+    shown = product if len(product) <= PRODUCT_SHOWN else product[: PRODUCT_SHOWN - 1] + "…"
+    count = len(result.variants)
+    lines = [f"**{count} variant{'s' if count != 1 else ''}** for *{escape_markdown(shown)}*"]
+    if count < result.requested:
+        lines[0] += f" (only {count} of {result.requested} were good enough to show)"
+    lines.append(f"React {_faces(settings['approve_emoji'])} to approve a variant, "
+                 f"{_faces(settings['reject_emoji'])} to reject it; remove your reaction to take it back.")
+    return Outgoing("\n".join(lines))
+
+
+def variant_message(variant: Variant) -> Outgoing:
+    """One variant, one message, so a reaction names exactly one variant."""
+    label = f"**#{variant.id}**"
+    content = f"{label} {variant.text}"
+    if len(content) <= MESSAGE_LIMIT:
+        return Outgoing(content)
+    text = variant.text if len(variant.text) <= EMBED_LIMIT else variant.text[: EMBED_LIMIT - 1] + "…"
+    return Outgoing(label, embed=text)
+
+
+def seed_reactions(settings: Mapping[str, str]) -> list[str]:
+    """The first standard approve and reject emoji, added under each variant so people can click."""
+    seeds = []
+    for setting in (settings["approve_emoji"], settings["reject_emoji"]):
+        for name in emoji_names.setting_names(setting):
+            unicode = emoji_names.unicode_for(name)
+            if unicode is not None:
+                seeds.append(unicode)
+                break
+    return seeds

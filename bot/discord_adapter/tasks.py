@@ -1,0 +1,46 @@
+"""Background work that shutdown can wait for: generation and posting leave the receive path."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Coroutine
+from typing import Any
+
+logger = logging.getLogger(__name__)
+
+
+class TaskTracker:
+    def __init__(self) -> None:
+        self._tasks: set[asyncio.Task] = set()
+        self.closing = False
+
+    def __len__(self) -> int:
+        return len(self._tasks)
+
+    def spawn(self, work: Coroutine[Any, Any, Any], name: str) -> asyncio.Task:
+        if self.closing:
+            work.close()
+            raise RuntimeError("shutting down: no new work is started")
+        task = asyncio.get_running_loop().create_task(work, name=name)
+        self._tasks.add(task)
+        task.add_done_callback(self._finished)
+        return task
+
+    def _finished(self, task: asyncio.Task) -> None:
+        self._tasks.discard(task)
+        # The work carries its own error boundary; anything escaping it is a bug worth a traceback.
+        if not task.cancelled() and task.exception() is not None:
+            logger.error("background task %s failed", task.get_name(), exc_info=task.exception())
+
+    async def close(self, grace: float) -> None:
+        """Refuse new work, give running work ``grace`` seconds to finish, then cancel the rest."""
+        self.closing = True
+        if not self._tasks:
+            return
+        _, pending = await asyncio.wait(set(self._tasks), timeout=grace)
+        for task in pending:
+            logger.warning("cancelling %s at shutdown", task.get_name())
+            task.cancel()
+        if pending:
+            await asyncio.wait(pending)

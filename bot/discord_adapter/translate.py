@@ -1,0 +1,141 @@
+"""What Discord sends, translated into copybot's platform-neutral terms. Pure: no I/O.
+
+Slash commands arrive as the raw interaction ``data`` (``Interaction.data``: command name, options,
+resolved attachments); reactions as discord.py's ``RawReactionActionEvent``, a one-to-one parse of the
+gateway payload. A Discord guild is the workspace; ids become strings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
+from typing import Any
+
+import discord
+
+from bot.commands import Command, CopyCommand, parse_command
+from bot.discord_adapter import emoji_names
+from engine import CopyRequest, Feedback, Origin, UserError, Verdict
+
+PLATFORM = "discord"
+AUTOCOMPLETE_LIMIT = 25  # Discord shows at most 25 choices
+REVIEW_FILE_SUFFIXES = (".csv", ".tsv", ".txt")
+# Refused before downloading; the engine checks what the file holds.
+MAX_REVIEW_FILE_BYTES = 25 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class AttachmentRef:
+    """A file attached to a slash command, not yet downloaded."""
+
+    filename: str
+    size: int
+    url: str
+
+
+@dataclass(frozen=True)
+class Invocation:
+    command: Command
+    attachment: AttachmentRef | None = None  # /reviews file: the adapter downloads it into the command
+
+
+def role_ids(member: Any) -> tuple[str, ...]:
+    """A guild member's role ids (not @everyone); a plain ``User`` (no guild) has none."""
+    return tuple(str(role.id) for role in getattr(member, "roles", ()) if not role.is_default())
+
+
+def origin_for(guild_id: int | None, channel_id: int | None, user_id: int,
+               roles: Iterable[str] = ()) -> Origin:
+    return Origin(platform=PLATFORM, workspace=str(guild_id or ""), channel=str(channel_id or ""),
+                  user=str(user_id), roles=tuple(roles))
+
+
+def _options(data: Mapping[str, Any]) -> dict[str, Any]:
+    return {option["name"]: option["value"] for option in data.get("options") or ()
+            if "value" in option}
+
+
+def review_file(raw: Mapping[str, Any]) -> AttachmentRef:
+    """Check an attachment is a review file worth downloading; ``UserError`` says why not."""
+    filename = str(raw.get("filename") or "")
+    size = int(raw.get("size") or 0)
+    content_type = str(raw.get("content_type") or "")
+    if not (filename.lower().endswith(REVIEW_FILE_SUFFIXES) or content_type.startswith("text/")):
+        raise UserError(f"{filename or 'That file'} is not a CSV or text file; attach reviews as "
+                        ".csv, .tsv or .txt.")
+    if size > MAX_REVIEW_FILE_BYTES:
+        raise UserError(f"{filename} is {size / 1048576:.0f} MB; review files can be at most "
+                        f"{MAX_REVIEW_FILE_BYTES // 1048576} MB.")
+    return AttachmentRef(filename=filename, size=size, url=str(raw["url"]))
+
+
+def command_from_interaction(data: Mapping[str, Any]) -> Invocation:
+    """A slash command's raw ``data`` -> the command it asks for. Raises ``UserError``."""
+    name = str(data.get("name", ""))
+    options = _options(data)
+    if name == "copy":
+        # Typed options need no parsing: Discord already split them, so a colon in the
+        # description is just a colon.
+        return Invocation(CopyCommand(CopyRequest(
+            product=str(options.get("product", "")),
+            tone=options.get("tone"),
+            audience=options.get("audience"),
+            ad_channel=options.get("channel"),
+            length=options.get("length"),
+            n=int(options.get("n", 3)),
+        )))
+    if name == "reviews":
+        command = parse_command("reviews", str(options.get("text", "")))
+        if "column" in options:
+            command = replace(command, column=str(options["column"]))
+        attachment = None
+        if "file" in options:
+            resolved = (data.get("resolved") or {}).get("attachments") or {}
+            raw = resolved.get(str(options["file"]))
+            if raw is None:
+                raise UserError("The attached file did not arrive; attach it again.")
+            attachment = review_file(raw)
+        return Invocation(command, attachment)
+    # The other commands take the same text as in the console, in one text option.
+    return Invocation(parse_command(name, " ".join(str(value) for value in options.values())))
+
+
+def reviews_from_form(text: str) -> Invocation:
+    """Reviews pasted into the /reviews form (a multi-line box), one per line."""
+    return Invocation(parse_command("reviews", text))
+
+
+def matching_presets(names: Iterable[str], typed: str, limit: int = AUTOCOMPLETE_LIMIT) -> list[str]:
+    """Autocomplete choices: names starting with what was typed first, then names containing it."""
+    typed = typed.strip().lower()
+    names = list(names)
+    starts = [name for name in names if name.lower().startswith(typed)]
+    contains = [name for name in names if typed in name.lower() and name not in starts]
+    return (starts + contains)[:limit]
+
+
+def verdict_for_emoji(name: str | None, settings: Mapping[str, str]) -> Verdict | None:
+    """Which verdict a reaction gives under the workspace's ``approve_emoji``/``reject_emoji``."""
+    if not name:  # a deleted custom emoji has no name
+        return None
+    reaction = emoji_names.key(name)
+    if reaction in emoji_names.setting_keys(settings["approve_emoji"]):
+        return Verdict.APPROVE
+    if reaction in emoji_names.setting_keys(settings["reject_emoji"]):
+        return Verdict.REJECT
+    return None
+
+
+def reaction_origin(event: discord.RawReactionActionEvent) -> Origin:
+    return origin_for(event.guild_id, event.channel_id, event.user_id, role_ids(event.member))
+
+
+def feedback_from_reaction(event: discord.RawReactionActionEvent,
+                           settings: Mapping[str, str]) -> Feedback | None:
+    """A reaction added or removed -> approval/rejection of the message it is on, or ``None``
+    for an emoji that is neither. Whether the message is a variant is the engine's to say."""
+    verdict = verdict_for_emoji(event.emoji.name, settings)
+    if verdict is None:
+        return None
+    return Feedback(reaction_origin(event), verdict, added=event.event_type == "REACTION_ADD",
+                    message=str(event.message_id))

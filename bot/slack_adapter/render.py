@@ -1,0 +1,87 @@
+"""Replies -> Slack message texts: escaped, split below Slack's size limit, with how to react."""
+
+from __future__ import annotations
+
+from bot.commands import Command, CopyCommand, ReviewsCommand
+from bot.slack_adapter.emoji import canonical_set, shown
+from engine import CopyRequest, CopyResult, Variant
+
+# chat.postMessage answers msg_too_long near 4,000 characters; stay clear of it.
+MESSAGE_LIMIT = 3_900
+
+
+def escape(text: str) -> str:
+    """Slack's three control characters; without this model output such as "<!channel>" would
+    notify the whole channel and "<http://x|y>" would render as a disguised link."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def split_text(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
+    """``text`` as messages of at most ``limit`` characters, broken at lines, then spaces."""
+    if limit < 1:
+        raise ValueError("limit must be positive")
+    pieces: list[str] = []
+    for line in text.split("\n"):
+        while len(line) > limit:
+            cut = line.rfind(" ", 0, limit + 1)
+            cut = cut if cut > 0 else limit
+            pieces.append(line[:cut])
+            line = line[cut:].lstrip(" ")
+        pieces.append(line)
+    messages: list[str] = []
+    current: str | None = None
+    for piece in pieces:
+        if current is None:
+            current = piece
+        elif len(current) + 1 + len(piece) <= limit:
+            current += "\n" + piece
+        else:
+            messages.append(current)
+            current = piece
+    if current is not None:
+        messages.append(current)
+    return [message for message in messages if message.strip()]
+
+
+def working_note(command: Command) -> str | None:
+    """What the person sees at once, while the slow part runs (``None``: nothing to say yet)."""
+    if isinstance(command, CopyCommand):
+        n = command.request.n
+        return f"Writing {n} variant{'s' if n != 1 else ''}…"
+    if isinstance(command, ReviewsCommand):
+        return "Reading the reviews…"
+    return None
+
+
+def how_to_react(settings: dict[str, str]) -> str:
+    approve = " or ".join(shown(name) for name in canonical_set(settings.get("approve_emoji", "")))
+    reject = " or ".join(shown(name) for name in canonical_set(settings.get("reject_emoji", "")))
+    return f"React {approve} to approve a variant, {reject} to reject it."
+
+
+def _request_summary(request: CopyRequest) -> str:
+    options = [f"{label}: {value}" for label, value in (
+        ("tone", request.tone), ("audience", request.audience), ("channel", request.ad_channel),
+        ("length", request.length)) if value]
+    summary = f"*{escape(' '.join(request.product.split()))}*"
+    return summary + (f" ({escape(' · '.join(options))})" if options else "")
+
+
+def copy_header(result: CopyResult, request: CopyRequest, user: str, settings: dict[str, str]) -> str:
+    lines = [f"<@{user}> asked for copy: {_request_summary(request)}"]
+    if len(result.variants) < result.requested:
+        lines.append(f"Only {len(result.variants)} of {result.requested} variants were good enough "
+                     "to show.")
+    lines.append(how_to_react(settings))
+    return split_text("\n".join(lines))[0]
+
+
+def variant_text(variant: Variant) -> str:
+    # One message per variant, so a reaction names exactly one; variants are a few hundred
+    # characters at most (max_new_tokens), so the first piece is the whole text.
+    return split_text(f"*#{variant.id}*  {escape(variant.text)}")[0]
+
+
+def reply_texts(text: str) -> list[str]:
+    """A plain reply as the messages to post."""
+    return split_text(escape(text))

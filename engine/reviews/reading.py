@@ -1,0 +1,447 @@
+"""Turn pasted text or an uploaded file into a ``ReviewBatch``.
+
+Decoding (UTF-8/UTF-16/UTF-32 with or without BOM, then Windows-1252), binary detection, CSV
+detection and column choice, HTML removal, rating and date parsing, and the caps. Every problem the
+user can fix raises ``UserError`` with one sentence.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import html
+import io
+import logging
+import re
+from pathlib import PurePath
+
+from engine.errors import UserError
+from engine.reviews.summary import Review, ReviewBatch
+
+logger = logging.getLogger(__name__)
+
+#: reviews analysed per request; the rest are counted and reported as skipped
+MAX_REVIEWS = 5000
+#: longer reviews are cut (the model reads at most 256 tokens anyway)
+MAX_REVIEW_CHARS = 4000
+#: uploads larger than this are refused before decoding
+MAX_INPUT_BYTES = 50 * 1024 * 1024
+
+TEXT_COLUMNS = (
+    "review", "review_text", "reviewtext", "review_body", "review_content", "review_comment",
+    "customer_review", "text", "comment", "comments", "body", "content", "feedback",
+    "customer_feedback", "message", "reviews", "opinion", "verbatim", "response", "answer",
+    "remarks", "description", "notes", "note",
+)
+TEXT_HINTS = ("review", "comment", "feedback", "text", "body", "content", "message", "opinion")
+NOT_TEXT_HINTS = ("id", "date", "time", "title", "rating", "star", "score", "count", "url", "link",
+                  "name", "author", "user", "email", "helpful", "version", "country", "lang")
+RATING_COLUMNS = ("rating", "ratings", "stars", "star", "star_rating", "score", "overall", "rate",
+                  "review_rating", "review_score", "rating_value", "stars_given", "grade")
+DATE_COLUMNS = ("date", "review_date", "reviewed_at", "reviewed", "created", "created_at",
+                "date_created", "creation_date", "submitted", "submitted_at", "submission_date",
+                "date_submitted", "timestamp", "time", "posted", "posted_at", "published",
+                "published_at", "datetime", "updated_at", "day")
+
+_BINARY_SIGNATURES = (
+    (b"PK\x03\x04", "a ZIP archive or an Excel/Word file"),
+    (b"%PDF", "a PDF"),
+    (b"\x89PNG", "a PNG image"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+    (b"GIF8", "a GIF image"),
+    (b"\x1f\x8b", "a gzip archive"),
+    (b"\xd0\xcf\x11\xe0", "an old Excel/Word file"),
+    (b"SQLite format 3", "a SQLite database"),
+)
+_BOMS = (
+    (b"\xef\xbb\xbf", "utf-8-sig"),
+    (b"\xff\xfe\x00\x00", "utf-32"),
+    (b"\x00\x00\xfe\xff", "utf-32"),
+    (b"\xff\xfe", "utf-16"),
+    (b"\xfe\xff", "utf-16"),
+)
+_ENCODING_NAMES = {"utf-8": "UTF-8", "utf-8-sig": "UTF-8", "utf-16": "UTF-16", "utf-16-le": "UTF-16",
+                   "utf-16-be": "UTF-16", "utf-32": "UTF-32", "cp1252": "Windows-1252"}
+
+
+# ---------------------------------------------------------------- decoding
+
+
+def decode(data: bytes) -> tuple[str, str]:
+    """Return (text, encoding). Tries BOMs, UTF-8, BOM-less UTF-16, then Windows-1252."""
+    if len(data) > MAX_INPUT_BYTES:
+        raise UserError(
+            f"The file is {len(data) / 1048576:.0f} MB; review files can be at most {MAX_INPUT_BYTES // 1048576} MB."
+        )
+    for signature, kind in _BINARY_SIGNATURES:
+        if data.startswith(signature):
+            raise UserError(f"This file looks like {kind}, not text; upload reviews as a CSV or plain-text file.")
+    candidates: list[str] = []
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            candidates.append(encoding)
+            break
+    else:
+        head = data[:4000]
+        if head and head.count(0) > len(head) // 4:
+            # BOM-less UTF-16: every other byte of ASCII text is zero
+            even, odd = head[0::2].count(0), head[1::2].count(0)
+            candidates.append("utf-16-be" if even > odd else "utf-16-le")
+        candidates += ["utf-8", "cp1252"]
+    for encoding in candidates:
+        try:
+            text = data.decode(encoding)
+        except (UnicodeDecodeError, ValueError):
+            continue
+        if _looks_binary(text):
+            continue
+        return text, encoding
+    raise UserError(
+        "This file is not readable text (not UTF-8, UTF-16 or Windows-1252, or it is binary); "
+        "save it as UTF-8 CSV or plain text and upload it again."
+    )
+
+
+def _looks_binary(text: str) -> bool:
+    if "\x00" in text:
+        return True
+    sample = text[:20000]
+    if not sample:
+        return False
+    control = sum(1 for c in sample if (ord(c) < 32 and c not in "\t\n\r\f\v") or 0x7F <= ord(c) < 0xA0)
+    return control > max(2, len(sample) // 100)
+
+
+# ---------------------------------------------------------------- cleaning
+
+_SCRIPT_STYLE = re.compile(r"<(script|style)\b[^>]*>.*?</\1\s*>", re.I | re.S)
+_COMMENT = re.compile(r"<!--.*?-->", re.S)
+_TAG = re.compile(r"</?[a-zA-Z][a-zA-Z0-9]*(?:\s[^<>]*)?/?>")
+_SPACE = re.compile(r"\s+")
+_BULLET = re.compile(r"^\s*(?:[-*•·–—]\s+|\d{1,4}[.)]\s+)")
+
+
+def clean_text(raw: str) -> tuple[str, bool]:
+    """Strip HTML (tags, comments, scripts) and entities, collapse whitespace. Returns (text, had_html)."""
+    text = raw
+    had_html = False
+    for _ in range(2):  # twice, for HTML that was escaped once more (&lt;b&gt;)
+        stripped = _TAG.sub(" ", _COMMENT.sub(" ", _SCRIPT_STYLE.sub(" ", text)))
+        unescaped = html.unescape(stripped) if "&" in stripped else stripped
+        if unescaped != text:
+            had_html = had_html or stripped != text
+        text = unescaped
+        if "<" not in text:
+            break
+    text = _SPACE.sub(" ", text.replace("\u00a0", " ")).strip()
+    return text, had_html
+
+
+# ---------------------------------------------------------------- CSV
+
+
+def _norm(name: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "_", name.strip().lower()).strip("_")
+
+
+def _sniff_delimiter(first_line: str, filename: str | None) -> str:
+    if filename and filename.lower().endswith(".tsv"):
+        return "\t"
+    best, most = ",", 0
+    for delimiter in (",", ";", "\t", "|"):
+        fields = next(csv.reader([first_line], delimiter=delimiter), [])
+        if len(fields) > most:
+            best, most = delimiter, len(fields)
+    return best
+
+
+def _header_match(cells: list[str]) -> bool:
+    names = {_norm(c) for c in cells}
+    return bool(names & set(TEXT_COLUMNS)) and len(cells) > 1
+
+
+def _find_column(header: list[str], names: tuple[str, ...]) -> int | None:
+    normalised = [_norm(h) for h in header]
+    for name in names:
+        if name in normalised:
+            return normalised.index(name)
+    return None
+
+
+def _choose_text_column(header: list[str], rows: list[list[str]], given: str | None, notes: list[str]) -> int:
+    normalised = [_norm(h) for h in header]
+    shown = ", ".join(h.strip() or "(blank)" for h in header[:12]) + (", …" if len(header) > 12 else "")
+    if given:
+        want = _norm(given)
+        if want in normalised:
+            return normalised.index(want)
+        raise UserError(f"This CSV has no column named '{given}'; its columns are: {shown}.")
+    exact = _find_column(header, TEXT_COLUMNS)
+    if exact is not None:
+        return exact
+    hinted = [
+        i for i, name in enumerate(normalised)
+        if any(h in name for h in TEXT_HINTS) and not any(h in name.split("_") for h in NOT_TEXT_HINTS)
+    ]
+    if hinted:
+        return max(hinted, key=lambda i: _mean_length(rows, i))
+    # no name matches: take a column only if it clearly holds free text
+    best, best_len = None, 0.0
+    for i in range(len(header)):
+        values = [r[i] for r in rows[:200] if i < len(r) and r[i].strip()]
+        if not values or sum(_is_number_or_date(v) for v in values) > len(values) / 2:
+            continue
+        words = sum(len(v.split()) for v in values) / len(values)
+        if words >= 4 and words > best_len:
+            best, best_len = i, words
+    if best is None:
+        raise UserError(
+            f"This CSV has no review text column (looked for review, text, comment, body, content, feedback, …); "
+            f"its columns are: {shown} — name one with `column: NAME`."
+        )
+    notes.append(f"No column is named like review text, so I used '{header[best].strip()}'; pick another with `column: NAME`.")
+    return best
+
+
+def _mean_length(rows: list[list[str]], i: int) -> float:
+    values = [len(r[i]) for r in rows[:200] if i < len(r)]
+    return sum(values) / len(values) if values else 0.0
+
+
+_NUMBERISH = re.compile(r"^[\s\d.,:/\-+%★☆TZ]*$")
+
+
+def _is_number_or_date(value: str) -> bool:
+    return bool(_NUMBERISH.match(value))
+
+
+# ---------------------------------------------------------------- ratings and dates
+
+_STARS = re.compile(r"^[★☆⭐✩✭\s]+$")
+_FRACTION = re.compile(r"^\s*(\d+(?:[.,]\d+)?)\s*(?:/|out of|of)\s*(\d+)\s*$", re.I)
+_NUMBER = re.compile(r"^\s*(\d+(?:[.,]\d+)?)\s*(?:stars?|%|points?)?\s*$", re.I)
+
+
+def parse_rating(value: str) -> tuple[float | None, float | None]:
+    """(value, scale-if-stated). '4', '4.5', '4,5', '4/5', '4 stars', '★★★★☆', '80%'."""
+    value = value.strip()
+    if not value:
+        return None, None
+    if _STARS.match(value):
+        filled = sum(value.count(c) for c in "★⭐✭")
+        return float(filled), float(filled + value.count("☆") + value.count("✩")) or None
+    m = _FRACTION.match(value)
+    if m:
+        return float(m.group(1).replace(",", ".")), float(m.group(2))
+    m = _NUMBER.match(value)
+    if m:
+        scale = 100.0 if value.endswith("%") else None
+        return float(m.group(1).replace(",", ".")), scale
+    return None, None
+
+
+_TIME_SUFFIX = re.compile(r"[T ]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:[AaPp][Mm])?\s*(?:Z|UTC|GMT|[+-]\d{2}:?\d{2})?$")
+_NUMERIC_DATE = re.compile(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{2}|\d{4})$")
+_WORD_FORMATS = ("%d %B %Y", "%d %b %Y", "%B %d, %Y", "%b %d, %Y", "%B %d %Y", "%b %d %Y", "%d-%b-%Y",
+                 "%d %b, %Y", "%a, %d %b %Y", "%A, %B %d, %Y", "%b %Y", "%B %Y", "%Y/%m/%d", "%Y.%m.%d")
+
+
+def parse_date(value: str, day_first: bool | None = None) -> dt.date | None:
+    value = value.strip()
+    if not value:
+        return None
+    if value.isdigit() and len(value) in (10, 13):  # unix seconds / milliseconds
+        seconds = int(value) / (1000 if len(value) == 13 else 1)
+        try:
+            return dt.datetime.fromtimestamp(seconds, dt.timezone.utc).date()
+        except (OverflowError, OSError, ValueError):
+            return None
+    try:
+        return dt.datetime.fromisoformat(value.replace("Z", "+00:00")).date()
+    except ValueError:
+        pass
+    value = _TIME_SUFFIX.sub("", value).strip()
+    m = _NUMERIC_DATE.match(value)
+    if m:
+        a, b, year = int(m.group(1)), int(m.group(2)), int(m.group(3))
+        if year < 100:
+            year += 2000
+        day, month = (a, b) if day_first else (b, a)
+        try:
+            return dt.date(year, month, day)
+        except ValueError:
+            return None
+    for fmt in ("%Y-%m-%d",) + _WORD_FORMATS:
+        try:
+            return dt.datetime.strptime(value, fmt).date()
+        except ValueError:
+            continue
+    return None
+
+
+def _day_first(values: list[str]) -> bool | None:
+    """Decide dd/mm vs mm/dd for a whole column: a first number above 12 means day first."""
+    first_big = second_big = False
+    for v in values:
+        m = _NUMERIC_DATE.match(_TIME_SUFFIX.sub("", v.strip()).strip())
+        if m:
+            first_big |= int(m.group(1)) > 12
+            second_big |= int(m.group(2)) > 12
+    if first_big and not second_big:
+        return True
+    if second_big and not first_big:
+        return False
+    return None
+
+
+# ---------------------------------------------------------------- entry point
+
+
+def read_reviews(
+    text: str | None = None,
+    data: bytes | None = None,
+    filename: str | None = None,
+    column: str | None = None,
+    limit: int = MAX_REVIEWS,
+) -> ReviewBatch:
+    """Read pasted lines (``text``) and/or an uploaded file (``data``, named ``filename``).
+
+    When both are given the file wins and the text is ignored, except that a ``column:`` must come
+    through ``column``. Raises ``UserError`` for empty, binary, undecodable or unusable input.
+    """
+    notes: list[str] = []
+    encoding = "utf-8"
+    source = "pasted text"
+    if data is not None and len(data) > 0:
+        body, encoding = decode(data)
+        source = PurePath(filename).name if filename else "uploaded file"
+        if encoding == "cp1252":
+            notes.append("The file is not UTF-8, so I read it as Windows-1252; if letters look wrong, save it as UTF-8 and upload it again.")
+    elif data is not None and not (text and text.strip()):
+        raise UserError("The uploaded file is empty; attach a CSV or text file with one review per line.")
+    else:
+        body = text or ""
+    body = body.lstrip("\ufeff")
+    if not body.strip():
+        raise UserError(
+            "There are no reviews to analyse: paste one review per line after /reviews, or attach a CSV or text file."
+        )
+
+    first_line = next((l for l in body.split("\n") if l.strip()), "")
+    delimiter = _sniff_delimiter(first_line, filename)
+    first_cells = next(csv.reader([first_line], delimiter=delimiter), [])
+    is_csv_name = bool(filename) and filename.lower().endswith((".csv", ".tsv"))
+    if is_csv_name or _header_match(first_cells) or (column and len(first_cells) > 1):
+        batch = _read_csv(body, delimiter, column, notes, limit)
+    else:
+        if column:
+            raise UserError("`column:` only applies to CSV input, and this looks like plain text with one review per line.")
+        batch = _read_lines(body, notes, limit)
+    batch.source = source
+    batch.encoding = encoding
+    return batch
+
+
+def _finish(reviews: list[Review], notes: list[str], limit: int, html_count: int, long_count: int) -> ReviewBatch:
+    if not reviews:
+        raise UserError(
+            "There are no reviews to analyse: paste one review per line after /reviews, or attach a CSV or text file."
+        )
+    if html_count:
+        notes.append(f"Removed HTML markup from {html_count:,} review{'s' if html_count != 1 else ''}.")
+    if long_count:
+        notes.append(f"{long_count:,} very long review{'s were' if long_count != 1 else ' was'} cut to {MAX_REVIEW_CHARS:,} characters.")
+    found = len(reviews)
+    kept = reviews[:limit]
+    over = found - len(kept)
+    if over:
+        notes.append(f"Analysed the first {limit:,} of {found:,} reviews; {over:,} were skipped (limit {limit:,} per request).")
+    return ReviewBatch(reviews=kept, found=found, skipped_over_cap=over, limit=limit, notes=notes)
+
+
+def _clip(text: str) -> tuple[str, bool]:
+    if len(text) <= MAX_REVIEW_CHARS:
+        return text, False
+    cut = text[:MAX_REVIEW_CHARS].rsplit(" ", 1)[0]
+    return cut, True
+
+
+def _read_lines(body: str, notes: list[str], limit: int) -> ReviewBatch:
+    reviews: list[Review] = []
+    html_count = long_count = 0
+    for number, raw in enumerate(body.split("\n"), start=1):
+        cleaned, had_html = clean_text(_BULLET.sub("", raw, count=1))
+        if not cleaned:
+            continue
+        cleaned, was_long = _clip(cleaned)
+        html_count += had_html
+        long_count += was_long
+        reviews.append(Review(text=cleaned, line=number))
+    return _finish(reviews, notes, limit, html_count, long_count)
+
+
+def _read_csv(body: str, delimiter: str, column: str | None, notes: list[str], limit: int) -> ReviewBatch:
+    try:
+        rows = list(csv.reader(io.StringIO(body, newline=""), delimiter=delimiter))
+    except csv.Error as error:
+        logger.info("unreadable CSV: %s", error)
+        raise UserError("This CSV could not be read (a quote is not closed or a field is too large); check the file and upload it again.") from None
+    rows = [r for r in rows if any(cell.strip() for cell in r)]
+    if not rows:
+        raise UserError("The CSV is empty; it needs a header row and one review per row.")
+    header, data_rows = rows[0], rows[1:]
+    if not data_rows:
+        raise UserError("The CSV has a header row but no reviews under it.")
+    text_i = _choose_text_column(header, data_rows, column, notes)
+    rating_i = _find_column(header, RATING_COLUMNS)
+    date_i = _find_column(header, DATE_COLUMNS)
+    rating_i = None if rating_i == text_i else rating_i
+    date_i = None if date_i == text_i else date_i
+    day_first = _day_first([r[date_i] for r in data_rows[:2000] if date_i < len(r)]) if date_i is not None else None
+
+    reviews: list[Review] = []
+    html_count = long_count = empty = bad_dates = 0
+    scales: list[float] = []
+    for number, row in enumerate(data_rows, start=1):
+        raw = row[text_i] if text_i < len(row) else ""
+        cleaned, had_html = clean_text(raw)
+        if not cleaned:
+            empty += 1
+            continue
+        cleaned, was_long = _clip(cleaned)
+        html_count += had_html
+        long_count += was_long
+        rating = date = None
+        if rating_i is not None and rating_i < len(row):
+            rating, scale = parse_rating(row[rating_i])
+            if scale:
+                scales.append(scale)
+        if date_i is not None and date_i < len(row) and row[date_i].strip():
+            date = parse_date(row[date_i], day_first)
+            bad_dates += date is None
+        reviews.append(Review(text=cleaned, line=number, rating=rating, date=date))
+
+    if empty:
+        notes.append(f"{empty:,} row{'s' if empty != 1 else ''} had no review text and {'were' if empty != 1 else 'was'} left out.")
+    batch = _finish(reviews, notes, limit, html_count, long_count)
+    batch.text_column = header[text_i].strip()
+    if rating_i is not None and any(r.rating is not None for r in batch.reviews):
+        batch.rating_column = header[rating_i].strip()
+        batch.rating_scale = _rating_scale([r.rating for r in batch.reviews if r.rating is not None], scales)
+        for r in batch.reviews:
+            if r.rating is not None and not 0 <= r.rating <= batch.rating_scale:
+                r.rating = None
+    if date_i is not None and any(r.date is not None for r in batch.reviews):
+        batch.date_column = header[date_i].strip()
+        if bad_dates:
+            notes.append(f"{bad_dates:,} date{'s' if bad_dates != 1 else ''} in '{batch.date_column}' could not be read and {'were' if bad_dates != 1 else 'was'} ignored.")
+        if day_first is None and any(_NUMERIC_DATE.match(_TIME_SUFFIX.sub("", r[date_i].strip()).strip()) for r in data_rows[:200] if date_i < len(r)):
+            notes.append("Dates like 03/04/2024 were read as month/day/year.")
+    return batch
+
+
+def _rating_scale(values: list[float], stated: list[float]) -> float:
+    if stated:
+        return max(stated)
+    top = max(values)
+    return 5.0 if top <= 5 else 10.0 if top <= 10 else 100.0

@@ -1,0 +1,104 @@
+"""Plain dataclasses for review input and results; no behaviour beyond small derived figures."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Review:
+    text: str  # cleaned text: HTML removed, whitespace collapsed
+    line: int  # 1-based line (pasted text) or data row (CSV, header not counted) in the input
+    rating: float | None = None  # as written in the input, on the batch's ``rating_scale``
+    date: dt.date | None = None
+
+
+@dataclass
+class ReviewBatch:
+    reviews: list[Review]
+    source: str = "pasted text"  # file name or "pasted text"
+    found: int = 0  # reviews with text in the input, before the cap
+    skipped_over_cap: int = 0
+    limit: int = 0
+    text_column: str | None = None
+    rating_column: str | None = None
+    date_column: str | None = None
+    rating_scale: float | None = None  # 5, 10 or 100 when ratings are present
+    encoding: str = "utf-8"
+    notes: list[str] = field(default_factory=list)  # sentences for the user (encoding used, column guessed, ...)
+
+
+@dataclass
+class LabelledReview:
+    line: int
+    text: str
+    label: str | None  # "positive" | "negative" | "neutral"; None when skipped
+    confidence: float | None  # probability of ``label``, 0..1
+    rating: float | None = None
+    date: dt.date | None = None
+    language: str | None = None  # guessed language code when the review was skipped for its language
+    skipped: str | None = None  # why it was not analysed
+
+
+@dataclass
+class Theme:
+    label: str  # words that appear in the reviews
+    mentions: int  # number of reviews that mention it
+    quote: str  # an excerpt of one of those reviews, verbatim (may be shortened with "…")
+    line: int  # where the quoted review is in the input
+
+
+@dataclass
+class TrendPoint:
+    period: str  # "2024-W05" or "2024-03"
+    start: dt.date
+    reviews: int
+    positive: int
+    negative: int
+    neutral: int
+    average_rating: float | None = None
+
+    @property
+    def score(self) -> int:
+        return net_score(self.positive, self.negative, self.reviews)
+
+
+@dataclass
+class ReviewSummary:
+    source: str
+    model: str
+    created_at: dt.datetime  # UTC
+    analysed: int
+    positive: int
+    negative: int
+    neutral: int
+    praise: list[Theme]
+    complaints: list[Theme]
+    reviews: list[LabelledReview]  # every review read, analysed or skipped, in input order
+    trend: list[TrendPoint] = field(default_factory=list)
+    trend_unit: str | None = None  # "week" | "month"
+    trend_direction: str | None = None  # "improving" | "declining" | "steady"
+    average_rating: float | None = None
+    rating_scale: float | None = None
+    found: int = 0  # reviews with text in the input
+    skipped_over_cap: int = 0
+    skipped_language: dict[str, int] = field(default_factory=dict)  # language name -> reviews skipped
+    notes: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def score(self) -> int:
+        """Net sentiment, -100 (all negative) .. +100 (all positive): % positive minus % negative."""
+        return net_score(self.positive, self.negative, self.analysed)
+
+    def share(self, label: str) -> float:
+        return getattr(self, label) / self.analysed if self.analysed else 0.0
+
+    @property
+    def skipped(self) -> int:
+        return self.skipped_over_cap + sum(self.skipped_language.values())
+
+
+def net_score(positive: int, negative: int, total: int) -> int:
+    return round(100 * (positive - negative) / total) if total else 0

@@ -1,0 +1,162 @@
+"""Themes: what the reviews of one polarity keep talking about.
+
+1. Candidate phrases: 1-3 word runs inside a clause that neither start nor end with a function word,
+   an opinion word ("great", "terrible") or a generic word ("product", "thing"), so what is left are
+   aspects: "battery life", "customer service", "delivery".
+2. Phrases mentioned by at least two reviews are embedded with the base MiniLM and grouped by
+   cosine similarity (average-linkage agglomerative clustering), so "battery", "battery life" and
+   "charge" can land together.
+3. Each group is a theme: its label is its most mentioned phrase (words from the reviews), its
+   count is the number of distinct reviews that mention any of its phrases, and its quote is the
+   sentence of one such review, copied verbatim (shortened with "…" when long).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections import defaultdict
+from typing import Callable, Sequence
+
+from engine.reviews.summary import Theme
+
+logger = logging.getLogger(__name__)
+
+MAX_PHRASES = 200  # candidates embedded per polarity
+MAX_QUOTE = 160  # characters
+SIMILARITY = 0.62  # phrases at least this similar (cosine) may share a theme
+
+STOPWORDS = set("""
+a an the and or but nor so yet if then than that this these those there here it its it's itself i me my
+mine myself we us our ours you your yours he him his she her hers they them their theirs what which who
+whom whose when where why how all any both each few more most other some such no not only own same too
+very can will just don't should now is are was were be been being have has had having do does did doing
+would could might must shall may to of in on at by for with about against between into through during
+before after above below from up down out off over under again further once am as until while because
+im i'm ive i've id i'd ill i'll you're you've they're they've we're we've isn't aren't wasn't weren't
+hasn't haven't hadn't doesn't didn't won't wouldn't can't cannot couldn't shouldn't it'd that's there's
+what's let's also even still ever really quite rather pretty much many lot lots bit little got get gets
+getting go goes going went gone make makes made take took one two three first second last next another
+every everything something anything nothing thing things way ways time times day days week weeks month
+months year years back well way etc though although however since whether either neither like just
+""".split())
+
+OPINION = set("""
+good great excellent amazing awesome fantastic wonderful brilliant superb perfect perfectly nice lovely
+best better love loved loves loving like liked likes enjoy enjoyed happy pleased glad recommend
+recommended highly beautiful beautifully gorgeous fine okay ok decent solid impressive impressed
+incredible outstanding exceptional fabulous terrific super cool favourite favorite top easy easily
+fast quick quickly bad worse worst terrible awful horrible poor poorly hate hated hates disappointed
+disappointing disappointment useless waste wasted rubbish garbage junk annoying annoyed angry
+frustrating frustrated unhappy sad broken broke cheap cheaply expensive overpriced slow slowly
+never always absolutely totally completely extremely super truly simply definitely genuinely honestly
+actually literally basically seriously especially particularly certainly overall thanks thank
+wow ugh meh stars star five four zero ten sure new old big small whole entire full real right wrong
+bit far long short high low hard different same able unable okay alright worth fun funny boring dull
+crap dreadful painful pathetic ridiculous stupid regret avoid returned return returning
+""".split())
+
+GENERIC = set("""
+product products item items thing things stuff purchase purchased buy bought buying order ordered
+review reviews use used using user one ones people person guy guys everyone someone anyone nobody
+experience overall money lot kind sort part place side end start reason problem problems issue issues
+star stars rating company brand seller amazon
+""".split())
+
+_CLAUSE = re.compile(r"[.!?;:,()\[\]\"“”\n]+|\s[-–—]\s|\s(?:and|but|or|because|although|though|while|so)\s", re.I)
+_WORD = re.compile(r"[A-Za-z][A-Za-z'’]*")
+_SENTENCE = re.compile(r"[^.!?\n]+[.!?]*")
+
+
+def candidate_phrases(text: str) -> set[str]:
+    """Lower-cased 1-3 word aspect phrases found in ``text``."""
+    found: set[str] = set()
+    for clause in _CLAUSE.split(text):
+        words = [w.lower().replace("’", "'") for w in _WORD.findall(clause)]
+        for n in (1, 2, 3):
+            for i in range(len(words) - n + 1):
+                gram = words[i : i + n]
+                first, last = gram[0], gram[-1]
+                if first in STOPWORDS or last in STOPWORDS or first in OPINION or last in OPINION:
+                    continue
+                if first in GENERIC or last in GENERIC or len(last) < 3 or "'" in last:
+                    continue
+                if any(w in OPINION for w in gram):
+                    continue
+                found.add(" ".join(gram))
+    return found
+
+
+def _quote(text: str, phrase: str) -> str:
+    """The sentence of ``text`` that mentions ``phrase`` (else the start), verbatim, at most MAX_QUOTE chars."""
+    pattern = re.compile(r"\b" + r"\W+".join(map(re.escape, phrase.split())) + r"\b", re.I)
+    sentence = text
+    for m in _SENTENCE.finditer(text):
+        if pattern.search(m.group(0)):
+            sentence = m.group(0)
+            break
+    sentence = sentence.strip()
+    if len(sentence) <= MAX_QUOTE:
+        return sentence
+    hit = pattern.search(sentence)
+    start = 0
+    if hit and hit.end() > MAX_QUOTE - 20:
+        start = sentence.rfind(" ", 0, max(0, hit.start() - 40)) + 1
+    piece = sentence[start : start + MAX_QUOTE]
+    if start + MAX_QUOTE < len(sentence):
+        piece = piece.rsplit(" ", 1)[0]
+    return ("…" if start else "") + piece.strip() + ("…" if start + len(piece) < len(sentence) else "")
+
+
+def find_themes(
+    texts: Sequence[str],
+    lines: Sequence[int],
+    weights: Sequence[float],
+    embed: Callable[[list[str]], "object"],
+    top: int = 5,
+) -> list[Theme]:
+    """Themes among ``texts`` (one polarity). ``weights`` (the model's confidence) pick the quote."""
+    if len(texts) < 2:
+        return []
+    mentions: dict[str, set[int]] = defaultdict(set)
+    for i, text in enumerate(texts):
+        for phrase in candidate_phrases(text):
+            mentions[phrase].add(i)
+    phrases = [p for p, ids in mentions.items() if len(ids) >= 2]
+    if not phrases:
+        return []
+    # most mentioned first; longer phrases first among equals (they read better as labels)
+    phrases.sort(key=lambda p: (-len(mentions[p]), -len(p.split()), p))
+    phrases = phrases[:MAX_PHRASES]
+    groups = _group(phrases, embed)
+
+    themes: list[Theme] = []
+    used_labels: list[set[str]] = []
+    for members in groups:
+        reviews = set().union(*(mentions[p] for p in members))
+        label = max(members, key=lambda p: (len(mentions[p]) * (1 + 0.25 * (len(p.split()) - 1)), -len(p), p))
+        words = set(label.split())
+        if any(words <= other or other <= words for other in used_labels):
+            continue  # "battery" after "battery life": same theme seen from another side
+        with_label = [i for i in mentions[label]]
+        best = max(with_label, key=lambda i: (weights[i], -abs(len(texts[i]) - 90), -i))
+        themes.append(Theme(label=label, mentions=len(reviews), quote=_quote(texts[best], label), line=lines[best]))
+        used_labels.append(words)
+    themes.sort(key=lambda t: (-t.mentions, t.label))
+    return themes[:top]
+
+
+def _group(phrases: list[str], embed: Callable[[list[str]], "object"]) -> list[list[str]]:
+    if len(phrases) == 1:
+        return [phrases]
+    import numpy as np
+    from sklearn.cluster import AgglomerativeClustering
+
+    vectors = np.asarray(embed(phrases), dtype="float32")
+    clustering = AgglomerativeClustering(
+        n_clusters=None, metric="cosine", linkage="average", distance_threshold=1 - SIMILARITY
+    ).fit(vectors)
+    groups: dict[int, list[str]] = defaultdict(list)
+    for phrase, cluster in zip(phrases, clustering.labels_):
+        groups[int(cluster)].append(phrase)
+    return list(groups.values())

@@ -1,0 +1,360 @@
+"""A local fake of Discord for a real discord.py client: REST API, gateway and CDN on one aiohttp
+server on 127.0.0.1, recording every request and every gateway op it receives.
+
+Gateway: HELLO -> IDENTIFY -> READY + GUILD_CREATE, heartbeats acknowledged, and RESUME replaying
+the events the client missed (then RESUMED), as Discord does. REST: the routes copybot uses, with
+injectable 429s. Two discord.py traps it honours: JSON is only parsed when the content type is
+exactly ``application/json``, and a 429 without a ``Via`` header counts as a Cloudflare ban.
+Payloads come from ``payloads/`` (Discord's documented shapes) with fresh snowflakes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import datetime
+import itertools
+import json
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote
+
+import discord
+from aiohttp import WSMsgType, web
+
+PAYLOADS = Path(__file__).parent / "payloads"
+EPHEMERAL = 1 << 6
+
+
+def load_payload(name: str) -> dict:
+    return json.loads((PAYLOADS / f"{name}.json").read_text(encoding="utf-8"))
+
+
+def _json(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
+    # Exactly "application/json": aiohttp's json_response adds a charset and discord.py then
+    # treats the body as text.
+    return web.Response(body=json.dumps(data).encode(), status=status,
+                        headers={"Content-Type": "application/json", **(headers or {})})
+
+
+@dataclass
+class Request:
+    method: str
+    path: str  # without the /api/v10 prefix
+    query: dict[str, str]
+    body: Any  # parsed JSON, or None
+    status: int = 0
+    response: Any = None  # the JSON answered, e.g. the message created
+
+    @property
+    def callback_type(self) -> int | None:
+        return self.body.get("type") if self.path.endswith("/callback") else None
+
+
+@dataclass
+class RateLimit:
+    method: str
+    path_prefix: str
+    retry_after: float
+    remaining: int = 1
+
+
+class FakeDiscord:
+    def __init__(self) -> None:
+        self.identity = load_payload("rest_users_me")
+        self.application = load_payload("rest_application_me")
+        self.guild = load_payload("gateway_guild_create")
+        self.requests: list[Request] = []
+        self.gateway_in: list[tuple[str, int, Any]] = []  # (path, op, d) received, token removed
+        self.connections: list[tuple[str, dict[str, str]]] = []  # (path, query) of each websocket
+        self.messages: dict[str, dict] = {}  # every message the bot posted, by id
+        self.attachments: dict[str, bytes] = {}
+        self.rate_limits: list[RateLimit] = []
+        self.history: list[tuple[int, str, dict]] = []  # (seq, event, d) dispatched
+        self.session_id: str | None = None  # the gateway session READY handed out
+        self._ws: web.WebSocketResponse | None = None
+        self._live = False  # the connected client has a session (READY or RESUMED sent)
+        self._changed = asyncio.Condition()
+        self._ids = itertools.count(1)
+        self._runner: web.AppRunner | None = None
+        self.port = 0
+        self._channel_of_token: dict[str, str] = {}  # interaction token -> its channel
+
+    # --- addresses ---------------------------------------------------------------------------
+
+    @property
+    def app_id(self) -> str:
+        return self.application["id"]
+
+    @property
+    def guild_id(self) -> str:
+        return self.guild["id"]
+
+    @property
+    def api_base(self) -> str:
+        return f"http://127.0.0.1:{self.port}/api/v10"
+
+    @property
+    def gateway_url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/"
+
+    @property
+    def resume_url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/resume"
+
+    def snowflake(self, age: float = 0.0) -> str:
+        """A fresh id that encodes a time ``age`` seconds ago, like Discord's."""
+        moment = discord.utils.utcnow() - datetime.timedelta(seconds=age)
+        return str(discord.utils.time_snowflake(moment) + next(self._ids))
+
+    # --- lifecycle ---------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        app = web.Application()
+        app.router.add_route("GET", "/", self._gateway)
+        app.router.add_route("GET", "/resume", self._gateway)
+        app.router.add_route("GET", "/attachments/{name}", self._attachment)
+        app.router.add_route("*", "/api/v10/{tail:.*}", self._rest)
+        self._runner = web.AppRunner(app)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        self.port = site._server.sockets[0].getsockname()[1]
+
+    async def stop(self) -> None:
+        if self._ws is not None:
+            await self._ws.close()
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    # --- waiting -----------------------------------------------------------------------------
+
+    async def _note(self) -> None:
+        async with self._changed:
+            self._changed.notify_all()
+
+    async def wait_for(self, predicate: Callable[[], Any], timeout: float = 60.0) -> Any:
+        """Wait until ``predicate()`` is truthy (checked after every request and gateway op)."""
+        async with self._changed:
+            return await asyncio.wait_for(self._changed.wait_for(predicate), timeout)
+
+    def calls(self, method: str, path_prefix: str = "") -> list[Request]:
+        return [r for r in self.requests if r.method == method and r.path.startswith(path_prefix)]
+
+    def webhook_posts(self, token: str) -> list[Request]:
+        """Follow-up messages created with an interaction's token (429'd attempts left out)."""
+        return [r for r in self.calls("POST", f"/webhooks/{self.app_id}/{token}") if r.status == 200]
+
+    def callbacks(self, interaction: dict) -> list[Request]:
+        """Initial responses to an interaction: type 4 message, 5 deferred, 8 choices, 9 form."""
+        return self.calls("POST", f"/interactions/{interaction['id']}/{interaction['token']}/callback")
+
+    def seeded(self, message_id: str) -> list[str]:
+        """The emoji the bot put under a message."""
+        return [unquote(r.path.split("/")[5]) for r in self.calls("PUT", "/channels/")
+                if r.path.split("/")[3] == message_id and r.status == 204]
+
+    # --- REST --------------------------------------------------------------------------------
+
+    def rate_limit(self, method: str, path_prefix: str, retry_after: float, times: int = 1) -> None:
+        """Answer the next ``times`` matching requests with a per-route 429."""
+        self.rate_limits.append(RateLimit(method, path_prefix, retry_after, times))
+
+    def _take_rate_limit(self, method: str, path: str) -> RateLimit | None:
+        for limit in self.rate_limits:
+            if limit.remaining > 0 and limit.method == method and path.startswith(limit.path_prefix):
+                limit.remaining -= 1
+                return limit
+        return None
+
+    async def _rest(self, request: web.Request) -> web.Response:
+        raw = await request.read()
+        path = request.path.removeprefix("/api/v10")
+        body = json.loads(raw) if raw and request.content_type == "application/json" else None
+        record = Request(request.method, path, dict(request.query), body)
+        self.requests.append(record)
+        limit = self._take_rate_limit(request.method, path)
+        if limit is not None:
+            response = _json({"message": "You are being rate limited.", "retry_after": limit.retry_after,
+                              "global": False}, status=429, headers={
+                "Retry-After": str(max(1, round(limit.retry_after))), "X-RateLimit-Limit": "5",
+                "X-RateLimit-Remaining": "0", "X-RateLimit-Reset-After": str(limit.retry_after),
+                "X-RateLimit-Bucket": "80c17d2f203122d936070c88c8d10f33", "X-RateLimit-Scope": "user",
+                "Via": "1.1 google"})
+        else:
+            response = await self._route(request.method, path, body)
+        record.status = response.status
+        if response.content_type == "application/json":
+            record.response = json.loads(response.body)
+        await self._note()
+        return response
+
+    async def _route(self, method: str, path: str, body: Any) -> web.Response:
+        parts = path.strip("/").split("/")
+        if path == "/users/@me":
+            return _json(self.identity)
+        if path == "/oauth2/applications/@me":
+            return _json(self.application)
+        if method == "PUT" and parts[:1] == ["applications"] and parts[-1] == "commands":
+            if len(parts) == 5 and parts[3] != self.guild_id:
+                return _json({"message": "Missing Access", "code": 50001}, status=403)
+            return _json([dict(command, id=self.snowflake(), application_id=self.app_id, version=self.snowflake(),
+                               type=command.get("type", 1), guild_id=parts[3] if len(parts) == 5 else None)
+                          for command in body])
+        if method == "POST" and parts[0] == "interactions" and parts[-1] == "callback":
+            return _json({"interaction": {"id": parts[1], "type": 2, "response_message_loading": body["type"] == 5,
+                                          "response_message_ephemeral": bool(
+                                              (body.get("data") or {}).get("flags", 0) & EPHEMERAL)},
+                          "resource": {"type": body["type"]}})
+        if parts[0] == "webhooks" and len(parts) == 3 and method == "POST":
+            return _json(self._post_message(self._channel_of_token[parts[2]], body, webhook=True))
+        if parts[0] == "webhooks" and parts[-1] == "@original":
+            if method == "DELETE":
+                return web.Response(status=204)
+            return _json(self._post_message(self._channel_of_token[parts[2]], body, webhook=True))
+        if parts[0] == "channels" and len(parts) == 3 and parts[2] == "messages" and method == "POST":
+            return _json(self._post_message(parts[1], body, webhook=False))
+        if parts[0] == "channels" and "reactions" in parts and method == "PUT":
+            # Discord tells every client about the bot's own reaction too.
+            await self.dispatch("MESSAGE_REACTION_ADD", self.reaction(
+                "reaction_add_check", parts[3], emoji=unquote(parts[5]), member=self._bot_member()))
+            return web.Response(status=204)
+        return _json({"message": "404: Not Found", "code": 0}, status=404)
+
+    def _post_message(self, channel_id: str, body: dict, *, webhook: bool) -> dict:
+        message = {
+            "id": self.snowflake(), "channel_id": channel_id, "guild_id": self.guild_id,
+            "author": self.identity, "content": body.get("content") or "", "embeds": body.get("embeds") or [],
+            "flags": body.get("flags", 0), "timestamp": discord.utils.utcnow().isoformat(),
+            "edited_timestamp": None, "tts": False, "mention_everyone": False, "mentions": [],
+            "mention_roles": [], "attachments": [], "pinned": False, "type": 0, "components": [],
+        }
+        if webhook:
+            message["webhook_id"] = self.app_id
+        self.messages[message["id"]] = message
+        return message
+
+    def _bot_member(self) -> dict:
+        return {"user": self.identity, "roles": [], "joined_at": "2026-01-12T10:02:11.114000+00:00",
+                "deaf": False, "mute": False, "flags": 0}
+
+    async def _attachment(self, request: web.Request) -> web.Response:
+        self.requests.append(Request("GET", request.path, dict(request.query), None, 200))
+        await self._note()
+        data = self.attachments.get(request.match_info["name"])
+        if data is None:
+            return web.Response(status=404)
+        return web.Response(body=data, content_type="text/csv")
+
+    def add_attachment(self, filename: str, data: bytes) -> str:
+        """Serve ``data`` like Discord's CDN; returns its URL."""
+        self.attachments[filename] = data
+        return f"http://127.0.0.1:{self.port}/attachments/{filename}?ex=6671c2b5&is=66707135&hm=5b8a4c&"
+
+    # --- gateway -----------------------------------------------------------------------------
+
+    async def _send(self, payload: dict) -> None:
+        if self._ws is not None and not self._ws.closed:
+            await self._ws.send_str(json.dumps(payload))
+
+    async def dispatch(self, event: str, data: dict) -> int:
+        """Send a gateway event; while the client is away it is kept for its RESUME."""
+        sequence = len(self.history) + 1
+        self.history.append((sequence, event, data))
+        if self._live:
+            await self._send({"op": 0, "t": event, "s": sequence, "d": data})
+        return sequence
+
+    async def drop_gateway(self, code: int = 4000) -> None:
+        """Close the websocket the way Discord does before asking a client to resume."""
+        self._live = False
+        if self._ws is not None:
+            await self._ws.close(code=code, message=b"Unknown error")
+
+    async def _gateway(self, request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        self._ws, self._live = ws, False
+        self.connections.append((request.path, dict(request.query)))
+        await ws.send_str(json.dumps({"op": 10, "d": {"heartbeat_interval": 41250}}))
+        async for message in ws:
+            if message.type != WSMsgType.TEXT:
+                continue
+            payload = json.loads(message.data)
+            op, data = payload["op"], payload.get("d")
+            if isinstance(data, dict):
+                data = {k: v for k, v in data.items() if k != "token"}
+            self.gateway_in.append((request.path, op, data))
+            if op == 1:
+                await ws.send_str(json.dumps({"op": 11}))
+            elif op == 2:
+                await self._identify()
+            elif op == 6:
+                await self._resume(data)
+            await self._note()
+        if self._ws is ws:
+            self._ws, self._live = None, False
+        await self._note()
+        return ws
+
+    async def _identify(self) -> None:
+        self.session_id = secrets.token_hex(16)
+        ready = load_payload("gateway_ready")
+        ready.update(session_id=self.session_id, resume_gateway_url=self.resume_url,
+                     user=self.identity, application={"id": self.app_id, "flags": 565248},
+                     guilds=[{"id": self.guild_id, "unavailable": True}])
+        self._live = True
+        await self.dispatch("READY", ready)
+        await self.dispatch("GUILD_CREATE", self.guild)
+
+    async def _resume(self, data: dict) -> None:
+        if self.session_id is None or data.get("session_id") != self.session_id:
+            await self._send({"op": 9, "d": False})  # invalid session: identify again
+            return
+        for sequence, event, payload in self.history:
+            if sequence > data["seq"]:
+                await self._send({"op": 0, "t": event, "s": sequence, "d": payload})
+        self._live = True
+        await self.dispatch("RESUMED", {"_trace": ["[\"gateway-prd-us-east1-c-7l2s\",{\"micros\":812}]"]})
+
+    # --- payloads ----------------------------------------------------------------------------
+
+    def interaction(self, recorded: str, *, options: list[dict] | None = None, member: dict | None = None,
+                    channel_id: str | None = None, age: float = 0.0) -> dict:
+        """A recorded INTERACTION_CREATE with a fresh id (``age`` seconds old) and token."""
+        payload = load_payload(recorded)
+        payload["id"] = self.snowflake(age)
+        payload["token"] = "aW50ZXJhY3Rpb246" + secrets.token_urlsafe(48)
+        if options is not None:
+            payload["data"]["options"] = options
+        if member is not None:
+            payload["member"] = member
+        if channel_id is not None:
+            payload["channel_id"] = channel_id
+            payload["channel"] = dict(payload["channel"], id=channel_id)
+        self._channel_of_token[payload["token"]] = payload["channel_id"]
+        return payload
+
+    def reaction(self, recorded: str, message_id: str, *, emoji: str | None = None, user_id: str | None = None,
+                 member: dict | None = None) -> dict:
+        payload = load_payload(recorded)
+        payload["message_id"] = message_id
+        message = self.messages.get(message_id)
+        if message is not None:
+            payload["channel_id"] = message["channel_id"]
+            if "message_author_id" in payload:
+                payload["message_author_id"] = message["author"]["id"]
+        if emoji is not None:
+            payload["emoji"] = {"id": None, "name": emoji}
+        if member is not None:
+            payload["member"] = member
+            payload["user_id"] = member["user"]["id"]
+        if user_id is not None:
+            payload["user_id"] = user_id
+            if "member" in payload:
+                payload["member"] = copy.deepcopy(payload["member"])
+                payload["member"]["user"]["id"] = user_id
+        return payload

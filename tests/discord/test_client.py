@@ -1,0 +1,114 @@
+"""The real adapter (discord.py client) against the local fake Discord: what a team sees."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+
+from tests.discord.fake_discord import EPHEMERAL, load_payload
+
+VARIANT_ID = re.compile(r"^\*\*#(\d+)\*\*")
+
+
+async def test_login_registers_typed_commands_per_guild_without_privileged_intents(bot, fake):
+    assert fake.calls("GET", "/users/@me") and fake.calls("GET", "/oauth2/applications/@me")
+    (identify,) = [d for _, op, d in fake.gateway_in if op == 2]
+    intents = identify["intents"]
+    privileged = (1 << 1) | (1 << 8) | (1 << 15)  # members, presences, message content
+    assert intents & privileged == 0
+    assert intents & (1 << 0) and intents & (1 << 10)  # guilds, guild message reactions
+
+    (sync,) = fake.calls("PUT", f"/applications/{fake.app_id}/guilds/{fake.guild_id}/commands")
+    commands = {command["name"]: command for command in sync.body}
+    assert set(commands) == {"copy", "reviews", "settings", "report", "models", "finetune", "help"}
+    copy_options = {option["name"]: option for option in commands["copy"]["options"]}
+    assert copy_options["product"]["required"] and copy_options["product"]["type"] == 3
+    assert all(copy_options[name].get("autocomplete") for name in ("tone", "channel", "length"))
+    assert (copy_options["n"]["type"], copy_options["n"]["min_value"], copy_options["n"]["max_value"]) == (4, 1, 10)
+    review_options = {option["name"]: option["type"] for option in commands["reviews"]["options"]}
+    assert review_options["file"] == 11  # an attachment
+    assert not fake.calls("PUT", f"/applications/{fake.app_id}/commands")  # nothing global
+
+
+async def verdicts(engine, variant_id: int) -> tuple[int, int]:
+    async with engine.store.db.execute(
+        "SELECT approvals, rejections FROM variant_status WHERE variant_id = ?", (variant_id,)
+    ) as cursor:
+        row = await cursor.fetchone()
+    return (row["approvals"], row["rejections"]) if row else (0, 0)
+
+
+async def eventually(check, timeout: float = 10.0):
+    """Wait for an async condition on the engine's state (which sends no signal of its own)."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not (result := await check()):
+        assert asyncio.get_running_loop().time() < deadline, "condition not reached in time"
+        await asyncio.sleep(0.02)
+    return result
+
+
+async def run_copy(fake, n: int = 2, **interaction_args) -> tuple[dict, dict, list[dict]]:
+    """Send /copy; wait until its header and ``n`` variant messages are posted and the bot has
+    put its approve/reject emoji under each. Returns the interaction, header and variants."""
+    payload = fake.interaction("interaction_copy", **interaction_args)
+    for option in payload["data"]["options"]:
+        if option["name"] == "n":
+            option["value"] = n
+    await fake.dispatch("INTERACTION_CREATE", payload)
+    await fake.wait_for(lambda: len(fake.webhook_posts(payload["token"])) == n + 1)
+    header, *variants = [post.response for post in fake.webhook_posts(payload["token"])]
+    await fake.wait_for(lambda: all(len(fake.seeded(v["id"])) == 2 for v in variants))
+    return payload, header, variants
+
+
+def variant_id(message: dict) -> int:
+    return int(VARIANT_ID.match(message["content"]).group(1))
+
+
+async def react(fake, recorded: str, message: dict, **reaction_args) -> None:
+    event = "MESSAGE_REACTION_REMOVE" if "remove" in recorded else "MESSAGE_REACTION_ADD"
+    await fake.dispatch(event, fake.reaction(recorded, message["id"], **reaction_args))
+
+
+async def test_copy_is_deferred_before_the_model_runs_then_each_variant_is_its_own_message(
+        bot, fake, engine, gate):
+    gate.shut()  # the generator is busy
+    payload = fake.interaction("interaction_copy")  # n: 2, recorded from the command picker
+    await fake.dispatch("INTERACTION_CREATE", payload)
+    await fake.wait_for(lambda: fake.callbacks(payload))
+    assert [c.body["type"] for c in fake.callbacks(payload)] == [5]  # "copybot is thinking…", public
+    assert not fake.callbacks(payload)[0].body.get("data", {}).get("flags", 0) & EPHEMERAL
+    assert await asyncio.to_thread(gate.entered.wait, 10)
+    assert fake.webhook_posts(payload["token"]) == []  # nothing posted while the model works
+    gate.open()
+
+    await fake.wait_for(lambda: len(fake.webhook_posts(payload["token"])) == 3)
+    header, *variants = [post.response for post in fake.webhook_posts(payload["token"])]
+    assert "Bamboo toothbrush" in header["content"]
+    assert "✅ or 👍" in header["content"] and "❌ or 👎" in header["content"]
+    workspace = f"discord:{fake.guild_id}"
+    for message in variants:
+        assert not message["flags"] & EPHEMERAL
+        stored = await engine.store.variant_for_message(workspace, message["channel_id"], message["id"])
+        assert stored == variant_id(message)
+    assert len({variant_id(m) for m in variants}) == 2
+    # Model output can never ping anyone.
+    assert all(post.body["allowed_mentions"] == {"parse": []}
+               for post in fake.webhook_posts(payload["token"]))
+    await fake.wait_for(lambda: all(fake.seeded(m["id"]) == ["✅", "❌"] for m in variants))
+
+
+async def test_a_reaction_approves_its_variant_and_removing_it_withdraws(bot, fake, engine):
+    _, _, (first, second) = await run_copy(fake, n=2)
+    await react(fake, "reaction_add_check", second)
+    await eventually(lambda: verdicts(engine, variant_id(second)), )
+    assert await verdicts(engine, variant_id(second)) == (1, 0)
+    # The bot's own ✅ under each variant (seeded earlier, delivered earlier) counted for nothing.
+    assert await verdicts(engine, variant_id(first)) == (0, 0)
+
+    await react(fake, "reaction_remove_check", second)
+    await eventually(lambda: _is(verdicts(engine, variant_id(second)), (0, 0)))
+
+
+async def _is(pending, expected) -> bool:
+    return await pending == expected

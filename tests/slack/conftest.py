@@ -1,0 +1,79 @@
+"""Fixtures for the Slack adapter: a fake Slack on 127.0.0.1 and the real bot (bolt) against it."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import replace
+
+import pytest
+
+from bot.slack_adapter import SlackBot, SlackConfig
+from engine import Engine
+from tests.slack.fake_slack import APP_TOKEN, BOT_TOKEN, SIGNING_SECRET, FakeSlack, SlackSender
+
+
+class GatedBackend:
+    """The tiny model behind a gate: generation cannot finish until the test opens it, which makes
+    "acknowledged before the model finished" observable without timing."""
+
+    def __init__(self, inner) -> None:
+        self.inner = inner
+        self.version = inner.version
+        self.gate = threading.Event()
+
+    def generate(self, prompts, max_new_tokens):
+        if not self.gate.wait(timeout=60):
+            raise TimeoutError("the test never opened the gate")
+        return self.inner.generate(prompts, max_new_tokens)
+
+
+@pytest.fixture
+async def fake_slack():
+    fake = FakeSlack()
+    await fake.start()
+    yield fake
+    await fake.stop()
+
+
+def http_config(fake: FakeSlack) -> SlackConfig:
+    return SlackConfig(bot_token=BOT_TOKEN, signing_secret=SIGNING_SECRET, host="127.0.0.1", port=0,
+                       api_url=fake.api_url, shutdown_grace_seconds=5)
+
+
+def socket_config(fake: FakeSlack) -> SlackConfig:
+    return SlackConfig(bot_token=BOT_TOKEN, app_token=APP_TOKEN, api_url=fake.api_url,
+                       shutdown_grace_seconds=5)
+
+
+async def started(engine: Engine, config: SlackConfig) -> SlackBot:
+    bot = SlackBot(engine, config)
+    await bot.start()
+    return bot
+
+
+@pytest.fixture
+async def http_bot(engine, fake_slack):
+    bot = await started(engine, http_config(fake_slack))
+    yield bot
+    await bot.stop()
+
+
+@pytest.fixture
+async def sender(http_bot):
+    async with SlackSender(f"http://127.0.0.1:{http_bot.port}/slack/events") as sender:
+        yield sender
+
+
+@pytest.fixture
+async def gated(engine_config, tiny_backend):
+    backend = GatedBackend(tiny_backend)
+    engine = await Engine.open(engine_config, backend=backend)
+    yield engine, backend
+    backend.gate.set()  # let a blocked model thread finish so the engine can close
+    await engine.close()
+
+
+@pytest.fixture
+def engine_config(engine_config):
+    # Short answers: these tests are about the protocol, not about the copy's length.
+    return replace(engine_config, max_new_tokens=16)

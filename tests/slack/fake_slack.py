@@ -1,0 +1,317 @@
+"""A local fake of Slack, over real sockets on 127.0.0.1, for tests and the benchmark.
+
+It serves the Web API (``/api/<method>``, every call recorded, failures programmable), the
+``response_url`` endpoints slash commands answer through, private file downloads, and a Socket
+Mode websocket that ``apps.connections.open`` points to. ``SlackSender`` plays Slack's side of HTTP
+mode: it posts slash commands and event envelopes to the bot, signed like Slack signs them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any, Callable
+from urllib.parse import urlencode
+
+import aiohttp
+from aiohttp import web
+from slack_sdk.signature import SignatureVerifier
+
+BOT_TOKEN = "xoxb-1111-2222-fakebottoken"
+APP_TOKEN = "xapp-1-A0COPYBOT-3333-fakeapptoken"
+SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
+TEAM_ID = "T0ACME01"
+BOT_USER_ID = "U0COPYBOT"
+BOT_ID = "B0COPYBOT"
+APP_ID = "A0COPYBOT"
+
+
+@dataclass
+class ApiCall:
+    method: str
+    params: dict[str, Any]
+    token: str | None
+    status: int  # the HTTP status the fake answered
+    response: dict[str, Any]
+
+    @property
+    def ok(self) -> bool:
+        return self.status == 200 and bool(self.response.get("ok"))
+
+
+@dataclass
+class _Failure:
+    status: int
+    body: dict[str, Any]
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+class FakeSlack:
+    def __init__(self, team_id: str = TEAM_ID) -> None:
+        self.team_id = team_id
+        self.calls: list[ApiCall] = []
+        self.responses: list[tuple[str, dict[str, Any]]] = []  # (response_url key, JSON posted)
+        self.messages: dict[tuple[str, str], dict[str, Any]] = {}  # (channel, ts) -> message
+        self.reactions: dict[tuple[str, str], dict[str, list[str]]] = defaultdict(dict)
+        self.files: dict[str, tuple[bytes, str]] = {}  # name -> (content, content type)
+        self.socket_acks: dict[str, dict[str, Any]] = {}
+        self.socket_connections = 0
+        self._failures: dict[str, list[_Failure]] = defaultdict(list)
+        self._changed = asyncio.Condition()
+        self._socket: web.WebSocketResponse | None = None
+        self._clock = 1_700_000_000
+        self._runner: web.AppRunner | None = None
+        self.port = 0
+
+    # --- lifecycle -----------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        app = web.Application()
+        app.router.add_route("*", "/api/{method}", self._api)
+        app.router.add_post("/respond/{key}", self._respond)
+        app.router.add_get("/files/{name}", self._file)
+        app.router.add_get("/socket", self._websocket)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        self.port = self._runner.addresses[0][1]
+
+    async def stop(self) -> None:
+        if self._socket is not None:
+            await self._socket.close()
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def api_url(self) -> str:
+        return f"{self.url}/api/"
+
+    def response_url(self, key: str) -> str:
+        return f"{self.url}/respond/{key}"
+
+    def add_file(self, name: str, content: bytes, content_type: str = "text/csv") -> str:
+        self.files[name] = (content, content_type)
+        return f"{self.url}/files/{name}"
+
+    # --- programming and reading the fake -------------------------------------------------------
+
+    def fail_next(self, method: str, *, status: int = 200, error: str | None = None,
+                  retry_after: int | None = None, times: int = 1) -> None:
+        """The next ``times`` calls of ``method`` fail: HTTP ``status`` and/or ``{"ok": false}``."""
+        headers = {} if retry_after is None else {"Retry-After": str(retry_after)}
+        body = {"ok": False, "error": error or ("ratelimited" if status == 429 else "fatal_error")}
+        self._failures[method] += [_Failure(status, body, headers) for _ in range(times)]
+
+    def calls_to(self, method: str) -> list[ApiCall]:
+        return [call for call in self.calls if call.method == method]
+
+    def posted(self, channel: str | None = None) -> list[dict[str, Any]]:
+        """Messages the bot posted (chat.postMessage that succeeded), oldest first."""
+        return [call.response["message"] | {"channel": call.response["channel"]}
+                for call in self.calls_to("chat.postMessage")
+                if call.ok and (channel is None or call.response["channel"] == channel)]
+
+    def ephemeral(self, user: str | None = None) -> list[str]:
+        """Texts only one person saw: chat.postEphemeral and ephemeral response_url answers."""
+        texts = [call.params["text"] for call in self.calls_to("chat.postEphemeral")
+                 if call.ok and (user is None or call.params.get("user") == user)]
+        texts += [body.get("text", "") for _, body in self.responses
+                  if body.get("response_type", "ephemeral") == "ephemeral"]
+        return texts
+
+    def react(self, channel: str, ts: str, name: str, user: str, present: bool = True) -> None:
+        """Change what reactions.get reports for a message (the event is sent separately)."""
+        users = self.reactions[(channel, ts)].setdefault(name, [])
+        if present and user not in users:
+            users.append(user)
+        elif not present and user in users:
+            users.remove(user)
+
+    async def wait_for(self, predicate: Callable[[], Any], timeout: float = 10.0) -> Any:
+        """Until ``predicate()`` is true after some request reached the fake."""
+        async with asyncio.timeout(timeout):
+            async with self._changed:
+                return await self._changed.wait_for(predicate)
+
+    async def _notify(self) -> None:
+        async with self._changed:
+            self._changed.notify_all()
+
+    # --- Web API --------------------------------------------------------------------------------
+
+    def _next_ts(self) -> str:
+        self._clock += 1
+        return f"{self._clock}.{self._clock % 1_000_000:06d}"
+
+    async def _api(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        params: dict[str, Any] = dict(request.query)
+        if request.method == "POST" and request.can_read_body:
+            if request.content_type == "application/json":
+                params.update(await request.json())
+            else:
+                params.update(await request.post())
+        auth = request.headers.get("Authorization", "")
+        token = auth.removeprefix("Bearer ") if auth.startswith("Bearer ") else params.pop("token", None)
+        failures = self._failures.get(method)
+        if failures:
+            failure = failures.pop(0)
+            status, body, headers = failure.status, failure.body, failure.headers
+        else:
+            status, headers = 200, {}
+            body = self._answer(method, params, token)
+        self.calls.append(ApiCall(method, params, token, status, body))
+        await self._notify()
+        return web.json_response(body, status=status, headers=headers)
+
+    def _answer(self, method: str, params: dict[str, Any], token: str | None) -> dict[str, Any]:
+        if method == "apps.connections.open":
+            if token != APP_TOKEN:
+                return {"ok": False, "error": "invalid_auth"}
+            ws = f"ws://127.0.0.1:{self.port}/socket?ticket={uuid.uuid4()}"
+            return {"ok": True, "url": ws}
+        if token != BOT_TOKEN:
+            return {"ok": False, "error": "invalid_auth"}
+        if method == "auth.test":
+            return {"ok": True, "url": "https://acme.slack.com/", "team": "Acme", "user": "copybot",
+                    "team_id": self.team_id, "user_id": BOT_USER_ID, "bot_id": BOT_ID,
+                    "is_enterprise_install": False}
+        if method == "chat.postMessage":
+            ts, channel = self._next_ts(), str(params["channel"])
+            message = {"type": "message", "text": params.get("text", ""), "user": BOT_USER_ID,
+                       "bot_id": BOT_ID, "app_id": APP_ID, "team": self.team_id, "ts": ts}
+            if params.get("thread_ts"):
+                message["thread_ts"] = params["thread_ts"]
+            self.messages[(channel, ts)] = message
+            return {"ok": True, "channel": channel, "ts": ts, "message": message}
+        if method == "chat.postEphemeral":
+            return {"ok": True, "message_ts": self._next_ts()}
+        if method == "reactions.get":
+            key = (str(params["channel"]), str(params["timestamp"]))
+            reactions = [{"name": name, "users": list(users), "count": len(users)}
+                         for name, users in self.reactions.get(key, {}).items() if users]
+            message = dict(self.messages.get(key, {"type": "message", "ts": key[1]}))
+            return {"ok": True, "type": "message", "channel": key[0],
+                    "message": message | {"reactions": reactions}}
+        return {"ok": False, "error": "unknown_method"}
+
+    async def _respond(self, request: web.Request) -> web.Response:
+        self.responses.append((request.match_info["key"], await request.json()))
+        await self._notify()
+        return web.Response(text="ok")
+
+    async def _file(self, request: web.Request) -> web.Response:
+        name = request.match_info["name"]
+        if request.headers.get("Authorization") != f"Bearer {BOT_TOKEN}" or name not in self.files:
+            # Slack answers a request it will not serve with its sign-in page, status 200.
+            return web.Response(text="<html><body>Sign in to Slack</body></html>",
+                                content_type="text/html")
+        content, content_type = self.files[name]
+        return web.Response(body=content, content_type=content_type)
+
+    # --- Socket Mode ----------------------------------------------------------------------------
+
+    async def _websocket(self, request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse(autoping=True)
+        await ws.prepare(request)
+        self._socket = ws
+        self.socket_connections += 1
+        await ws.send_json({"type": "hello", "num_connections": 1,
+                            "debug_info": {"host": "fake-slack", "approximate_connection_time": 18060},
+                            "connection_info": {"app_id": APP_ID}})
+        await self._notify()
+        async for message in ws:
+            if message.type == aiohttp.WSMsgType.TEXT:
+                data = json.loads(message.data)
+                if "envelope_id" in data:
+                    self.socket_acks[data["envelope_id"]] = data
+                    await self._notify()
+        if self._socket is ws:
+            self._socket = None
+        return ws
+
+    async def send_envelope(self, kind: str, payload: dict[str, Any], *, retry_attempt: int = 0,
+                            envelope_id: str | None = None) -> str:
+        """Push a Socket Mode envelope ("slash_commands" or "events_api"); returns its id."""
+        await self.wait_for(lambda: self._socket is not None)
+        envelope_id = envelope_id or str(uuid.uuid4())
+        envelope: dict[str, Any] = {"envelope_id": envelope_id, "type": kind, "payload": payload,
+                                    "accepts_response_payload": kind == "slash_commands"}
+        if kind == "events_api":
+            envelope |= {"retry_attempt": retry_attempt,
+                         "retry_reason": "timeout" if retry_attempt else ""}
+        assert self._socket is not None
+        await self._socket.send_json(envelope)
+        return envelope_id
+
+    async def socket_ack(self, envelope_id: str, timeout: float = 10.0) -> dict[str, Any]:
+        await self.wait_for(lambda: envelope_id in self.socket_acks, timeout)
+        return self.socket_acks[envelope_id]
+
+
+def signed_headers(body: str, secret: str = SIGNING_SECRET, timestamp: int | None = None,
+                   content_type: str = "application/json") -> dict[str, str]:
+    timestamp = int(time.time()) if timestamp is None else timestamp
+    signature = SignatureVerifier(secret).generate_signature(timestamp=str(timestamp), body=body)
+    return {"X-Slack-Request-Timestamp": str(timestamp), "X-Slack-Signature": signature,
+            "Content-Type": content_type}
+
+
+@dataclass
+class Answer:
+    status: int
+    text: str
+    content_type: str
+
+    @property
+    def message(self) -> str:
+        """What Slack shows the person from this response: a JSON body's "text", or a plain body."""
+        if self.content_type == "application/json":
+            return json.loads(self.text).get("text", "")
+        return self.text
+
+
+class SlackSender:
+    """Slack's side of HTTP mode: signed POSTs of slash commands and event envelopes to the bot."""
+
+    def __init__(self, url: str, secret: str = SIGNING_SECRET) -> None:
+        self.url = url
+        self.secret = secret
+        self._session: aiohttp.ClientSession | None = None
+
+    async def __aenter__(self) -> "SlackSender":
+        self._session = aiohttp.ClientSession()
+        return self
+
+    async def __aexit__(self, *exc: Any) -> None:
+        assert self._session is not None
+        await self._session.close()
+
+    async def post(self, body: str, headers: dict[str, str]) -> Answer:
+        assert self._session is not None
+        async with self._session.post(self.url, data=body.encode(), headers=headers) as response:
+            return Answer(response.status, await response.text(), response.content_type)
+
+    async def command(self, fields: dict[str, str], *, secret: str | None = None,
+                      timestamp: int | None = None) -> Answer:
+        body = urlencode(fields)
+        headers = signed_headers(body, secret or self.secret, timestamp,
+                                 "application/x-www-form-urlencoded")
+        return await self.post(body, headers)
+
+    async def event(self, envelope: dict[str, Any], *, retry_num: int | None = None,
+                    secret: str | None = None, timestamp: int | None = None) -> Answer:
+        body = json.dumps(envelope)
+        headers = signed_headers(body, secret or self.secret, timestamp)
+        if retry_num is not None:
+            headers |= {"X-Slack-Retry-Num": str(retry_num), "X-Slack-Retry-Reason": "http_timeout"}
+        return await self.post(body, headers)

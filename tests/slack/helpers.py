@@ -1,0 +1,33 @@
+"""Reading what the bot stored (real SQLite), for assertions."""
+
+from __future__ import annotations
+
+import re
+
+from engine import Engine
+
+VARIANT_ID = re.compile(r"^\*#(\d+)\*")
+
+
+async def rows(engine: Engine, sql: str, *args) -> list[tuple]:
+    async with engine.store.db.execute(sql, args) as cursor:
+        return [tuple(row) async for row in cursor]
+
+
+async def statuses(engine: Engine) -> dict[int, str]:
+    return dict(await rows(engine, "SELECT variant_id, status FROM variant_status"))
+
+
+async def feedback_rows(engine: Engine) -> int:
+    return (await rows(engine, "SELECT COUNT(*) FROM feedback"))[0][0]
+
+
+async def generations(engine: Engine) -> list[tuple[str, str, str]]:
+    """(workspace, channel, user) of every stored generation."""
+    return await rows(engine, "SELECT workspace_id, channel, user_id FROM generations ORDER BY id")
+
+
+def variant_messages(posted: list[dict]) -> list[tuple[int, str]]:
+    """(variant id, ts) of each posted variant message, in posting order."""
+    return [(int(match.group(1)), message["ts"]) for message in posted
+            if (match := VARIANT_ID.match(message["text"]))]

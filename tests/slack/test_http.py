@@ -1,0 +1,250 @@
+"""The real bolt app in HTTP mode against the fake Slack: signed requests in, Web API calls out."""
+
+from __future__ import annotations
+
+import time
+
+from tests.slack import recorded
+from tests.slack.conftest import http_config, started
+from tests.slack.fake_slack import SlackSender
+from tests.slack.helpers import feedback_rows, generations, statuses, variant_messages
+
+CHANNEL = recorded.CHANNEL
+
+
+async def copy(sender, bot, fake, text="bamboo toothbrush tone: playful n: 3", **ids):
+    """Run one /copy to the end; returns the (variant id, ts) of the posted variants."""
+    channel = ids.get("channel", CHANNEL)
+    before = len(fake.posted(channel))
+    key = f"r{time.monotonic_ns()}"
+    answer = await sender.command(recorded.slash(text, response_url=fake.response_url(key), **ids))
+    assert answer.status == 200
+    await bot.tasks.wait_idle(60)
+    return variant_messages(fake.posted(channel)[before:])
+
+
+async def test_copy_is_acknowledged_before_the_model_finishes(gated, fake_slack):
+    engine, backend = gated
+    bot = await started(engine, http_config(fake_slack))
+    try:
+        async with SlackSender(f"http://127.0.0.1:{bot.port}/slack/events") as sender:
+            fields = recorded.slash("bamboo toothbrush tone: playful n: 3",
+                                    response_url=fake_slack.response_url("c1"))
+            answer = await sender.command(fields)
+            # The model is held at its gate, yet Slack already has its 200 and the note.
+            assert answer.status == 200
+            assert answer.message == "Writing 3 variants…"
+            assert fake_slack.posted() == []
+            assert len(bot.tasks) == 1
+            backend.gate.set()
+            await bot.tasks.wait_idle(60)
+    finally:
+        await bot.stop()
+
+    posted = fake_slack.posted(CHANNEL)
+    assert len(posted) == 4  # a header, then one message per variant
+    header = posted[0]["text"]
+    assert header.startswith("<@U0ALICE> asked for copy: *bamboo toothbrush* (tone: playful)")
+    assert ":white_check_mark:" in header and ":x:" in header
+    variants = variant_messages(posted[1:])
+    assert len(variants) == 3
+    # Each message's ts is stored against its own variant, in this workspace and channel.
+    for variant_id, ts in variants:
+        assert await engine.store.variant_for_message("slack:T0ACME01", CHANNEL, ts) == variant_id
+    assert await generations(engine) == [("slack:T0ACME01", CHANNEL, "U0ALICE")]
+    assert fake_slack.ephemeral() == []
+
+
+async def test_wrongly_signed_or_stale_requests_are_refused(http_bot, sender, fake_slack):
+    fields = recorded.slash("bamboo toothbrush", response_url=fake_slack.response_url("bad"))
+    forged = await sender.command(fields, secret="not-the-signing-secret")
+    stale = await sender.command(fields, timestamp=int(time.time()) - 600)
+    assert (forged.status, stale.status) == (401, 401)
+    event = await sender.event(recorded.reaction("+1", "1700000002.000002"),
+                               secret="not-the-signing-secret")
+    assert event.status == 401
+    await http_bot.tasks.wait_idle(10)
+    assert [call.method for call in fake_slack.calls] == ["auth.test"]  # only the startup check
+    assert fake_slack.responses == []
+    assert await generations(http_bot.engine) == []
+
+
+async def test_reaction_approves_exactly_that_variant(http_bot, sender, fake_slack):
+    engine = http_bot.engine
+    variants = await copy(sender, http_bot, fake_slack)
+    (first, _), (second, second_ts), (third, _) = variants
+
+    added = await sender.event(recorded.reaction("+1::skin-tone-3", second_ts))
+    assert added.status == 200
+    await http_bot.tasks.wait_idle(10)
+    assert await statuses(engine) == {first: "pending", second: "approved", third: "pending"}
+
+    # Someone else rejects it: one approval, one rejection.
+    await sender.event(recorded.reaction("x", second_ts, user="U0CARLA"))
+    await http_bot.tasks.wait_idle(10)
+    assert (await statuses(engine))[second] == "pending"
+
+    # Bruno takes his 👍 back: rejected.
+    await sender.event(recorded.reaction("+1::skin-tone-3", second_ts, added=False))
+    await http_bot.tasks.wait_idle(10)
+    assert (await statuses(engine))[second] == "rejected"
+    assert fake_slack.ephemeral() == []
+
+
+async def test_removing_one_of_two_approving_reactions_keeps_the_approval(http_bot, sender, fake_slack):
+    engine = http_bot.engine
+    [(variant, ts), *_] = await copy(sender, http_bot, fake_slack, "oat milk n: 1")
+    for emoji in ("white_check_mark", "+1"):
+        fake_slack.react(CHANNEL, ts, emoji, "U0BRUNO")
+        await sender.event(recorded.reaction(emoji, ts))
+    fake_slack.react(CHANNEL, ts, "+1", "U0BRUNO", present=False)
+    await sender.event(recorded.reaction("+1", ts, added=False))
+    await http_bot.tasks.wait_idle(10)
+    assert (await statuses(engine))[variant] == "approved"  # ✅ is still on the message
+
+    fake_slack.react(CHANNEL, ts, "white_check_mark", "U0BRUNO", present=False)
+    await sender.event(recorded.reaction("white_check_mark", ts, added=False))
+    await http_bot.tasks.wait_idle(10)
+    assert (await statuses(engine))[variant] == "pending"
+
+
+async def test_retried_events_are_handled_once(http_bot, sender, fake_slack):
+    engine = http_bot.engine
+    [(variant, ts), *_] = await copy(sender, http_bot, fake_slack, "oat milk n: 1")
+    approve = recorded.reaction("white_check_mark", ts)
+    await sender.event(approve)
+    await sender.event(recorded.reaction("white_check_mark", ts, added=False))
+    await http_bot.tasks.wait_idle(10)
+    # Slack resends the first event (it thought our answer was lost): it must not re-approve.
+    retry = await sender.event(approve, retry_num=1)
+    assert retry.status == 200
+    await http_bot.tasks.wait_idle(10)
+    assert (await statuses(engine))[variant] == "pending"
+
+    # A retried mention with a file is answered once.
+    url = fake_slack.add_file("reviews.csv", b"review\nLove it\nBroke in a week\n")
+    mention = recorded.mention_with_file(url)
+    for retry_num in (None, 1, 2):
+        assert (await sender.event(mention, retry_num=retry_num)).status == 200
+    await http_bot.tasks.wait_idle(10)
+    answers = (fake_slack.calls_to("chat.postEphemeral")
+               + [call for call in fake_slack.calls_to("chat.postMessage")
+                  if call.params.get("thread_ts") == mention["event"]["ts"]])
+    assert len(answers) == 1
+
+
+async def test_rate_limited_post_is_retried_after_retry_after(http_bot, sender, fake_slack):
+    fake_slack.fail_next("chat.postMessage", status=429, retry_after=0)
+    variants = await copy(sender, http_bot, fake_slack, "oat milk n: 2")
+    assert len(variants) == 2
+    statuses_seen = [call.status for call in fake_slack.calls_to("chat.postMessage")]
+    assert statuses_seen == [429, 200, 200, 200]
+    assert fake_slack.ephemeral() == []
+
+
+async def test_reactions_elsewhere_are_ignored(http_bot, sender, fake_slack):
+    engine = http_bot.engine
+    [(variant, ts), *_] = await copy(sender, http_bot, fake_slack, "oat milk n: 1")
+    calls_before = len(fake_slack.calls)
+    someone_elses_message = "1699999999.000100"
+    await sender.event(recorded.reaction("white_check_mark", someone_elses_message))
+    await sender.event(recorded.reaction("white_check_mark", ts, channel="C0RANDOM"))
+    await sender.event(recorded.reaction("tada", ts))  # not a verdict emoji
+    await sender.event(recorded.load("event_reaction_added_file"))
+    await http_bot.tasks.wait_idle(10)
+    assert await feedback_rows(engine) == 0
+    assert (await statuses(engine))[variant] == "pending"
+    assert len(fake_slack.calls) == calls_before  # nothing said, nothing looked up
+
+
+async def test_workspaces_do_not_see_each_others_variants(http_bot, sender, fake_slack):
+    engine = http_bot.engine
+    acme = await copy(sender, http_bot, fake_slack, "oat milk n: 1", channel="C0SHARED")
+    other = await copy(sender, http_bot, fake_slack, "oat milk n: 1", channel="C0SHARED",
+                       team="T0OTHER02")
+    [(acme_variant, acme_ts)], [(other_variant, other_ts)] = acme, other
+    assert await generations(engine) == [("slack:T0ACME01", "C0SHARED", "U0ALICE"),
+                                         ("slack:T0OTHER02", "C0SHARED", "U0ALICE")]
+
+    # A reaction from the other team naming Acme's message finds nothing there.
+    await sender.event(recorded.reaction("+1", acme_ts, channel="C0SHARED", team="T0OTHER02"))
+    await sender.event(recorded.reaction("+1", other_ts, channel="C0SHARED", team="T0OTHER02"))
+    await http_bot.tasks.wait_idle(10)
+    assert await statuses(engine) == {acme_variant: "pending", other_variant: "approved"}
+
+    # Emoji settings are per workspace too.
+    settings = recorded.slash("approve_emoji: rocket", command="/copybot",
+                              response_url=fake_slack.response_url("settings"), user="UADMIN")
+    settings["text"] = "settings approve_emoji: rocket"
+    assert (await sender.command(settings)).status == 200
+    await http_bot.tasks.wait_idle(10)
+    await sender.event(recorded.reaction("rocket", acme_ts, channel="C0SHARED"))
+    await sender.event(recorded.reaction("+1", other_ts, channel="C0SHARED", team="T0OTHER02",
+                                         user="U0CARLA"))
+    await sender.event(recorded.reaction("rocket", other_ts, channel="C0SHARED", team="T0OTHER02",
+                                         user="U0DAVE"))
+    await http_bot.tasks.wait_idle(10)
+    rows = await statuses(engine)
+    assert rows[acme_variant] == "approved"
+    assert await feedback_rows(engine) == 3  # Bruno +1 (other), rocket (acme), Carla +1 (other)
+
+
+async def test_a_bad_command_is_answered_in_the_ack_and_nothing_runs(http_bot, sender, fake_slack):
+    fields = recorded.slash("toothbrush colour: green", response_url=fake_slack.response_url("x"))
+    answer = await sender.command(fields)
+    assert answer.status == 200
+    assert answer.message.startswith("Unknown option colour:;")
+    await http_bot.tasks.wait_idle(10)
+    assert await generations(http_bot.engine) == []
+    assert fake_slack.posted() == []
+
+
+async def test_a_channel_without_the_bot_gets_one_private_hint(http_bot, sender, fake_slack):
+    fake_slack.fail_next("chat.postMessage", error="not_in_channel")
+    await copy(sender, http_bot, fake_slack, "oat milk n: 1")
+    assert fake_slack.posted() == []
+    assert fake_slack.ephemeral() == [
+        "I am not in this channel yet; add me with /invite @copybot and try again."]
+
+
+async def test_unexpected_failures_never_show_their_text(http_bot, sender, fake_slack, caplog):
+    fake_slack.fail_next("chat.postMessage", error="internal_secret_detail")
+    await copy(sender, http_bot, fake_slack, "oat milk n: 1")
+    [text] = fake_slack.ephemeral()
+    assert text.startswith("Sorry, something went wrong on our side")
+    assert "internal_secret_detail" not in text
+    assert "internal_secret_detail" in caplog.text  # it is in the log, with its traceback
+
+
+async def test_reviews_command_gets_one_answer(http_bot, sender, fake_slack):
+    body = recorded.load("slash_command_reviews") | {"response_url": fake_slack.response_url("rv")}
+    answer = await sender.command(body)
+    assert answer.message == "Reading the reviews…"
+    await http_bot.tasks.wait_idle(30)
+    answers = fake_slack.ephemeral() + [m["text"] for m in fake_slack.posted()]
+    assert len(answers) >= 1 and all(answers)
+    assert not any("Traceback" in text for text in answers)
+
+
+async def test_help_comes_back_privately_and_readable(http_bot, sender, fake_slack):
+    fields = recorded.slash("help", command="/copybot", response_url=fake_slack.response_url("h"))
+    await sender.command(fields)
+    await http_bot.tasks.wait_idle(10)
+    [text] = fake_slack.ephemeral()
+    assert "/copy &lt;product description&gt;" in text
+    assert fake_slack.posted() == []
+
+
+async def test_file_mention_downloads_with_the_bot_token(http_bot, sender, fake_slack):
+    url = fake_slack.add_file("reviews.csv", b"review\nLove it\nBroke in a week\n")
+    await sender.event(recorded.mention_with_file(url))
+    await http_bot.tasks.wait_idle(10)
+    # The file was fetched (not refused as HTML), so whatever came back is about the reviews.
+    answers = fake_slack.ephemeral() + [m["text"] for m in fake_slack.posted()]
+    assert len(answers) == 1
+    assert "files:read" not in answers[0]
+
+    foreign = recorded.mention_with_file("https://evil.example.com/reviews.csv")
+    await sender.event(foreign)
+    await http_bot.tasks.wait_idle(10)
+    assert fake_slack.ephemeral()[-1].startswith("I could not download reviews-october.csv")

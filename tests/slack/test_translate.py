@@ -1,0 +1,133 @@
+"""Inbound translation on recorded Slack payloads: pure functions, no network."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.commands import CopyCommand, ReviewsCommand, SettingsCommand
+from bot.slack_adapter import translate
+from engine import SETTINGS, Origin, UserError, Verdict
+from tests.slack.recorded import load
+
+DEFAULTS = {name: spec.default for name, spec in SETTINGS.items()}
+
+
+def test_slash_copy_becomes_origin_and_copy_command():
+    request = translate.slash_command(load("slash_command_copy"))
+    assert request.origin == Origin("slack", "T0ACME01", "C0MARKETING", "U0ALICE")
+    assert request.origin.workspace_key == "slack:T0ACME01"
+    assert isinstance(request.command, CopyCommand)
+    copy = request.command.request
+    assert (copy.product, copy.tone, copy.ad_channel, copy.n) == (
+        "bamboo toothbrush that lasts a year", "playful", "instagram", 3)
+
+
+def test_slash_reviews_keeps_every_pasted_line():
+    request = translate.slash_command(load("slash_command_reviews"))
+    assert isinstance(request.command, ReviewsCommand)
+    assert request.command.text.splitlines() == [
+        "Love it, the bristles are soft and it really lasts.",
+        "Handle cracked after two weeks, disappointed.",
+        "Okay for the price.",
+    ]
+
+
+def test_umbrella_command_reaches_the_rest_of_the_grammar():
+    request = translate.slash_command(load("slash_command_copybot_settings"))
+    assert request.command == SettingsCommand("brand_voice", "warm, plain words, no exclamation marks")
+    bare = load("slash_command_copybot_settings") | {"text": ""}
+    assert type(translate.slash_command(bare).command).__name__ == "HelpCommand"
+
+
+def test_bad_slash_command_raises_one_sentence():
+    body = load("slash_command_copy") | {"text": "toothbrush colour: green"}
+    with pytest.raises(UserError, match="Unknown option colour:"):
+        translate.slash_command(body)
+
+
+@pytest.mark.parametrize("emoji, verdict", [
+    ("white_check_mark", Verdict.APPROVE),
+    ("+1", Verdict.APPROVE),
+    ("+1::skin-tone-3", Verdict.APPROVE),
+    ("thumbsup", Verdict.APPROVE),
+    ("x", Verdict.REJECT),
+    ("-1::skin-tone-6", Verdict.REJECT),
+    ("thumbsdown", Verdict.REJECT),
+    ("tada", None),
+    ("heavy_check_mark", None),
+])
+def test_reaction_names_map_to_verdicts_under_default_settings(emoji, verdict):
+    assert translate.verdict_for(emoji, DEFAULTS) is verdict
+
+
+def test_unicode_settings_match_slack_reaction_names():
+    settings = DEFAULTS | {"approve_emoji": "🚀,👍🏽", "reject_emoji": "❌"}
+    assert translate.verdict_for("rocket", settings) is Verdict.APPROVE
+    assert translate.verdict_for("+1", settings) is Verdict.APPROVE
+    assert translate.verdict_for("x", settings) is Verdict.REJECT
+    assert translate.verdict_for("white_check_mark", settings) is None
+
+
+def test_emoji_configured_both_ways_means_nothing():
+    settings = DEFAULTS | {"approve_emoji": "eyes,+1", "reject_emoji": "eyes,x"}
+    assert translate.verdict_for("eyes", settings) is None
+    assert translate.verdict_for("+1", settings) is Verdict.APPROVE
+
+
+def test_reaction_added_becomes_feedback_on_that_message():
+    feedback = translate.feedback_from_reaction(load("event_reaction_added"), DEFAULTS)
+    assert feedback is not None
+    assert feedback.origin == Origin("slack", "T0ACME01", "C0MARKETING", "U0BRUNO")
+    assert (feedback.verdict, feedback.added, feedback.message, feedback.variant_id) == (
+        Verdict.APPROVE, True, "1700000002.000002", None)
+
+
+def test_reaction_removed_withdraws():
+    feedback = translate.feedback_from_reaction(load("event_reaction_removed"), DEFAULTS)
+    assert feedback is not None and feedback.added is False and feedback.verdict is Verdict.APPROVE
+
+
+def test_reaction_on_a_file_or_with_another_emoji_is_not_feedback():
+    assert translate.feedback_from_reaction(load("event_reaction_added_file"), DEFAULTS) is None
+    party = load("event_reaction_added")
+    party["event"]["reaction"] = "tada"
+    assert translate.feedback_from_reaction(party, DEFAULTS) is None
+
+
+def test_workspace_falls_back_to_authorizations():
+    body = load("event_reaction_added")
+    del body["team_id"], body["context_team_id"]
+    assert translate.reaction(body).origin.workspace == "T0ACME01"
+
+
+def test_still_holds_verdict_reads_reactions_get():
+    answer = load("reactions_get")
+    assert translate.still_holds_verdict(answer, "U0BRUNO", Verdict.APPROVE, DEFAULTS)
+    assert translate.still_holds_verdict(answer, "U0CARLA", Verdict.APPROVE, DEFAULTS)  # skin tone
+    assert not translate.still_holds_verdict(answer, "U0CARLA", Verdict.REJECT, DEFAULTS)
+    assert not translate.still_holds_verdict(answer, "U0ERIN", Verdict.APPROVE, DEFAULTS)
+
+
+def test_mention_with_a_file_asks_for_reviews():
+    mention = translate.mention(load("event_app_mention_file"), "U0COPYBOT")
+    assert mention.origin == Origin("slack", "T0ACME01", "C0MARKETING", "U0ALICE")
+    assert mention.command == ReviewsCommand(text="", column="review")
+    assert mention.file is not None
+    assert (mention.file.name, mention.file.filetype, mention.file.size) == (
+        "reviews-october.csv", "csv", 214)
+    assert mention.file.url.endswith("/download/reviews-october.csv")
+    assert mention.thread == "1700000300.000400"
+
+
+def test_mention_without_reviews_gets_a_hint():
+    with pytest.raises(UserError, match="CSV or text file"):
+        translate.mention(load("event_app_mention_text"), "U0COPYBOT")
+
+
+def test_mention_with_typed_reviews_keeps_other_mentions_and_answers_in_thread():
+    body = load("event_app_mention_text")
+    body["event"]["text"] = "<@U0COPYBOT> reviews\nGreat gift for <@U0BRUNO>!\nToo pricey."
+    mention = translate.mention(body, "U0COPYBOT")
+    assert mention.file is None
+    assert mention.command.text.splitlines() == ["Great gift for <@U0BRUNO>!", "Too pricey."]
+    assert mention.thread == "1700000350.000900"

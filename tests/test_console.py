@@ -1,0 +1,114 @@
+"""The console adapter and the CLI, run as a user would: the real `copybot` command in a subprocess."""
+
+import asyncio
+import json
+import os
+import re
+import sys
+
+import pytest
+
+COPYBOT = [sys.executable, "-m", "bot.cli"]
+
+
+@pytest.fixture
+def cli_env(tmp_path, tiny_model_dir):
+    env = dict(os.environ)
+    env.update(COPYBOT_DATA_DIR=str(tmp_path / "data"), COPYBOT_MODEL=str(tiny_model_dir),
+               COPYBOT_MAX_NEW_TOKENS="24", COPYBOT_LOG_LEVEL="WARNING")
+    for name in ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "DISCORD_TOKEN"):
+        env.pop(name, None)
+    return env
+
+
+class ConsoleSession:
+    def __init__(self, process: asyncio.subprocess.Process):
+        self.process = process
+
+    async def send(self, line: bytes) -> None:
+        self.process.stdin.write(line + b"\n")
+        await self.process.stdin.drain()
+
+    async def read_until(self, pattern: str) -> str:
+        """Output lines up to and including the first that matches ``pattern``."""
+        seen = []
+        while True:
+            line = await asyncio.wait_for(self.process.stdout.readline(), timeout=120)
+            assert line, f"console exited early; output so far: {seen}"
+            seen.append(line.decode())
+            if re.search(pattern, seen[-1]):
+                return "".join(seen)
+
+
+async def test_console_copy_approve_bad_input_and_export(cli_env, tmp_path):
+    process = await asyncio.create_subprocess_exec(
+        *COPYBOT, "run", env=cli_env, stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    console = ConsoleSession(process)
+    try:
+        await console.read_until("Type /help")
+        await console.send(b"/help")
+        assert "/copy <product description>" in await console.read_until("/report")
+
+        await console.send(b"/copy insulated steel water bottle tone: bold channel: instagram n: 2")
+        output = await console.read_until("Approve with")
+        assert "Writing 2 variants" in output
+        ids = re.findall(r"^\s+#(\d+)\s+\S", output, re.MULTILINE)
+        assert len(ids) == 2
+
+        await console.send(f"/approve {ids[1]}".encode())
+        assert "it is now approved" in await console.read_until(f"#{ids[1]}")
+        await console.send(f"/approve {ids[1]}".encode())  # a repeat changes nothing
+        assert "already said so" in await console.read_until(f"#{ids[1]}")
+
+        # Bad lines: each answered with one sentence, and the console keeps going.
+        for line, expected in [
+            (b"/copy", "Tell me what to write about"),
+            (b"/copy shoes n: 1000", "from 1 to 10"),
+            (b"/copy caf\xe9", "not valid UTF-8"),
+            (b"/copy shoes colour: red", "Unknown option colour:"),
+            (b"/dance", "no /dance command"),
+            (b"/approve 99999", "no variant #99999"),
+        ]:
+            await console.send(line)
+            assert expected in await console.read_until(r"\S")
+        process.stdin.close()
+        assert await asyncio.wait_for(process.wait(), timeout=60) == 0
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+    stderr = (await process.stderr.read()).decode()
+    assert "Traceback" not in stderr
+
+    out = tmp_path / "approved.jsonl"
+    export = await asyncio.create_subprocess_exec(*COPYBOT, "export", str(out), env=cli_env,
+                                                  stdout=asyncio.subprocess.PIPE)
+    stdout, _ = await export.communicate()
+    assert export.returncode == 0 and "Wrote 1 approved example" in stdout.decode()
+    example = json.loads(out.read_text())
+    assert "insulated steel water bottle" in example["messages"][1]["content"]
+    assert example["messages"][-1]["role"] == "assistant" and example["messages"][-1]["content"]
+
+
+async def test_cli_copy_prints_variants_and_explains_bad_input(cli_env):
+    ok = await asyncio.create_subprocess_exec(*COPYBOT, "copy", "vegan leather backpack", "-n", "2",
+                                              env=cli_env, stdout=asyncio.subprocess.PIPE)
+    stdout, _ = await ok.communicate()
+    assert ok.returncode == 0
+    assert len(re.findall(r"^#\d+\t\S", stdout.decode(), re.MULTILINE)) == 2
+
+    bad = await asyncio.create_subprocess_exec(*COPYBOT, "copy", "backpack", "-n", "0", env=cli_env,
+                                               stderr=asyncio.subprocess.PIPE)
+    _, stderr = await bad.communicate()
+    assert bad.returncode == 2
+    assert stderr.decode().strip() == "copybot: n: must be a whole number from 1 to 10; got 0."
+
+
+async def test_a_missing_model_says_which_command_installs_it(cli_env, tmp_path):
+    cli_env["COPYBOT_MODEL"] = str(tmp_path / "no-such-model")
+    process = await asyncio.create_subprocess_exec(*COPYBOT, "copy", "backpack", env=cli_env,
+                                                   stderr=asyncio.subprocess.PIPE)
+    _, stderr = await process.communicate()
+    assert process.returncode == 2
+    assert "could not be loaded" in stderr.decode() and "Traceback" not in stderr.decode()
