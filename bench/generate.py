@@ -4,7 +4,7 @@ Same model (the bundled SmolLM2-135M-Instruct unless COPYBOT_MODEL says otherwis
 same sampling, exactly NEW_TOKENS new tokens per sequence, measured side by side in one run.
 Prints tokens/s and p50/p95 request latency for each, and the ratio to sequential.
 
-    .venv/bin/python bench/generate.py [--requests 8] [--tokens 64]
+    .venv/bin/python bench/generate.py [--requests 8] [--tokens 64] [--rounds 3]
 """
 
 from __future__ import annotations
@@ -85,6 +85,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--requests", type=int, default=8, help="requests per measurement")
     parser.add_argument("--tokens", type=int, default=64, help="new tokens per request")
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds; figures are medians")
     args = parser.parse_args()
 
     config = engine_config_from_env()
@@ -97,24 +98,36 @@ def main() -> None:
 
     print(f"model {backend.version}, {torch.get_num_threads()} torch threads, {args.requests} requests "
           f"x {args.tokens} new tokens, max batch {config.max_batch}")
-    backend.generate(prompts[:2], [8, 8])  # warm-up
+    # Warm-up: the first calls of each path pay one-off kernel set-up costs.
+    sequential_baseline(backend, prompts[:2], 8)
+    asyncio.run(through_engine(backend, prompts[:4], 8, 4, config.max_batch))
 
     total = args.requests * args.tokens
-    rows = []
-    elapsed, latencies = sequential_baseline(backend, prompts, args.tokens)
-    rows.append(("sequential model.generate", elapsed, latencies, args.requests))
-    for concurrency in (1, 4, 8):
-        elapsed, latencies, calls = asyncio.run(
-            through_engine(backend, prompts, args.tokens, concurrency, config.max_batch))
-        rows.append((f"engine, concurrency {concurrency}", elapsed, latencies, calls))
+    # Configurations are interleaved round by round, so a noisy neighbour hurts them all alike;
+    # each figure is the median over rounds.
+    names = ["sequential model.generate"] + [f"engine, concurrency {c}" for c in (1, 4, 8)]
+    rates: dict[str, list[float]] = {name: [] for name in names}
+    lat: dict[str, list[float]] = {name: [] for name in names}
+    calls: dict[str, int] = {}
+    for round_number in range(args.rounds):
+        elapsed, latencies = sequential_baseline(backend, prompts, args.tokens)
+        rates[names[0]].append(total / elapsed)
+        lat[names[0]] += latencies
+        calls[names[0]] = args.requests
+        for name, concurrency in zip(names[1:], (1, 4, 8)):
+            elapsed, latencies, model_calls = asyncio.run(
+                through_engine(backend, prompts, args.tokens, concurrency, config.max_batch))
+            rates[name].append(total / elapsed)
+            lat[name] += latencies
+            calls[name] = model_calls
+        print(f"round {round_number + 1}: " + ", ".join(f"{rates[n][-1]:.1f}" for n in names) + " tok/s")
 
-    base = total / rows[0][1]
+    base = statistics.median(rates[names[0]])
     print(f"{'':28} {'tok/s':>7} {'p50 s':>7} {'p95 s':>7} {'model calls':>12} {'vs sequential':>14}")
-    for name, elapsed, latencies, calls in rows:
-        rate = total / elapsed
-        print(f"{name:28} {rate:7.1f} {statistics.median(latencies):7.2f} "
-              f"{percentile(latencies, 0.95):7.2f} {calls:12d} {rate / base:13.2f}x")
-
+    for name in names:
+        rate = statistics.median(rates[name])
+        print(f"{name:28} {rate:7.1f} {statistics.median(lat[name]):7.2f} "
+              f"{percentile(lat[name], 0.95):7.2f} {calls[name]:12d} {rate / base:13.2f}x")
 
 if __name__ == "__main__":
     main()

@@ -146,10 +146,19 @@ class BundledSentimentModel:
         self.model = AutoModel.from_pretrained(str(model_dir)).eval()
         self.labels = tuple(meta["labels"])
         self.max_tokens = int(meta.get("max_tokens", MAX_TOKENS))
-        self._lora = dict(add_lora(self.model, int(meta["r"]), float(meta["alpha"])))
-        for name, layer in self._lora.items():
-            layer.lora_a.data.copy_(tensors[f"{name}.lora_a"].float())
-            layer.lora_b.data.copy_(tensors[f"{name}.lora_b"].float())
+        # merge the adapter into a second copy of each targeted weight; switching is a pointer swap
+        scale = float(meta["alpha"]) / int(meta["r"])
+        self._weights = []  # (linear, base weight, merged weight)
+        for name, module in self.model.named_modules():
+            key = f"{name}.lora_a"
+            if key in tensors:
+                base = module.weight.data
+                delta = tensors[f"{name}.lora_b"].float() @ tensors[key].float()
+                self._weights.append((module, base, (base + scale * delta).contiguous()))
+        if len(self._weights) != sum(1 for k in tensors if k.endswith(".lora_a")):
+            raise RuntimeError(f"sentiment adapter {head_path} does not match the base model")
+        self._adapter = None
+        self._set_adapter(True)
         hidden = self.model.config.hidden_size
         self.head = torch.nn.Linear(hidden, len(self.labels))
         self.head.weight.data.copy_(tensors["head.weight"].float())
@@ -160,8 +169,11 @@ class BundledSentimentModel:
         logger.info("loaded %s (adapter %s)", self.name, head_path.name)
 
     def _set_adapter(self, enabled: bool) -> None:
-        for layer in self._lora.values():
-            layer.enabled = enabled
+        if self._adapter is enabled:
+            return
+        for linear, base, merged in self._weights:
+            linear.weight.data = merged if enabled else base
+        self._adapter = enabled
 
     def predict(self, texts: Sequence[str]) -> list[Prediction]:
         import torch

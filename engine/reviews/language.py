@@ -30,7 +30,7 @@ _FUNCTION_WORDS = {
           "como cuando también porque sin ya hay mi su nos le les producto bien ni estoy tiene "
           "pedido llegó calidad bueno buena excelente malo mala perfecto recomiendo gracias",
     "fr": "le la les des est et une du pas très pour avec mais que qui je il elle nous vous ce cette sur "
-          "dans au aux été c'est j'ai n'est plus tout bien mon ma mes produit ne sont avait était rien "
+          "dans au aux été c'est j'ai n'est tout bien mon ma mes produit ne sont avait était rien "
           "bon bonne mauvais nul génial parfait merci",
     "de": "der das und ist nicht sehr ein eine mit für auf ich zu dem aber auch wie noch nur "
           "gut sich sind wir ihr nach bei habe kein keine wurde leider schnell produkt schlecht toll "

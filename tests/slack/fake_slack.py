@@ -98,6 +98,10 @@ class FakeSlack:
     def response_url(self, key: str) -> str:
         return f"{self.url}/respond/{key}"
 
+    @property
+    def socket_open(self) -> bool:
+        return self._socket is not None
+
     def add_file(self, name: str, content: bytes, content_type: str = "text/csv") -> str:
         self.files[name] = (content, content_type)
         return f"{self.url}/files/{name}"
@@ -237,12 +241,13 @@ class FakeSlack:
                     await self._notify()
         if self._socket is ws:
             self._socket = None
+        await self._notify()
         return ws
 
     async def send_envelope(self, kind: str, payload: dict[str, Any], *, retry_attempt: int = 0,
                             envelope_id: str | None = None) -> str:
         """Push a Socket Mode envelope ("slash_commands" or "events_api"); returns its id."""
-        await self.wait_for(lambda: self._socket is not None)
+        await self.wait_for(lambda: self.socket_open)
         envelope_id = envelope_id or str(uuid.uuid4())
         envelope: dict[str, Any] = {"envelope_id": envelope_id, "type": kind, "payload": payload,
                                     "accepts_response_payload": kind == "slash_commands"}

@@ -1,0 +1,195 @@
+"""Chat rendering, --out export and storage, on summaries built by hand (no model needed)."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+import sqlite3
+from pathlib import Path
+
+import aiosqlite
+import pytest
+
+from engine.errors import UserError
+from engine.reviews import (
+    DISCORD_LIMIT,
+    SLACK_LIMIT,
+    LabelledReview,
+    ReviewSummary,
+    Theme,
+    TrendPoint,
+    render_summary,
+    review_labels_of,
+    review_summaries_between,
+    save_review_summary,
+    write_labels,
+)
+
+MIGRATION = Path(__file__).resolve().parents[2] / "engine" / "migrations" / "0002_reviews.sql"
+WHEN = dt.datetime(2026, 3, 2, 9, 30, tzinfo=dt.timezone.utc)
+
+
+def make_summary(n: int = 300, quote: str = "The battery easily lasts two days.", created: dt.datetime = WHEN) -> ReviewSummary:
+    labels = ["positive", "negative", "neutral"]
+    reviews = [
+        LabelledReview(line=i + 1, text=f"Review {i} about the battery and the strap", label=labels[i % 3],
+                       confidence=0.9, rating=float(1 + i % 5), date=dt.date(2026, 1 + i % 2, 1 + i % 28))
+        for i in range(n)
+    ]
+    reviews.append(LabelledReview(line=n + 1, text="Muy malo", label=None, confidence=None, language="es",
+                                  skipped="language not supported (Spanish)"))
+    themes = [Theme(label=f"battery life {k}", mentions=40 - k, quote=quote * 3, line=k + 1) for k in range(5)]
+    trend = [TrendPoint(period=f"2025-{m:02d}", start=dt.date(2025, m, 1), reviews=25, positive=10 + m, negative=8,
+                        neutral=7 - m // 2, average_rating=3.5) for m in range(1, 13)]
+    return ReviewSummary(
+        source="shop-export.csv", model="bundled", created_at=created, analysed=n,
+        positive=n // 3, negative=n // 3, neutral=n - 2 * (n // 3),
+        praise=themes, complaints=[Theme(label="strap", mentions=12, quote="The strap snapped after a week.", line=3)],
+        reviews=reviews, trend=trend, trend_unit="month", trend_direction="improving",
+        average_rating=3.4, rating_scale=5.0, found=n + 101, skipped_over_cap=100,
+        skipped_language={"Spanish": 1}, notes=["Analysed the first 300 of 400 reviews; 100 were skipped (limit 300 per request)."],
+    )
+
+
+# ------------------------------------------------------------------ chat
+
+
+@pytest.mark.parametrize("limit", [SLACK_LIMIT, DISCORD_LIMIT, 700, 300])
+@pytest.mark.parametrize("markup", ["plain", "slack", "markdown"])
+def test_rendered_summary_fits_the_chat_limit(limit, markup):
+    text = render_summary(make_summary(quote="A long review sentence that goes on and on about the battery. "), limit, markup)
+    assert len(text) <= limit
+    assert "300 reviews" in text
+    assert "Positive 33%" in text and "Negative 33%" in text
+
+
+def test_rendered_summary_shows_what_a_marketer_needs():
+    text = render_summary(make_summary(), SLACK_LIMIT, "slack")
+    assert text.startswith("*Review sentiment — 300 reviews (shop-export.csv)*")
+    assert "Net score 0" in text and "average rating 3.4 / 5" in text
+    assert "*Praised*" in text and "1. battery life 0 — 40 reviews" in text
+    assert "*Complaints*" in text and "“The strap snapped after a week.”" in text
+    assert "Trend by month: improving" in text and "2025-12" in text
+    assert "100 were skipped" in text
+
+
+def test_discord_rendering_drops_detail_before_cutting():
+    text = render_summary(make_summary(quote="word " * 60), DISCORD_LIMIT, "markdown")
+    assert len(text) <= DISCORD_LIMIT
+    assert "**Praised**" in text and "**Complaints**" in text
+    assert not text.endswith("…") or text.count("\n") > 5
+
+
+def test_review_text_cannot_ping_or_inject_markup():
+    summary = make_summary(n=3)
+    summary.praise = [Theme(label="price", mentions=2, quote="@everyone <!channel> *great* price", line=1)]
+    slack = render_summary(summary, SLACK_LIMIT, "slack")
+    assert "<!channel>" not in slack and "&lt;!channel&gt;" in slack
+    assert "@everyone" not in slack
+    discord = render_summary(summary, DISCORD_LIMIT, "markdown")
+    assert "@everyone" not in discord and "\\*great\\*" in discord
+
+
+def test_a_small_batch_lists_each_review():
+    summary = make_summary(n=1)
+    summary.praise, summary.complaints, summary.trend, summary.notes = [], [], [], []
+    text = render_summary(summary, DISCORD_LIMIT)
+    assert "1 review (" in text and "• positive (90% sure): “Review 0 about the battery and the strap”" in text
+
+
+# ------------------------------------------------------------------ --out
+
+
+def test_write_labels_csv_has_a_row_per_review(tmp_path):
+    path = write_labels(make_summary(n=6), tmp_path / "labels.csv")
+    with path.open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert len(rows) == 7
+    assert rows[0] == {"line": "1", "text": "Review 0 about the battery and the strap", "label": "positive",
+                       "confidence": "0.9", "rating": "1.0", "date": "2026-01-01", "skipped": ""}
+    assert rows[-1]["label"] == "" and rows[-1]["skipped"] == "language not supported (Spanish)"
+
+
+def test_write_labels_json_has_the_summary_and_the_reviews(tmp_path):
+    data = json.loads(write_labels(make_summary(n=6), tmp_path / "labels.json").read_text(encoding="utf-8"))
+    assert data["analysed"] == 6 and data["score"] == 0 and len(data["reviews"]) == 7
+    assert data["praise"][0]["label"] == "battery life 0" and data["trend"][0]["period"] == "2025-01"
+
+
+@pytest.mark.parametrize("name", ["labels.xlsx", "labels"])
+def test_write_labels_refuses_other_formats(tmp_path, name):
+    with pytest.raises(UserError) as error:
+        write_labels(make_summary(n=2), tmp_path / name)
+    assert ".csv or .json" in str(error.value)
+
+
+def test_write_labels_into_a_missing_folder_is_a_user_error(tmp_path):
+    with pytest.raises(UserError):
+        write_labels(make_summary(n=2), tmp_path / "nope" / "labels.csv")
+
+
+# ------------------------------------------------------------------ storage
+
+
+@pytest.fixture
+async def db(tmp_path):
+    conn = await aiosqlite.connect(tmp_path / "copybot.db")
+    conn.row_factory = sqlite3.Row
+    await conn.execute("PRAGMA foreign_keys = ON")
+    await conn.execute("CREATE TABLE workspaces(id TEXT PRIMARY KEY)")
+    await conn.executescript(MIGRATION.read_text(encoding="utf-8"))
+    await conn.executemany("INSERT INTO workspaces(id) VALUES (?)", [("slack:T1",), ("discord:42",)])
+    await conn.commit()
+    yield conn
+    await conn.close()
+
+
+async def count(db, table: str) -> int:
+    async with db.execute(f"SELECT count(*) FROM {table}") as cursor:
+        return (await cursor.fetchone())[0]
+
+
+async def test_summary_is_saved_and_read_back_for_the_weekly_report(db, tmp_path):
+    batch_id = await save_review_summary(db, "slack:T1", make_summary(n=30), channel="C1", user="U1")
+    await save_review_summary(db, "discord:42", make_summary(n=9))
+    await save_review_summary(db, "slack:T1", make_summary(n=3, created=WHEN + dt.timedelta(days=8)))
+
+    # a fresh connection sees it: it was committed
+    async with aiosqlite.connect(tmp_path / "copybot.db") as other:
+        async with other.execute("SELECT count(*) FROM review_labels WHERE batch_id = ?", (batch_id,)) as c:
+            assert (await c.fetchone())[0] == 31
+
+    week = await review_summaries_between(db, "slack:T1", WHEN - dt.timedelta(days=1), WHEN + dt.timedelta(days=6))
+    assert [s.id for s in week] == [batch_id]
+    stored = week[0]
+    assert (stored.analysed, stored.positive, stored.negative, stored.neutral, stored.score) == (30, 10, 10, 10, 0)
+    assert stored.created_at == WHEN and stored.source == "shop-export.csv" and stored.channel == "C1"
+    assert stored.skipped == 101 and stored.found == 131 and stored.trend_direction == "improving"
+    assert [t.label for t in stored.praise] == [f"battery life {k}" for k in range(5)]
+    assert stored.complaints[0].quote == "The strap snapped after a week."
+    assert stored.details["skipped_language"] == {"Spanish": 1} and len(stored.details["trend"]) == 12
+
+    labels = await review_labels_of(db, "slack:T1", batch_id)
+    assert len(labels) == 31 and labels[0]["label"] == "positive" and labels[-1]["skipped"].startswith("language")
+    assert await review_labels_of(db, "discord:42", batch_id) == []
+    assert len(await review_summaries_between(db, "slack:T1", "2026-01-01T00:00:00Z", "2027-01-01T00:00:00Z")) == 2
+    assert await review_summaries_between(db, "slack:T9", "2026-01-01T00:00:00Z", "2027-01-01T00:00:00Z") == []
+
+
+async def test_a_failed_save_leaves_nothing_behind(db):
+    broken = make_summary(n=5)
+    broken.reviews[3].label = "ecstatic"  # violates the CHECK on review_labels.label
+    with pytest.raises(sqlite3.IntegrityError):
+        await save_review_summary(db, "slack:T1", broken)
+    assert (await count(db, "review_batches"), await count(db, "review_labels"), await count(db, "review_themes")) == (0, 0, 0)
+    assert not db.in_transaction
+    # and the connection is still usable
+    await save_review_summary(db, "slack:T1", make_summary(n=5))
+    assert await count(db, "review_batches") == 1
+
+
+async def test_an_unknown_workspace_is_refused_by_the_foreign_key(db):
+    with pytest.raises(sqlite3.IntegrityError):
+        await save_review_summary(db, "slack:NOPE", make_summary(n=2))
+    assert await count(db, "review_batches") == 0
