@@ -5,6 +5,7 @@ from engine.engine import Engine
 from engine.errors import BusyError, UserError
 from engine.settings import SETTINGS
 from engine.types import (
+    Announcement,
     ApprovedExample,
     CopyRequest,
     CopyResult,
@@ -16,7 +17,7 @@ from engine.types import (
 )
 
 __all__ = [
-    "ApprovedExample", "BusyError", "CopyRequest", "CopyResult", "Engine", "EngineConfig", "Feedback",
+    "Announcement", "ApprovedExample", "BusyError", "CopyRequest", "CopyResult", "Engine", "EngineConfig", "Feedback",
     "FeedbackOutcome", "Origin", "SETTINGS", "UserError", "Variant", "Verdict",
     "engine_config_from_env", "load_dotenv_file",
 ]

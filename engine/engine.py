@@ -22,7 +22,7 @@ from engine.model import load_model, resolve_model_path
 from engine.prompts import PromptBook
 from engine.settings import setting_spec, with_defaults
 from engine.store import Store
-from engine.types import CopyRequest, CopyResult, Feedback, FeedbackOutcome, Origin
+from engine.types import Announcement, CopyRequest, CopyResult, Feedback, FeedbackOutcome, Origin
 from engine.validation import validate_copy_request
 
 logger = logging.getLogger(__name__)
@@ -43,6 +43,8 @@ class Engine:
         self.prompts = prompts
         self.generator = generator
         self.copywriter = Copywriter(prompts, generator, config.max_new_tokens, config.max_rounds)
+        # platform -> coroutine that posts an Announcement; each running adapter registers its own.
+        self._publishers: dict[str, Callable[[Announcement], Awaitable[None]]] = {}
 
     @classmethod
     async def open(cls, config: EngineConfig, backend: GenerationBackend | None = None) -> "Engine":
@@ -67,6 +69,28 @@ class Engine:
 
     async def __aexit__(self, *exc) -> None:
         await self.close()
+
+    # --- announcements ---------------------------------------------------------------------------
+
+    def set_publisher(self, platform: str, publish: Callable[[Announcement], Awaitable[None]]) -> None:
+        """Called by an adapter at start: how to post to a channel of ``platform``."""
+        self._publishers[platform] = publish
+
+    async def announce(self, announcement: Announcement) -> bool:
+        """Post to a workspace's channel through its platform's adapter. False (and a log line) when
+        that adapter is not running here; a failing post is logged, never raised into a job."""
+        platform = announcement.workspace.split(":", 1)[0]
+        publish = self._publishers.get(platform)
+        if publish is None:
+            logger.warning("no %s adapter running; announcement for %s not posted", platform,
+                           announcement.workspace)
+            return False
+        try:
+            await publish(announcement)
+        except Exception:
+            logger.exception("posting an announcement to %s failed", announcement.workspace)
+            return False
+        return True
 
     # --- copy ----------------------------------------------------------------------------------
 

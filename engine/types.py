@@ -9,6 +9,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 
 
 @dataclass(frozen=True)
@@ -102,3 +103,16 @@ class ApprovedExample:
     text: str
     approved_at: datetime
     request: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Announcement:
+    """Something the engine posts on its own (a weekly report, a fine-tune result) to a channel.
+
+    ``workspace`` is the store's workspace key ("slack:T123"); ``channel`` the platform's channel id.
+    """
+
+    workspace: str
+    channel: str
+    text: str
+    image: Path | None = None  # e.g. a PNG chart to upload with the text

@@ -60,8 +60,15 @@ GENERIC = set("""
 product products item items thing things stuff purchase purchased buy bought buying order ordered
 review reviews use used using user one ones people person guy guys everyone someone anyone nobody
 experience overall money lot kind sort part place side end start reason problem problems issue issues
-star stars rating company brand seller amazon
+star stars rating company brand seller amazon minute minutes hour hours second seconds
 """.split())
+
+#: opinion-bearing phrases that are themes in their own right ("easy to use" is a reason people buy)
+KEEP_PHRASES = ("easy to use", "easy to set up", "easy to install", "easy to clean", "easy to assemble",
+                "easy to read", "value for money", "well made", "well built", "well designed", "good value",
+                "great value", "good quality", "poor quality", "bad quality", "hard to use", "too small",
+                "too big", "too expensive")
+_KEEP = [(p, re.compile(r"\b" + r"\s+".join(p.split()) + r"\b")) for p in KEEP_PHRASES]
 
 _CLAUSE = re.compile(r"[.!?;:,()\[\]\"“”\n]+|\s[-–—]\s|\s(?:and|but|or|because|although|though|while|so)\s", re.I)
 _WORD = re.compile(r"[A-Za-z][A-Za-z'’]*")
@@ -84,6 +91,10 @@ def candidate_phrases(text: str) -> set[str]:
                 if any(w in OPINION for w in gram):
                     continue
                 found.add(" ".join(gram))
+    lowered = text.lower()
+    for phrase, pattern in _KEEP:
+        if phrase.split()[0] in lowered and pattern.search(lowered):
+            found.add(phrase)
     return found
 
 

@@ -154,8 +154,8 @@ class FakeDiscord:
 
     def seeded(self, message_id: str) -> list[str]:
         """The emoji the bot put under a message."""
-        return [unquote(r.path.split("/")[5]) for r in self.calls("PUT", "/channels/")
-                if r.path.split("/")[3] == message_id and r.status == 204]
+        parts = [r.path.strip("/").split("/") for r in self.calls("PUT", "/channels/") if r.status == 204]
+        return [unquote(p[5]) for p in parts if p[2:5] == ["messages", message_id, "reactions"]]
 
     # --- REST --------------------------------------------------------------------------------
 
