@@ -57,6 +57,15 @@ def _first_block(lines: list[str], multiline: bool) -> list[str]:
     return kept
 
 
+def _drop_invented(text: str) -> str:
+    """Sentences built around an invented link or handle go ("Shop now at <url>"); when the copy
+    is a single sentence, only the invented part is cut out."""
+    if not _INVENTED.search(text):
+        return text
+    clean = [s for s in _sentences(text) if not _INVENTED.search(s)]
+    return " ".join(clean) if clean else _INVENTED.sub("", text)
+
+
 def _limit_hashtags(text: str) -> str:
     seen = 0
 
@@ -71,8 +80,10 @@ def _limit_hashtags(text: str) -> str:
 def _strip_wrapping(text: str, multiline: bool = False) -> str:
     text = _PREAMBLE.sub("", text, count=1)
     lines = [line for line in text.splitlines() if not _LABEL_LINE.match(line)]
+    if lines:
+        lines[0] = _LABEL_PREFIX.sub("", lines[0], count=1)
     text = "\n".join(_first_block(lines, multiline)).strip()
-    text = _INVENTED.sub("", text)
+    text = _drop_invented(text)
     text = re.sub(r"\(\s*\)|\[\s*\]", "", text)  # brackets left empty by the line above
     text = _limit_hashtags(text)
     text = _LABEL_PREFIX.sub("", text, count=1)

@@ -38,13 +38,13 @@ async def verdicts(engine, variant_id: int) -> tuple[int, int]:
     return (row["approvals"], row["rejections"]) if row else (0, 0)
 
 
-async def eventually(check, timeout: float = 10.0):
-    """Wait for an async condition on the engine's state (which sends no signal of its own)."""
+async def settle(engine, variant: int, expected: tuple[int, int], timeout: float = 30.0) -> None:
+    """Wait until a variant has ``expected`` (approvals, rejections). Reactions are recorded in
+    the background and send nothing back to Discord, so the store is polled until then."""
     deadline = asyncio.get_running_loop().time() + timeout
-    while not (result := await check()):
-        assert asyncio.get_running_loop().time() < deadline, "condition not reached in time"
+    while (found := await verdicts(engine, variant)) != expected:
+        assert asyncio.get_running_loop().time() < deadline, f"still {found}, expected {expected}"
         await asyncio.sleep(0.02)
-    return result
 
 
 async def run_copy(fake, n: int = 2, **interaction_args) -> tuple[dict, dict, list[dict]]:
@@ -101,14 +101,9 @@ async def test_copy_is_deferred_before_the_model_runs_then_each_variant_is_its_o
 async def test_a_reaction_approves_its_variant_and_removing_it_withdraws(bot, fake, engine):
     _, _, (first, second) = await run_copy(fake, n=2)
     await react(fake, "reaction_add_check", second)
-    await eventually(lambda: verdicts(engine, variant_id(second)), )
-    assert await verdicts(engine, variant_id(second)) == (1, 0)
+    await settle(engine, variant_id(second), (1, 0))
     # The bot's own ✅ under each variant (seeded earlier, delivered earlier) counted for nothing.
     assert await verdicts(engine, variant_id(first)) == (0, 0)
 
     await react(fake, "reaction_remove_check", second)
-    await eventually(lambda: _is(verdicts(engine, variant_id(second)), (0, 0)))
-
-
-async def _is(pending, expected) -> bool:
-    return await pending == expected
+    await settle(engine, variant_id(second), (0, 0))

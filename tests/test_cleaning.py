@@ -1,0 +1,60 @@
+"""Cleaning model output: what reaches a marketer is copy, not the model's chatter."""
+
+import pytest
+
+from engine.cleaning import clean_variant, fit_length, is_near_duplicate, words
+from engine.prompts import CopyLimits
+
+SOCIAL = CopyLimits(max_words=35, max_chars=None)
+
+
+@pytest.mark.parametrize("raw, expected", [
+    ("Sure! Here's an ad for you:\n\n**Brush better.** Charcoal bristles, a bamboo handle, a year of "
+     "fresh smiles. Order today! #EcoSmile",
+     "Brush better. Charcoal bristles, a bamboo handle, a year of fresh smiles. Order today! #EcoSmile"),
+    ('"Cold at noon, still cold at midnight. Grab yours today!"',
+     "Cold at noon, still cold at midnight. Grab yours today!"),
+    ("Caption: Sleep deeper on linen that gets softer every wash. Shop now at https://shop.example "
+     "[Link] @linenco!",
+     "Sleep deeper on linen that gets softer every wash."),
+    ("Stay cool all day with our steel bottle. Order now!\nHashtags: #a #b\n1. Another idea",
+     "Stay cool all day with our steel bottle. Order now!"),
+    ("Fresh coffee, zero effort. #coffee #coldbrew #morning #fuel #daily",
+     "Fresh coffee, zero effort. #coffee #coldbrew #morning"),
+])
+def test_wrapping_links_and_notes_are_removed(raw, expected):
+    assert clean_variant(raw, SOCIAL) == expected
+
+
+@pytest.mark.parametrize("raw", [
+    "🍫📬 🌟✨ 🍵❑ ⏃🔒 💜💜",                               # emoji soup
+    "Buy buy buy buy buy now",                               # a loop
+    "the best the best the best the best the best shoes",
+    "Wow!",                                                  # too short to be copy
+    "",
+])
+def test_junk_is_rejected(raw):
+    assert clean_variant(raw, SOCIAL) is None
+
+
+def test_length_is_cut_at_a_sentence_end():
+    text = ("Meet the bottle that keeps up. Ice-cold water for a full day, hot tea for twelve hours. "
+            "Leak-proof lid, fits every cup holder, and it comes in nine colours for every mood.")
+    cut = fit_length(text, CopyLimits(max_words=20, max_chars=None))
+    assert cut == "Meet the bottle that keeps up. Ice-cold water for a full day, hot tea for twelve hours."
+
+
+def test_a_hard_character_limit_is_respected():
+    text = "Open me: your winter sale starts now and ends on Sunday night. Don't miss it."
+    cut = fit_length(text, CopyLimits(max_words=9, max_chars=60))
+    assert len(cut) <= 60 and len(words(cut)) <= 9 and cut and not cut.endswith(",")
+
+
+def test_an_unfinished_last_sentence_is_dropped():
+    cut = fit_length("Brew it tonight. Sip it tomorrow. Cold brew that tastes like", SOCIAL)
+    assert cut == "Brew it tonight. Sip it tomorrow."
+
+
+def test_near_duplicates_are_recognised():
+    assert is_near_duplicate("Cold brew, ready when you are!", ["cold brew ready when you are"])
+    assert not is_near_duplicate("Cold brew, ready when you are!", ["Hot tea for slow mornings."])
