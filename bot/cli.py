@@ -59,6 +59,22 @@ async def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+async def cmd_report(args: argparse.Namespace) -> int:
+    platform, _, workspace = args.workspace.partition(":")
+    if not workspace:
+        raise UserError("Give the workspace as platform:id, e.g. slack:T0123 or console:local.")
+    origin = Origin(platform=platform, workspace=workspace, channel="cli", user="cli")
+    async with await _open_engine() as engine:
+        report = await engine.report(origin, last_week=args.last)
+    print(report.text)
+    if args.out:
+        Path(args.out).write_bytes(report.chart.read_bytes())
+        print(f"Chart written to {args.out}")
+    else:
+        print(f"Chart: {report.chart}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="copybot", description="Self-hosted ad-copy assistant.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -81,6 +97,11 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("path")
     export.add_argument("--workspace", help="only this workspace, e.g. slack:T0123")
     export.set_defaults(handler=cmd_export, log_level="WARNING")
+    report = sub.add_parser("report", help="print a workspace's weekly report and write its chart")
+    report.add_argument("--workspace", default="console:local", help="platform:id, e.g. slack:T0123")
+    report.add_argument("--last", action="store_true", help="the last complete week, not this one so far")
+    report.add_argument("--out", help="where to write the chart PNG")
+    report.set_defaults(handler=cmd_report, log_level="WARNING")
     return parser
 
 

@@ -20,7 +20,7 @@ GREETING = "copybot console. Type /help for commands, /copy <product> to start, 
 
 def render_reply(reply: Reply) -> str:
     if reply.copy is None:
-        return reply.text
+        return reply.text + (f"\nChart: {reply.image}" if reply.image else "")
     result = reply.copy
     lines = [f"  #{variant.id}  {variant.text}" for variant in result.variants]
     if len(result.variants) < result.requested:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from bot.commands import (
     Command,
@@ -34,6 +35,7 @@ class Reply:
     text: str = ""
     copy: CopyResult | None = None  # adapters post each variant as its own message
     ephemeral: bool = False  # only the person who asked needs to see it
+    image: Path | None = None  # a PNG to upload with the text (report charts)
 
 
 def failure_text(exc: BaseException) -> str:
@@ -90,7 +92,10 @@ async def execute(engine: Engine, origin: Origin, command: Command, *, message_l
         return Reply(f"{command.name} is now: {shown}", ephemeral=True)
     if isinstance(command, HelpCommand):
         return Reply(help_text(engine), ephemeral=True)
-    if isinstance(command, (ReviewsCommand, ReportCommand, ModelsCommand, FinetuneCommand)):
+    if isinstance(command, ReportCommand):
+        report = await engine.report(origin, last_week=command.last_week, limit=message_limit)
+        return Reply(report.text, image=report.chart)
+    if isinstance(command, (ReviewsCommand, ModelsCommand, FinetuneCommand)):
         raise UserError("That command is not available in this version of copybot yet.")
     raise TypeError(f"unhandled command {command!r}")
 

@@ -35,6 +35,7 @@ class EngineConfig:
     few_shot: int = 3  # recently approved variants used as examples in the prompt
     max_rounds: int = 3  # generation rounds to replace junk/duplicate variants
     admins: tuple[str, ...] = ()  # platform-qualified user ids, e.g. "slack:U123"
+    report_cron: str = "0 9 * * mon"  # in each workspace's time zone
 
     @property
     def database_path(self) -> Path:
@@ -58,6 +59,7 @@ _ENV = {
     "top_p": ("COPYBOT_TOP_P", float),
     "few_shot": ("COPYBOT_FEW_SHOT", int),
     "max_rounds": ("COPYBOT_MAX_ROUNDS", int),
+    "report_cron": ("COPYBOT_REPORT_CRON", str),
     "admins": ("COPYBOT_ADMINS", lambda v: tuple(a.strip() for a in v.split(",") if a.strip())),
 }
 

@@ -9,8 +9,9 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from dataclasses import asdict
 from collections.abc import Awaitable, Callable
+from dataclasses import asdict
+from datetime import datetime, timezone
 from pathlib import Path
 
 from engine.config import EngineConfig
@@ -20,6 +21,7 @@ from engine.generator import BatchingGenerator
 from engine.local_backend import GenerationBackend, LocalBackend, SamplingSettings
 from engine.model import load_model, resolve_model_path
 from engine.prompts import PromptBook
+from engine.reports import RenderedReport, ReportService
 from engine.settings import setting_spec, with_defaults
 from engine.store import Store
 from engine.types import Announcement, CopyRequest, CopyResult, Feedback, FeedbackOutcome, Origin
@@ -45,6 +47,9 @@ class Engine:
         self.copywriter = Copywriter(prompts, generator, config.max_new_tokens, config.max_rounds)
         # platform -> coroutine that posts an Announcement; each running adapter registers its own.
         self._publishers: dict[str, Callable[[Announcement], Awaitable[None]]] = {}
+        self.reports = ReportService(store, config.report_cron, config.data_dir / "reports",
+                                     model_version=lambda: self.generator.version,
+                                     announce=self.announce)
 
     @classmethod
     async def open(cls, config: EngineConfig, backend: GenerationBackend | None = None) -> "Engine":
@@ -185,6 +190,18 @@ class Engine:
             "channel": sorted(self.prompts.channels),
             "length": list(self.prompts.lengths),
         }
+
+    # --- reports -------------------------------------------------------------------------------
+
+    async def report(self, origin: Origin, last_week: bool = False, limit: int = 3900) -> RenderedReport:
+        """``/report``: this week so far, or the last complete week, as text and a chart."""
+        await self.store.ensure_workspace(origin.workspace_key, origin.platform)
+        return await self.reports.on_demand(origin.workspace_key, last_week, datetime.now(timezone.utc),
+                                            limit=limit)
+
+    async def post_due_reports(self) -> int:
+        """Post the weekly reports that are due; the scheduler calls this every minute."""
+        return await self.reports.post_due_reports(datetime.now(timezone.utc))
 
     # --- export --------------------------------------------------------------------------------
 

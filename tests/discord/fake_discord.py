@@ -338,6 +338,13 @@ class FakeDiscord:
         self._channel_of_token[payload["token"]] = payload["channel_id"]
         return payload
 
+    def member(self, user_id: str, username: str, roles: list[str]) -> dict:
+        """Another guild member, shaped like the recorded one."""
+        member = load_payload("interaction_copy")["member"]
+        member["user"].update(id=user_id, username=username, global_name=username.title())
+        member["roles"] = roles
+        return member
+
     def reaction(self, recorded: str, message_id: str, *, emoji: str | None = None, user_id: str | None = None,
                  member: dict | None = None) -> dict:
         payload = load_payload(recorded)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import re
 
+from tests.discord.conftest import ADMIN_ROLE
 from tests.discord.fake_discord import EPHEMERAL, load_payload
 
 VARIANT_ID = re.compile(r"^\*\*#(\d+)\*\*")
@@ -107,3 +108,57 @@ async def test_a_reaction_approves_its_variant_and_removing_it_withdraws(bot, fa
 
     await react(fake, "reaction_remove_check", second)
     await settle(engine, variant_id(second), (0, 0))
+
+
+async def test_reactions_on_other_messages_and_other_emoji_change_nothing(bot, fake, engine, caplog):
+    _, header, (variant,) = await run_copy(fake, n=1)
+    foreign = load_payload("reaction_add_check")  # someone's own message in the channel
+    await fake.dispatch("MESSAGE_REACTION_ADD", foreign)
+    await react(fake, "reaction_add_check", header)  # our header is not a variant
+    await react(fake, "reaction_add_heart", variant)  # neither approve nor reject
+    await react(fake, "reaction_add_thumbs_skin_tone", variant)  # 👍🏽 is 👍: approves
+    await settle(engine, variant_id(variant), (1, 0))  # recorded in order: the others are done
+    async with engine.store.db.execute("SELECT COUNT(*) AS n FROM feedback") as cursor:
+        assert (await cursor.fetchone())["n"] == 1
+    assert not [r for r in caplog.records if r.name.startswith("bot.") and r.levelname != "INFO"]
+
+
+async def test_a_rate_limited_follow_up_is_retried_and_its_variant_still_counts(bot, fake, engine):
+    fake.rate_limit("POST", f"/webhooks/{fake.app_id}/", retry_after=0.25)
+    payload, _, (first, second) = await run_copy(fake, n=2)
+    attempts = fake.calls("POST", f"/webhooks/{fake.app_id}/{payload['token']}")
+    assert [a.status for a in attempts] == [429, 200, 200, 200]
+    await react(fake, "reaction_add_thumbs_down", first)
+    await settle(engine, variant_id(first), (0, 1))
+
+
+async def test_after_the_gateway_drops_the_client_resumes_and_no_approval_is_lost(bot, fake, engine):
+    _, _, (first, second) = await run_copy(fake, n=2)
+    last_sequence = len(fake.history)
+    await fake.drop_gateway(4000)
+    # Sent while the client is away: Discord replays it on RESUME.
+    lead = fake.member("934571224018632704", "sam.lead", roles=[ADMIN_ROLE])
+    await react(fake, "reaction_add_check", first, member=lead)
+    await fake.wait_for(lambda: any(op == 6 for _, op, _ in fake.gateway_in))
+    (resume,) = [(path, d) for path, op, d in fake.gateway_in if op == 6]
+    assert resume == ("/resume", {"session_id": fake.session_id, "seq": last_sequence})
+    assert [op for _, op, _ in fake.gateway_in].count(2) == 1  # resumed, not identified again
+    await fake.wait_for(lambda: fake.history[-1][1] == "RESUMED")
+    await settle(engine, variant_id(first), (1, 0))
+
+    await react(fake, "reaction_add_check", second)  # after the resume
+    await settle(engine, variant_id(second), (1, 0))
+
+
+async def test_past_the_15_minute_token_the_variants_go_to_the_channel(bot, fake, engine):
+    fake.rate_limit("POST", "/channels/", retry_after=0.25)  # a per-route 429 on the channel, too
+    payload = fake.interaction("interaction_copy", age=14 * 60 + 50)  # a queue that long
+    await fake.dispatch("INTERACTION_CREATE", payload)
+    channel_posts = f"/channels/{payload['channel_id']}/messages"
+    await fake.wait_for(lambda: len([c for c in fake.calls("POST", channel_posts) if c.status == 200]) == 3)
+    assert fake.webhook_posts(payload["token"]) == []
+    header, *variants = [c.response for c in fake.calls("POST", channel_posts) if c.status == 200]
+    for message in variants:
+        stored = await engine.store.variant_for_message(f"discord:{fake.guild_id}", message["channel_id"],
+                                                        message["id"])
+        assert stored == variant_id(message)

@@ -1,0 +1,161 @@
+"""Weekly reports from a seeded database: the numbers, the chart, exactly-once posting, time zones."""
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from engine.reports import ReportService
+from engine.reports.periods import completed_period, current_period, report_trigger
+from engine.store import Store, utc_text
+
+WS = "slack:T1"
+UTC = timezone.utc
+# Monday 9 Nov 2026 09:00 in Berlin is 08:00 UTC; the week before it is the one reported on the 9th.
+REPORT_DUE = datetime(2026, 11, 9, 8, 0, tzinfo=UTC)
+
+
+class Channel:
+    """What the adapter's publisher received; can be told to fail, as a platform outage would."""
+
+    def __init__(self):
+        self.posts = []
+        self.down = False
+
+    async def publish(self, announcement):
+        if self.down:
+            return False
+        self.posts.append(announcement)
+        return True
+
+
+async def seed_generation(store, when, texts, user="U1", workspace=WS):
+    async with store.transaction() as db:
+        cursor = await db.execute(
+            "INSERT INTO generations(workspace_id, channel, user_id, request, prompt, model_version, "
+            "created_at) VALUES (?, 'C1', ?, '{}', '[]', 'm', ?)", (workspace, user, utc_text(when)))
+        ids = []
+        for position, text in enumerate(texts, start=1):
+            c = await db.execute("INSERT INTO variants(generation_id, workspace_id, position, text) "
+                                 "VALUES (?, ?, ?, ?)", (cursor.lastrowid, workspace, position, text))
+            ids.append(c.lastrowid)
+    return ids
+
+
+async def seed_feedback(store, variant_id, user, verdict, when):
+    async with store.transaction() as db:
+        await db.execute("INSERT INTO feedback(variant_id, user_id, verdict, active, created_at, updated_at) "
+                         "VALUES (?, ?, ?, 1, ?, ?)", (variant_id, user, verdict, utc_text(when), utc_text(when)))
+
+
+@pytest.fixture
+async def store(tmp_path):
+    store = await Store.open(tmp_path / "c.db")
+    await store.ensure_workspace(WS, "slack")
+    await store.set_setting(WS, "timezone", "Europe/Berlin", by="UADMIN")
+    yield store
+    await store.close()
+
+
+def service(store, channel, tmp_path):
+    return ReportService(store, "0 9 * * mon", tmp_path / "charts", model_version=lambda: "v7",
+                         announce=channel.publish)
+
+
+async def seed_two_weeks(store):
+    week = REPORT_DUE - timedelta(days=3)  # inside the reported week
+    before = REPORT_DUE - timedelta(days=10)  # the week before
+    a = await seed_generation(store, week, ["Cold at noon.", "Still cold at midnight.", "Ice for days."])
+    b = await seed_generation(store, week, ["Brew tonight, sip tomorrow.", "Coffee, zero effort."])
+    await seed_feedback(store, a[0], "UALICE", "approve", week)
+    await seed_feedback(store, a[0], "UBOB", "approve", week)
+    await seed_feedback(store, b[1], "UALICE", "approve", week)
+    await seed_feedback(store, a[2], "UBOB", "reject", week)
+    old = await seed_generation(store, before, ["Old one.", "Older one."])
+    await seed_feedback(store, old[0], "UALICE", "approve", before)
+
+
+async def test_the_report_numbers_match_the_seeded_week(store, tmp_path):
+    await seed_two_weeks(store)
+    report = await service(store, Channel(), tmp_path).on_demand(WS, last_week=True,
+                                                                now=REPORT_DUE + timedelta(hours=1))
+    text = report.text
+    assert "Weekly report: Mon 02 Nov – Mon 09 Nov 2026" in text or "Mon 02 Nov" in text
+    assert "Copy: 2 requests, 5 variants (last week 1 / 2)" in text
+    assert "Approved 40% (-10 pts vs last week); rejected 20% (+20 pts vs last week)" in text
+    assert "1. “Cold at noon.” (2 approvals)" in text
+    assert "Most approvals given: <@UALICE> (2), <@UBOB> (1)" in text
+    assert "Model: v7." in text
+    assert report.chart.stat().st_size > 5_000 and report.chart.read_bytes()[:4] == b"\x89PNG"
+
+
+async def test_review_sentiment_of_the_week_is_in_the_report(store, tmp_path):
+    week = utc_text(REPORT_DUE - timedelta(days=2))
+    async with store.transaction() as db:
+        cursor = await db.execute(
+            "INSERT INTO review_batches(workspace_id, created_at, source, model, analysed, positive, "
+            "negative, neutral, score, found) VALUES (?, ?, 'reviews.csv', 'm', 10, 7, 2, 1, 50, 10)",
+            (WS, week))
+        await db.execute("INSERT INTO review_themes VALUES (?, 'praise', 1, 'battery life', 4, 'q', 1)",
+                         (cursor.lastrowid,))
+        await db.execute("INSERT INTO review_themes VALUES (?, 'complaint', 1, 'shipping', 2, 'q', 2)",
+                         (cursor.lastrowid,))
+    report = await service(store, Channel(), tmp_path).on_demand(WS, last_week=True,
+                                                                now=REPORT_DUE + timedelta(hours=1))
+    assert ("Reviews: 10 analysed, 70% positive, 2 negative. Praised: battery life (4). "
+            "Complaints: shipping (2).") in report.text
+
+
+async def test_a_report_is_posted_once_per_period_across_restarts(store, tmp_path):
+    await seed_two_weeks(store)
+    await store.set_setting(WS, "report_channel", "C-REPORTS", by="UADMIN")
+    async with store.transaction() as db:  # the channel was set up during the reported week
+        await db.execute("UPDATE settings SET updated_at = ? WHERE key = 'report_channel'",
+                         (utc_text(REPORT_DUE - timedelta(days=5)),))
+    channel = Channel()
+    now = REPORT_DUE + timedelta(minutes=1)
+    assert await service(store, channel, tmp_path).post_due_reports(now) == 1
+    assert await service(store, channel, tmp_path).post_due_reports(now + timedelta(minutes=1)) == 0
+    path = store.path
+    await store.close()
+    reopened = await Store.open(path)  # the bot restarts around the scheduled time
+    try:
+        assert await service(reopened, channel, tmp_path).post_due_reports(now + timedelta(minutes=5)) == 0
+    finally:
+        await reopened.close()
+    assert len(channel.posts) == 1
+    post = channel.posts[0]
+    assert (post.workspace, post.channel) == (WS, "C-REPORTS")
+    assert "posted late" not in post.text and post.image.is_file()
+
+
+async def test_missed_reports_are_posted_at_start_up_marked_late_and_failed_posts_retried(store, tmp_path):
+    await store.set_setting(WS, "report_channel", "C-REPORTS", by="UADMIN")
+    async with store.transaction() as db:
+        await db.execute("UPDATE settings SET updated_at = ? WHERE key = 'report_channel'",
+                         (utc_text(REPORT_DUE - timedelta(days=1)),))
+    channel = Channel()
+    channel.down = True  # the platform is unreachable at first
+    two_weeks_later = REPORT_DUE + timedelta(days=14, minutes=10)  # back just after the third
+    assert await service(store, channel, tmp_path).post_due_reports(two_weeks_later) == 0
+    channel.down = False
+    assert await service(store, channel, tmp_path).post_due_reports(two_weeks_later) == 3
+    assert [("posted late" in p.text) for p in channel.posts] == [True, True, False]
+    assert await service(store, channel, tmp_path).post_due_reports(two_weeks_later) == 0
+
+
+def test_weeks_follow_the_workspace_clock_across_dst():
+    berlin = report_trigger("0 9 * * mon", "Europe/Berlin")
+    # Clocks went forward on Sunday 29 March 2026: that week is 167 hours long.
+    spring = completed_period(berlin, datetime(2026, 3, 31, 12, tzinfo=UTC))
+    assert spring.end == datetime(2026, 3, 30, 7, 0, tzinfo=UTC)  # 09:00 CEST
+    assert spring.start == datetime(2026, 3, 23, 8, 0, tzinfo=UTC)  # 09:00 CET
+    assert spring.end - spring.start == timedelta(hours=167)
+    new_york = report_trigger("0 9 * * mon", "America/New_York")
+    so_far = current_period(new_york, datetime(2026, 11, 4, 12, tzinfo=UTC))
+    assert so_far.start == datetime(2026, 11, 2, 14, 0, tzinfo=UTC)  # 09:00 EST, after the change
+
+
+def test_a_bad_schedule_is_one_clear_sentence():
+    from engine import UserError
+    with pytest.raises(UserError, match="not a cron expression"):
+        report_trigger("every monday", "UTC")
