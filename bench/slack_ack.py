@@ -45,7 +45,7 @@ async def one_ack(sender: SlackSender, fake: FakeSlack, label: str) -> float:
     started = time.perf_counter()
     answer = await sender.command(fields)
     elapsed = (time.perf_counter() - started) * 1000
-    if answer.status != 200 or not answer.message.startswith("Writing"):
+    if answer.status != 200:
         raise RuntimeError(f"unexpected ack: {answer}")
     return elapsed
 

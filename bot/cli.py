@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 from bot.dispatch import failure_text
+from bot.logs import configure_logging
 from engine import CopyRequest, Engine, Origin, UserError, engine_config_from_env, load_dotenv_file
 
 logger = logging.getLogger(__name__)
@@ -22,22 +23,36 @@ def _quiet_libraries() -> None:
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 
-def configure_logging(default_level: str) -> None:
-    level = os.environ.get("COPYBOT_LOG_LEVEL", default_level).upper()
-    logging.basicConfig(level=level, stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-
-
 async def _open_engine() -> Engine:
     return await Engine.open(engine_config_from_env())
 
 
 async def cmd_run(args: argparse.Namespace) -> int:
     from bot.console import run_console
+    from bot.lifecycle import serve, shutdown_seconds_from_env
 
+    shutdown_seconds = shutdown_seconds_from_env()  # a bad value fails before the model loads
     async with await _open_engine() as engine:
         # Platform adapters start here when their tokens are set; with none, the console runs.
-        await run_console(engine)
+        # SIGTERM/Ctrl-C: no new commands, in-flight ones get COPYBOT_SHUTDOWN_SECONDS, then the
+        # engine closes (database included) as this block ends.
+        await serve(engine, {"console": run_console(engine)}, shutdown_seconds)
+    return 0
+
+
+async def cmd_doctor(args: argparse.Namespace) -> int:
+    from bot.doctor import run_doctor
+
+    return await run_doctor()
+
+
+async def cmd_backup(args: argparse.Namespace) -> int:
+    from bot.backup import backup_database
+
+    result = await asyncio.to_thread(backup_database, engine_config_from_env().database_path,
+                                     Path(args.path))
+    print(f"Backed up {result.variants} variants (schema {result.schema_version}, "
+          f"{result.size / 1e6:.1f} MB) to {result.path}")
     return 0
 
 
@@ -102,6 +117,12 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--last", action="store_true", help="the last complete week, not this one so far")
     report.add_argument("--out", help="where to write the chart PNG")
     report.set_defaults(handler=cmd_report, log_level="WARNING")
+
+    doctor = sub.add_parser("doctor", help="check the configuration, tokens, model, database and disk")
+    doctor.set_defaults(handler=cmd_doctor, log_level="ERROR")
+    backup = sub.add_parser("backup", help="copy the database safely while the bot runs")
+    backup.add_argument("path", help="the backup file, or a folder for a timestamped file")
+    backup.set_defaults(handler=cmd_backup, log_level="WARNING")
     return parser
 
 

@@ -6,6 +6,7 @@ import asyncio
 import getpass
 import logging
 import sys
+import threading
 from typing import BinaryIO, TextIO
 
 from bot.commands import parse_line
@@ -52,9 +53,51 @@ async def run_console(engine: Engine, stdin: BinaryIO | None = None, stdout: Tex
     while True:
         if interactive:
             print(PROMPT, end="", file=stdout, flush=True)
-        line = await asyncio.to_thread(stdin.readline)
+        line = await read_line(stdin)
         if not line:
             break
         if not line.strip():
             continue
-        print(await handle_line(engine, origin, line, stdout), file=stdout, flush=True)
+        # Shutdown cancels the console: a command already running may finish first (shield); a
+        # second cancellation (the shutdown deadline) stops it.
+        work = asyncio.ensure_future(handle_line(engine, origin, line, stdout))
+        try:
+            text = await asyncio.shield(work)
+        except asyncio.CancelledError:
+            try:
+                text = await work
+            except asyncio.CancelledError:
+                print("copybot stopped before that command finished; nothing was saved for it.",
+                      file=stdout, flush=True)
+                raise
+            print(text, file=stdout, flush=True)
+            raise
+        print(text, file=stdout, flush=True)
+
+
+async def read_line(stdin: BinaryIO) -> bytes:
+    """One line from ``stdin`` without blocking the loop. A daemon thread, not the default
+    executor: a read still blocked when the bot stops must not keep the process alive."""
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[bytes] = loop.create_future()
+
+    def deliver(result: bytes | None, error: BaseException | None) -> None:
+        if future.done():  # the console was cancelled meanwhile
+            return
+        if error is not None:
+            future.set_exception(error)
+        else:
+            future.set_result(result)
+
+    def read() -> None:
+        try:
+            result, error = stdin.readline(), None
+        except BaseException as exc:  # handed to the awaiting coroutine
+            result, error = None, exc
+        try:
+            loop.call_soon_threadsafe(deliver, result, error)
+        except RuntimeError:  # the loop has closed: nobody is waiting any more
+            pass
+
+    threading.Thread(target=read, name="copybot-console-input", daemon=True).start()
+    return await future

@@ -23,6 +23,7 @@ from bot.commands import (
     ReviewsCommand,
     SettingsCommand,
 )
+from bot.logs import request_scope
 from engine import SETTINGS, CopyRequest, CopyResult, Engine, Feedback, Origin, UserError, Verdict
 
 logger = logging.getLogger(__name__)
@@ -75,7 +76,20 @@ async def execute(engine: Engine, origin: Origin, command: Command, *, message_l
     ``message_limit`` is the platform's message size; long texts are written to fit it.
     ``progress`` is given a short note (e.g. "Writing 3 variants…") once slow work has been
     accepted, so the adapter can show it while the user waits.
+    Every command runs under a request id (the adapter's, or a new one) and is counted in the
+    engine's metrics by how it ended.
     """
+    with request_scope(), engine.metrics.count_request(command_name(command)):
+        return await _execute(engine, origin, command, message_limit=message_limit, progress=progress)
+
+
+def command_name(command: Command) -> str:
+    """``CopyCommand`` -> ``copy``: the metrics label."""
+    return type(command).__name__.removesuffix("Command").lower()
+
+
+async def _execute(engine: Engine, origin: Origin, command: Command, *, message_limit: int,
+                   progress: Callable[[str], Awaitable[None]] | None) -> Reply:
     if isinstance(command, CopyCommand):
         async def accepted(request: CopyRequest) -> None:
             if progress is not None:

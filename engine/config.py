@@ -35,6 +35,16 @@ class EngineConfig:
     few_shot: int = 3  # recently approved variants used as examples in the prompt
     max_rounds: int = 3  # generation rounds to replace junk/duplicate variants
     admins: tuple[str, ...] = ()  # platform-qualified user ids, e.g. "slack:U123"
+    # Generation: "local" runs the model in this process; "openai" asks an OpenAI-compatible server.
+    backend: str = "local"
+    openai_url: str = ""  # e.g. http://gpu-box:8000/v1
+    openai_model: str = ""  # the model name the server serves
+    openai_api_key: str = field(default="", repr=False)  # a secret: never logged
+    openai_timeout: float = 60.0  # seconds to wait for one completion
+    openai_retries: int = 2  # further tries after a timeout, 429, 5xx or connection error
+    openai_concurrency: int = 8  # completions requested at once
+    metrics_port: int | None = None  # /healthz and /metrics; off when unset
+    metrics_host: str = "127.0.0.1"
     report_cron: str = "0 9 * * mon"  # in each workspace's time zone
 
     @property
@@ -61,7 +71,30 @@ _ENV = {
     "max_rounds": ("COPYBOT_MAX_ROUNDS", int),
     "report_cron": ("COPYBOT_REPORT_CRON", str),
     "admins": ("COPYBOT_ADMINS", lambda v: tuple(a.strip() for a in v.split(",") if a.strip())),
+    "backend": ("COPYBOT_BACKEND", lambda v: _one_of("COPYBOT_BACKEND", v, BACKENDS)),
+    "openai_url": ("COPYBOT_OPENAI_URL", str),
+    "openai_model": ("COPYBOT_OPENAI_MODEL", str),
+    "openai_api_key": ("COPYBOT_OPENAI_API_KEY", str),
+    "openai_timeout": ("COPYBOT_OPENAI_TIMEOUT", float),
+    "openai_retries": ("COPYBOT_OPENAI_RETRIES", int),
+    "openai_concurrency": ("COPYBOT_OPENAI_CONCURRENCY", int),
+    "metrics_port": ("COPYBOT_METRICS_PORT", lambda v: _port("COPYBOT_METRICS_PORT", v)),
+    "metrics_host": ("COPYBOT_METRICS_HOST", str),
 }
+BACKENDS = ("local", "openai")
+
+
+def _one_of(name: str, raw: str, allowed: tuple[str, ...]) -> str:
+    value = raw.strip().lower()
+    if value not in allowed:
+        raise UserError(f"{name} is {raw!r}; use one of: {', '.join(allowed)}.")
+    return value
+
+
+def _port(name: str, raw: str) -> int:
+    if not raw.strip().isdigit() or not 0 < int(raw) < 65536:
+        raise UserError(f"{name} is {raw!r}; give a port number such as 9464, or leave it unset.")
+    return int(raw)
 
 
 def load_dotenv_file(path: Path | None = None) -> None:

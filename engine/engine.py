@@ -19,6 +19,7 @@ from engine.copywriter import Copywriter
 from engine.errors import UserError
 from engine.generator import BatchingGenerator
 from engine.local_backend import GenerationBackend, LocalBackend, SamplingSettings
+from engine.metrics import Metrics
 from engine.model import load_model, resolve_model_path
 from engine.prompts import PromptBook
 from engine.reports import RenderedReport, ReportService
@@ -37,10 +38,21 @@ def load_local_backend(config: EngineConfig) -> LocalBackend:
     return LocalBackend(model, tokenizer, version=name, sampling=sampling)
 
 
+def load_backend(config: EngineConfig) -> GenerationBackend:
+    """The configured backend: the local model, or an OpenAI-compatible server (COPYBOT_BACKEND)."""
+    if config.backend == "openai":
+        from engine.remote_backend import RemoteBackend
+
+        return RemoteBackend.from_config(config)
+    return load_local_backend(config)
+
+
 class Engine:
     def __init__(self, config: EngineConfig, store: Store, prompts: PromptBook,
-                 generator: BatchingGenerator) -> None:
+                 generator: BatchingGenerator, metrics: Metrics | None = None) -> None:
         self.config = config
+        self.metrics = metrics or Metrics()
+        self.metrics.watch(generator)
         self.store = store
         self.prompts = prompts
         self.generator = generator
@@ -55,15 +67,17 @@ class Engine:
     async def open(cls, config: EngineConfig, backend: GenerationBackend | None = None) -> "Engine":
         """Open the store (migrating it), read the prompts and start the generator.
 
-        ``backend`` defaults to the configured local model, loaded in a thread.
+        ``backend`` defaults to the configured one (``load_backend``), loaded in a thread.
         """
         prompts = PromptBook.load(config.prompts_dir)
         if backend is None:
-            backend = await asyncio.to_thread(load_local_backend, config)
+            backend = await asyncio.to_thread(load_backend, config)
         store = await Store.open(config.database_path)
-        generator = BatchingGenerator(backend, max_batch=config.max_batch, queue_size=config.queue_size)
+        metrics = Metrics()
+        generator = BatchingGenerator(backend, max_batch=config.max_batch, queue_size=config.queue_size,
+                                      metrics=metrics)
         generator.start()
-        return cls(config, store, prompts, generator)
+        return cls(config, store, prompts, generator, metrics)
 
     async def close(self) -> None:
         await self.generator.stop()
@@ -94,6 +108,7 @@ class Engine:
             await publish(announcement)
         except Exception:
             logger.exception("posting an announcement to %s failed", announcement.workspace)
+            self.metrics.count_error("announce")
             return False
         return True
 
@@ -114,7 +129,8 @@ class Engine:
         await self.store.ensure_workspace(workspace, origin.platform)
         settings = await self.settings(origin)
         examples = await self.store.recent_approved_texts(workspace, self.config.few_shot)
-        draft = await self.copywriter.write(request, settings["brand_voice"] or None, examples)
+        with self.metrics.generation_seconds.time():
+            draft = await self.copywriter.write(request, settings["brand_voice"] or None, examples)
         if not draft.texts:
             raise UserError(
                 "The model could not write usable copy for that description; add a detail or two "
@@ -151,6 +167,8 @@ class Engine:
         outcome = await self.store.set_feedback(
             variant_id, feedback.origin.user, feedback.verdict, feedback.added
         )
+        if outcome.changed:
+            self.metrics.count_feedback(feedback.verdict.value, feedback.added)
         logger.info("feedback on variant %d: %s %s (changed=%s)", variant_id, feedback.verdict.value,
                     "added" if feedback.added else "withdrawn", outcome.changed)
         return outcome

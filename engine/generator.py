@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from engine.errors import BusyError
 from engine.local_backend import GenerationBackend, Messages
+from engine.metrics import Metrics
 
 logger = logging.getLogger(__name__)
 
@@ -39,8 +41,9 @@ class GeneratorStats:
 
 class BatchingGenerator:
     def __init__(self, backend: GenerationBackend, max_batch: int = 8, queue_size: int = 32,
-                 gather_seconds: float = 0.01) -> None:
+                 gather_seconds: float = 0.01, metrics: Metrics | None = None) -> None:
         self.backend = backend
+        self.metrics = metrics or Metrics()
         self.max_batch = max_batch
         self.queue_size = queue_size
         # After the first request arrives, wait this long for others sent at the same moment.
@@ -59,6 +62,10 @@ class BatchingGenerator:
     def queue_depth(self) -> int:
         return len(self._waiting)
 
+    @property
+    def running(self) -> bool:
+        return self._worker is not None and not self._worker.done()
+
     def use_backend(self, backend: GenerationBackend) -> None:
         """Switch models; batches already running finish on the old one, the next uses the new."""
         logger.info("generator switches from %s to %s", self.backend.version, backend.version)
@@ -69,6 +76,9 @@ class BatchingGenerator:
             self._worker = asyncio.create_task(self._run(), name="copybot-generator")
 
     async def stop(self) -> None:
+        close = getattr(self.backend, "close", None)
+        if close is not None:  # a remote backend fails its in-flight requests now, not at timeout
+            close()
         if self._worker is not None:
             self._worker.cancel()
             try:
@@ -110,14 +120,17 @@ class BatchingGenerator:
             backend = self.backend
             prompts = [job.messages for job, _ in batch]
             budgets = [job.max_new_tokens for job, _ in batch]
+            started = time.perf_counter()
             try:
                 texts = await loop.run_in_executor(self._executor, backend.generate, prompts, budgets)
             except Exception as exc:
                 logger.exception("generation failed for a batch of %d", len(batch))
+                self.metrics.count_error("generator")
                 for job in {id(job): job for job, _ in batch}.values():
                     if not job.future.done():
                         job.future.set_exception(exc)
                 continue
+            self.metrics.observe_batch(time.perf_counter() - started, texts)
             self.stats.model_calls += 1
             self.stats.sequences += len(batch)
             self.stats.largest_batch = max(self.stats.largest_batch, len(batch))

@@ -23,6 +23,15 @@ class GenerationBackend(Protocol):
     def generate(self, prompts: list[Messages], max_new_tokens: list[int]) -> list[str]: ...
 
 
+class Completions(list):
+    """``generate``'s texts, plus how many tokens the model produced for them (``None``: unknown);
+    the metrics count tokens from it."""
+
+    def __init__(self, texts: list[str], tokens: int | None = None) -> None:
+        super().__init__(texts)
+        self.tokens = tokens
+
+
 @dataclass
 class SamplingSettings:
     temperature: float = 0.8
@@ -60,7 +69,12 @@ class LocalBackend:
             )
         new_tokens = output[:, inputs["input_ids"].shape[1]:]
         # One batch serves requests with different budgets: cut each at its own.
-        return [
-            self.tokenizer.decode(row[:limit], skip_special_tokens=True)
-            for row, limit in zip(new_tokens, max_new_tokens)
-        ]
+        rows = [row[:limit] for row, limit in zip(new_tokens, max_new_tokens)]
+        return Completions([self.tokenizer.decode(row, skip_special_tokens=True) for row in rows],
+                           tokens=sum(self._generated_length(row) for row in rows))
+
+    def _generated_length(self, row) -> int:
+        """Tokens up to and including the first end-of-sequence (the rest is padding)."""
+        stops = (row == self.tokenizer.eos_token_id) | (row == self.tokenizer.pad_token_id)
+        found = stops.nonzero()
+        return int(found[0, 0]) + 1 if len(found) else len(row)

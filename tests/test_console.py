@@ -112,3 +112,17 @@ async def test_a_missing_model_says_which_command_installs_it(cli_env, tmp_path)
     _, stderr = await process.communicate()
     assert process.returncode == 2
     assert "could not be loaded" in stderr.decode() and "Traceback" not in stderr.decode()
+
+
+async def test_cli_report_prints_the_week_and_writes_the_chart(cli_env, tmp_path):
+    made = await asyncio.create_subprocess_exec(*COPYBOT, "copy", "linen sheets", "-n", "2", env=cli_env,
+                                                stdout=asyncio.subprocess.PIPE)
+    await made.communicate()
+    chart = tmp_path / "week.png"
+    process = await asyncio.create_subprocess_exec(*COPYBOT, "report", "--out", str(chart), env=cli_env,
+                                                   stdout=asyncio.subprocess.PIPE)
+    stdout, _ = await process.communicate()
+    assert process.returncode == 0
+    assert "This week so far" in stdout.decode()
+    assert "Copy: 1 request, 2 variants" in stdout.decode()
+    assert chart.read_bytes()[:4] == b"\x89PNG"

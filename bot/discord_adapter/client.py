@@ -18,11 +18,11 @@ import yarl
 from bot.commands import CopyCommand, ReportCommand, ReviewsCommand
 from bot.discord_adapter import render, translate
 from bot.discord_adapter.config import DiscordConfig
-from bot.discord_adapter.delivery import InteractionReplies
+from bot.discord_adapter.delivery import InteractionReplies, post_to_channel
 from bot.discord_adapter.slash import ReviewsForm, build_command_tree
 from bot.discord_adapter.tasks import TaskTracker
 from bot.dispatch import execute, failure_text
-from engine import CopyResult, Engine, Origin, UserError
+from engine import Announcement, CopyResult, Engine, Origin, UserError
 
 logger = logging.getLogger(__name__)
 
@@ -50,6 +50,7 @@ class CopybotClient(discord.Client):
 
     async def setup_hook(self) -> None:
         self.tasks.spawn(self._record_reactions(), name="discord:reactions")
+        self.engine.set_publisher(translate.PLATFORM, self.publish)
 
     # --- command registration: per guild, so commands show up at once ------------------------
 
@@ -132,7 +133,7 @@ class CopybotClient(discord.Client):
             if reply.copy is not None:
                 await self._post_copy(replies, origin, command.request.product, reply.copy)
                 return
-            for message in render.text_messages(reply.text):
+            for message in render.text_messages(reply.text, reply.image):
                 await replies.send(message, private=reply.ephemeral)
         except Exception as exc:
             text = failure_text(exc)
@@ -196,6 +197,20 @@ class CopybotClient(discord.Client):
             except Exception as exc:  # nobody to tell: log it (failure_text logs bugs with traceback)
                 logger.warning("reaction on message %s not recorded: %s", event.message_id,
                                failure_text(exc))
+
+    # --- the engine's own posts ------------------------------------------------------------------
+
+    async def publish(self, announcement: Announcement) -> None:
+        """Post a weekly report (or other announcement) to a guild's channel; the engine calls this."""
+        guild_id = int(announcement.workspace.split(":", 1)[1])
+        guild = self.get_guild(guild_id)
+        names = {channel.name.lower(): channel.id for channel in guild.text_channels} if guild else {}
+        channel_id = translate.channel_id(announcement.channel, names)
+        if channel_id is None:
+            raise UserError(f"There is no channel {announcement.channel!r} in this server; set "
+                            "report_channel to one, e.g. #marketing.")
+        await post_to_channel(self.get_partial_messageable(channel_id, guild_id=guild_id),
+                              render.text_messages(announcement.text, announcement.image))
 
     # --- lifecycle -----------------------------------------------------------------------------
 

@@ -1,4 +1,5 @@
-"""Answering one deferred interaction: follow-ups while the token lives, the channel after.
+"""Sending messages: the answers to one deferred interaction (follow-ups while the token lives, the
+channel after), and posts of the bot's own to a channel.
 
 After ``defer()`` the first follow-up replaces the "thinking…" message and takes its visibility;
 later follow-ups are new messages. Discord keeps an interaction's token for 15 minutes; a slow
@@ -21,6 +22,21 @@ TOKEN_MARGIN = datetime.timedelta(seconds=30)
 MOVED_NOTE = "Posted in the channel below."
 
 
+def _extras(message: Outgoing) -> dict:
+    """The embed and file of a message, as discord.py's send() takes them."""
+    extras = {}
+    if message.embed:
+        extras["embed"] = discord.Embed(description=message.embed)
+    if message.image:
+        extras["file"] = discord.File(message.image)
+    return extras
+
+
+async def post_to_channel(channel: discord.abc.Messageable, messages: list[Outgoing]) -> None:
+    for message in messages:
+        await channel.send(message.content, **_extras(message))
+
+
 class InteractionReplies:
     """Sends the messages that answer one interaction deferred as public or private."""
 
@@ -37,11 +53,10 @@ class InteractionReplies:
     async def send(self, message: Outgoing, *, private: bool) -> discord.Message:
         """Post ``message``; ``private`` messages only the person who asked sees (while the token
         lives). Returns the posted message (its id is what reactions name)."""
-        embed = discord.Embed(description=message.embed) if message.embed else None
-        if self.token_expired():
+        if self.token_expired():  # private answers too: the token was the only way to be private
             channel = self.client.get_partial_messageable(
                 self.interaction.channel_id, guild_id=self.interaction.guild_id)
-            return await channel.send(message.content, embed=embed)
+            return await channel.send(message.content, **_extras(message))
         if self.thinking and private != self.deferred_private:
             # The first follow-up would inherit the wrong visibility: settle the thinking message.
             if self.deferred_private:
@@ -49,6 +64,5 @@ class InteractionReplies:
             else:
                 await self.interaction.delete_original_response()
         self.thinking = False
-        kwargs = {"embed": embed} if embed else {}
         return await self.interaction.followup.send(message.content, ephemeral=private, wait=True,
-                                                    **kwargs)
+                                                    **_extras(message))

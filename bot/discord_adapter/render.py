@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
 from discord.utils import escape_markdown
 
@@ -17,10 +18,12 @@ PRODUCT_SHOWN = 80  # characters of the description repeated in the header
 
 @dataclass(frozen=True)
 class Outgoing:
-    """One Discord message: ``content``, and an embed description when the text needs more room."""
+    """One Discord message: ``content``, an embed description when the text needs more room, and
+    an image to attach (a report's chart)."""
 
     content: str
     embed: str | None = None
+    image: Path | None = None
 
 
 def split_text(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
@@ -39,9 +42,11 @@ def split_text(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
     return pieces
 
 
-def text_messages(text: str) -> list[Outgoing]:
+def text_messages(text: str, image: Path | None = None) -> list[Outgoing]:
+    """A reply as messages; an image goes with the last one."""
     # A deferred reply must be answered with something, even when there is nothing to say.
-    return [Outgoing(piece) for piece in split_text(text)] or [Outgoing("Done.")]
+    pieces = split_text(text) or ["Done."]
+    return [Outgoing(piece) for piece in pieces[:-1]] + [Outgoing(pieces[-1], image=image)]
 
 
 def _faces(setting: str) -> str:

@@ -7,6 +7,7 @@ gateway payload. A Discord guild is the workspace; ids become strings.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
@@ -22,6 +23,7 @@ AUTOCOMPLETE_LIMIT = 25  # Discord shows at most 25 choices
 REVIEW_FILE_SUFFIXES = (".csv", ".tsv", ".txt")
 # Refused before downloading; the engine checks what the file holds.
 MAX_REVIEW_FILE_BYTES = 25 * 1024 * 1024
+_CHANNEL_MENTION = re.compile(r"^<#(\d+)>$")
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,17 @@ def origin_for(guild_id: int | None, channel_id: int | None, user_id: int,
                roles: Iterable[str] = ()) -> Origin:
     return Origin(platform=PLATFORM, workspace=str(guild_id or ""), channel=str(channel_id or ""),
                   user=str(user_id), roles=tuple(roles))
+
+
+def channel_id(text: str, channels_by_name: Mapping[str, int]) -> int | None:
+    """A channel as people write it in settings ("<#123>" as Discord inserts it, "123",
+    "#marketing" or "marketing") -> its id; ``None`` when no such channel is known."""
+    text = text.strip()
+    if mention := _CHANNEL_MENTION.match(text):
+        return int(mention.group(1))
+    if text.isascii() and text.isdigit():
+        return int(text)
+    return channels_by_name.get(text.lstrip("#").lower())
 
 
 def _options(data: Mapping[str, Any]) -> dict[str, Any]:

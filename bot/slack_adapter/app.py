@@ -25,10 +25,15 @@ from bot.dispatch import execute, failure_text
 from bot.slack_adapter import files, render, translate
 from bot.slack_adapter.background import BackgroundTasks
 from bot.slack_adapter.config import SlackConfig
+from bot.slack_adapter.delivery import Delivery
 from bot.slack_adapter.errors import as_user_error
 from engine import CopyRequest, CopyResult, Engine, Origin, UserError, Verdict
 
 logger = logging.getLogger(__name__)
+
+# The events this app listens to; deploy/slack-manifest.yml subscribes to exactly these.
+REACTION_EVENTS = ("reaction_added", "reaction_removed")
+MENTION_EVENT = "app_mention"
 
 
 class SlackBot:
@@ -39,6 +44,7 @@ class SlackBot:
         self.config = config
         self.tasks = BackgroundTasks()
         self.web = self._web_client(config.bot_token)  # what our tasks post with
+        self.delivery = Delivery(self.web)
         self.bot_user_id: str | None = None
         self.bot_id: str | None = None
         self.port: int | None = None  # the HTTP port actually bound (config.port may be 0)
@@ -86,9 +92,9 @@ class SlackBot:
             self.tasks.spawn(self._handle_mention(body), name="slack mention")
 
         self.app.command(re.compile(r"^/"))(on_command)
-        self.app.event("reaction_added")(on_reaction)
-        self.app.event("reaction_removed")(on_reaction)
-        self.app.event("app_mention")(on_mention)
+        for name in REACTION_EVENTS:
+            self.app.event(name)(on_reaction)
+        self.app.event(MENTION_EVENT)(on_mention)
 
     # --- lifecycle -----------------------------------------------------------------------------
 
@@ -97,6 +103,7 @@ class SlackBot:
         identity = await self._call_for_start(self.web.auth_test(), "SLACK_BOT_TOKEN")
         self.bot_user_id, self.bot_id = identity.get("user_id"), identity.get("bot_id")
         logger.info("Slack bot user %s in team %s", self.bot_user_id, identity.get("team_id"))
+        self.engine.set_publisher(translate.PLATFORM, self.delivery.announce)
         if self.config.socket_mode:
             opened = await self._call_for_start(
                 self.app.client.apps_connections_open(app_token=self.config.app_token),
@@ -147,7 +154,7 @@ class SlackBot:
         except Exception as exc:  # a command we cannot parse: say why in the acknowledgement
             await ack(text=failure_text(exc))
             return
-        note = render.working_note(request.command)
+        note = render.ack_note(request.command)
         await (ack(text=note) if note else ack())
         self.tasks.spawn(self._run_command(request, respond), name=f"slack {body.get('command')}")
 
@@ -155,24 +162,31 @@ class SlackBot:
 
     async def _run_command(self, request: translate.SlashCommand, respond: Any) -> None:
         origin, command = request.origin, request.command
+
+        async def progress(note: str) -> None:  # "Writing 3 variants…", once the engine accepted
+            try:
+                await self._respond(respond, origin, note)
+            except Exception:  # a lost note must not cost the person their copy
+                logger.warning("could not show the progress note", exc_info=True)
+
         try:
-            reply = await execute(self.engine, origin, command, message_limit=render.MESSAGE_LIMIT)
+            reply = await execute(self.engine, origin, command, message_limit=render.MESSAGE_LIMIT,
+                                  progress=progress)
             if reply.copy is not None and isinstance(command, CopyCommand):
                 await self._post_copy(origin, command.request, reply.copy)
             elif reply.ephemeral:
-                for text in render.reply_texts(reply.text):
-                    await respond(text=text, response_type="ephemeral", replace_original=False)
+                await self._respond(respond, origin, reply.text)
             else:
-                for text in render.reply_texts(reply.text):
-                    await self._post(origin.channel, text)
+                await self.delivery.post_reply(origin.channel, reply.text, reply.image)
         except Exception as exc:
-            await self._respond_privately(respond, exc)
+            await self._respond_privately(respond, origin, exc)
 
     async def _post_copy(self, origin: Origin, request: CopyRequest, result: CopyResult) -> None:
         settings = await self.engine.settings(origin)
-        await self._post(origin.channel, render.copy_header(result, request, origin.user, settings))
+        header = render.copy_header(result, request, origin.user, settings)
+        await self.delivery.post(origin.channel, header)
         for variant in result.variants:
-            posted = await self._post(origin.channel, render.variant_text(variant))
+            posted = await self.delivery.post(origin.channel, render.variant_text(variant))
             # Slack answers with the real channel id (a DM asked for by user id comes back as D…),
             # which is what reactions on the message will name.
             where = replace(origin, channel=str(posted.get("channel") or origin.channel))
@@ -183,19 +197,20 @@ class SlackBot:
         if event is None:
             return
         try:
-            settings = await self.engine.settings(event.origin)
-            feedback = translate.feedback(event, settings)
-            if feedback is None:
-                return
-            if not await self.engine.claim_event(event.origin, event.event_id):
-                logger.info("dropping repeated Slack event %s", event.event_id)
-                return
+            # Held for the whole event: the lock queues waiters first come, first served, so an
+            # add followed at once by a remove is applied in that order.
             async with self._feedback_lock:
+                settings = await self.engine.settings(event.origin)
+                feedback = translate.feedback(event, settings)
+                if feedback is None:
+                    return
+                if not await self.engine.claim_event(event.origin, event.event_id):
+                    logger.info("dropping repeated Slack event %s", event.event_id)
+                    return
                 if not feedback.added and await self._still_holds(event, feedback.verdict, settings):
                     return
-                outcome = await self.engine.record_feedback(feedback)
-            if outcome is None:
-                logger.debug("reaction on a message that is not a variant; ignored")
+                if await self.engine.record_feedback(feedback) is None:
+                    logger.debug("reaction on a message that is not a variant; ignored")
         except Exception as exc:
             await self._tell_privately(event.origin, exc)
 
@@ -226,26 +241,31 @@ class SlackBot:
                 data = await files.download(mention.file, self.config.bot_token, self.config.api_url)
                 command = replace(command, data=data, filename=mention.file.name)
             reply = await execute(self.engine, origin, command, message_limit=render.MESSAGE_LIMIT)
-            for text in render.reply_texts(reply.text):
-                if reply.ephemeral:
-                    await self.web.chat_postEphemeral(channel=origin.channel, user=origin.user,
-                                                      text=text)
-                else:
-                    await self._post(origin.channel, text, thread=mention.thread)
+            if reply.ephemeral:
+                await self.delivery.private(origin.channel, origin.user, reply.text)
+            else:
+                await self.delivery.post_reply(origin.channel, reply.text, reply.image,
+                                               thread=mention.thread)
         except Exception as exc:
             await self._tell_privately(origin, exc)
 
-    # --- posting -------------------------------------------------------------------------------
+    # --- telling people what went wrong --------------------------------------------------------
 
-    async def _post(self, channel: str, text: str, thread: str | None = None) -> Any:
-        return await self.web.chat_postMessage(channel=channel, text=text, thread_ts=thread,
-                                               unfurl_links=False, unfurl_media=False)
+    async def _respond(self, respond: Any, origin: Origin, text: str) -> None:
+        """Ephemeral answer to a slash command through its response_url; that URL expires (30 min,
+        5 uses), and then the answer goes by chat.postEphemeral instead."""
+        for piece in render.reply_texts(text):
+            answer = await respond(text=piece, response_type="ephemeral", replace_original=False)
+            if getattr(answer, "status_code", 200) != 200:
+                logger.info("response_url answered %s; posting ephemerally instead",
+                            answer.status_code)
+                await self.web.chat_postEphemeral(channel=origin.channel, user=origin.user,
+                                                  text=piece)
 
-    async def _respond_privately(self, respond: Any, exc: BaseException) -> None:
+    async def _respond_privately(self, respond: Any, origin: Origin, exc: BaseException) -> None:
         """The error boundary for slash commands: one ephemeral message, never the exception text."""
-        text = failure_text(as_user_error(exc))
         try:
-            await respond(text=text, response_type="ephemeral", replace_original=False)
+            await self._respond(respond, origin, failure_text(as_user_error(exc)))
         except Exception:
             logger.exception("could not tell the user that their command failed")
 
@@ -253,7 +273,7 @@ class SlackBot:
         """The error boundary for events: an ephemeral message to the person who acted."""
         text = failure_text(as_user_error(exc))
         try:
-            await self.web.chat_postEphemeral(channel=origin.channel, user=origin.user, text=text)
+            await self.delivery.private(origin.channel, origin.user, text)
         except Exception:
             logger.exception("could not tell the user that their action failed")
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from bot.commands import Command, CopyCommand, ReviewsCommand
+import re
+
+from bot.commands import Command, ReviewsCommand
 from bot.slack_adapter.emoji import canonical_set, shown
 from engine import CopyRequest, CopyResult, Variant
 
@@ -14,6 +16,17 @@ def escape(text: str) -> str:
     """Slack's three control characters; without this model output such as "<!channel>" would
     notify the whole channel and "<http://x|y>" would render as a disguised link."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+_USER_MENTION = re.compile(r"<@[UW][A-Z0-9]+>")
+
+
+def escape_keeping_mentions(text: str) -> str:
+    """Like ``escape``, but ``<@U123>`` stays a mention: replies from the engine (reports) name
+    people that way. Broadcasts (<!channel>) and disguised links are still neutralised."""
+    kept = _USER_MENTION.findall(text)
+    parts = _USER_MENTION.split(text)
+    return "".join(escape(part) + (kept[i] if i < len(kept) else "") for i, part in enumerate(parts))
 
 
 def split_text(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
@@ -43,11 +56,10 @@ def split_text(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
     return [message for message in messages if message.strip()]
 
 
-def working_note(command: Command) -> str | None:
-    """What the person sees at once, while the slow part runs (``None``: nothing to say yet)."""
-    if isinstance(command, CopyCommand):
-        n = command.request.n
-        return f"Writing {n} variant{'s' if n != 1 else ''}…"
+def ack_note(command: Command) -> str | None:
+    """What the acknowledgement itself says (``None``: nothing). `/copy` says nothing here: its
+    "Writing 3 variants…" follows once the engine has accepted the request (``execute``'s
+    progress), so a request about to be refused never promises copy."""
     if isinstance(command, ReviewsCommand):
         return "Reading the reviews…"
     return None
@@ -84,4 +96,4 @@ def variant_text(variant: Variant) -> str:
 
 def reply_texts(text: str) -> list[str]:
     """A plain reply as the messages to post."""
-    return split_text(escape(text))
+    return split_text(escape_keeping_mentions(text))

@@ -25,9 +25,11 @@ CREATE TABLE model_activations (
     id         INTEGER PRIMARY KEY,
     base       TEXT NOT NULL,
     version_id INTEGER REFERENCES model_versions(id),
-    reason     TEXT NOT NULL CHECK (reason IN ('promoted', 'use', 'rollback')),
-    by         TEXT NOT NULL,                            -- "scheduler" or "platform:user"
+    reason     TEXT NOT NULL CHECK (reason IN ('promoted', 'use')),
+    by         TEXT NOT NULL,                            -- the run's trigger, or "platform:user"
     undone     INTEGER NOT NULL DEFAULT 0 CHECK (undone IN (0, 1)),
+    undone_by  TEXT,
+    undone_at  TEXT,
     created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
 );
 CREATE INDEX model_activations_by_base ON model_activations(base, undone, id);

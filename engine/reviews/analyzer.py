@@ -145,7 +145,10 @@ class SentimentAnalyzer:
 
     def _themes(self, labelled: list[LabelledReview], analysed: list[int], predictions: list[Prediction]):
         result = []
-        for label, weight in (("positive", lambda p: p.positive), ("negative", lambda p: p.negative)):
+        for label, other, weight in (
+            ("positive", "negative", lambda p: p.positive),
+            ("negative", "positive", lambda p: p.negative),
+        ):
             picked = [(labelled[i], p) for i, p in zip(analysed, predictions) if p.label == label]
             result.append(
                 find_themes(
@@ -153,6 +156,7 @@ class SentimentAnalyzer:
                     [r.line for r, _ in picked],
                     [weight(p) for _, p in picked],
                     self._embedder.embed,
+                    others=[labelled[i].text for i, p in zip(analysed, predictions) if p.label == other],
                 )
             )
         return result[0], result[1]

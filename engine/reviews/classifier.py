@@ -79,7 +79,7 @@ def _batches(texts: Sequence[str], tokenizer, batch_size: int, max_tokens: int):
 
 
 def make_lora_layer(base, r: int, alpha: float, dropout: float = 0.0):
-    """Wrap an ``nn.Linear`` with a low-rank adapter that can be switched off (``.enabled``)."""
+    """Wrap an ``nn.Linear`` with a trainable low-rank adapter (training only; inference merges it)."""
     import torch
     from torch import nn
 
@@ -92,13 +92,9 @@ def make_lora_layer(base, r: int, alpha: float, dropout: float = 0.0):
             nn.init.kaiming_uniform_(self.lora_a, a=math.sqrt(5))
             self.scale = alpha / r
             self.dropout = nn.Dropout(dropout)
-            self.enabled = True
 
         def forward(self, x):
-            out = self.base(x)
-            if self.enabled:
-                out = out + (self.dropout(x) @ self.lora_a.T @ self.lora_b.T) * self.scale
-            return out
+            return self.base(x) + (self.dropout(x) @ self.lora_a.T @ self.lora_b.T) * self.scale
 
     return LoRALinear()
 
@@ -121,8 +117,10 @@ def add_lora(model, r: int, alpha: float, dropout: float = 0.0) -> list:
 class BundledSentimentModel:
     """all-MiniLM-L6-v2 plus the project's LoRA adapter and 3-way head.
 
-    With the adapter switched off the same weights give the original sentence embeddings, which
-    the theme grouping uses, so one model in memory serves both jobs.
+    The adapter is merged into a second copy of each adapted weight at load time, so classifying
+    costs no more than the plain model; switching back to the original weights (a pointer swap)
+    gives the original sentence embeddings, which the theme grouping uses. One model in memory
+    serves both jobs; callers serialise the two (``SentimentAnalyzer`` holds a lock).
     """
 
     name = "bundled all-MiniLM-L6-v2 + copybot sentiment adapter"
@@ -146,7 +144,6 @@ class BundledSentimentModel:
         self.model = AutoModel.from_pretrained(str(model_dir)).eval()
         self.labels = tuple(meta["labels"])
         self.max_tokens = int(meta.get("max_tokens", MAX_TOKENS))
-        # merge the adapter into a second copy of each targeted weight; switching is a pointer swap
         scale = float(meta["alpha"]) / int(meta["r"])
         self._weights = []  # (linear, base weight, merged weight)
         for name, module in self.model.named_modules():
@@ -190,24 +187,11 @@ class BundledSentimentModel:
 
     def embed(self, texts: Sequence[str]):
         """Unit-length sentence embeddings (numpy, float32) from the untouched base model."""
-        import torch
-
-        if not texts:
-            import numpy as np
-
-            return np.zeros((0, self.model.config.hidden_size), dtype="float32")
-        vectors = [None] * len(texts)
         self._set_adapter(False)
         try:
-            with torch.inference_mode():
-                for idx, enc in _batches(texts, self.tokenizer, 128, 64):
-                    pooled = _mean_pool(self.model(**enc).last_hidden_state, enc["attention_mask"])
-                    pooled = torch.nn.functional.normalize(pooled, dim=-1)
-                    for row, i in zip(pooled, idx):
-                        vectors[i] = row
+            return _embed(self.model, self.tokenizer, texts)
         finally:
             self._set_adapter(True)
-        return torch.stack(vectors).numpy()
 
 
 def _prediction(probs: dict[str, float]) -> Prediction:
@@ -259,8 +243,14 @@ class HFSentimentModel:
         from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
         self.name = spec
-        self.tokenizer = AutoTokenizer.from_pretrained(spec)
-        self.model = AutoModelForSequenceClassification.from_pretrained(spec).eval()
+        try:
+            self.tokenizer = AutoTokenizer.from_pretrained(spec)
+            self.model = AutoModelForSequenceClassification.from_pretrained(spec).eval()
+        except (OSError, ValueError) as error:
+            raise RuntimeError(
+                f"cannot load the sentiment model {spec!r} (a Hugging Face model id needs the hub or its cache; "
+                f"a folder needs config, weights and tokenizer): {error}"
+            ) from error
         self.model.requires_grad_(False)
         self.mapping = _map_hf_labels(self.model.config.id2label)
         self.has_neutral = any("neutral" in m for m in self.mapping)
@@ -308,16 +298,21 @@ class SentenceEmbedder:
         self.model.requires_grad_(False)
 
     def embed(self, texts: Sequence[str]):
-        import numpy as np
-        import torch
+        return _embed(self.model, self.tokenizer, texts)
 
-        if not texts:
-            return np.zeros((0, self.model.config.hidden_size), dtype="float32")
-        vectors = [None] * len(texts)
-        with torch.inference_mode():
-            for idx, enc in _batches(texts, self.tokenizer, 128, 64):
-                pooled = _mean_pool(self.model(**enc).last_hidden_state, enc["attention_mask"])
-                pooled = torch.nn.functional.normalize(pooled, dim=-1)
-                for row, i in zip(pooled, idx):
-                    vectors[i] = row
-        return torch.stack(vectors).numpy()
+
+def _embed(model, tokenizer, texts: Sequence[str]):
+    """Mean-pooled, unit-length embeddings as a float32 numpy array, in the order of ``texts``."""
+    import numpy as np
+    import torch
+
+    if not texts:
+        return np.zeros((0, model.config.hidden_size), dtype="float32")
+    vectors = [None] * len(texts)
+    with torch.inference_mode():
+        for idx, enc in _batches(texts, tokenizer, 128, 64):
+            pooled = _mean_pool(model(**enc).last_hidden_state, enc["attention_mask"])
+            pooled = torch.nn.functional.normalize(pooled, dim=-1)
+            for row, i in zip(pooled, idx):
+                vectors[i] = row
+    return torch.stack(vectors).numpy()

@@ -160,6 +160,15 @@ def _header_match(cells: list[str]) -> bool:
     return bool(names & set(TEXT_COLUMNS)) and len(cells) > 1
 
 
+def _rows_agree(body: str, delimiter: str, fields: int) -> bool:
+    """Whether the lines after a header-like first line have as many fields (a pasted CSV, not prose)."""
+    lines = [l for l in body.split("\n")[1:40] if l.strip()][:10]
+    if not lines:
+        return True
+    same = sum(len(next(csv.reader([l], delimiter=delimiter), [])) == fields for l in lines)
+    return same * 2 >= len(lines)
+
+
 def _find_column(header: list[str], names: tuple[str, ...]) -> int | None:
     normalised = [_norm(h) for h in header]
     for name in names:
@@ -315,6 +324,8 @@ def read_reviews(
     if data is not None and len(data) > 0:
         body, encoding = decode(data)
         source = PurePath(filename).name if filename else "uploaded file"
+        if text and text.strip():
+            notes.append("I read the attached file; the text typed with the command was not analysed.")
         if encoding == "cp1252":
             notes.append("The file is not UTF-8, so I read it as Windows-1252; if letters look wrong, save it as UTF-8 and upload it again.")
     elif data is not None and not (text and text.strip()):
@@ -322,6 +333,8 @@ def read_reviews(
     else:
         body = text or ""
     body = body.lstrip("\ufeff")
+    if "\r" in body and "\n" not in body:
+        body = body.replace("\r", "\n")  # classic Mac line ends
     if not body.strip():
         raise UserError(
             "There are no reviews to analyse: paste one review per line after /reviews, or attach a CSV or text file."
@@ -331,7 +344,9 @@ def read_reviews(
     delimiter = _sniff_delimiter(first_line, filename)
     first_cells = next(csv.reader([first_line], delimiter=delimiter), [])
     is_csv_name = bool(filename) and filename.lower().endswith((".csv", ".tsv"))
-    if is_csv_name or _header_match(first_cells) or (column and len(first_cells) > 1):
+    if is_csv_name or (_header_match(first_cells) and _rows_agree(body, delimiter, len(first_cells))) or (
+        column and len(first_cells) > 1
+    ):
         batch = _read_csv(body, delimiter, column, notes, limit)
     else:
         if column:

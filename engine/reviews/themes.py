@@ -3,9 +3,10 @@
 1. Candidate phrases: 1-3 word runs inside a clause that neither start nor end with a function word,
    an opinion word ("great", "terrible") or a generic word ("product", "thing"), so what is left are
    aspects: "battery life", "customer service", "delivery".
-2. Phrases mentioned by at least two reviews are embedded with the base MiniLM and grouped by
-   cosine similarity (average-linkage agglomerative clustering), so "battery", "battery life" and
-   "charge" can land together.
+2. Phrases mentioned by at least two reviews, and clearly more often than in the reviews of the
+   opposite polarity (so the product's own name is not a theme), are embedded with the base
+   MiniLM and grouped by cosine similarity (average-linkage agglomerative clustering), so
+   "battery", "battery life" and "charge" can land together.
 3. Each group is a theme: its label is its most mentioned phrase (words from the reviews), its
    count is the number of distinct reviews that mention any of its phrases, and its quote is the
    sentence of one such review, copied verbatim (shortened with "…" when long).
@@ -15,7 +16,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from typing import Callable, Sequence
 
 from engine.reviews.summary import Theme
@@ -25,6 +26,8 @@ logger = logging.getLogger(__name__)
 MAX_PHRASES = 200  # candidates embedded per polarity
 MAX_QUOTE = 160  # characters
 SIMILARITY = 0.62  # phrases at least this similar (cosine) may share a theme
+OVERLAP = 0.7  # a theme whose reviews are mostly those of a bigger theme is left out
+CONTRAST = 1.5  # a theme phrase is at least this much more frequent here than in the opposite reviews
 
 STOPWORDS = set("""
 a an the and or but nor so yet if then than that this these those there here it its it's itself i me my
@@ -60,14 +63,17 @@ GENERIC = set("""
 product products item items thing things stuff purchase purchased buy bought buying order ordered
 review reviews use used using user one ones people person guy guys everyone someone anyone nobody
 experience overall money lot kind sort part place side end start reason problem problems issue issues
-star stars rating company brand seller amazon minute minutes hour hours second seconds
+star stars rating company brand seller amazon minute minutes hour hours second seconds work works
+worked working job doing done said says say think thought know knew want wanted need needed see saw
+look looks looked feel feels felt try tried come comes came give gave put keep kept
 """.split())
 
 #: opinion-bearing phrases that are themes in their own right ("easy to use" is a reason people buy)
 KEEP_PHRASES = ("easy to use", "easy to set up", "easy to install", "easy to clean", "easy to assemble",
                 "easy to read", "value for money", "well made", "well built", "well designed", "good value",
                 "great value", "good quality", "poor quality", "bad quality", "hard to use", "too small",
-                "too big", "too expensive")
+                "too big", "too expensive", "stopped working", "fell apart", "falls apart", "waste of money",
+                "waste of time", "not worth")
 _KEEP = [(p, re.compile(r"\b" + r"\s+".join(p.split()) + r"\b")) for p in KEEP_PHRASES]
 
 _CLAUSE = re.compile(r"[.!?;:,()\[\]\"“”\n]+|\s[-–—]\s|\s(?:and|but|or|because|although|though|while|so)\s", re.I)
@@ -125,15 +131,27 @@ def find_themes(
     weights: Sequence[float],
     embed: Callable[[list[str]], "object"],
     top: int = 5,
+    others: Sequence[str] = (),
 ) -> list[Theme]:
-    """Themes among ``texts`` (one polarity). ``weights`` (the model's confidence) pick the quote."""
+    """Themes among ``texts`` (one polarity). ``weights`` (the model's confidence) pick the quote.
+
+    ``others`` are the reviews of the opposite polarity: a phrase that is about as common there
+    (the product's own name, "phone" in phone reviews) is what everybody talks about, not a theme.
+    """
     if len(texts) < 2:
         return []
     mentions: dict[str, set[int]] = defaultdict(set)
     for i, text in enumerate(texts):
         for phrase in candidate_phrases(text):
             mentions[phrase].add(i)
-    phrases = [p for p, ids in mentions.items() if len(ids) >= 2]
+    elsewhere: Counter[str] = Counter()
+    for text in others:
+        elsewhere.update(candidate_phrases(text))
+    n, m = len(texts), len(others)
+    phrases = [
+        p for p, ids in mentions.items()
+        if len(ids) >= 2 and (len(ids) + 0.5) / (n + 1) >= CONTRAST * (elsewhere[p] + 0.5) / (m + 1)
+    ]
     if not phrases:
         return []
     # most mentioned first; longer phrases first among equals (they read better as labels)
@@ -141,33 +159,55 @@ def find_themes(
     phrases = phrases[:MAX_PHRASES]
     groups = _group(phrases, embed)
 
-    themes: list[Theme] = []
-    used_labels: list[set[str]] = []
+    candidates = []
     for members in groups:
         reviews = set().union(*(mentions[p] for p in members))
         label = max(members, key=lambda p: (len(mentions[p]) * (1 + 0.25 * (len(p.split()) - 1)), -len(p), p))
+        candidates.append((label, reviews))
+    candidates.sort(key=lambda c: (-len(c[1]), -len(c[0].split()), c[0]))
+
+    themes: list[Theme] = []
+    kept: list[tuple[set[str], set[int]]] = []
+    for label, reviews in candidates:
         words = set(label.split())
-        if any(words <= other or other <= words for other in used_labels):
-            continue  # "battery" after "battery life": same theme seen from another side
-        with_label = [i for i in mentions[label]]
-        best = max(with_label, key=lambda i: (weights[i], -abs(len(texts[i]) - 90), -i))
+        if any(words <= w or w <= words for w, _ in kept):
+            continue  # "battery" after "battery life": the same theme seen from another side
+        if any(len(reviews & r) >= OVERLAP * len(reviews) for _, r in kept):
+            continue  # "reply" inside "customer service": mostly the same reviews
+        # the quote: among the most confident reviews that use the label, the one of the most readable length
+        with_label = sorted(mentions[label])
+        top_weight = max(weights[i] for i in with_label)
+        sure = [i for i in with_label if weights[i] >= top_weight - 0.1]
+        best = min(sure, key=lambda i: (abs(len(texts[i]) - 80), i))
         themes.append(Theme(label=label, mentions=len(reviews), quote=_quote(texts[best], label), line=lines[best]))
-        used_labels.append(words)
-    themes.sort(key=lambda t: (-t.mentions, t.label))
-    return themes[:top]
+        kept.append((words, reviews))
+        if len(themes) == top:
+            break
+    return themes
 
 
 def _group(phrases: list[str], embed: Callable[[list[str]], "object"]) -> list[list[str]]:
+    """Average-linkage (UPGMA) agglomerative grouping on cosine similarity, stopping at SIMILARITY."""
     if len(phrases) == 1:
         return [phrases]
     import numpy as np
-    from sklearn.cluster import AgglomerativeClustering
 
-    vectors = np.asarray(embed(phrases), dtype="float32")
-    clustering = AgglomerativeClustering(
-        n_clusters=None, metric="cosine", linkage="average", distance_threshold=1 - SIMILARITY
-    ).fit(vectors)
-    groups: dict[int, list[str]] = defaultdict(list)
-    for phrase, cluster in zip(phrases, clustering.labels_):
-        groups[int(cluster)].append(phrase)
-    return list(groups.values())
+    vectors = np.asarray(embed(phrases), dtype="float64")
+    vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+    sim = vectors @ vectors.T
+    np.fill_diagonal(sim, -np.inf)
+    members: dict[int, list[int]] = {i: [i] for i in range(len(phrases))}
+    while True:
+        flat = int(np.argmax(sim))
+        a, b = divmod(flat, len(phrases))
+        if sim[a, b] < SIMILARITY:
+            break
+        if a > b:
+            a, b = b, a
+        na, nb = len(members[a]), len(members[b])
+        merged = (na * sim[a] + nb * sim[b]) / (na + nb)  # average similarity to every other group
+        sim[a], sim[:, a] = merged, merged
+        sim[a, a] = -np.inf
+        sim[b], sim[:, b] = -np.inf, -np.inf
+        members[a] += members.pop(b)
+    return [[phrases[i] for i in sorted(ids)] for ids in members.values()]

@@ -11,10 +11,8 @@ import pytest
 
 from bot.discord_adapter import DiscordConfig, run_discord
 from engine import Engine, EngineConfig
-from tests.discord.fake_discord import FakeDiscord, load_payload
+from tests.discord.fake_discord import ADMIN_ROLE, FakeDiscord
 from tests.models import REPO
-
-ADMIN_ROLE = load_payload("gateway_guild_create")["roles"][2]["id"]  # "copybot admins"
 
 
 class GatedBackend:

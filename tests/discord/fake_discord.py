@@ -16,8 +16,9 @@ import datetime
 import itertools
 import json
 import secrets
+import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
@@ -33,6 +34,11 @@ def load_payload(name: str) -> dict:
     return json.loads((PAYLOADS / f"{name}.json").read_text(encoding="utf-8"))
 
 
+GUILD = load_payload("gateway_guild_create")
+ADMIN_ROLE = next(role["id"] for role in GUILD["roles"] if role["name"] == "copybot admins")
+LEAD = GUILD["owner_id"]  # given the admin role where the tests need an admin
+
+
 def _json(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
     # Exactly "application/json": aiohttp's json_response adds a charset and discord.py then
     # treats the body as text.
@@ -45,9 +51,11 @@ class Request:
     method: str
     path: str  # without the /api/v10 prefix
     query: dict[str, str]
-    body: Any  # parsed JSON, or None
+    body: Any  # parsed JSON (of a multipart request: its payload_json), or None
+    files: dict[str, bytes] = field(default_factory=dict)  # uploaded files by name
     status: int = 0
     response: Any = None  # the JSON answered, e.g. the message created
+    at: float = field(default_factory=time.perf_counter)  # when it arrived
 
     @property
     def callback_type(self) -> int | None:
@@ -66,7 +74,7 @@ class FakeDiscord:
     def __init__(self) -> None:
         self.identity = load_payload("rest_users_me")
         self.application = load_payload("rest_application_me")
-        self.guild = load_payload("gateway_guild_create")
+        self.guild = copy.deepcopy(GUILD)
         self.requests: list[Request] = []
         self.gateway_in: list[tuple[str, int, Any]] = []  # (path, op, d) received, token removed
         self.connections: list[tuple[str, dict[str, str]]] = []  # (path, query) of each websocket
@@ -84,6 +92,10 @@ class FakeDiscord:
         self._channel_of_token: dict[str, str] = {}  # interaction token -> its channel
 
     # --- addresses ---------------------------------------------------------------------------
+
+    @property
+    def connected(self) -> bool:
+        return self._ws is not None and not self._ws.closed
 
     @property
     def app_id(self) -> str:
@@ -171,10 +183,15 @@ class FakeDiscord:
         return None
 
     async def _rest(self, request: web.Request) -> web.Response:
-        raw = await request.read()
         path = request.path.removeprefix("/api/v10")
-        body = json.loads(raw) if raw and request.content_type == "application/json" else None
-        record = Request(request.method, path, dict(request.query), body)
+        body, files = None, {}
+        if request.content_type == "multipart/form-data":  # a message with files
+            form = await request.post()
+            body = json.loads(form["payload_json"])
+            files = {part.filename: part.file.read() for part in form.values() if isinstance(part, web.FileField)}
+        elif raw := await request.read():
+            body = json.loads(raw) if request.content_type == "application/json" else None
+        record = Request(request.method, path, dict(request.query), body, files=files)
         self.requests.append(record)
         limit = self._take_rate_limit(request.method, path)
         if limit is not None:
@@ -345,8 +362,9 @@ class FakeDiscord:
         member["roles"] = roles
         return member
 
-    def reaction(self, recorded: str, message_id: str, *, emoji: str | None = None, user_id: str | None = None,
+    def reaction(self, recorded: str, message_id: str, *, emoji: str | None = None,
                  member: dict | None = None) -> dict:
+        """A recorded MESSAGE_REACTION_ADD/REMOVE on ``message_id`` (by ``member``, if given)."""
         payload = load_payload(recorded)
         payload["message_id"] = message_id
         message = self.messages.get(message_id)
@@ -359,9 +377,4 @@ class FakeDiscord:
         if member is not None:
             payload["member"] = member
             payload["user_id"] = member["user"]["id"]
-        if user_id is not None:
-            payload["user_id"] = user_id
-            if "member" in payload:
-                payload["member"] = copy.deepcopy(payload["member"])
-                payload["member"]["user"]["id"] = user_id
         return payload

@@ -5,8 +5,14 @@ from __future__ import annotations
 import asyncio
 import re
 
-from tests.discord.conftest import ADMIN_ROLE
-from tests.discord.fake_discord import EPHEMERAL, load_payload
+import pytest
+
+from bot.commands import ReviewsCommand, parse_command
+from bot.discord_adapter import run_discord
+from bot.discord_adapter.render import text_messages
+from bot.dispatch import execute, failure_text
+from engine import Announcement, CopyRequest, Origin, UserError
+from tests.discord.fake_discord import ADMIN_ROLE, EPHEMERAL, LEAD, load_payload
 
 VARIANT_ID = re.compile(r"^\*\*#(\d+)\*\*")
 
@@ -137,7 +143,7 @@ async def test_after_the_gateway_drops_the_client_resumes_and_no_approval_is_los
     last_sequence = len(fake.history)
     await fake.drop_gateway(4000)
     # Sent while the client is away: Discord replays it on RESUME.
-    lead = fake.member("934571224018632704", "sam.lead", roles=[ADMIN_ROLE])
+    lead = fake.member(LEAD, "sam.lead", roles=[ADMIN_ROLE])
     await react(fake, "reaction_add_check", first, member=lead)
     await fake.wait_for(lambda: any(op == 6 for _, op, _ in fake.gateway_in))
     (resume,) = [(path, d) for path, op, d in fake.gateway_in if op == 6]
@@ -162,3 +168,142 @@ async def test_past_the_15_minute_token_the_variants_go_to_the_channel(bot, fake
         stored = await engine.store.variant_for_message(f"discord:{fake.guild_id}", message["channel_id"],
                                                         message["id"])
         assert stored == variant_id(message)
+
+
+async def test_a_problem_with_the_request_is_told_only_to_whoever_asked(bot, fake, engine):
+    options = [{"name": "product", "type": 3, "value": "Cold brew kit"},
+               {"name": "channel", "type": 3, "value": "fax machine"}]
+    payload = fake.interaction("interaction_copy", options=options)
+    await fake.dispatch("INTERACTION_CREATE", payload)
+    await fake.wait_for(lambda: fake.webhook_posts(payload["token"]))
+    # The public "thinking…" message is removed and the explanation sent privately.
+    original = f"/webhooks/{fake.app_id}/{payload['token']}/messages/@original"
+    assert fake.calls("DELETE", original)
+    (answer,) = [post.body for post in fake.webhook_posts(payload["token"])]
+    assert answer["flags"] & EPHEMERAL
+    with pytest.raises(UserError) as expected:
+        await engine.copy(origin(fake), CopyRequest(product="Cold brew kit", ad_channel="fax machine"))
+    assert answer["content"] == str(expected.value)
+
+
+async def test_a_malformed_command_is_answered_at_once_without_deferring(bot, fake):
+    options = [{"name": "change", "type": 3, "value": "brand_voice warm"}]
+    payload = fake.interaction("interaction_settings", options=options)
+    await fake.dispatch("INTERACTION_CREATE", payload)
+    (callback,) = await fake.wait_for(lambda: fake.callbacks(payload))
+    assert callback.body["type"] == 4 and callback.body["data"]["flags"] & EPHEMERAL
+    with pytest.raises(UserError) as expected:
+        parse_command("settings", "brand_voice warm")
+    assert callback.body["data"]["content"] == str(expected.value)
+
+
+async def test_settings_change_needs_the_admin_role(bot, fake, engine):
+    payload = fake.interaction("interaction_settings")  # Maya: Marketing role only
+    await fake.dispatch("INTERACTION_CREATE", payload)
+    (refusal,) = await fake.wait_for(lambda: fake.webhook_posts(payload["token"]))
+    assert refusal.body["content"].startswith("Only workspace admins")
+
+    lead = fake.member(LEAD, "sam.lead", roles=[ADMIN_ROLE])
+    payload = fake.interaction("interaction_settings", member=lead)
+    await fake.dispatch("INTERACTION_CREATE", payload)
+    (answer,) = await fake.wait_for(lambda: fake.webhook_posts(payload["token"]))
+    assert [c.body for c in fake.callbacks(payload)] == [{"type": 5, "data": {"flags": EPHEMERAL}}]
+    assert "brand_voice is now: warm, plain-spoken" in answer.body["content"]
+    settings = await engine.settings(origin(fake))
+    assert settings["brand_voice"] == "warm, plain-spoken, no exclamation marks"
+
+
+async def test_tone_autocomplete_offers_the_presets_from_prompts(bot, fake, engine):
+    payload = fake.interaction("interaction_copy_autocomplete")  # typed "pl" into tone:
+    await fake.dispatch("INTERACTION_CREATE", payload)
+    (callback,) = await fake.wait_for(lambda: fake.callbacks(payload))
+    assert callback.body["type"] == 8
+    offered = [choice["value"] for choice in callback.body["data"]["choices"]]
+    assert "playful" in offered
+    assert set(offered) <= set(engine.presets()["tone"]) and all("pl" in tone for tone in offered)
+
+
+async def test_reviews_from_an_attached_csv_file(bot, fake, engine):
+    csv = "review,stars\nLove it, my teeth feel cleaner,5\nBristles fell out after a week,1\n".encode()
+    payload = fake.interaction("interaction_reviews_file")
+    (attachment,) = payload["data"]["resolved"]["attachments"].values()
+    attachment.update(url=fake.add_attachment(attachment["filename"], csv), size=len(csv))
+    await fake.dispatch("INTERACTION_CREATE", payload)
+    await fake.wait_for(lambda: fake.webhook_posts(payload["token"]))
+    assert fake.calls("GET", f"/attachments/{attachment['filename']}")
+    shown = [post.body for post in fake.webhook_posts(payload["token"])]
+    # What the engine answers for that file is what the channel sees.
+    expected = await answer_for(engine, fake, ReviewsCommand(text="", column="review", data=csv,
+                                                             filename=attachment["filename"]))
+    assert [(m["content"], bool(m.get("flags", 0) & EPHEMERAL)) for m in shown] == expected
+
+
+async def test_reviews_without_text_opens_a_form_for_one_review_per_line(bot, fake, engine):
+    payload = fake.interaction("interaction_reviews_file", options=[])
+    await fake.dispatch("INTERACTION_CREATE", payload)
+    (callback,) = await fake.wait_for(lambda: fake.callbacks(payload))
+    assert callback.body["type"] == 9  # a form
+    form = callback.body["data"]
+    text_box = form["components"][0]["components"][0]
+    assert text_box["style"] == 2  # paragraph: several lines
+
+    submit = fake.interaction("interaction_reviews_form_submit")
+    submit["data"]["custom_id"] = form["custom_id"]
+    submitted = submit["data"]["components"][0]["components"][0]
+    submitted["custom_id"] = text_box["custom_id"]
+    await fake.dispatch("INTERACTION_CREATE", submit)
+    await fake.wait_for(lambda: fake.webhook_posts(submit["token"]))
+    assert fake.callbacks(submit)[0].body["type"] == 5
+    shown = [post.body for post in fake.webhook_posts(submit["token"])]
+    expected = await answer_for(engine, fake, ReviewsCommand(text=submitted["value"]))
+    assert [(m["content"], bool(m.get("flags", 0) & EPHEMERAL)) for m in shown] == expected
+
+
+def origin(fake) -> Origin:
+    """Where the recorded interactions come from: Maya in #marketing."""
+    recorded = load_payload("interaction_copy")
+    return Origin("discord", fake.guild_id, recorded["channel_id"], recorded["member"]["user"]["id"])
+
+
+async def answer_for(engine, fake, command) -> list[tuple[str, bool]]:
+    """The messages (text, private?) copybot's dispatch gives for ``command``, errors included."""
+    try:
+        reply = await execute(engine, origin(fake), command, message_limit=2000)
+    except Exception as exc:
+        return [(failure_text(exc), True)]
+    return [(message.content, reply.ephemeral) for message in text_messages(reply.text)]
+
+
+async def test_stopping_the_bot_lets_a_running_copy_finish_first(fake, engine, gate, discord_config):
+    task = asyncio.create_task(run_discord(engine, discord_config))
+    await fake.wait_for(lambda: fake.calls("PUT", f"/applications/{fake.app_id}/guilds/"))
+    gate.shut()
+    payload = fake.interaction("interaction_copy")
+    await fake.dispatch("INTERACTION_CREATE", payload)
+    await fake.wait_for(lambda: fake.callbacks(payload))
+    assert await asyncio.to_thread(gate.entered.wait, 10)
+
+    task.cancel()  # e.g. systemd stopping the service while the model works
+    gate.open()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert len(fake.webhook_posts(payload["token"])) == 3  # the answer went out before it stopped
+    await fake.wait_for(lambda: not fake.connected)  # then it disconnected
+
+
+async def test_the_weekly_report_is_posted_to_the_report_channel_with_its_chart(bot, fake, engine, tmp_path):
+    chart = tmp_path / "report-chart.png"
+    chart.write_bytes(b"\x89PNG\r\n\x1a\n fake chart")
+    channel = next(c for c in fake.guild["channels"] if c["name"] == "random")
+    text = "Weekly report: 3 copies\n" + "Most approved: “Brush brighter.” (2 approvals) <@1097200143112716310>\n" * 60
+    for written in (f"<#{channel['id']}>", "#random"):  # as Discord inserts it, or by name
+        before = len(fake.calls("POST", f"/channels/{channel['id']}/messages"))
+        announcement = Announcement(f"discord:{fake.guild_id}", written, text, image=chart)
+        assert await engine.announce(announcement)
+        posts = fake.calls("POST", f"/channels/{channel['id']}/messages")[before:]
+        assert len(posts) == 3 and all(len(p.body["content"]) <= 2000 for p in posts)
+        assert " ".join(p.body["content"] for p in posts).split() == text.split()
+        assert posts[-1].files == {"report-chart.png": chart.read_bytes()}
+        assert all(p.body["allowed_mentions"] == {"parse": []} for p in posts)  # names, no pings
+
+    assert not await engine.announce(Announcement(f"discord:{fake.guild_id}", "#no-such-channel", text))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import re
 from pathlib import Path
@@ -151,8 +152,7 @@ def test_only_unsupported_languages_is_a_clear_error(analyzer):
 
 
 def test_language_check_can_be_switched_off_for_multilingual_models(analyzer):
-    open_analyzer = SentimentAnalyzer.__new__(SentimentAnalyzer)
-    open_analyzer.__dict__.update(analyzer.__dict__)
+    open_analyzer = copy.copy(analyzer)  # same loaded model, language check off
     open_analyzer.languages = None
     summary = open_analyzer.summarize(read_reviews("Muy bueno, me encanta.", None, None, None))
     assert summary.analysed == 1 and summary.skipped == 0
@@ -205,3 +205,9 @@ def test_words_in_theme_labels_come_from_reviews_on_a_bigger_mixed_batch(analyze
     for theme in summary.praise + summary.complaints:
         assert set(theme.label.split()) <= words
         assert verbatim(theme.quote, texts)
+
+
+def test_an_unreachable_model_id_fails_at_startup_with_its_name(tmp_path):
+    with pytest.raises(RuntimeError) as error:
+        SentimentAnalyzer(str(tmp_path / "no-such-model"))
+    assert "no-such-model" in str(error.value)

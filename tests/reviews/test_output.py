@@ -132,9 +132,11 @@ def test_write_labels_into_a_missing_folder_is_a_user_error(tmp_path):
 # ------------------------------------------------------------------ storage
 
 
-@pytest.fixture
-async def db(tmp_path):
-    conn = await aiosqlite.connect(tmp_path / "copybot.db")
+@pytest.fixture(params=["deferred", "autocommit"])
+async def db(tmp_path, request):
+    """A real SQLite file, opened with the sqlite3 default transactions or in autocommit mode."""
+    isolation = "" if request.param == "deferred" else None
+    conn = await aiosqlite.connect(tmp_path / "copybot.db", isolation_level=isolation)
     conn.row_factory = sqlite3.Row
     await conn.execute("PRAGMA foreign_keys = ON")
     await conn.execute("CREATE TABLE workspaces(id TEXT PRIMARY KEY)")
@@ -193,3 +195,22 @@ async def test_an_unknown_workspace_is_refused_by_the_foreign_key(db):
     with pytest.raises(sqlite3.IntegrityError):
         await save_review_summary(db, "slack:NOPE", make_summary(n=2))
     assert await count(db, "review_batches") == 0
+
+
+async def test_the_stores_migrations_create_the_tables_and_a_store_transaction_saves(tmp_path):
+    from engine.store import Store
+
+    store = await Store.open(tmp_path / "data" / "copybot.db")
+    try:
+        await store.ensure_workspace("slack:T1", "slack")
+        async with store.transaction() as conn:
+            batch_id = await save_review_summary(conn, "slack:T1", make_summary(n=4))
+        found = await review_summaries_between(store.db, "slack:T1", WHEN, WHEN + dt.timedelta(seconds=1))
+        assert [s.id for s in found] == [batch_id] and found[0].analysed == 4
+        with pytest.raises(RuntimeError):
+            async with store.transaction() as conn:  # the caller's transaction fails after the save
+                await save_review_summary(conn, "slack:T1", make_summary(n=4))
+                raise RuntimeError("later step failed")
+        assert len(await review_summaries_between(store.db, "slack:T1", WHEN, WHEN + dt.timedelta(seconds=1))) == 1
+    finally:
+        await store.close()

@@ -242,3 +242,21 @@ def test_column_on_plain_text_is_refused():
     with pytest.raises(UserError) as error:
         read_reviews("just a line\nanother line", None, None, "review")
     assert one_sentence(str(error.value).replace("`column:`", "column"))
+
+
+def test_prose_with_a_comma_after_a_column_like_word_stays_plain_text():
+    batch = read_reviews("Review, 5 stars from me\nLoved the colour\nHated the fit", None, None, None)
+    assert [r.text for r in batch.reviews] == ["Review, 5 stars from me", "Loved the colour", "Hated the fit"]
+
+
+def test_text_typed_with_an_attached_file_is_said_to_be_ignored():
+    batch = read_reviews("please analyse", b"from the file\n", "r.txt", None)
+    assert any("attached file" in note for note in batch.notes)
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n", "\r"])
+def test_any_line_ending_splits_reviews(newline):
+    text = newline.join(["First review", "Second review", "Third review"])
+    assert len(read_reviews(None, text.encode(), "r.txt", None).reviews) == 3
+    csv_text = newline.join(["review,rating", "Good,5", "Bad,1"])
+    assert [r.rating for r in read_reviews(None, csv_text.encode(), "r.csv", None).reviews] == [5.0, 1.0]

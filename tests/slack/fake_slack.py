@@ -55,9 +55,11 @@ class FakeSlack:
         self.team_id = team_id
         self.calls: list[ApiCall] = []
         self.responses: list[tuple[str, dict[str, Any]]] = []  # (response_url key, JSON posted)
+        self.expired: set[str] = set()  # response_url keys Slack no longer accepts
         self.messages: dict[tuple[str, str], dict[str, Any]] = {}  # (channel, ts) -> message
         self.reactions: dict[tuple[str, str], dict[str, list[str]]] = defaultdict(dict)
         self.files: dict[str, tuple[bytes, str]] = {}  # name -> (content, content type)
+        self.uploads: dict[str, dict[str, Any]] = {}  # file id -> what the bot uploaded, and where
         self.socket_acks: dict[str, dict[str, Any]] = {}
         self.socket_connections = 0
         self._failures: dict[str, list[_Failure]] = defaultdict(list)
@@ -74,6 +76,7 @@ class FakeSlack:
         app.router.add_route("*", "/api/{method}", self._api)
         app.router.add_post("/respond/{key}", self._respond)
         app.router.add_get("/files/{name}", self._file)
+        app.router.add_post("/upload/{file_id}", self._upload)
         app.router.add_get("/socket", self._websocket)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
@@ -132,6 +135,10 @@ class FakeSlack:
                   if body.get("response_type", "ephemeral") == "ephemeral"]
         return texts
 
+    def shared(self, channel: str) -> list[dict[str, Any]]:
+        """Files the bot uploaded and shared into ``channel`` (files_upload_v2 completed)."""
+        return [upload for upload in self.uploads.values() if upload.get("channel") == channel]
+
     def react(self, channel: str, ts: str, name: str, user: str, present: bool = True) -> None:
         """Change what reactions.get reports for a message (the event is sent separately)."""
         users = self.reactions[(channel, ts)].setdefault(name, [])
@@ -189,6 +196,8 @@ class FakeSlack:
             return {"ok": True, "url": "https://acme.slack.com/", "team": "Acme", "user": "copybot",
                     "team_id": self.team_id, "user_id": BOT_USER_ID, "bot_id": BOT_ID,
                     "is_enterprise_install": False}
+        if method in ("chat.postMessage", "chat.postEphemeral") and len(params.get("text", "")) > 4000:
+            return {"ok": False, "error": "msg_too_long"}
         if method == "chat.postMessage":
             ts, channel = self._next_ts(), str(params["channel"])
             message = {"type": "message", "text": params.get("text", ""), "user": BOT_USER_ID,
@@ -206,9 +215,35 @@ class FakeSlack:
             message = dict(self.messages.get(key, {"type": "message", "ts": key[1]}))
             return {"ok": True, "type": "message", "channel": key[0],
                     "message": message | {"reactions": reactions}}
+        if method == "files.getUploadURLExternal":
+            file_id = f"F0UPLOAD{len(self.uploads) + 1:03d}"
+            self.uploads[file_id] = {"filename": params["filename"], "length": int(params["length"])}
+            return {"ok": True, "file_id": file_id, "upload_url": f"{self.url}/upload/{file_id}"}
+        if method == "files.completeUploadExternal":
+            listed = params["files"]
+            listed = json.loads(listed) if isinstance(listed, str) else listed
+            done = []
+            for item in listed:
+                upload = self.uploads[item["id"]]
+                if "data" not in upload:
+                    return {"ok": False, "error": "file_upload_not_completed"}
+                upload.update(title=item.get("title"), channel=params.get("channel_id"),
+                              comment=params.get("initial_comment"), thread=params.get("thread_ts"))
+                done.append({"id": item["id"], "title": item.get("title")})
+            return {"ok": True, "files": done}
         return {"ok": False, "error": "unknown_method"}
 
+    async def _upload(self, request: web.Request) -> web.Response:
+        upload = self.uploads.get(request.match_info["file_id"])
+        if upload is None:
+            return web.Response(status=404)
+        upload["data"] = await request.read()
+        await self._notify()
+        return web.Response(text=f"OK - {len(upload['data'])}")
+
     async def _respond(self, request: web.Request) -> web.Response:
+        if request.match_info["key"] in self.expired:
+            return web.Response(status=404, text="expired_url")
         self.responses.append((request.match_info["key"], await request.json()))
         await self._notify()
         return web.Response(text="ok")

@@ -47,7 +47,13 @@ def test_header_names_the_requester_and_the_configured_emoji():
         result, request, "U0ALICE", custom)
 
 
-def test_working_note_says_what_is_coming():
-    assert render.working_note(parse_command("copy", "toothbrush n: 1")) == "Writing 1 variant…"
-    assert render.working_note(parse_command("copy", "toothbrush")) == "Writing 3 variants…"
-    assert render.working_note(parse_command("settings", "")) is None
+def test_ack_note_only_where_nothing_else_will_say_it():
+    # /copy's "Writing 3 variants…" comes from execute's progress, after the engine accepted it.
+    assert render.ack_note(parse_command("copy", "toothbrush n: 1")) is None
+    assert render.ack_note(parse_command("reviews", "great\nbad")) == "Reading the reviews…"
+    assert render.ack_note(parse_command("settings", "")) is None
+
+
+def test_replies_keep_user_mentions_but_not_broadcasts():
+    [text] = render.reply_texts("Best copy by <@U0ALICE>: <!here> buy <http://x.io|now> & save")
+    assert text == "Best copy by <@U0ALICE>: &lt;!here&gt; buy &lt;http://x.io|now&gt; &amp; save"

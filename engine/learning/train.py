@@ -1,0 +1,198 @@
+"""One LoRA fine-tune, run as its own process: ``python -m engine.learning.train <job.json>``.
+
+The bot starts it (``engine.learning.runner``) so training never blocks the bot's event loop or its
+model thread. It loads the active model (base + merged adapters), trains a new LoRA adapter on the
+approved copy (loss on the answer only), scores the active model and the candidate on the
+validation copy, and writes the adapter to ``<output>.partial``, renamed to ``<output>`` only once
+complete. Progress goes to stdout as JSON lines (``{"event": ...}``) that the bot reads; anything
+libraries print goes to stderr. It runs at low CPU priority with a thread limit, stops training at
+its time limit, and exits on its own when the bot that started it is gone.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import resource
+import shutil
+import signal
+import sys
+import time
+from pathlib import Path
+
+# Where progress lines go: the original stdout. Everything else printed goes to stderr.
+_progress = None
+
+
+def emit(event: str, **fields) -> None:
+    _progress.write(json.dumps({"event": event, **fields}) + "\n")
+    _progress.flush()
+
+
+def _die_with_parent(parent_pid: int) -> None:
+    """Ask Linux to kill this process when its parent dies; elsewhere the step loop checks."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+    if os.getppid() != parent_pid:
+        sys.exit(3)
+
+
+def _peak_memory_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+
+
+def _batches(items: list, size: int, rng: random.Random) -> list[list]:
+    """Shuffled batches of examples of similar length (less padding, same randomness each epoch)."""
+    shuffled = items[:]
+    rng.shuffle(shuffled)
+    # Sort within windows of a few batches: similar lengths together, order still random.
+    window = size * 4
+    ordered = []
+    for start in range(0, len(shuffled), window):
+        ordered += sorted(shuffled[start:start + window], key=lambda e: len(e.input_ids))
+    batches = [ordered[i:i + size] for i in range(0, len(ordered), size)]
+    rng.shuffle(batches)
+    return batches
+
+
+def train(job: dict) -> dict:
+    import torch
+    from peft import LoraConfig, get_peft_model
+
+    from engine.learning.evaluate import Scores, answer_nll, clean_rate, mean_nll
+    from engine.learning.tokens import collate, encode
+    from engine.learning.versions import load_with_adapters
+
+    threads = max(1, int(job.get("threads", 1)))
+    torch.set_num_threads(threads)
+    torch.manual_seed(job.get("seed", 0))
+    rng = random.Random(job.get("seed", 0))
+    started = time.monotonic()
+
+    emit("phase", phase="loading")
+    model, tokenizer = load_with_adapters(job["base"], [Path(p) for p in job["chain"]], threads=threads)
+    pad_id = tokenizer.pad_token_id
+    max_length = job.get("max_length", 512)
+
+    def encoded(items: list[dict]):
+        return [encode(tokenizer, item["messages"], item["answer"], max_length) for item in items]
+
+    train_set, valid_set, rejected_set = encoded(job["train"]), encoded(job["validation"]), encoded(job["rejected"])
+    lora = job.get("lora", {})
+    model = get_peft_model(model, LoraConfig(
+        r=lora.get("r", 8), lora_alpha=lora.get("alpha", 16), lora_dropout=lora.get("dropout", 0.0),
+        target_modules="all-linear", task_type="CAUSAL_LM"))
+    trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad],
+                                  lr=job.get("learning_rate", 3e-4), weight_decay=0.0)
+    batch_size = job.get("batch_size", 8)
+    epochs = job.get("epochs", 2)
+    plan = [_batches(train_set, batch_size, rng) for _ in range(epochs)]
+    total_steps = sum(len(epoch) for epoch in plan)
+    warmup = max(1, total_steps // 10)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lambda step: min(1.0, (step + 1) / warmup) * max(0.1, 1 - step / max(1, total_steps)))
+
+    emit("phase", phase="training", steps=total_steps, examples=len(train_set), trainable=trainable)
+    time_limit = float(job.get("time_limit", 3600))
+    train_started = time.monotonic()
+    losses: list[float] = []
+    step = examples_seen = 0
+    stopped_at_limit = False
+    model.train()
+    for epoch in plan:
+        for batch in epoch:
+            elapsed = time.monotonic() - train_started
+            if step and elapsed >= time_limit:
+                stopped_at_limit = True
+                break
+            if os.getppid() != job["parent_pid"]:
+                sys.exit(3)  # the bot is gone: nobody will use the result
+            ids, mask, labels = collate(batch, pad_id)
+            total, tokens = answer_nll(model, ids, mask, labels)
+            loss = total / max(1, tokens)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_([p for p in model.parameters() if p.requires_grad], 1.0)
+            optimizer.step()
+            scheduler.step()
+            optimizer.zero_grad(set_to_none=True)
+            step += 1
+            examples_seen += len(batch)
+            losses.append(loss.item())
+            elapsed = time.monotonic() - train_started
+            emit("progress", step=step, steps=total_steps, loss=round(losses[-1], 4),
+                 elapsed=round(elapsed, 1), eta=round(elapsed / step * (total_steps - step), 1))
+        if stopped_at_limit:
+            break
+    train_seconds = time.monotonic() - train_started
+
+    emit("phase", phase="evaluating")
+    model.eval()
+    clean_prompts = job.get("clean_prompts", [])
+
+    def scores() -> Scores:
+        return Scores(approved_nll=mean_nll(model, valid_set, pad_id),
+                      rejected_nll=mean_nll(model, rejected_set, pad_id) if rejected_set else None,
+                      clean_rate=clean_rate(model, tokenizer, clean_prompts, seed=job.get("seed", 0)))
+
+    with model.disable_adapter():
+        active = scores()
+    candidate = scores()
+
+    emit("phase", phase="saving")
+    output = Path(job["output"])
+    partial = output.with_name(output.name + ".partial")
+    shutil.rmtree(partial, ignore_errors=True)
+    model.save_pretrained(partial)
+    metrics = {
+        "active": active.to_dict(), "candidate": candidate.to_dict(),
+        "steps": step, "planned_steps": total_steps, "stopped_at_time_limit": stopped_at_limit,
+        "epochs": epochs, "train_examples": len(train_set), "valid_examples": len(valid_set),
+        "rejected_examples": len(rejected_set), "examples_seen": examples_seen,
+        "first_loss": round(sum(losses[:3]) / len(losses[:3]), 4) if losses else None,
+        "last_loss": round(sum(losses[-3:]) / len(losses[-3:]), 4) if losses else None,
+        "train_seconds": round(train_seconds, 1),
+        "seconds_per_example": round(train_seconds / examples_seen, 3) if examples_seen else None,
+        "total_seconds": round(time.monotonic() - started, 1),
+        "peak_memory_mb": round(_peak_memory_mb()), "threads": threads, "trainable_parameters": trainable,
+    }
+    (partial / "training.json").write_text(json.dumps(metrics, indent=2))
+    shutil.rmtree(output, ignore_errors=True)
+    partial.rename(output)
+    return metrics
+
+
+def main(argv: list[str]) -> int:
+    global _progress
+    if len(argv) != 2:
+        print("usage: python -m engine.learning.train <job.json>", file=sys.stderr)
+        return 2
+    job = json.loads(Path(argv[1]).read_text())
+    _progress = os.fdopen(os.dup(1), "w", buffering=1)
+    os.dup2(2, 1)  # library chatter on stdout would garble the progress lines
+    if "parent_pid" in job:
+        _die_with_parent(job["parent_pid"])
+    try:
+        os.nice(int(job.get("nice", 10)))  # the bot answering /copy comes first
+    except OSError:
+        pass
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    try:
+        metrics = train(job)
+    except Exception as exc:  # the parent reports it; the traceback is on stderr (its log file)
+        import traceback
+
+        traceback.print_exc()
+        emit("error", message=f"{type(exc).__name__}: {exc}"[:500])
+        return 1
+    emit("done", output=job["output"], metrics=metrics)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

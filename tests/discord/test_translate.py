@@ -1,0 +1,113 @@
+"""Inbound translation on recorded Discord payloads: raw interaction/reaction -> copybot terms."""
+
+from __future__ import annotations
+
+import discord
+import pytest
+
+from bot.commands import CopyCommand, ReviewsCommand, SettingsCommand
+from bot.discord_adapter import translate
+from engine import SETTINGS, CopyRequest, UserError, Verdict
+from tests.discord.fake_discord import load_payload
+
+DEFAULTS = {name: spec.default for name, spec in SETTINGS.items()}
+
+
+def reaction_event(recorded: str) -> discord.RawReactionActionEvent:
+    """Parsed by discord.py exactly as its gateway parser does (less the member cache)."""
+    data = load_payload(recorded)
+    kind = "REACTION_REMOVE" if "remove" in recorded else "REACTION_ADD"
+    return discord.RawReactionActionEvent(data, discord.PartialEmoji.from_dict(data["emoji"]), kind)
+
+
+def test_copy_options_become_the_request_as_typed():
+    invocation = translate.command_from_interaction(load_payload("interaction_copy")["data"])
+    # The colon in the description is only a colon: options came typed, not as text.
+    assert invocation == translate.Invocation(CopyCommand(CopyRequest(
+        product="Bamboo toothbrush: lasts a year, compostable handle", tone="playful",
+        ad_channel="instagram", n=2)))
+
+
+def test_copy_defaults_to_three_variants():
+    data = load_payload("interaction_copy")["data"]
+    data["options"] = [option for option in data["options"] if option["name"] == "product"]
+    assert translate.command_from_interaction(data).command.request.n == 3
+
+
+def test_reviews_attachment_is_referenced_for_download():
+    invocation = translate.command_from_interaction(load_payload("interaction_reviews_file")["data"])
+    assert invocation.command == ReviewsCommand(text="", column="review")
+    assert invocation.attachment.filename == "reviews-june.csv"
+    assert invocation.attachment.size == 1482
+    assert invocation.attachment.url.startswith("https://cdn.discordapp.com/ephemeral-attachments/")
+
+
+@pytest.mark.parametrize("change", [
+    {"filename": "photo.png", "content_type": "image/png"},
+    {"size": translate.MAX_REVIEW_FILE_BYTES + 1},
+])
+def test_review_files_that_cannot_be_reviews_are_refused_before_download(change):
+    data = load_payload("interaction_reviews_file")["data"]
+    (attachment,) = data["resolved"]["attachments"].values()
+    attachment.update(change)
+    with pytest.raises(UserError):
+        translate.command_from_interaction(data)
+
+
+def test_text_commands_use_the_shared_grammar():
+    invocation = translate.command_from_interaction(load_payload("interaction_settings")["data"])
+    assert invocation.command == SettingsCommand("brand_voice", "warm, plain-spoken, no exclamation marks")
+    assert translate.command_from_interaction({"name": "report", "options": []}).command.last_week is False
+
+
+def test_form_text_keeps_one_review_per_line():
+    form = load_payload("interaction_reviews_form_submit")["data"]
+    text = form["components"][0]["components"][0]["value"]
+    assert translate.reviews_from_form(text).command.text.splitlines() == [
+        "Love it, my teeth feel cleaner", "Bristles fell out after a week", "Arrived on time"]
+
+
+def test_a_guild_is_the_workspace_and_ids_are_strings():
+    recorded = load_payload("interaction_copy")
+    origin = translate.origin_for(int(recorded["guild_id"]), int(recorded["channel_id"]),
+                                  int(recorded["member"]["user"]["id"]), ["1187366105740828732"])
+    assert origin.workspace_key == f"discord:{recorded['guild_id']}"
+    assert (origin.channel, origin.user, origin.roles) == (
+        recorded["channel_id"], recorded["member"]["user"]["id"], ("1187366105740828732",))
+
+
+@pytest.mark.parametrize("recorded, verdict, added", [
+    ("reaction_add_check", Verdict.APPROVE, True),
+    ("reaction_add_thumbs_skin_tone", Verdict.APPROVE, True),
+    ("reaction_add_thumbs_down", Verdict.REJECT, True),
+    ("reaction_remove_check", Verdict.APPROVE, False),
+])
+def test_reactions_become_feedback_on_their_message(recorded, verdict, added):
+    feedback = translate.feedback_from_reaction(reaction_event(recorded), DEFAULTS)
+    data = load_payload(recorded)
+    assert (feedback.verdict, feedback.added, feedback.message) == (verdict, added, data["message_id"])
+    assert feedback.origin.workspace_key == f"discord:{data['guild_id']}"
+    assert (feedback.origin.channel, feedback.origin.user) == (data["channel_id"], data["user_id"])
+
+
+def test_other_emoji_are_no_verdict():
+    assert translate.feedback_from_reaction(reaction_event("reaction_add_heart"), DEFAULTS) is None
+    assert translate.feedback_from_reaction(reaction_event("reaction_add_custom"), DEFAULTS) is None
+
+
+def test_a_workspace_may_choose_its_own_emoji():
+    settings = dict(DEFAULTS, approve_emoji="rocket,shipit", reject_emoji="-1")
+    assert translate.verdict_for_emoji("🚀", settings) is Verdict.APPROVE
+    assert translate.feedback_from_reaction(reaction_event("reaction_add_custom"), settings).verdict \
+        is Verdict.APPROVE  # the server's own :shipit:
+    assert translate.verdict_for_emoji("✅", settings) is None  # no longer an approval
+    assert translate.verdict_for_emoji("👎🏿", settings) is Verdict.REJECT
+    assert translate.verdict_for_emoji(None, settings) is None  # a deleted custom emoji
+
+
+def test_autocomplete_puts_names_that_start_with_the_typed_text_first():
+    tones = ["bold", "playful", "calm", "urgent", "luxurious"]
+    assert translate.matching_presets(tones, "L") == ["luxurious", "bold", "playful", "calm"]
+    assert translate.matching_presets(tones, "") == tones
+    many = [f"tone {i}" for i in range(40)]
+    assert len(translate.matching_presets(many, "tone")) == translate.AUTOCOMPLETE_LIMIT
