@@ -28,15 +28,22 @@ async def _open_engine() -> Engine:
 
 
 async def cmd_run(args: argparse.Namespace) -> int:
-    from bot.console import run_console
     from bot.lifecycle import serve, shutdown_seconds_from_env
+    from bot.services import bot_services
 
     shutdown_seconds = shutdown_seconds_from_env()  # a bad value fails before the model loads
     async with await _open_engine() as engine:
+        await engine.start_scheduler()  # weekly fine-tune, report check; a missed run runs now
         # Platform adapters start here when their tokens are set; with none, the console runs.
         # SIGTERM/Ctrl-C: no new commands, in-flight ones get COPYBOT_SHUTDOWN_SECONDS, then the
         # engine closes (database included) as this block ends.
-        await serve(engine, {"console": run_console(engine)}, shutdown_seconds)
+        if args.command == "console":
+            from bot.console import run_console
+
+            services = {"console": run_console(engine)}
+        else:
+            services = bot_services(engine)
+        await serve(engine, services, shutdown_seconds)
     return 0
 
 

@@ -109,7 +109,17 @@ async def _execute(engine: Engine, origin: Origin, command: Command, *, message_
     if isinstance(command, ReportCommand):
         report = await engine.report(origin, last_week=command.last_week, limit=message_limit)
         return Reply(report.text, image=report.chart)
-    if isinstance(command, (ReviewsCommand, ModelsCommand, FinetuneCommand)):
+    if isinstance(command, ModelsCommand):
+        if command.action == "use":
+            return Reply((await engine.use_model(origin, command.version)).describe())
+        if command.action == "rollback":
+            return Reply((await engine.rollback_model(origin)).describe())
+        return Reply((await engine.models(origin)).describe(), ephemeral=True)
+    if isinstance(command, FinetuneCommand):
+        if command.action == "now":
+            return Reply((await engine.finetune_now(origin)).describe())
+        return Reply((await engine.finetune_status(origin)).describe(), ephemeral=True)
+    if isinstance(command, ReviewsCommand):
         raise UserError("That command is not available in this version of copybot yet.")
     raise TypeError(f"unhandled command {command!r}")
 

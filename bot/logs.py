@@ -34,7 +34,7 @@ REDACTED = "[redacted]"
 SECRET_SHAPES = re.compile(
     r"\bxox[a-z]-[A-Za-z0-9-]{6,}"  # Slack bot/user tokens
     r"|\bxapp-[A-Za-z0-9-]{6,}"  # Slack app-level tokens
-    r"|(?i:\bbearer\s+)[A-Za-z0-9._~+/=-]{6,}"  # Authorization headers
+    r"|(?i:(\bbearer\s+))[A-Za-z0-9._~+/=-]{6,}"  # Authorization headers: keep the word
 )
 LOG_FORMATS = ("plain", "json")
 
@@ -74,7 +74,7 @@ class Redactor:
         for secret in self.secrets:
             if secret in text:
                 text = text.replace(secret, REDACTED)
-        return SECRET_SHAPES.sub(REDACTED, text)
+        return SECRET_SHAPES.sub(lambda found: (found.group(1) or "") + REDACTED, text)
 
 
 class RecordFilter(logging.Filter):

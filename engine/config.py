@@ -35,6 +35,18 @@ class EngineConfig:
     few_shot: int = 3  # recently approved variants used as examples in the prompt
     max_rounds: int = 3  # generation rounds to replace junk/duplicate variants
     admins: tuple[str, ...] = ()  # platform-qualified user ids, e.g. "slack:U123"
+    # The learning loop (engine/learning): weekly LoRA fine-tunes on approved copy.
+    timezone: str = "UTC"  # IANA name the schedules are read in
+    finetune_cron: str = "0 3 * * 1"  # crontab fields (Monday 03:00); "off" disables the schedule
+    finetune_min_examples: int = 20  # new approved examples needed to start a fine-tune
+    finetune_margin: float = 0.01  # relative NLL improvement a candidate needs to go live
+    finetune_time_limit: int = 3600  # seconds of training; the process is killed at 2x + 5 min
+    finetune_threads: int = 1  # CPU threads the training process may use
+    finetune_epochs: int = 1
+    finetune_learning_rate: float = 5e-4
+    finetune_lora_rank: int = 8
+    finetune_batch_size: int = 8
+    finetune_clean_samples: int = 8  # sampled answers per model for the cleanliness check
     # Generation: "local" runs the model in this process; "openai" asks an OpenAI-compatible server.
     backend: str = "local"
     openai_url: str = ""  # e.g. http://gpu-box:8000/v1
@@ -71,6 +83,17 @@ _ENV = {
     "max_rounds": ("COPYBOT_MAX_ROUNDS", int),
     "report_cron": ("COPYBOT_REPORT_CRON", str),
     "admins": ("COPYBOT_ADMINS", lambda v: tuple(a.strip() for a in v.split(",") if a.strip())),
+    "timezone": ("COPYBOT_TIMEZONE", str),
+    "finetune_cron": ("COPYBOT_FINETUNE_CRON", str),
+    "finetune_min_examples": ("COPYBOT_FINETUNE_MIN_EXAMPLES", int),
+    "finetune_margin": ("COPYBOT_FINETUNE_MARGIN", float),
+    "finetune_time_limit": ("COPYBOT_FINETUNE_TIME_LIMIT", int),
+    "finetune_threads": ("COPYBOT_FINETUNE_THREADS", int),
+    "finetune_epochs": ("COPYBOT_FINETUNE_EPOCHS", int),
+    "finetune_learning_rate": ("COPYBOT_FINETUNE_LEARNING_RATE", float),
+    "finetune_lora_rank": ("COPYBOT_FINETUNE_LORA_RANK", int),
+    "finetune_batch_size": ("COPYBOT_FINETUNE_BATCH_SIZE", int),
+    "finetune_clean_samples": ("COPYBOT_FINETUNE_CLEAN_SAMPLES", int),
     "backend": ("COPYBOT_BACKEND", lambda v: _one_of("COPYBOT_BACKEND", v, BACKENDS)),
     "openai_url": ("COPYBOT_OPENAI_URL", str),
     "openai_model": ("COPYBOT_OPENAI_MODEL", str),

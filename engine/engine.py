@@ -18,11 +18,15 @@ from engine.config import EngineConfig
 from engine.copywriter import Copywriter
 from engine.errors import UserError
 from engine.generator import BatchingGenerator
+from engine.learning.service import Learning
+from engine.learning.status import FinetuneStart, FinetuneStatus, ModelList, ModelSwitch
+from engine.learning.versions import load_active_backend
 from engine.local_backend import GenerationBackend, LocalBackend, SamplingSettings
 from engine.metrics import Metrics
 from engine.model import load_model, resolve_model_path
 from engine.prompts import PromptBook
 from engine.reports import RenderedReport, ReportService
+from engine.scheduler import Scheduler
 from engine.settings import setting_spec, with_defaults
 from engine.store import Store
 from engine.types import Announcement, CopyRequest, CopyResult, Feedback, FeedbackOutcome, Origin
@@ -59,9 +63,12 @@ class Engine:
         self.copywriter = Copywriter(prompts, generator, config.max_new_tokens, config.max_rounds)
         # platform -> coroutine that posts an Announcement; each running adapter registers its own.
         self._publishers: dict[str, Callable[[Announcement], Awaitable[None]]] = {}
+        self.learning = Learning(config, store, prompts, generator, self.announce,
+                                 count_run=self.metrics.count_finetune)
         self.reports = ReportService(store, config.report_cron, config.data_dir / "reports",
                                      model_version=lambda: self.generator.version,
-                                     announce=self.announce)
+                                     announce=self.announce, finetune_line=self.learning.finetune_line)
+        self.scheduler = Scheduler(store)
 
     @classmethod
     async def open(cls, config: EngineConfig, backend: GenerationBackend | None = None) -> "Engine":
@@ -70,16 +77,39 @@ class Engine:
         ``backend`` defaults to the configured one (``load_backend``), loaded in a thread.
         """
         prompts = PromptBook.load(config.prompts_dir)
-        if backend is None:
-            backend = await asyncio.to_thread(load_backend, config)
         store = await Store.open(config.database_path)
+        try:
+            if backend is None and config.backend == "local":
+                # The model version that was active when the bot last ran (fine-tunes survive restarts).
+                backend = await load_active_backend(config, store)
+            elif backend is None:
+                backend = await asyncio.to_thread(load_backend, config)
+        except BaseException:
+            await store.close()
+            raise
         metrics = Metrics()
         generator = BatchingGenerator(backend, max_batch=config.max_batch, queue_size=config.queue_size,
                                       metrics=metrics)
         generator.start()
-        return cls(config, store, prompts, generator, metrics)
+        engine = cls(config, store, prompts, generator, metrics)
+        await engine.learning.recover()
+        return engine
+
+    async def start_scheduler(self) -> None:
+        """Start the scheduled jobs: the weekly fine-tune and the report check. ``copybot run``
+        calls it; one-shot CLI commands and tests that do not want background jobs do not."""
+        if self.config.finetune_cron.strip().lower() != "off":
+            self.scheduler.add_weekly_job("finetune", self.config.finetune_cron, self.config.timezone,
+                                          self.learning.run_scheduled)
+            self.learning.next_run = lambda: self.scheduler.next_run_time("finetune")
+        # Reports keep their own per-workspace schedule and exactly-once record; check each minute.
+        self.scheduler.add_cron_job("reports", "* * * * *", "UTC", self.post_due_reports, catch_up=False)
+        await self.scheduler.start()
+        self.scheduler.run_now("reports")
 
     async def close(self) -> None:
+        await self.scheduler.shutdown()
+        await self.learning.close()
         await self.generator.stop()
         await self.store.close()
 
@@ -208,6 +238,34 @@ class Engine:
             "channel": sorted(self.prompts.channels),
             "length": list(self.prompts.lengths),
         }
+
+    # --- learning: fine-tunes and model versions (admins only) ----------------------------------
+
+    def _require_admin(self, origin: Origin) -> str:
+        if not self.is_admin(origin):
+            raise UserError("Only admins can run fine-tunes and switch models; ask one "
+                            "(admins are listed in COPYBOT_ADMINS).")
+        return f"{origin.platform}:{origin.user}"
+
+    async def finetune_now(self, origin: Origin) -> FinetuneStart:
+        """Start a fine-tune now (or report the one under way, or why none can start)."""
+        return await self.learning.start(by=self._require_admin(origin))
+
+    async def finetune_status(self, origin: Origin) -> FinetuneStatus:
+        self._require_admin(origin)
+        return await self.learning.status()
+
+    async def models(self, origin: Origin) -> ModelList:
+        self._require_admin(origin)
+        return await self.learning.models()
+
+    async def use_model(self, origin: Origin, version: str) -> ModelSwitch:
+        """Switch the generator to ``version`` ("base" for the base model); no restart needed."""
+        return await self.learning.use(version, by=self._require_admin(origin))
+
+    async def rollback_model(self, origin: Origin) -> ModelSwitch:
+        """Go back to the model that was active before the current one."""
+        return await self.learning.rollback(by=self._require_admin(origin))
 
     # --- reports -------------------------------------------------------------------------------
 

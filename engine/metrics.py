@@ -173,7 +173,7 @@ class MetricsServer:
             raise UserError(f"Cannot serve metrics on {self.host}:{self.port} ({exc.strerror}); set "
                             "COPYBOT_METRICS_PORT to a free port, or unset it.") from None
         self._runner = runner
-        self.port = runner.addresses[0][1]
+        self.host, self.port = runner.addresses[0][:2]  # as bound (port 0: the one chosen)
         logger.info("health and metrics on http://%s:%d/healthz and /metrics", self.host, self.port)
 
     async def stop(self) -> None:

@@ -157,8 +157,8 @@ class RemoteBackend:
                     raise BusyError("The bot is shutting down; try again in a minute.") from None
                 if attempt == tries:
                     raise UserError(
-                        f"The model server at {self.shown_url} {failure} (tried {tries} "
-                        f"time{'s' if tries != 1 else ''}); try again in a few minutes, or ask an "
+                        f"The model server at {self.shown_url} {failure} after {tries} "
+                        f"{'tries' if tries != 1 else 'try'}; try again in a few minutes, or ask an "
                         "admin to check it.") from None
                 delay = failure.retry_after
                 if delay is None:

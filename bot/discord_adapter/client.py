@@ -9,6 +9,7 @@ worker in the order the gateway delivered them, so a quick add-then-remove ends 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from dataclasses import replace
 
@@ -30,7 +31,7 @@ NOT_SERVED = "copybot is not enabled in this channel; ask a server admin which c
 RESTARTING = "copybot is restarting; try again in a minute."
 # Answers the whole channel should see; everything else goes only to the person who asked.
 PUBLIC_COMMANDS = (CopyCommand, ReviewsCommand, ReportCommand)
-SHUTDOWN_GRACE = 20.0  # seconds running commands get to finish when the bot stops
+INTERRUPTED = "copybot had to stop before finishing this; please ask again in a minute."
 
 
 class CopybotClient(discord.Client):
@@ -135,6 +136,10 @@ class CopybotClient(discord.Client):
                 return
             for message in render.text_messages(reply.text, reply.image):
                 await replies.send(message, private=reply.ephemeral)
+        except asyncio.CancelledError:  # stopped at the shutdown deadline: say so, briefly
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(replies.send(render.Outgoing(INTERRUPTED), private=True), 2)
+            raise
         except Exception as exc:
             text = failure_text(exc)
             try:
@@ -214,11 +219,14 @@ class CopybotClient(discord.Client):
 
     # --- lifecycle -----------------------------------------------------------------------------
 
-    async def shutdown(self, grace: float = SHUTDOWN_GRACE) -> None:
-        """Finish recorded reactions and running commands (up to ``grace`` s), then disconnect."""
+    async def shutdown(self) -> None:
+        """Take nothing new; finish the queued reactions and running commands, then disconnect.
+        Cancelled meanwhile (the stop deadline): cancel that work and disconnect at once."""
         self._reactions.put_nowait(None)  # the worker stops after the reactions already queued
-        await self.tasks.close(grace)
-        await self.close()
+        try:
+            await self.tasks.close()
+        finally:
+            await self.close()
 
 
 def _point_at(config: DiscordConfig) -> None:
@@ -230,7 +238,9 @@ def _point_at(config: DiscordConfig) -> None:
 
 
 async def run_discord(engine: Engine, config: DiscordConfig) -> None:
-    """Serve Discord until cancelled (or until Discord ends the session for good)."""
+    """Serve Discord until cancelled (or until Discord ends the session for good).
+
+    First cancellation: no new commands; running ones finish and reply. A second one: stop now."""
     _point_at(config)
     client = CopybotClient(engine, config)
     try:

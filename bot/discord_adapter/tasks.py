@@ -9,6 +9,8 @@ from typing import Any
 
 logger = logging.getLogger(__name__)
 
+HARD_STOP_SECONDS = 5.0  # how long cancelled work gets to say goodbye
+
 
 class TaskTracker:
     def __init__(self) -> None:
@@ -33,14 +35,18 @@ class TaskTracker:
         if not task.cancelled() and task.exception() is not None:
             logger.error("background task %s failed", task.get_name(), exc_info=task.exception())
 
-    async def close(self, grace: float) -> None:
-        """Refuse new work, give running work ``grace`` seconds to finish, then cancel the rest."""
+    async def close(self) -> None:
+        """Refuse new work and wait for the running work. Cancelled while waiting (the service's
+        stop deadline passed): cancel the running work, give it a moment, and re-raise."""
         self.closing = True
-        if not self._tasks:
-            return
-        _, pending = await asyncio.wait(set(self._tasks), timeout=grace)
-        for task in pending:
-            logger.warning("cancelling %s at shutdown", task.get_name())
-            task.cancel()
-        if pending:
-            await asyncio.wait(pending)
+        try:
+            while self._tasks:
+                await asyncio.wait(set(self._tasks))
+        except asyncio.CancelledError:
+            running = set(self._tasks)
+            for task in running:
+                logger.warning("stopping now: cancelling %s", task.get_name())
+                task.cancel()
+            if running:
+                await asyncio.wait(running, timeout=HARD_STOP_SECONDS)
+            raise

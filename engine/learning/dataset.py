@@ -14,7 +14,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from engine.store import Store, parse_utc_text
+from engine.store import Store
 
 logger = logging.getLogger(__name__)
 
@@ -42,6 +42,7 @@ class Dataset:
     validation: list[Example]  # approved, validation side (older ones too), newest first
     rejected: list[Example]  # rejected copy, newest first; never trained on
     new_examples: int  # distinct approved copies after ``since``, both sides
+    untried_examples: int  # of those, approved after ``tried_until`` (the newest data already tried)
     data_until: datetime | None  # newest approval among the training examples
 
 
@@ -81,11 +82,12 @@ def split(examples: list[Example], validation_share: float = VALIDATION_SHARE
 
 
 def build_dataset(approved: list[Example], rejected: list[Example], since: datetime | None,
-                  validation_share: float = VALIDATION_SHARE, max_validation: int = MAX_VALIDATION,
+                  tried_until: datetime | None = None, validation_share: float = VALIDATION_SHARE, max_validation: int = MAX_VALIDATION,
                   max_rejected: int = MAX_REJECTED) -> Dataset:
     """Pure: the run's data from every approved and rejected example in the store.
 
-    ``since`` is the newest approval the active model was trained on (None: the base model).
+    ``since`` is the newest approval the active model was trained on (None: the base model);
+    ``tried_until`` the newest approval any candidate trained on the active model has seen.
     """
     approved = deduplicate(approved)
     approved_texts = {normalised(e.text) for e in approved}
@@ -93,16 +95,17 @@ def build_dataset(approved: list[Example], rejected: list[Example], since: datet
     rejected = [e for e in deduplicate(rejected) if normalised(e.text) not in approved_texts]
     train, validation = split(approved, validation_share)
 
-    def is_new(example: Example) -> bool:
-        return since is None or (example.at is not None and example.at > since)
+    def after(moment: datetime | None, example: Example) -> bool:
+        return moment is None or (example.at is not None and example.at > moment)
 
-    train = [e for e in train if is_new(e)]
-    new = sum(1 for e in approved if is_new(e))
+    train = [e for e in train if after(since, e)]
+    new = [e for e in approved if after(since, e)]
+    untried = sum(1 for e in new if after(tried_until, e))
     newest_first = sorted(validation, key=lambda e: e.variant_id, reverse=True)
     rejected = sorted(rejected, key=lambda e: e.variant_id, reverse=True)
     stamps = [e.at for e in train if e.at is not None]
     return Dataset(train=train, validation=newest_first[:max_validation],
-                   rejected=rejected[:max_rejected], new_examples=new,
+                   rejected=rejected[:max_rejected], new_examples=len(new), untried_examples=untried,
                    data_until=max(stamps) if stamps else since)
 
 
@@ -123,14 +126,10 @@ async def rejected_examples(store: Store, limit: int = MAX_REJECTED * 2) -> list
                 async for row in cursor]
 
 
-async def load_dataset(store: Store, since: datetime | None,
+async def load_dataset(store: Store, since: datetime | None, tried_until: datetime | None = None,
                        validation_share: float = VALIDATION_SHARE) -> Dataset:
     dataset = build_dataset(await approved_examples(store), await rejected_examples(store), since,
-                            validation_share)
+                            tried_until, validation_share)
     logger.info("fine-tune data: %d new approved (%d to train), %d validation, %d rejected",
                 dataset.new_examples, len(dataset.train), len(dataset.validation), len(dataset.rejected))
     return dataset
-
-
-def parse_time(text: str | None) -> datetime | None:
-    return parse_utc_text(text) if text else None

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import warnings
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -55,8 +56,10 @@ def load_with_adapters(source: str, adapters: list[Path], threads: int = 0):
     if adapters:
         from peft import PeftModel
 
-        for adapter in adapters:
-            model = PeftModel.from_pretrained(model, str(adapter)).merge_and_unload()
+        with warnings.catch_warnings():  # deprecation chatter from inside peft/transformers
+            warnings.simplefilter("ignore", FutureWarning)
+            for adapter in adapters:
+                model = PeftModel.from_pretrained(model, str(adapter)).merge_and_unload()
         model.eval()
     return model, tokenizer
 
@@ -178,40 +181,51 @@ class VersionStore:
                 "INSERT INTO model_activations(base, version_id, reason, by) VALUES (?, ?, 'use', ?)",
                 (base, version.id if version else None, by))
 
-    async def rollback(self, base: str, by: str) -> ModelVersion | None:
-        """Undo the newest activation; returns the version active again (None: the base model)."""
-        async with self.store.transaction() as db:
-            async with db.execute(
-                """SELECT id, version_id FROM model_activations WHERE base = ? AND undone = 0
-                   ORDER BY id DESC LIMIT 2""", (base,)) as cursor:
-                rows = await cursor.fetchall()
-            if not rows:
-                raise UserError("The base model is active and there is nothing older to roll back to.")
-            await db.execute(
-                """UPDATE model_activations SET undone = 1, undone_by = ?,
-                   undone_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?""", (by, rows[0]["id"]))
+    async def rollback_target(self, base: str) -> tuple[int, ModelVersion | None]:
+        """(the newest activation's id, the version a rollback returns to; None: the base model)."""
+        async with self.store.db.execute(
+            """SELECT id, version_id FROM model_activations WHERE base = ? AND undone = 0
+               ORDER BY id DESC LIMIT 2""", (base,)) as cursor:
+            rows = await cursor.fetchall()
+        if not rows:
+            raise UserError("The base model is active and there is nothing older to roll back to.")
         previous = rows[1]["version_id"] if len(rows) > 1 else None
-        return await self.by_id(previous) if previous is not None else None
+        return rows[0]["id"], (await self.by_id(previous) if previous is not None else None)
 
-    # --- loading ---------------------------------------------------------------------------------
+    async def undo_activation(self, activation_id: int, by: str) -> None:
+        async with self.store.transaction() as db:
+            cursor = await db.execute(
+                """UPDATE model_activations SET undone = 1, undone_by = ?,
+                   undone_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ? AND undone = 0""",
+                (by, activation_id))
+            if cursor.rowcount != 1:
+                raise UserError("The active model changed meanwhile; look at /models and try again.")
+
+    def adapters(self, chain: list[ModelVersion]) -> list[Path]:
+        folders = [self.folder(v) for v in chain]
+        for folder in folders:
+            if not (folder / "adapter_config.json").is_file():
+                raise UserError(f"The files of model version {folder.name} are missing from {folder.parent}.")
+        return folders
 
     async def load_backend(self, config: EngineConfig, version: ModelVersion | None) -> LocalBackend:
         """``version`` (None: the base model) as a generation backend, loaded in a worker thread."""
-        import asyncio
+        adapters = self.adapters(await self.chain(version))
+        return await load_backend(config, adapters, version.name if version else None)
 
-        adapters = [self.folder(v) for v in await self.chain(version)]
-        for folder in adapters:
-            if not (folder / "adapter_config.json").is_file():
-                raise UserError(f"The files of model version {folder.name} are missing from {folder.parent}.")
 
-        def load() -> LocalBackend:
-            source, name = resolve_model_path(config.model, config.model_cache_dir)
-            model, tokenizer = load_with_adapters(source, adapters, threads=config.threads)
-            sampling = SamplingSettings(temperature=config.temperature, top_p=config.top_p)
-            return LocalBackend(model, tokenizer, version=version.name if version else name,
-                                sampling=sampling)
+async def load_backend(config: EngineConfig, adapters: list[Path], name: str | None) -> LocalBackend:
+    """The base model with ``adapters`` merged, as a backend reporting ``name`` (None: the base's
+    own name). Loaded in a worker thread: it takes seconds."""
+    import asyncio
 
-        return await asyncio.to_thread(load)
+    def load() -> LocalBackend:
+        source, base = resolve_model_path(config.model, config.model_cache_dir)
+        model, tokenizer = load_with_adapters(source, adapters, threads=config.threads)
+        sampling = SamplingSettings(temperature=config.temperature, top_p=config.top_p)
+        return LocalBackend(model, tokenizer, version=name or base, sampling=sampling)
+
+    return await asyncio.to_thread(load)
 
 
 async def load_active_backend(config: EngineConfig, store: Store) -> LocalBackend:

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from apscheduler.triggers.cron import CronTrigger
 
-from engine.errors import UserError
+from engine.scheduler import parse_cron
 
 DEFAULT_REPORT_CRON = "0 9 * * mon"
 _LOOKBACK = timedelta(days=40)  # far enough back to find two fire times of any weekly schedule
@@ -31,12 +31,8 @@ class Period:
 
 
 def report_trigger(cron: str, zone: str) -> CronTrigger:
-    try:
-        return CronTrigger.from_crontab(cron, timezone=ZoneInfo(zone))
-    except ValueError:
-        raise UserError(
-            f"The report schedule {cron!r} is not a cron expression; use five fields like '0 9 * * mon'."
-        ) from None
+    """The report schedule in a workspace's zone (crontab day numbers: 1 = Monday)."""
+    return parse_cron(cron, zone)
 
 
 def fire_times(trigger: CronTrigger, after: datetime, until: datetime) -> list[datetime]:

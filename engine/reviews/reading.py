@@ -11,6 +11,7 @@ import csv
 import datetime as dt
 import html
 import io
+import json
 import logging
 import re
 from pathlib import PurePath
@@ -41,7 +42,7 @@ RATING_COLUMNS = ("rating", "ratings", "stars", "star", "star_rating", "score", 
 DATE_COLUMNS = ("date", "review_date", "reviewed_at", "reviewed", "created", "created_at",
                 "date_created", "creation_date", "submitted", "submitted_at", "submission_date",
                 "date_submitted", "timestamp", "time", "posted", "posted_at", "published",
-                "published_at", "datetime", "updated_at", "day")
+                "published_at", "datetime", "at", "updated_at", "day")
 
 _BINARY_SIGNATURES = (
     (b"PK\x03\x04", "a ZIP archive or an Excel/Word file"),
@@ -169,11 +170,15 @@ def _rows_agree(body: str, delimiter: str, fields: int) -> bool:
     return same * 2 >= len(lines)
 
 
-def _find_column(header: list[str], names: tuple[str, ...]) -> int | None:
+def _find_column(header: list[str], names: tuple[str, ...], parts: tuple[str, ...] = ()) -> int | None:
+    """The first column named exactly like one of ``names``, else the first whose name contains a part."""
     normalised = [_norm(h) for h in header]
     for name in names:
         if name in normalised:
             return normalised.index(name)
+    for i, name in enumerate(normalised):
+        if any(part in name for part in parts):
+            return i
     return None
 
 
@@ -184,7 +189,7 @@ def _choose_text_column(header: list[str], rows: list[list[str]], given: str | N
         want = _norm(given)
         if want in normalised:
             return normalised.index(want)
-        raise UserError(f"This CSV has no column named '{given}'; its columns are: {shown}.")
+        raise UserError(f"This file has no column named '{given}'; its columns are: {shown}.")
     exact = _find_column(header, TEXT_COLUMNS)
     if exact is not None:
         return exact
@@ -205,7 +210,7 @@ def _choose_text_column(header: list[str], rows: list[list[str]], given: str | N
             best, best_len = i, words
     if best is None:
         raise UserError(
-            f"This CSV has no review text column (looked for review, text, comment, body, content, feedback, …); "
+            f"This file has no review text column (looked for review, text, comment, body, content, feedback, …); "
             f"its columns are: {shown} — name one with `column: NAME`."
         )
     notes.append(f"No column is named like review text, so I used '{header[best].strip()}'; pick another with `column: NAME`.")
@@ -340,6 +345,13 @@ def read_reviews(
             "There are no reviews to analyse: paste one review per line after /reviews, or attach a CSV or text file."
         )
 
+    json_rows = _json_rows(body, filename)
+    if json_rows is not None:
+        batch = _read_rows(json_rows, column, notes, limit, "JSON")
+        batch.source = source
+        batch.encoding = encoding
+        return batch
+
     first_line = next((l for l in body.split("\n") if l.strip()), "")
     delimiter = _sniff_delimiter(first_line, filename)
     first_cells = next(csv.reader([first_line], delimiter=delimiter), [])
@@ -401,15 +413,48 @@ def _read_csv(body: str, delimiter: str, column: str | None, notes: list[str], l
     except csv.Error as error:
         logger.info("unreadable CSV: %s", error)
         raise UserError("This CSV could not be read (a quote is not closed or a field is too large); check the file and upload it again.") from None
+    return _read_rows(rows, column, notes, limit, "CSV")
+
+
+def _json_rows(body: str, filename: str | None) -> list[list[str]] | None:
+    """A JSON export as CSV-like rows: a list of strings, or a list of objects (keys are the columns).
+
+    None when the input is not JSON (so it is read as CSV or lines)."""
+    stripped = body.lstrip()
+    is_json_name = bool(filename) and filename.lower().endswith(".json")
+    if not is_json_name and not stripped.startswith(("[", "{")):
+        return None
+    try:
+        value = json.loads(stripped)
+    except ValueError:
+        if is_json_name:
+            raise UserError("This .json file is not valid JSON; upload a JSON list of reviews, a CSV or a text file.") from None
+        return None
+    if isinstance(value, dict):  # {"reviews": [...]} and similar wrappers
+        lists = [v for v in value.values() if isinstance(v, list)]
+        value = lists[0] if len(lists) == 1 else None
+    if not isinstance(value, list) or not value:
+        raise UserError("This JSON holds no list of reviews; upload a JSON list of reviews or objects, a CSV or a text file.")
+    if all(isinstance(item, str) for item in value):
+        return [["review"]] + [[item] for item in value]
+    if all(isinstance(item, dict) for item in value):
+        keys: list[str] = []
+        for item in value:
+            keys += [k for k in item if k not in keys]
+        return [keys] + [["" if item.get(k) is None else str(item.get(k)) for k in keys] for item in value]
+    raise UserError("This JSON list mixes reviews with other values; upload a list of reviews or of objects, a CSV or a text file.")
+
+
+def _read_rows(rows: list[list[str]], column: str | None, notes: list[str], limit: int, kind: str) -> ReviewBatch:
     rows = [r for r in rows if any(cell.strip() for cell in r)]
     if not rows:
-        raise UserError("The CSV is empty; it needs a header row and one review per row.")
+        raise UserError(f"The {kind} is empty; it needs a header row and one review per row.")
     header, data_rows = rows[0], rows[1:]
     if not data_rows:
-        raise UserError("The CSV has a header row but no reviews under it.")
+        raise UserError(f"The {kind} has a header row but no reviews under it.")
     text_i = _choose_text_column(header, data_rows, column, notes)
-    rating_i = _find_column(header, RATING_COLUMNS)
-    date_i = _find_column(header, DATE_COLUMNS)
+    rating_i = _find_column(header, RATING_COLUMNS, ("rating", "stars", "score"))
+    date_i = _find_column(header, DATE_COLUMNS, ("date", "_at", "_on", "time"))
     rating_i = None if rating_i == text_i else rating_i
     date_i = None if date_i == text_i else date_i
     day_first = _day_first([r[date_i] for r in data_rows[:2000] if date_i < len(r)]) if date_i is not None else None

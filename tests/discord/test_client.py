@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 
 import pytest
 
-from bot.commands import ReviewsCommand, parse_command
+from bot.commands import ReportCommand, ReviewsCommand, parse_command
 from bot.discord_adapter import run_discord
+from bot.discord_adapter.client import INTERRUPTED
 from bot.discord_adapter.render import text_messages
 from bot.dispatch import execute, failure_text
 from engine import Announcement, CopyRequest, Origin, UserError
@@ -126,7 +128,7 @@ async def test_reactions_on_other_messages_and_other_emoji_change_nothing(bot, f
     await settle(engine, variant_id(variant), (1, 0))  # recorded in order: the others are done
     async with engine.store.db.execute("SELECT COUNT(*) AS n FROM feedback") as cursor:
         assert (await cursor.fetchone())["n"] == 1
-    assert not [r for r in caplog.records if r.name.startswith("bot.") and r.levelname != "INFO"]
+    assert not [r for r in caplog.records if r.name.startswith("bot.") and r.levelno >= logging.WARNING]
 
 
 async def test_a_rate_limited_follow_up_is_retried_and_its_variant_still_counts(bot, fake, engine):
@@ -291,6 +293,26 @@ async def test_stopping_the_bot_lets_a_running_copy_finish_first(fake, engine, g
     await fake.wait_for(lambda: not fake.connected)  # then it disconnected
 
 
+async def test_stopping_now_tells_whoever_waits_that_it_was_interrupted(fake, engine, gate, discord_config):
+    task = asyncio.create_task(run_discord(engine, discord_config))
+    await fake.wait_for(lambda: fake.calls("PUT", f"/applications/{fake.app_id}/guilds/"))
+    gate.shut()  # and it stays shut: the model never finishes
+    payload = fake.interaction("interaction_copy")
+    await fake.dispatch("INTERACTION_CREATE", payload)
+    await fake.wait_for(lambda: fake.callbacks(payload))
+    assert await asyncio.to_thread(gate.entered.wait, 10)
+
+    task.cancel()
+    done, _ = await asyncio.wait({task}, timeout=0.5)
+    assert not done  # still waiting for the copy
+    task.cancel()  # the stop deadline passed
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    (notice,) = [post.body for post in fake.webhook_posts(payload["token"])]
+    assert notice["content"] == INTERRUPTED and notice["flags"] & EPHEMERAL
+    await fake.wait_for(lambda: not fake.connected)
+
+
 async def test_the_weekly_report_is_posted_to_the_report_channel_with_its_chart(bot, fake, engine, tmp_path):
     chart = tmp_path / "report-chart.png"
     chart.write_bytes(b"\x89PNG\r\n\x1a\n fake chart")
@@ -307,3 +329,15 @@ async def test_the_weekly_report_is_posted_to_the_report_channel_with_its_chart(
         assert all(p.body["allowed_mentions"] == {"parse": []} for p in posts)  # names, no pings
 
     assert not await engine.announce(Announcement(f"discord:{fake.guild_id}", "#no-such-channel", text))
+
+
+async def test_report_is_answered_for_the_channel_with_its_chart(bot, fake, engine):
+    await run_copy(fake, n=1)  # something to report on
+    payload = fake.interaction("interaction_report")  # week: last
+    await fake.dispatch("INTERACTION_CREATE", payload)
+    await fake.wait_for(lambda: fake.webhook_posts(payload["token"]))
+    assert fake.callbacks(payload)[0].body == {"type": 5}  # public: the team reads it
+    posts = fake.webhook_posts(payload["token"])
+    reply = await execute(engine, origin(fake), ReportCommand(last_week=True), message_limit=2000)
+    assert [post.body["content"] for post in posts] == [m.content for m in text_messages(reply.text)]
+    assert posts[-1].files == {reply.image.name: reply.image.read_bytes()}

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import time
 from collections import deque
 from dataclasses import dataclass, field
 
@@ -33,6 +34,7 @@ class Recorded:
     path: str
     headers: dict[str, str]
     body: dict
+    arrived: float  # time.monotonic()
 
 
 @dataclass
@@ -48,6 +50,7 @@ class FakeOpenAI:
     in_flight: int = 0
     most_in_flight: int = 0
     completion_tokens: int = 7  # what each answer reports in ``usage``
+    answer_delay: float = 0.0  # seconds each answer takes, like a model generating (benchmarks)
 
     def __post_init__(self) -> None:
         self._script: deque[Behaviour] = deque()
@@ -107,7 +110,7 @@ class FakeOpenAI:
         body = await request.json()
         behaviour = self._script.popleft() if self._script else Behaviour()
         async with self._arrived:
-            self.requests.append(Recorded(request.path, dict(request.headers), body))
+            self.requests.append(Recorded(request.path, dict(request.headers), body, time.monotonic()))
             self.in_flight += 1
             self.most_in_flight = max(self.most_in_flight, self.in_flight)
             self._arrived.notify_all()
@@ -115,6 +118,8 @@ class FakeOpenAI:
             if behaviour.hang:
                 await self._hung.wait()
             await self._released.wait()
+            if self.answer_delay:
+                await asyncio.sleep(self.answer_delay)
             if behaviour.status != 200:
                 headers = {"Retry-After": behaviour.retry_after} if behaviour.retry_after else {}
                 return web.json_response(

@@ -157,5 +157,8 @@ def test_weeks_follow_the_workspace_clock_across_dst():
 
 def test_a_bad_schedule_is_one_clear_sentence():
     from engine import UserError
-    with pytest.raises(UserError, match="not a cron expression"):
+    with pytest.raises(UserError, match="needs five fields"):
         report_trigger("every monday", "UTC")
+    # crontab numbering, not APScheduler's: 1 is Monday
+    monday = report_trigger("0 9 * * 1", "UTC")
+    assert completed_period(monday, datetime(2026, 11, 4, tzinfo=UTC)).end.weekday() == 0

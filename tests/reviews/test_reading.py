@@ -260,3 +260,51 @@ def test_any_line_ending_splits_reviews(newline):
     assert len(read_reviews(None, text.encode(), "r.txt", None).reviews) == 3
     csv_text = newline.join(["review,rating", "Good,5", "Bad,1"])
     assert [r.rating for r in read_reviews(None, csv_text.encode(), "r.csv", None).reviews] == [5.0, 1.0]
+
+
+def test_json_exports_are_read_like_csv():
+    data = b'[{"id": 1, "content": "Lovely app", "score": 5, "at": "2024-06-01"}, {"id": 2, "content": "Crashes", "score": 1, "at": "2024-06-02"}]'
+    batch = read_reviews(None, data, "export.json", None)
+    assert [(r.text, r.rating, r.date) for r in batch.reviews] == [
+        ("Lovely app", 5.0, dt.date(2024, 6, 1)), ("Crashes", 1.0, dt.date(2024, 6, 2))]
+    assert batch.text_column == "content"
+    wrapped = read_reviews(None, b'{"reviews": ["Good", "Bad"]}', "r.json", None)
+    assert [r.text for r in wrapped.reviews] == ["Good", "Bad"]
+
+
+@pytest.mark.parametrize("data", [b"{not json", b'{"count": 3}', b"[1, 2, 3]", b"[]"])
+def test_unusable_json_is_refused_clearly(data):
+    with pytest.raises(UserError) as error:
+        read_reviews(None, data, "r.json", None)
+    assert one_sentence(str(error.value)) and "JSON" in str(error.value)
+
+
+def test_pasted_text_that_only_looks_like_json_stays_text():
+    batch = read_reviews("[Verified buyer] Great fit\n{sic} bad seams", None, None, None)
+    assert [r.text for r in batch.reviews] == ["[Verified buyer] Great fit", "{sic} bad seams"]
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@settings(max_examples=150, deadline=None)
+@given(data=st.binary(max_size=600), name=st.sampled_from(["r.csv", "r.txt", "r.json", "r.tsv", None]))
+def test_any_bytes_give_a_batch_or_a_user_error(data, name):
+    try:
+        batch = read_reviews(None, data, name, None)
+    except UserError as error:
+        assert one_sentence(str(error).replace("`column: NAME`", "column"))
+    else:
+        assert batch.reviews and all(r.text.strip() == r.text and r.text for r in batch.reviews)
+
+
+@settings(max_examples=150, deadline=None)
+@given(text=st.text(max_size=400))
+def test_any_pasted_text_gives_a_batch_or_a_user_error(text):
+    try:
+        batch = read_reviews(text, None, None, None)
+    except UserError as error:
+        assert "\n" not in str(error)
+    else:
+        assert batch.reviews and all(r.text for r in batch.reviews)

@@ -1,0 +1,40 @@
+"""Which adapters `copybot run` starts: every platform whose token is set, else the console."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Coroutine, Mapping
+from typing import Any
+
+from engine import Engine
+
+logger = logging.getLogger(__name__)
+
+
+def platform_services(engine: Engine, env: Mapping[str, str] | None = None
+                      ) -> dict[str, Coroutine[Any, Any, None]]:
+    """One serving coroutine per configured platform (Slack and Discord may run together)."""
+    from bot.discord_adapter import DiscordConfig, run_discord
+    from bot.slack_adapter import SlackConfig, run_slack
+
+    services: dict[str, Coroutine[Any, Any, None]] = {}
+    if SlackConfig.is_configured(env):
+        services["slack"] = run_slack(engine, SlackConfig.from_env(env))
+    discord = DiscordConfig.from_env(env)
+    if discord is not None:
+        services["discord"] = run_discord(engine, discord)
+    return services
+
+
+def bot_services(engine: Engine, env: Mapping[str, str] | None = None
+                 ) -> dict[str, Coroutine[Any, Any, None]]:
+    """The platform adapters, or the console when no platform token is set."""
+    services = platform_services(engine, env)
+    if not services:
+        from bot.console import run_console
+
+        logger.info("no Slack or Discord token set: starting the console")
+        services["console"] = run_console(engine)
+    else:
+        logger.info("starting %s", " and ".join(services))
+    return services

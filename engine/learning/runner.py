@@ -1,0 +1,470 @@
+"""One fine-tune run, from data to a kept (and maybe active) model version.
+
+Single flight: a second trigger while a run is under way gets that run back instead of starting
+another, and a lock file keeps two copybot processes on one data directory from training at once
+(the kernel drops the lock when its process dies, so a crash never leaves it held). Training happens
+in a child process (``engine.learning.train``); until that process has finished and its numbers are
+in, neither the database nor the active model changes. On any failure the run's work folder is
+removed; leftovers from a crash of the bot itself are removed before the next run starts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import fcntl
+import json
+import logging
+import os
+import re
+import shutil
+import signal
+import sys
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+from engine.config import EngineConfig
+from engine.errors import UserError
+from engine.learning.dataset import Dataset, load_dataset
+from engine.learning.evaluate import Decision, Scores, decide
+from engine.learning.versions import ModelVersion, VersionStore, base_name, load_backend
+from engine.model import resolve_model_path
+from engine.prompts import PromptBook
+from engine.store import Store, utc_text
+from engine.types import CopyRequest
+
+logger = logging.getLogger(__name__)
+
+WORK_DIR = "finetune-work"
+LOCK_FILE = "finetune.lock"
+MIN_FREE_BYTES = 300 * 1024**2  # an adapter is ~10 MB; the rest is room for logs and the OS
+TOKENS_PER_WORD = 1.6
+PACKAGE_ROOT = Path(__file__).resolve().parent.parent.parent
+
+
+class TrainingFailed(Exception):
+    """The training process did not deliver a model; ``str()`` says why, for people."""
+
+
+@dataclass
+class RunProgress:
+    """What a run is doing now, for ``/finetune status``."""
+
+    trigger: str
+    started: datetime
+    run_id: int | None = None
+    phase: str = "preparing"  # preparing, loading, training, evaluating, saving, switching
+    step: int = 0
+    steps: int = 0
+    loss: float | None = None
+    eta_seconds: float | None = None
+    train_examples: int = 0
+    valid_examples: int = 0
+    pid: int | None = None  # the training process
+    finished: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
+
+
+@dataclass(frozen=True)
+class RunResult:
+    status: str  # promoted | rejected | skipped | failed | busy
+    message: str  # for people: the announcement / status line
+    run_id: int | None = None
+    version: ModelVersion | None = None
+    missing: int = 0  # approved examples still needed (skipped runs)
+
+
+@dataclass(frozen=True)
+class StartOutcome:
+    started: bool  # False: a run was already under way (``progress``) or none started (``result``)
+    progress: RunProgress | None = None
+    result: RunResult | None = None
+
+
+class FinetuneRunner:
+    def __init__(self, config: EngineConfig, store: Store, prompts: PromptBook, versions: VersionStore,
+                 switch: Callable[[Callable[[], Awaitable[object]]], Awaitable[object]],
+                 use_backend: Callable[[object], None],
+                 on_finished: Callable[[RunResult, str], Awaitable[None]]) -> None:
+        self.config = config
+        self.store = store
+        self.prompts = prompts
+        self.versions = versions
+        self._switch = switch  # runs a model switch under the engine's switch lock
+        self._use_backend = use_backend
+        self._on_finished = on_finished
+        self.progress: RunProgress | None = None
+        self.last_result: RunResult | None = None
+        self._task: asyncio.Task | None = None
+        self._process: asyncio.subprocess.Process | None = None
+
+    @property
+    def work_dir(self) -> Path:
+        return self.config.data_dir / WORK_DIR
+
+    @property
+    def running(self) -> bool:
+        return self._task is not None and not self._task.done()
+
+    # --- starting and stopping ---------------------------------------------------------------------
+
+    async def start(self, trigger: str) -> StartOutcome:
+        """Start a run unless one is under way. Returns once the run has started training or
+        decided not to (too few examples, another process training, ...)."""
+        if self.running:
+            return StartOutcome(False, progress=self.progress)
+        # No await between the check above and here: two triggers at once start one run.
+        progress = RunProgress(trigger=trigger, started=datetime.now(timezone.utc))
+        self.progress = progress
+        ready: asyncio.Future = asyncio.get_running_loop().create_future()
+        self._task = asyncio.create_task(self._run(progress, ready), name="copybot-finetune")
+        return await asyncio.shield(ready)
+
+    async def run(self, trigger: str) -> RunResult:
+        """Start a run (or join the one under way) and wait for its result."""
+        outcome = await self.start(trigger)
+        if outcome.result is not None:
+            return outcome.result
+        task = self._task
+        if task is not None:
+            return await asyncio.shield(task)
+        return self.last_result
+
+    async def wait(self) -> RunResult | None:
+        if self._task is not None:
+            await asyncio.wait({self._task})
+        return self.last_result
+
+    async def close(self) -> None:
+        """Stop a run under way (the bot is shutting down): its process is killed, nothing kept."""
+        if self.running:
+            self._task.cancel()
+            await asyncio.wait({self._task})
+
+    async def recover(self) -> None:
+        """At start-up: runs left 'running' by a bot that died are marked failed, and what they
+        left on disk is removed (unless another copybot process is training right now)."""
+        lock = self._try_lock()
+        if lock is None:
+            return
+        try:
+            await self._clean_leftovers()
+            async with self.store.transaction() as db:
+                await db.execute(
+                    """UPDATE finetune_runs SET status = 'failed', finished_at = ?,
+                       message = 'Interrupted: the bot stopped during the run.' WHERE status = 'running'""",
+                    (utc_text(datetime.now(timezone.utc)),))
+        finally:
+            os.close(lock)
+
+    # --- the run -----------------------------------------------------------------------------------
+
+    async def _run(self, progress: RunProgress, ready: asyncio.Future) -> RunResult:
+        lock = None
+        result = RunResult("failed", "The fine-tune failed unexpectedly; the details are in the log.")
+        try:
+            lock = self._try_lock()
+            if lock is None:
+                result = RunResult("busy", "Another copybot process is fine-tuning on this data "
+                                           "directory; try again when it is done.")
+                return result
+            await self._clean_leftovers()
+            result = await self._prepare_and_train(progress, ready)
+            return result
+        except asyncio.CancelledError:
+            result = RunResult("failed", "Stopped: the bot shut down during the fine-tune; the active "
+                                         "model is unchanged.", progress.run_id)
+            raise
+        except TrainingFailed as exc:
+            result = RunResult("failed", f"The fine-tune failed: {exc} The active model is unchanged.",
+                               progress.run_id)
+            return result
+        except UserError as exc:
+            result = RunResult("failed", str(exc), progress.run_id)
+            return result
+        except Exception:
+            logger.exception("fine-tune run %s failed", progress.run_id)
+            return result
+        finally:
+            await self._kill_process()
+            if progress.run_id is not None:
+                shutil.rmtree(self.work_dir / f"run-{progress.run_id}", ignore_errors=True)
+                await self._record_end(progress.run_id, result)
+            if lock is not None:
+                os.close(lock)
+            self.last_result = result
+            progress.phase = "finished"
+            progress.finished.set()
+            if not ready.done():
+                ready.set_result(StartOutcome(False, result=result))
+            if result.status != "busy":
+                logger.info("fine-tune run %s: %s — %s", progress.run_id, result.status, result.message)
+                await self._on_finished(result, progress.trigger)
+
+    async def _prepare_and_train(self, progress: RunProgress, ready: asyncio.Future) -> RunResult:
+        config = self.config
+        base = base_name(config)
+        active = await self.versions.active(base)
+        tried_until = await self.versions.newest_cutoff(base, active)
+        dataset = await load_dataset(self.store, active.data_until if active else None, tried_until)
+        active_name = active.name if active else "the base model"
+        skip = self._skip_reason(dataset, active_name)
+        if skip is not None:
+            skip = RunResult("skipped", skip[0], missing=skip[1])
+            progress.run_id = await self._record_start(progress.trigger, "skipped", skip.message)
+            return skip
+        free = shutil.disk_usage(config.data_dir).free
+        if free < MIN_FREE_BYTES:
+            raise UserError(f"The fine-tune did not start: only {free // 1024**2} MB are free in "
+                            f"{config.data_dir}; free some disk space first.")
+        progress.run_id = await self._record_start(progress.trigger, "running", "")
+        progress.train_examples, progress.valid_examples = len(dataset.train), len(dataset.validation)
+        ready.set_result(StartOutcome(True, progress=progress))
+
+        work = self.work_dir / f"run-{progress.run_id}"
+        work.mkdir(parents=True, exist_ok=True)
+        source, _ = await asyncio.to_thread(resolve_model_path, config.model, config.model_cache_dir)
+        chain = await self.versions.chain(active)
+        job = self._job(source, self.versions.adapters(chain), work / "adapter", dataset)
+        (work / "job.json").write_text(json.dumps(job, ensure_ascii=False))
+        metrics = await self._train(work, progress)
+
+        decision = decide(Scores.from_dict(metrics["active"]), Scores.from_dict(metrics["candidate"]),
+                          config.finetune_margin)
+        progress.phase = "switching" if decision.promote else "saving"
+        adapter = Path(job["output"])
+        version = await self._keep(base, active, chain, adapter, dataset, metrics, decision, progress)
+        decision = Decision(version.status == "promoted", decision.improvement,
+                            tuple(version.metrics["decision"]["reasons"]))
+        return RunResult("promoted" if decision.promote else "rejected",
+                         _result_text(version, active_name, decision, metrics), progress.run_id, version)
+
+    def _skip_reason(self, dataset: Dataset, active_name: str) -> tuple[str, int] | None:
+        needed = self.config.finetune_min_examples
+        if dataset.new_examples < needed:
+            missing = needed - dataset.new_examples
+            return (f"Fine-tune skipped: {dataset.new_examples} new approved "
+                    f"example{'s' if dataset.new_examples != 1 else ''} since {active_name}, {needed} "
+                    f"needed — approve {missing} more.", missing)
+        if dataset.untried_examples == 0:
+            return (f"Fine-tune skipped: nothing was approved since the last candidate was tried on "
+                    f"{active_name}; approve more copy first.", 1)
+        if not dataset.train:
+            return "Fine-tune skipped: every new example fell into the validation set; approve a few more.", 1
+        return None
+
+    async def _keep(self, base: str, active: ModelVersion | None, chain: list[ModelVersion],
+                    adapter: Path, dataset: Dataset, metrics: dict, decision: Decision,
+                    progress: RunProgress) -> ModelVersion:
+        """Keep the candidate as a version; when promoted, load it and switch the generator."""
+        async def keep() -> ModelVersion:
+            nonlocal decision
+            current = await self.versions.active(base)
+            if decision.promote and (current.id if current else None) != (active.id if active else None):
+                # An admin switched models while this trained on the old one: their choice stands.
+                decision = Decision(False, decision.improvement,
+                                    decision.reasons + ("the active model was changed during the run",))
+            backend = None
+            if decision.promote:  # load first: a version that cannot be loaded never goes live
+                backend = await load_backend(self.config, self.versions.adapters(chain) + [adapter], None)
+            metrics["decision"] = {"promote": decision.promote, "improvement": decision.improvement,
+                                   "reasons": list(decision.reasons)}
+            version = await self.versions.add(
+                base=base, parent=active, adapter_dir=adapter,
+                status="promoted" if decision.promote else "rejected",
+                train_examples=len(dataset.train), valid_examples=len(dataset.validation),
+                data_until=dataset.data_until, metrics=metrics, run_id=progress.run_id,
+                activated_by=progress.trigger if decision.promote else None)
+            if backend is not None:
+                backend.version = version.name
+                self._use_backend(backend)
+            return version
+
+        return await self._switch(keep)
+
+    def _job(self, source: str, adapters: list[Path], output: Path, dataset: Dataset) -> dict:
+        config = self.config
+        return {
+            "base": source, "chain": [str(p) for p in adapters], "output": str(output),
+            "train": [e.chat() for e in dataset.train],
+            "validation": [e.chat() for e in dataset.validation],
+            "rejected": [e.chat() for e in dataset.rejected],
+            "clean_prompts": self._clean_prompts(dataset),
+            "lora": {"r": config.finetune_lora_rank, "alpha": 2 * config.finetune_lora_rank},
+            "epochs": config.finetune_epochs, "batch_size": config.finetune_batch_size,
+            "learning_rate": config.finetune_learning_rate, "threads": config.finetune_threads,
+            "time_limit": config.finetune_time_limit, "parent_pid": os.getpid(), "seed": 0,
+        }
+
+    def _clean_prompts(self, dataset: Dataset) -> list[dict]:
+        """Validation prompts with the length limits their request had, for the cleanliness check."""
+        prompts = []
+        for example in dataset.validation[: self.config.finetune_clean_samples]:
+            try:
+                limits = self.prompts.limits(CopyRequest(**example.request))
+            except (TypeError, UserError):  # a preset that no longer exists
+                continue
+            budget = min(self.config.max_new_tokens, int(limits.max_words * TOKENS_PER_WORD) + 16)
+            prompts.append({"messages": example.messages, "max_new_tokens": budget,
+                            "max_words": limits.max_words, "max_chars": limits.max_chars,
+                            "multiline": limits.multiline})
+        return prompts
+
+    # --- the training process ----------------------------------------------------------------------
+
+    async def _train(self, work: Path, progress: RunProgress) -> dict:
+        threads = str(max(1, self.config.finetune_threads))
+        env = dict(os.environ, OMP_NUM_THREADS=threads, MKL_NUM_THREADS=threads,
+                   TOKENIZERS_PARALLELISM="false", HF_HUB_DISABLE_PROGRESS_BARS="1",
+                   TRANSFORMERS_VERBOSITY="error",
+                   PYTHONPATH=os.pathsep.join(filter(None, [str(PACKAGE_ROOT), os.environ.get("PYTHONPATH")])))
+        # The training process may run past its training time limit while loading and scoring;
+        # past this it is stuck, and is killed.
+        deadline = 2 * self.config.finetune_time_limit + 300
+        log_path = work / "train.log"
+        done: dict | None = None
+        error: str | None = None
+        with log_path.open("wb") as log:
+            self._process = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "engine.learning.train", str(work / "job.json"),
+                stdout=asyncio.subprocess.PIPE, stderr=log, env=env, cwd=str(work))
+            progress.pid = self._process.pid
+            logger.info("fine-tune run %d: training process %d started", progress.run_id, progress.pid)
+            try:
+                async with asyncio.timeout(deadline):
+                    async for raw in self._process.stdout:
+                        event = _parse_event(raw)
+                        if event is None:
+                            continue
+                        kind = event.get("event")
+                        if kind == "done":
+                            done = event
+                        elif kind == "error":
+                            error = event.get("message")
+                        else:
+                            _update(progress, event, progress.run_id)
+                    returncode = await self._process.wait()
+            except TimeoutError:
+                await self._kill_process()
+                raise TrainingFailed(f"the training process ran for more than {deadline} s and was "
+                                     f"stopped.") from None
+        if returncode != 0 or done is None:
+            tail = _tail(log_path)
+            logger.error("fine-tune run %d: training process exited with %s; last log lines:\n%s",
+                         progress.run_id, returncode, tail)
+            raise TrainingFailed(_exit_text(returncode, error))
+        return done["metrics"]
+
+    async def _kill_process(self) -> None:
+        process, self._process = self._process, None
+        if process is not None and process.returncode is None:
+            try:
+                process.kill()
+            except ProcessLookupError:
+                pass
+            await process.wait()
+
+    # --- bookkeeping -------------------------------------------------------------------------------
+
+    def _try_lock(self) -> int | None:
+        self.config.data_dir.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.config.data_dir / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            return None
+        return fd
+
+    async def _clean_leftovers(self) -> None:
+        """With the lock held: remove work folders and version folders no database row names
+        (a bot that died between moving a folder and committing its row)."""
+        shutil.rmtree(self.work_dir, ignore_errors=True)
+        folder = self.versions.versions_dir
+        if not folder.is_dir():
+            return
+        known = await self.versions.names_on_disk()
+        for path in folder.iterdir():
+            if path.name.endswith(".partial") or (re.fullmatch(r"v\d+", path.name) and path.name not in known):
+                logger.warning("removing %s, left by an interrupted fine-tune", path)
+                shutil.rmtree(path, ignore_errors=True)
+
+    async def _record_start(self, trigger: str, status: str, message: str) -> int:
+        async with self.store.transaction() as db:
+            cursor = await db.execute(
+                "INSERT INTO finetune_runs(trigger, status, message, finished_at) VALUES (?, ?, ?, ?)",
+                (trigger, status, message,
+                 None if status == "running" else utc_text(datetime.now(timezone.utc))))
+            return cursor.lastrowid
+
+    async def _record_end(self, run_id: int, result: RunResult) -> None:
+        if result.status not in ("promoted", "rejected", "failed"):
+            return
+        try:
+            async with self.store.transaction() as db:
+                await db.execute(
+                    """UPDATE finetune_runs SET status = ?, message = ?, version_id = ?, finished_at = ?
+                       WHERE id = ? AND status = 'running'""",
+                    (result.status, result.message, result.version.id if result.version else None,
+                     utc_text(datetime.now(timezone.utc)), run_id))
+        except Exception:
+            logger.exception("could not record the end of fine-tune run %d", run_id)
+
+
+def _parse_event(raw: bytes) -> dict | None:
+    try:
+        event = json.loads(raw)
+    except ValueError:
+        return None
+    return event if isinstance(event, dict) else None
+
+
+def _update(progress: RunProgress, event: dict, run_id: int) -> None:
+    if event.get("event") == "phase":
+        progress.phase = event.get("phase", progress.phase)
+        progress.steps = event.get("steps", progress.steps)
+        logger.info("fine-tune run %d: %s", run_id, progress.phase)
+    elif event.get("event") == "progress":
+        progress.step, progress.steps = event["step"], event["steps"]
+        progress.loss, progress.eta_seconds = event.get("loss"), event.get("eta")
+        if progress.step == 1 or progress.step == progress.steps or progress.step % 10 == 0:
+            logger.info("fine-tune run %d: step %d/%d, loss %.3f, about %.0f s left", run_id,
+                        progress.step, progress.steps, progress.loss or 0.0, progress.eta_seconds or 0.0)
+
+
+def _exit_text(returncode: int | None, error: str | None) -> str:
+    if error:
+        if "No space left" in error:
+            return "the disk is full."
+        if "out of memory" in error.lower() or "MemoryError" in error:
+            return "the training process ran out of memory."
+        return f"the training process stopped with an error ({error[:200]})."
+    if returncode is not None and returncode < 0:
+        name = signal.Signals(-returncode).name if -returncode in signal.Signals._value2member_map_ else -returncode
+        hint = " (out of memory, or stopped by hand)" if returncode == -signal.SIGKILL else ""
+        return f"the training process was killed by {name}{hint}."
+    return f"the training process exited with code {returncode} before finishing."
+
+
+def _tail(path: Path, lines: int = 15) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "(no log)"
+
+
+def _result_text(version: ModelVersion, active_name: str, decision: Decision, metrics: dict) -> str:
+    active, candidate = metrics["active"], metrics["candidate"]
+    numbers = (f"approved-copy NLL {active['approved_nll']:.3f} → {candidate['approved_nll']:.3f} "
+               f"({-decision.improvement:+.1%})")
+    if active.get("rejected_nll") is not None and candidate.get("rejected_nll") is not None:
+        numbers += f", rejected-copy NLL {active['rejected_nll']:.3f} → {candidate['rejected_nll']:.3f}"
+    data = (f"{metrics['train_examples']} approved examples (checked on {metrics['valid_examples']} "
+            f"held out)")
+    limit = " Training stopped at the time limit." if metrics.get("stopped_at_time_limit") else ""
+    if decision.promote:
+        return (f"The model learned from {data}: {version.name} now writes your copy, replacing "
+                f"{active_name}; {numbers}.{limit} Admins can undo it with /models rollback.")
+    failed = "; ".join(r for r in decision.reasons if not r.endswith(": ok"))
+    return (f"Fine-tuned candidate {version.name} on {data} was not promoted ({failed}); "
+            f"{active_name} stays active.{limit}")

@@ -1,0 +1,201 @@
+"""Real fine-tunes of the tiny model in a real training process: promotion and hot swap, a candidate
+that is not better, the admin commands, restarts, and a training process killed half-way."""
+
+import asyncio
+import os
+import signal
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from bot.commands import parse_line
+from bot.dispatch import execute
+from engine import CopyRequest, Engine, Origin, UserError
+from engine.learning.dataset import load_dataset
+from engine.learning.evaluate import mean_nll
+from engine.learning.tokens import encode
+from engine.learning.versions import load_with_adapters
+from engine.store import utc_text
+from tests.learning.conftest import ADMIN, PRODUCTS, Channel, seed, wait_until, with_settings
+
+SLACK_USER = Origin(platform="slack", workspace="T1", channel="C1", user="UNOBODY")
+
+
+async def command(engine, line, origin=ADMIN) -> str:
+    return (await execute(engine, origin, parse_line(line))).text
+
+
+async def table(engine, name):
+    async with engine.store.db.execute(f"SELECT * FROM {name} ORDER BY id") as cursor:
+        return [dict(row) for row in await cursor.fetchall()]
+
+
+def nll_on(model, tokenizer, examples) -> float:
+    encoded = [encode(tokenizer, e.messages, e.text) for e in examples]
+    return mean_nll(model, encoded, tokenizer.pad_token_id)
+
+
+async def test_admin_commands_are_for_admins_only(learning_config, tiny_backend):
+    engine = await Engine.open(learning_config, backend=tiny_backend)
+    try:
+        for line in ("/finetune now", "/finetune status", "/models", "/models use base", "/models rollback"):
+            with pytest.raises(UserError, match="Only admins"):
+                await command(engine, line, SLACK_USER)
+        admin = Origin(platform="slack", workspace="T1", channel="C1", user="UADMIN")
+        assert "No fine-tune is running" in await command(engine, "/finetune status", admin)
+    finally:
+        await engine.close()
+
+
+async def test_too_few_new_examples_says_how_many_are_missing(learning_config):
+    engine = await Engine.open(learning_config)
+    try:
+        await seed(engine, PRODUCTS[:4])
+        reply = await command(engine, "/finetune now")
+        assert "4 new approved examples" in reply and "approve 2 more" in reply
+        assert await table(engine, "model_versions") == []
+        status = await command(engine, "/finetune status")
+        assert "4 (6 needed" in status
+    finally:
+        await engine.close()
+
+
+async def test_fine_tune_goes_live_without_restart_and_survives_one(learning_config):
+    channel = Channel()
+    engine = await Engine.open(learning_config)
+    base = engine.generator.version
+    try:
+        engine.set_publisher("console", channel.publish)
+        await engine.change_setting(ADMIN, "report_channel", "marketing")
+        await seed(engine, PRODUCTS, rejected=[("wool winter socks", "Socks socks socks!!! Click here")])
+        dataset = await load_dataset(engine.store, since=None)
+
+        reply = await command(engine, "/finetune now")
+        assert reply.startswith("Started fine-tune run 1")
+        # /copy keeps being answered while the training process runs.
+        result = await engine.copy(ADMIN, CopyRequest(product="hand-thrown coffee mug", n=1))
+        assert result.variants
+        outcome = await engine.learning.runner.wait()
+        assert outcome.status == "promoted", outcome.message
+        # The generator switched to the new version: no restart.
+        assert engine.generator.version == "v1"
+        assert (await engine.copy(ADMIN, CopyRequest(product="desk lamp", n=1))).model_version == "v1"
+
+        [version] = await table(engine, "model_versions")
+        assert version["parent_id"] is None and version["status"] == "promoted"
+        assert version["train_examples"] == len(dataset.train)
+        assert version["valid_examples"] == len(dataset.validation)
+        # The announcement reached the report channel, with the numbers.
+        [post] = channel.posts
+        assert post.channel == "marketing" and "v1 now writes your copy" in post.text and "NLL" in post.text
+
+        # Training lowered the loss on the training examples.
+        base_model, tokenizer = load_with_adapters(learning_config.model, [])
+        tuned = engine.generator.backend.model
+        assert nll_on(tuned, tokenizer, dataset.train) < 0.95 * nll_on(base_model, tokenizer, dataset.train)
+
+        listing = await command(engine, "/models")
+        assert listing.startswith("Active: v1") and "v1  active, from base" in listing
+        assert "Last run 1" in await command(engine, "/finetune status")
+    finally:
+        await engine.close()
+
+    # After a restart the same version is active.
+    engine = await Engine.open(learning_config)
+    try:
+        assert engine.generator.version == "v1"
+        assert "Rolled back: the base model" in await command(engine, "/models rollback")
+        assert engine.generator.version == base
+        with pytest.raises(UserError, match="nothing older"):
+            await command(engine, "/models rollback")
+        assert "v1 now writes" in await command(engine, "/models use v1")
+        assert engine.generator.version == "v1"
+        await command(engine, "/models use base")
+    finally:
+        await engine.close()
+    engine = await Engine.open(learning_config)
+    try:
+        assert engine.generator.version == base
+    finally:
+        await engine.close()
+
+
+async def test_killed_training_changes_nothing_and_the_next_run_starts_clean(learning_config):
+    long_run = with_settings(learning_config, finetune_epochs=10_000)
+    engine = await Engine.open(long_run)
+    base = engine.generator.version
+    try:
+        await seed(engine, PRODUCTS)
+        # Two triggers at once (an admin and the weekly schedule) start one run.
+        first, second = await asyncio.gather(engine.learning.start("console:owner"),
+                                             engine.learning.start("schedule"))
+        started = [s for s in (first, second) if s.outcome.started]
+        assert len(started) == 1
+        assert "already running" in (first if second is started[0] else second).describe()
+        progress = engine.learning.runner.progress
+        await wait_until(lambda: progress.step >= 1, what="the first training step")
+        assert "step" in await command(engine, "/finetune status")
+        # The bot answers /copy while the training process works.
+        assert (await engine.copy(ADMIN, CopyRequest(product="desk lamp", n=1))).variants
+
+        os.kill(progress.pid, signal.SIGKILL)
+        outcome = await engine.learning.runner.wait()
+        assert outcome.status == "failed" and "killed by SIGKILL" in outcome.message
+        assert engine.generator.version == base
+        assert await table(engine, "model_versions") == []
+        assert await table(engine, "model_activations") == []
+        runs = await table(engine, "finetune_runs")
+        assert [r["status"] for r in runs] == ["failed"]
+        data = long_run.data_dir
+        assert not any((data / "finetune-work").glob("*")) and not any((data / "versions").glob("*"))
+    finally:
+        await engine.close()
+
+    # Restarted: the next run starts clean and runs to the end. One training step (the time limit
+    # is reached at once) cannot make approved copy 99 % more likely: the candidate is kept, unused.
+    channel = Channel()
+    engine = await Engine.open(with_settings(learning_config, finetune_margin=0.99, finetune_time_limit=0))
+    try:
+        engine.set_publisher("console", channel.publish)
+        await engine.change_setting(ADMIN, "report_channel", "marketing")
+        outcome = await engine.learning.runner.run("schedule")
+        assert outcome.status == "rejected", outcome.message
+        assert engine.generator.version == base
+        [version] = await table(engine, "model_versions")
+        assert version["name"] == "v1" and version["status"] == "rejected"
+        assert await table(engine, "model_activations") == []
+        [post] = channel.posts
+        assert "v1 on" in post.text and "not promoted" in post.text and "needs +99.0%" in post.text
+        assert "time limit" in post.text
+        listing = await command(engine, "/models")
+        assert listing.startswith("Active: base") and "v1  rejected" in listing
+        # Nothing new was approved since that candidate: another trigger does not train again.
+        assert "nothing was approved since the last candidate" in await command(engine, "/finetune now")
+        # An admin may still choose it by hand.
+        assert "had not found it better" in await command(engine, "/models use v1")
+        assert engine.generator.version == "v1"
+    finally:
+        await engine.close()
+
+
+async def test_weekly_run_missed_while_down_runs_once_at_start_up(learning_config, tiny_backend):
+    config = with_settings(learning_config, finetune_cron="0 3 * * 1", timezone="Europe/Berlin")
+    engine = await Engine.open(config, backend=tiny_backend)
+    try:
+        await seed(engine, PRODUCTS[:2])
+        await engine.change_setting(ADMIN, "report_channel", "marketing")
+        async with engine.store.transaction() as db:  # the last weekly run was three weeks ago
+            await db.execute("INSERT INTO scheduled_jobs(name, last_finished_at) VALUES ('finetune', ?)",
+                             (utc_text(datetime.now(timezone.utc) - timedelta(weeks=3)),))
+        channel = Channel()
+        engine.set_publisher("console", channel.publish)
+        await engine.start_scheduler()
+        await asyncio.wait_for(engine.scheduler.current_run("finetune"), 30)
+        finetune_posts = [p.text for p in channel.posts if "Fine-tune" in p.text]
+        assert finetune_posts == ["Fine-tune skipped: 2 new approved examples since the base model, "
+                                  "6 needed — approve 4 more."]
+        assert engine.scheduler.job_runs("finetune") == 1
+        status = await command(engine, "/finetune status")
+        assert "Next scheduled run: " in status and "(schedule" in status
+    finally:
+        await engine.close()
