@@ -11,7 +11,7 @@ default registry: two engines in one process (tests, a CLI next to the bot) neve
     copybot_tokens_generated_total                tokens the model generated
     copybot_sequences_generated_total             completions the model returned
     copybot_feedback_total{verdict, change}       approvals/rejections added or withdrawn
-    copybot_finetune_runs_total{outcome}          fine-tune runs (promoted, kept, failed, ...)
+    copybot_finetune_runs_total{outcome}          fine-tune runs, by how they ended (the run status)
     copybot_errors_total{component}               unexpected errors (command, generator, announce, ...)
     copybot_model_info{version}                   1 for the model version now answering
 """
@@ -101,7 +101,7 @@ class Metrics:
         self.feedback.labels(verdict, "added" if added else "withdrawn").inc()
 
     def count_finetune(self, outcome: str) -> None:
-        """For the learning loop: one run ended with ``outcome`` (promoted, kept, failed, skipped)."""
+        """For the learning loop: one fine-tune run ended with ``outcome`` (its status)."""
         self.finetune_runs.labels(outcome).inc()
 
     def count_error(self, component: str) -> None:

@@ -15,7 +15,6 @@ import json
 import logging
 import socket
 import threading
-import time
 from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit, urlunsplit
@@ -80,6 +79,9 @@ class RemoteBackend:
         if not settings.model:
             raise UserError("COPYBOT_BACKEND=openai needs COPYBOT_OPENAI_MODEL, the model name the "
                             "server serves (e.g. Qwen/Qwen2.5-7B-Instruct).")
+        if settings.timeout <= 0 or settings.retries < 0 or settings.concurrency < 1:
+            raise UserError("COPYBOT_OPENAI_TIMEOUT must be above 0 seconds, COPYBOT_OPENAI_RETRIES 0 or "
+                            "more, and COPYBOT_OPENAI_CONCURRENCY 1 or more.")
         self.settings = settings
         self.version = settings.model
         self.endpoint = chat_completions_url(settings.url)

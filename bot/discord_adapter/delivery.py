@@ -9,17 +9,13 @@ answer after that goes to the channel as an ordinary bot message.
 from __future__ import annotations
 
 import datetime
-import logging
 
 import discord
 
 from bot.discord_adapter.render import Outgoing
 
-logger = logging.getLogger(__name__)
-
 # Stop using the token a little before Discord does, so a request in flight does not race expiry.
 TOKEN_MARGIN = datetime.timedelta(seconds=30)
-MOVED_NOTE = "Posted in the channel below."
 
 
 def _extras(message: Outgoing) -> dict:
@@ -51,18 +47,18 @@ class InteractionReplies:
         return discord.utils.utcnow() >= self.interaction.expires_at - TOKEN_MARGIN
 
     async def send(self, message: Outgoing, *, private: bool) -> discord.Message:
-        """Post ``message``; ``private`` messages only the person who asked sees (while the token
-        lives). Returns the posted message (its id is what reactions name)."""
+        """Post ``message``; a ``private`` one (or any answer to a privately deferred command) only
+        the person who asked sees, while the token lives. Returns the posted message (its id is
+        what reactions name)."""
         if self.token_expired():  # private answers too: the token was the only way to be private
             channel = self.client.get_partial_messageable(
                 self.interaction.channel_id, guild_id=self.interaction.guild_id)
             return await channel.send(message.content, **_extras(message))
-        if self.thinking and private != self.deferred_private:
-            # The first follow-up would inherit the wrong visibility: settle the thinking message.
-            if self.deferred_private:
-                await self.interaction.edit_original_response(content=MOVED_NOTE)
-            else:
-                await self.interaction.delete_original_response()
+        private = private or self.deferred_private
+        if self.thinking and private and not self.deferred_private:
+            # A private answer (an error, say) to a public "thinking…": that message would take
+            # the answer and show it to everyone, so it goes, and the answer comes privately.
+            await self.interaction.delete_original_response()
         self.thinking = False
         return await self.interaction.followup.send(message.content, ephemeral=private, wait=True,
                                                     **_extras(message))

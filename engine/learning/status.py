@@ -109,9 +109,12 @@ class ModelSwitch:
     rolled_back: bool = False
 
     def describe(self) -> str:
-        name = self.active.name if self.active else f"the base model ({self.base})"
-        text = (f"Rolled back: {name} writes your copy again." if self.rolled_back
-                else f"{name[0].upper()}{name[1:]} now writes your copy.")
+        if self.rolled_back:
+            name = self.active.name if self.active else f"the base model ({self.base})"
+            text = f"Rolled back: {name} writes your copy again."
+        else:
+            name = self.active.name if self.active else f"The base model ({self.base})"
+            text = f"{name} now writes your copy."
         return f"{text} {self.note}".strip()
 
 
