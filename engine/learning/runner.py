@@ -17,8 +17,6 @@ import logging
 import os
 import re
 import shutil
-import signal
-import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -28,6 +26,7 @@ from engine.config import EngineConfig
 from engine.errors import UserError
 from engine.learning.dataset import Dataset, load_dataset
 from engine.learning.evaluate import Decision, Scores, decide
+from engine.learning.process import TrainingFailed, TrainingProcess
 from engine.learning.versions import ModelVersion, VersionStore, base_name, load_backend
 from engine.model import resolve_model_path
 from engine.prompts import PromptBook
@@ -40,11 +39,6 @@ WORK_DIR = "finetune-work"
 LOCK_FILE = "finetune.lock"
 MIN_FREE_BYTES = 300 * 1024**2  # an adapter is ~10 MB; the rest is room for logs and the OS
 TOKENS_PER_WORD = 1.6
-PACKAGE_ROOT = Path(__file__).resolve().parent.parent.parent
-
-
-class TrainingFailed(Exception):
-    """The training process did not deliver a model; ``str()`` says why, for people."""
 
 
 @dataclass
@@ -96,7 +90,7 @@ class FinetuneRunner:
         self.progress: RunProgress | None = None
         self.last_result: RunResult | None = None
         self._task: asyncio.Task | None = None
-        self._process: asyncio.subprocess.Process | None = None
+        self._process: TrainingProcess | None = None
 
     @property
     def work_dir(self) -> Path:
@@ -161,6 +155,7 @@ class FinetuneRunner:
 
     async def _run(self, progress: RunProgress, ready: asyncio.Future) -> RunResult:
         lock = None
+        cancelled = False
         result = RunResult("failed", "The fine-tune failed unexpectedly; the details are in the log.")
         try:
             lock = self._try_lock()
@@ -172,6 +167,7 @@ class FinetuneRunner:
             result = await self._prepare_and_train(progress, ready)
             return result
         except asyncio.CancelledError:
+            cancelled = True
             result = RunResult("failed", "Stopped: the bot shut down during the fine-tune; the active "
                                          "model is unchanged.", progress.run_id)
             raise
@@ -186,7 +182,8 @@ class FinetuneRunner:
             logger.exception("fine-tune run %s failed", progress.run_id)
             return result
         finally:
-            await self._kill_process()
+            if self._process is not None:
+                await self._process.kill()
             if progress.run_id is not None:
                 shutil.rmtree(self.work_dir / f"run-{progress.run_id}", ignore_errors=True)
                 await self._record_end(progress.run_id, result)
@@ -197,8 +194,8 @@ class FinetuneRunner:
             progress.finished.set()
             if not ready.done():
                 ready.set_result(StartOutcome(False, result=result))
-            if result.status != "busy":
-                logger.info("fine-tune run %s: %s — %s", progress.run_id, result.status, result.message)
+            logger.info("fine-tune run %s: %s — %s", progress.run_id, result.status, result.message)
+            if result.status != "busy" and not cancelled:  # at shutdown the adapters are going too
                 await self._on_finished(result, progress.trigger)
 
     async def _prepare_and_train(self, progress: RunProgress, ready: asyncio.Future) -> RunResult:
@@ -227,7 +224,9 @@ class FinetuneRunner:
         chain = await self.versions.chain(active)
         job = self._job(source, self.versions.adapters(chain), work / "adapter", dataset)
         (work / "job.json").write_text(json.dumps(job, ensure_ascii=False))
-        metrics = await self._train(work, progress)
+        # Past the training time limit the process still loads and scores; past twice that it is stuck.
+        self._process = TrainingProcess(work, config.finetune_threads, 2 * config.finetune_time_limit + 300)
+        metrics = await self._process.run(lambda event: self._update(progress, event))
 
         decision = decide(Scores.from_dict(metrics["active"]), Scores.from_dict(metrics["candidate"]),
                           config.finetune_margin)
@@ -312,57 +311,21 @@ class FinetuneRunner:
 
     # --- the training process ----------------------------------------------------------------------
 
-    async def _train(self, work: Path, progress: RunProgress) -> dict:
-        threads = str(max(1, self.config.finetune_threads))
-        env = dict(os.environ, OMP_NUM_THREADS=threads, MKL_NUM_THREADS=threads,
-                   TOKENIZERS_PARALLELISM="false", HF_HUB_DISABLE_PROGRESS_BARS="1",
-                   TRANSFORMERS_VERBOSITY="error",
-                   PYTHONPATH=os.pathsep.join(filter(None, [str(PACKAGE_ROOT), os.environ.get("PYTHONPATH")])))
-        # The training process may run past its training time limit while loading and scoring;
-        # past this it is stuck, and is killed.
-        deadline = 2 * self.config.finetune_time_limit + 300
-        log_path = work / "train.log"
-        done: dict | None = None
-        error: str | None = None
-        with log_path.open("wb") as log:
-            self._process = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "engine.learning.train", str(work / "job.json"),
-                stdout=asyncio.subprocess.PIPE, stderr=log, env=env, cwd=str(work))
-            progress.pid = self._process.pid
-            logger.info("fine-tune run %d: training process %d started", progress.run_id, progress.pid)
-            try:
-                async with asyncio.timeout(deadline):
-                    async for raw in self._process.stdout:
-                        event = _parse_event(raw)
-                        if event is None:
-                            continue
-                        kind = event.get("event")
-                        if kind == "done":
-                            done = event
-                        elif kind == "error":
-                            error = event.get("message")
-                        else:
-                            _update(progress, event, progress.run_id)
-                    returncode = await self._process.wait()
-            except TimeoutError:
-                await self._kill_process()
-                raise TrainingFailed(f"the training process ran for more than {deadline} s and was "
-                                     f"stopped.") from None
-        if returncode != 0 or done is None:
-            tail = _tail(log_path)
-            logger.error("fine-tune run %d: training process exited with %s; last log lines:\n%s",
-                         progress.run_id, returncode, tail)
-            raise TrainingFailed(_exit_text(returncode, error))
-        return done["metrics"]
-
-    async def _kill_process(self) -> None:
-        process, self._process = self._process, None
-        if process is not None and process.returncode is None:
-            try:
-                process.kill()
-            except ProcessLookupError:
-                pass
-            await process.wait()
+    def _update(self, progress: RunProgress, event: dict) -> None:
+        kind, run_id = event.get("event"), progress.run_id
+        if kind == "started":
+            progress.pid = event["pid"]
+            logger.info("fine-tune run %d: training process %d started", run_id, progress.pid)
+        elif kind == "phase":
+            progress.phase = event.get("phase", progress.phase)
+            progress.steps = event.get("steps", progress.steps)
+            logger.info("fine-tune run %d: %s", run_id, progress.phase)
+        elif kind == "progress":
+            progress.step, progress.steps = event["step"], event["steps"]
+            progress.loss, progress.eta_seconds = event.get("loss"), event.get("eta")
+            if progress.step in (1, progress.steps) or progress.step % 10 == 0:
+                logger.info("fine-tune run %d: step %d/%d, loss %.3f, about %.0f s left", run_id,
+                            progress.step, progress.steps, progress.loss or 0.0, progress.eta_seconds or 0.0)
 
     # --- bookkeeping -------------------------------------------------------------------------------
 
@@ -409,48 +372,6 @@ class FinetuneRunner:
                      utc_text(datetime.now(timezone.utc)), run_id))
         except Exception:
             logger.exception("could not record the end of fine-tune run %d", run_id)
-
-
-def _parse_event(raw: bytes) -> dict | None:
-    try:
-        event = json.loads(raw)
-    except ValueError:
-        return None
-    return event if isinstance(event, dict) else None
-
-
-def _update(progress: RunProgress, event: dict, run_id: int) -> None:
-    if event.get("event") == "phase":
-        progress.phase = event.get("phase", progress.phase)
-        progress.steps = event.get("steps", progress.steps)
-        logger.info("fine-tune run %d: %s", run_id, progress.phase)
-    elif event.get("event") == "progress":
-        progress.step, progress.steps = event["step"], event["steps"]
-        progress.loss, progress.eta_seconds = event.get("loss"), event.get("eta")
-        if progress.step == 1 or progress.step == progress.steps or progress.step % 10 == 0:
-            logger.info("fine-tune run %d: step %d/%d, loss %.3f, about %.0f s left", run_id,
-                        progress.step, progress.steps, progress.loss or 0.0, progress.eta_seconds or 0.0)
-
-
-def _exit_text(returncode: int | None, error: str | None) -> str:
-    if error:
-        if "No space left" in error:
-            return "the disk is full."
-        if "out of memory" in error.lower() or "MemoryError" in error:
-            return "the training process ran out of memory."
-        return f"the training process stopped with an error ({error[:200]})."
-    if returncode is not None and returncode < 0:
-        name = signal.Signals(-returncode).name if -returncode in signal.Signals._value2member_map_ else -returncode
-        hint = " (out of memory, or stopped by hand)" if returncode == -signal.SIGKILL else ""
-        return f"the training process was killed by {name}{hint}."
-    return f"the training process exited with code {returncode} before finishing."
-
-
-def _tail(path: Path, lines: int = 15) -> str:
-    try:
-        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
-    except OSError:
-        return "(no log)"
 
 
 def _result_text(version: ModelVersion, active_name: str, decision: Decision, metrics: dict) -> str:

@@ -1,0 +1,114 @@
+"""The training process, seen from the bot: start ``python -m engine.learning.train``, read its
+progress lines, stop it when asked or when it overruns, and say in words why it failed."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import shutil
+import signal
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+logger = logging.getLogger(__name__)
+
+PACKAGE_ROOT = Path(__file__).resolve().parent.parent.parent
+
+
+class TrainingFailed(Exception):
+    """The training process did not deliver a model; ``str()`` says why, for people."""
+
+
+class TrainingProcess:
+    def __init__(self, work: Path, threads: int, deadline: float) -> None:
+        self.work = work  # holds job.json; the log goes next to it
+        self.threads = max(1, threads)
+        self.deadline = deadline  # seconds before a process that has not finished is killed
+        self._process: asyncio.subprocess.Process | None = None
+
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid if self._process else None
+
+    async def run(self, on_event: Callable[[dict], None]) -> dict:
+        """Run the job to its end; returns its metrics. Progress events go to ``on_event``."""
+        threads = str(self.threads)
+        env = dict(os.environ, OMP_NUM_THREADS=threads, MKL_NUM_THREADS=threads,
+                   TOKENIZERS_PARALLELISM="false", HF_HUB_DISABLE_PROGRESS_BARS="1",
+                   TRANSFORMERS_VERBOSITY="error",
+                   PYTHONPATH=os.pathsep.join(filter(None, [str(PACKAGE_ROOT), os.environ.get("PYTHONPATH")])))
+        log_path = self.work / "train.log"
+        done: dict | None = None
+        error: str | None = None
+        with log_path.open("wb") as log:
+            self._process = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "engine.learning.train", str(self.work / "job.json"),
+                stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE, stderr=log, env=env,
+                cwd=str(self.work))
+            on_event({"event": "started", "pid": self._process.pid})
+            try:
+                async with asyncio.timeout(self.deadline):
+                    async for raw in self._process.stdout:
+                        event = _parse_event(raw)
+                        if event is None:
+                            continue
+                        if event.get("event") == "done":
+                            done = event
+                        elif event.get("event") == "error":
+                            error = event.get("message")
+                        else:
+                            on_event(event)
+                    returncode = await self._process.wait()
+            except TimeoutError:
+                await self.kill()
+                raise TrainingFailed(f"the training process ran for more than {self.deadline:.0f} s "
+                                     f"and was stopped.") from None
+        if returncode != 0 or done is None:
+            logger.error("training process exited with %s; last log lines:\n%s", returncode, _tail(log_path))
+            raise TrainingFailed(_exit_text(returncode, error))
+        shutil.copyfile(log_path, Path(done["output"]) / "train.log")  # kept with the version
+        return done["metrics"]
+
+    async def kill(self) -> None:
+        process, self._process = self._process, None
+        if process is not None and process.returncode is None:
+            try:
+                process.kill()
+            except ProcessLookupError:
+                pass
+            await process.wait()
+
+
+def _parse_event(raw: bytes) -> dict | None:
+    try:
+        event = json.loads(raw)
+    except ValueError:
+        return None
+    return event if isinstance(event, dict) else None
+
+
+def _exit_text(returncode: int | None, error: str | None) -> str:
+    if error:
+        if "No space left" in error:
+            return "the disk is full."
+        if "out of memory" in error.lower() or "MemoryError" in error:
+            return "the training process ran out of memory."
+        return f"the training process stopped with an error ({error[:200]})."
+    if returncode is not None and returncode < 0:
+        try:
+            name = signal.Signals(-returncode).name
+        except ValueError:
+            name = f"signal {-returncode}"
+        hint = " (out of memory, or stopped by hand)" if returncode == -signal.SIGKILL else ""
+        return f"the training process was killed by {name}{hint}."
+    return f"the training process exited with code {returncode} before finishing."
+
+
+def _tail(path: Path, lines: int = 15) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "(no log)"
