@@ -11,7 +11,8 @@ from pathlib import Path
 
 from bot.dispatch import failure_text
 from bot.logs import configure_logging
-from engine import CopyRequest, Engine, Origin, UserError, engine_config_from_env, load_dotenv_file
+from engine import (CopyRequest, Engine, Origin, UserError, engine_config_from_env, load_dotenv_file,
+                    render_summary, write_labels)
 
 logger = logging.getLogger(__name__)
 
@@ -81,6 +82,23 @@ async def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+async def cmd_reviews(args: argparse.Namespace) -> int:
+    if args.file == "-":
+        data, filename = sys.stdin.buffer.read(), None
+    else:
+        path = Path(args.file)
+        if not path.is_file():
+            raise UserError(f"There is no file {args.file}; give a CSV or text file, or - for standard input.")
+        data, filename = path.read_bytes(), path.name
+    origin = Origin(platform="console", workspace="local", channel="cli", user="cli")
+    async with await _open_engine() as engine:
+        summary = await engine.summarize_reviews(origin, data=data, filename=filename, column=args.column)
+    print(render_summary(summary, max_chars=args.max_chars))
+    if args.out:
+        print(f"Per-review labels written to {write_labels(summary, Path(args.out))}")
+    return 0
+
+
 async def cmd_report(args: argparse.Namespace) -> int:
     platform, _, workspace = args.workspace.partition(":")
     if not workspace:
@@ -119,6 +137,13 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("path")
     export.add_argument("--workspace", help="only this workspace, e.g. slack:T0123")
     export.set_defaults(handler=cmd_export, log_level="WARNING")
+    reviews = sub.add_parser("reviews", help="summarise customer reviews from a CSV/text file or stdin")
+    reviews.add_argument("file", help="a CSV, JSON or text file (one review per line), or - for stdin")
+    reviews.add_argument("--column", help="the CSV column holding the review text")
+    reviews.add_argument("--out", help="write per-review labels to this .csv or .json file")
+    reviews.add_argument("--max-chars", type=int, default=4000, help="longest summary to print")
+    reviews.set_defaults(handler=cmd_reviews, log_level="WARNING")
+
     report = sub.add_parser("report", help="print a workspace's weekly report and write its chart")
     report.add_argument("--workspace", default="console:local", help="platform:id, e.g. slack:T0123")
     report.add_argument("--last", action="store_true", help="the last complete week, not this one so far")

@@ -225,5 +225,6 @@ def parse_line(line: str | bytes) -> Command:
     line = _decode(line).strip()
     if not line.startswith("/"):
         raise UserError("Commands start with a slash, e.g. /copy bamboo toothbrush; try /help.")
-    name, _, args = line[1:].partition(" ")
-    return parse_command(name, args)
+    # The command name ends at the first space or line break (a paste may start on the next line).
+    name, *rest = re.split(r"[ \n]", line[1:], maxsplit=1)
+    return parse_command(name, rest[0] if rest else "")

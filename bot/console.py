@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import getpass
 import logging
+import re
 import sys
 import threading
 from typing import BinaryIO, TextIO
@@ -16,6 +17,8 @@ from engine import Engine, Origin
 logger = logging.getLogger(__name__)
 
 PROMPT = "copybot> "
+# A bare "/reviews" (or one naming only its column) starts a paste of reviews, one per line.
+PASTE_START = re.compile(rb"^/reviews(\s+column:\s*\S.*)?$", re.IGNORECASE)
 GREETING = "copybot console. Type /help for commands, /copy <product> to start, Ctrl-D to leave."
 
 
@@ -58,6 +61,8 @@ async def run_console(engine: Engine, stdin: BinaryIO | None = None, stdout: Tex
             break
         if not line.strip():
             continue
+        if PASTE_START.match(line.strip()):
+            line = await read_pasted_reviews(stdin, stdout, line)
         # Shutdown cancels the console: a command already running may finish first (shield); a
         # second cancellation (the shutdown deadline) stops it.
         work = asyncio.ensure_future(handle_line(engine, origin, line, stdout))
@@ -73,6 +78,18 @@ async def run_console(engine: Engine, stdin: BinaryIO | None = None, stdout: Tex
             print(text, file=stdout, flush=True)
             raise
         print(text, file=stdout, flush=True)
+
+
+async def read_pasted_reviews(stdin: BinaryIO, stdout: TextIO, first: bytes) -> bytes:
+    """In a terminal a paste arrives line by line: after a bare ``/reviews`` (or one with only
+    ``column:``), every line up to an empty one is a review."""
+    print("Paste the reviews, one per line, then an empty line.", file=stdout, flush=True)
+    lines = [first.rstrip(b"\r\n")]
+    while True:
+        line = await read_line(stdin)
+        if not line or not line.strip():
+            return b"\n".join(lines)
+        lines.append(line.rstrip(b"\r\n"))
 
 
 async def read_line(stdin: BinaryIO) -> bytes:

@@ -24,10 +24,12 @@ from bot.commands import (
     SettingsCommand,
 )
 from bot.logs import request_scope
-from engine import SETTINGS, CopyRequest, CopyResult, Engine, Feedback, Origin, UserError, Verdict
+from engine import (SETTINGS, CopyRequest, CopyResult, Engine, Feedback, Origin, UserError, Verdict,
+                    render_summary)
 
 logger = logging.getLogger(__name__)
 
+REVIEW_MARKUP = {"slack": "slack", "discord": "markdown"}  # how each platform writes bold and lists
 GENERIC_FAILURE = "Sorry, something went wrong on our side; it has been logged. Please try again."
 
 
@@ -120,7 +122,10 @@ async def _execute(engine: Engine, origin: Origin, command: Command, *, message_
             return Reply((await engine.finetune_now(origin)).describe())
         return Reply((await engine.finetune_status(origin)).describe(), ephemeral=True)
     if isinstance(command, ReviewsCommand):
-        raise UserError("That command is not available in this version of copybot yet.")
+        summary = await engine.summarize_reviews(origin, text=command.text or None, data=command.data,
+                                                 filename=command.filename, column=command.column)
+        markup = REVIEW_MARKUP.get(origin.platform, "plain")
+        return Reply(render_summary(summary, max_chars=message_limit, markup=markup))
     raise TypeError(f"unhandled command {command!r}")
 
 

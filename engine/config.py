@@ -58,6 +58,7 @@ class EngineConfig:
     metrics_port: int | None = None  # /healthz and /metrics; off when unset
     metrics_host: str = "127.0.0.1"
     report_cron: str = "0 9 * * mon"  # in each workspace's time zone
+    sentiment_model: str | None = None  # None: the bundled MiniLM + project adapter
 
     @property
     def database_path(self) -> Path:
@@ -82,6 +83,7 @@ _ENV = {
     "few_shot": ("COPYBOT_FEW_SHOT", int),
     "max_rounds": ("COPYBOT_MAX_ROUNDS", int),
     "report_cron": ("COPYBOT_REPORT_CRON", str),
+    "sentiment_model": ("COPYBOT_SENTIMENT_MODEL", str),
     "admins": ("COPYBOT_ADMINS", lambda v: tuple(a.strip() for a in v.split(",") if a.strip())),
     "timezone": ("COPYBOT_TIMEZONE", str),
     "finetune_cron": ("COPYBOT_FINETUNE_CRON", str),

@@ -26,6 +26,8 @@ from engine.metrics import Metrics
 from engine.model import load_model, resolve_model_path
 from engine.prompts import PromptBook
 from engine.reports import RenderedReport, ReportService
+from engine.reviews import ReviewSummary
+from engine.reviews.service import ReviewService
 from engine.scheduler import Scheduler
 from engine.settings import setting_spec, with_defaults
 from engine.store import Store
@@ -69,6 +71,7 @@ class Engine:
                                      model_version=lambda: self.generator.version,
                                      announce=self.announce, finetune_line=self.learning.finetune_line)
         self.scheduler = Scheduler(store)
+        self.reviews = ReviewService(store, config.sentiment_model, generator.run_in_model_thread)
 
     @classmethod
     async def open(cls, config: EngineConfig, backend: GenerationBackend | None = None) -> "Engine":
@@ -266,6 +269,13 @@ class Engine:
     async def rollback_model(self, origin: Origin) -> ModelSwitch:
         """Go back to the model that was active before the current one."""
         return await self.learning.rollback(by=self._require_admin(origin))
+
+    # --- reviews -------------------------------------------------------------------------------
+
+    async def summarize_reviews(self, origin: Origin, text: str | None = None, data: bytes | None = None,
+                                filename: str | None = None, column: str | None = None) -> ReviewSummary:
+        """``/reviews``: sentiment, themes and trend of pasted or uploaded reviews; stored."""
+        return await self.reviews.summarize(origin, text, data, filename, column)
 
     # --- reports -------------------------------------------------------------------------------
 

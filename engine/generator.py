@@ -92,6 +92,11 @@ class BatchingGenerator:
         self._waiting.clear()
         self._executor.shutdown(wait=True)
 
+    async def run_in_model_thread(self, function, *args):
+        """Run other CPU-heavy model work (review sentiment) in the model thread, between batches,
+        so two torch jobs never fight over the cores."""
+        return await asyncio.get_running_loop().run_in_executor(self._executor, function, *args)
+
     async def generate(self, messages: Messages, n: int, max_new_tokens: int) -> tuple[list[str], str]:
         """``n`` completions of one prompt, and the model version that wrote them."""
         if self._worker is None:

@@ -118,3 +118,8 @@ def test_no_input_crashes_the_parser(raw):
        .filter(lambda s: ":" not in s and '"' not in s and "“" not in s and s.strip()))
 def test_a_plain_description_survives_parsing(description):
     assert parse_command("copy", description).request.product == description.strip()
+
+
+def test_a_pasted_review_list_may_start_on_the_next_line():
+    command = parse_line("/reviews\nGreat battery\nBroke in a week")
+    assert command == ReviewsCommand(text="Great battery\nBroke in a week")

@@ -126,3 +126,28 @@ async def test_cli_report_prints_the_week_and_writes_the_chart(cli_env, tmp_path
     assert "This week so far" in stdout.decode()
     assert "Copy: 1 request, 2 variants" in stdout.decode()
     assert chart.read_bytes()[:4] == b"\x89PNG"
+
+
+async def test_console_reviews_take_a_paste_and_are_stored(cli_env, tmp_path):
+    process = await asyncio.create_subprocess_exec(
+        *COPYBOT, "console", env=cli_env, stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    console = ConsoleSession(process)
+    try:
+        await console.read_until("Type /help")
+        await console.send(b"/reviews")
+        await console.read_until("Paste the reviews")
+        for review in (b"The battery lasts all week, love it", b"Stopped charging after a month",
+                       b"Customer service never answered my emails", b"Great screen, great battery", b""):
+            await console.send(review)
+        summary = await console.read_until("Net score")
+        assert "4 reviews" in summary and "Negative 50% (2)" in summary
+        process.stdin.close()
+        assert await asyncio.wait_for(process.wait(), timeout=60) == 0
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+    import sqlite3
+    with sqlite3.connect(tmp_path / "data" / "copybot.db") as db:
+        assert db.execute("SELECT analysed, negative FROM review_batches").fetchall() == [(4, 2)]
