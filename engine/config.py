@@ -83,7 +83,7 @@ _ENV = {
     "few_shot": ("COPYBOT_FEW_SHOT", int),
     "max_rounds": ("COPYBOT_MAX_ROUNDS", int),
     "report_cron": ("COPYBOT_REPORT_CRON", str),
-    "sentiment_model": ("COPYBOT_SENTIMENT_MODEL", str),
+    "sentiment_model": ("COPYBOT_SENTIMENT_MODEL", lambda v: None if v == BUNDLED_MODEL else v),
     "admins": ("COPYBOT_ADMINS", lambda v: tuple(a.strip() for a in v.split(",") if a.strip())),
     "timezone": ("COPYBOT_TIMEZONE", str),
     "finetune_cron": ("COPYBOT_FINETUNE_CRON", str),
