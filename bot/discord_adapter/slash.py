@@ -90,6 +90,7 @@ def build_command_tree(client: CopybotClient) -> app_commands.CommandTree:
         await client.handle_command(interaction)
 
     @tree.command(name="report", description="The weekly report: copies made, approvals, reviews")
+    @app_commands.describe(week="Which week (default: this week so far)")
     @app_commands.choices(week=[app_commands.Choice(name="this week so far", value="this"),
                                 app_commands.Choice(name="last week", value="last")])
     async def report(interaction: discord.Interaction, week: str | None = None) -> None:
@@ -101,6 +102,7 @@ def build_command_tree(client: CopybotClient) -> app_commands.CommandTree:
         await client.handle_command(interaction)
 
     @tree.command(name="finetune", description="Start a fine-tune on approved copy, or see its status")
+    @app_commands.describe(action="status (default), or start now")
     @app_commands.choices(action=[app_commands.Choice(name="status", value="status"),
                                   app_commands.Choice(name="start now", value="now")])
     async def finetune(interaction: discord.Interaction, action: str | None = None) -> None:

@@ -17,9 +17,6 @@ class TaskTracker:
         self._tasks: set[asyncio.Task] = set()
         self.closing = False
 
-    def __len__(self) -> int:
-        return len(self._tasks)
-
     def spawn(self, work: Coroutine[Any, Any, Any], name: str) -> asyncio.Task:
         if self.closing:
             work.close()

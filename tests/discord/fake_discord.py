@@ -28,6 +28,7 @@ from aiohttp import WSMsgType, web
 
 PAYLOADS = Path(__file__).parent / "payloads"
 EPHEMERAL = 1 << 6
+HEARTBEAT_ACK_DELAY = 0.05  # seconds
 
 
 def load_payload(name: str) -> dict:
@@ -90,6 +91,8 @@ class FakeDiscord:
         self._runner: web.AppRunner | None = None
         self.port = 0
         self._channel_of_token: dict[str, str] = {}  # interaction token -> its channel
+        self._acks: set[asyncio.Task] = set()
+        self.token_revoked = False  # answer login with 401, as for a reset token
 
     # --- addresses ---------------------------------------------------------------------------
 
@@ -212,6 +215,8 @@ class FakeDiscord:
     async def _route(self, method: str, path: str, body: Any) -> web.Response:
         parts = path.strip("/").split("/")
         if path == "/users/@me":
+            if self.token_revoked:
+                return _json({"message": "401: Unauthorized", "code": 0}, status=401)
             return _json(self.identity)
         if path == "/oauth2/applications/@me":
             return _json(self.application)
@@ -277,6 +282,12 @@ class FakeDiscord:
         if self._ws is not None and not self._ws.closed:
             await self._ws.send_str(json.dumps(payload))
 
+    async def _ack_heartbeat(self) -> None:
+        # After a network's worth of delay: discord.py notes a heartbeat's send time only once the
+        # send returns, and an instant ACK would read as 41 s of latency ("Can't keep up").
+        await asyncio.sleep(HEARTBEAT_ACK_DELAY)
+        await self._send({"op": 11})
+
     async def dispatch(self, event: str, data: dict) -> int:
         """Send a gateway event; while the client is away it is kept for its RESUME."""
         sequence = len(self.history) + 1
@@ -306,7 +317,9 @@ class FakeDiscord:
                 data = {k: v for k, v in data.items() if k != "token"}
             self.gateway_in.append((request.path, op, data))
             if op == 1:
-                await ws.send_str(json.dumps({"op": 11}))
+                ack = asyncio.create_task(self._ack_heartbeat())
+                self._acks.add(ack)
+                ack.add_done_callback(self._acks.discard)
             elif op == 2:
                 await self._identify()
             elif op == 6:

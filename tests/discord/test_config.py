@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 import re
 
 import discord
 import pytest
 
-from bot.discord_adapter import DiscordConfig
+from bot.discord_adapter import DiscordConfig, run_discord
 from engine import UserError
 from tests.models import REPO
 
@@ -48,3 +49,11 @@ def test_the_setup_guide_invite_link_grants_exactly_the_permissions_it_lists():
     (link,) = re.findall(r"https://discord.com/oauth2/authorize\?\S+", guide)
     assert link.endswith(f"scope=bot+applications.commands&permissions={wanted.value}")
     assert len(listed) == 6 and f"`{wanted.value}`" in guide
+
+
+async def test_a_refused_token_stops_the_adapter_with_one_sentence(fake, engine, discord_config, caplog):
+    caplog.set_level(logging.DEBUG)
+    fake.token_revoked = True
+    with pytest.raises(UserError, match="Discord refused DISCORD_TOKEN"):
+        await run_discord(engine, discord_config)
+    assert discord_config.token not in caplog.text  # not even in debug logs

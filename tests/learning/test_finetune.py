@@ -133,7 +133,7 @@ async def test_killed_training_changes_nothing_and_the_next_run_starts_clean(lea
         assert len(started) == 1
         assert "already running" in (first if second is started[0] else second).describe()
         progress = engine.learning.runner.progress
-        await wait_until(lambda: progress.step >= 1, what="the first training step")
+        await wait_until(lambda: progress.step >= 1, timeout=180, what="the first training step")
         assert "step" in await command(engine, "/finetune status")
         # The bot answers /copy while the training process works.
         assert (await engine.copy(ADMIN, CopyRequest(product="desk lamp", n=1))).variants
