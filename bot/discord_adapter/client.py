@@ -21,7 +21,7 @@ from bot.discord_adapter import render, translate
 from bot.discord_adapter.config import DiscordConfig
 from bot.discord_adapter.delivery import InteractionReplies, post_to_channel
 from bot.discord_adapter.slash import ReviewsForm, build_command_tree
-from bot.discord_adapter.tasks import TaskTracker
+from bot.tasks import TaskTracker
 from bot.dispatch import execute, failure_text
 from engine import Announcement, CopyResult, Engine, Origin, UserError
 

@@ -23,7 +23,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.commands import CopyCommand
 from bot.dispatch import execute, failure_text
 from bot.slack_adapter import files, render, translate
-from bot.slack_adapter.background import BackgroundTasks
+from bot.tasks import TaskTracker
 from bot.slack_adapter.config import SlackConfig
 from bot.slack_adapter.delivery import Delivery
 from bot.slack_adapter.errors import as_user_error
@@ -42,7 +42,7 @@ class SlackBot:
     def __init__(self, engine: Engine, config: SlackConfig) -> None:
         self.engine = engine
         self.config = config
-        self.tasks = BackgroundTasks()
+        self.tasks = TaskTracker()
         self.web = self._web_client(config.bot_token)  # what our tasks post with
         self.delivery = Delivery(self.web)
         self.bot_user_id: str | None = None
@@ -144,7 +144,7 @@ class SlackBot:
         if self._http is not None:
             await self._http.cleanup()
             self._http = None
-        await self.tasks.shutdown(self.config.shutdown_grace_seconds)
+        await self.tasks.close(self.config.shutdown_grace_seconds)
 
     # --- listeners: fast, no I/O but the ack ---------------------------------------------------
 

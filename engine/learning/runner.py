@@ -18,7 +18,7 @@ import os
 import re
 import shutil
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -56,7 +56,6 @@ class RunProgress:
     train_examples: int = 0
     valid_examples: int = 0
     pid: int | None = None  # the training process
-    finished: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
 
 
 @dataclass(frozen=True)
@@ -191,7 +190,6 @@ class FinetuneRunner:
                 os.close(lock)
             self.last_result = result
             progress.phase = "finished"
-            progress.finished.set()
             if not ready.done():
                 ready.set_result(StartOutcome(False, result=result))
             logger.info("fine-tune run %s: %s — %s", progress.run_id, result.status, result.message)
