@@ -16,7 +16,6 @@ import argparse
 import asyncio
 import contextlib
 import logging
-import math
 import statistics
 import sys
 import tempfile
@@ -30,14 +29,11 @@ from bot.discord_adapter import DiscordConfig, run_discord  # noqa: E402
 from engine import Engine, EngineConfig  # noqa: E402
 from tests.discord.fake_discord import FakeDiscord  # noqa: E402
 from tests.models import bundled_model_dir, local_backend  # noqa: E402
+from bench.stats import percentile  # noqa: E402
 
 GOAL_P99_MS = 300.0
 
 
-def percentile(values: list[float], share: float) -> float:
-    """Nearest-rank percentile."""
-    ordered = sorted(values)
-    return ordered[max(0, math.ceil(share * len(ordered)) - 1)]
 
 
 async def burst(fake: FakeDiscord, count: int) -> tuple[list[dict], list[float]]:

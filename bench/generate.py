@@ -25,6 +25,7 @@ from engine import CopyRequest, engine_config_from_env  # noqa: E402
 from engine.engine import load_local_backend  # noqa: E402
 from engine.generator import BatchingGenerator  # noqa: E402
 from engine.prompts import PromptBook  # noqa: E402
+from bench.stats import percentile  # noqa: E402
 
 PRODUCTS = [
     "bamboo toothbrush with charcoal bristles", "insulated steel water bottle, cold for 24 hours",
@@ -34,9 +35,6 @@ PRODUCTS = [
 ]
 
 
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 def sequential_baseline(backend, prompts, tokens: int) -> tuple[float, list[float]]:

@@ -22,14 +22,12 @@ sys.path.insert(0, str(REPO))
 
 from engine.remote_backend import RemoteBackend, RemoteSettings  # noqa: E402
 from tests.ops.fake_openai import FakeOpenAI  # noqa: E402
+from bench.stats import percentile  # noqa: E402
 
 BATCH = 8
 MESSAGES = [{"role": "user", "content": "Write one line of ad copy for linen bed sheets."}]
 
 
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
 def timed_batch(backend: RemoteBackend, size: int) -> float:

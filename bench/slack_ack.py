@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
-import math
 import multiprocessing
 import os
 import statistics
@@ -33,14 +32,11 @@ from bot.slack_adapter import SlackBot, SlackConfig  # noqa: E402
 from engine import Engine, EngineConfig  # noqa: E402
 from tests.slack import recorded  # noqa: E402
 from tests.slack.fake_slack import BOT_TOKEN, SIGNING_SECRET, FakeSlack, SlackSender  # noqa: E402
+from bench.stats import percentile  # noqa: E402
 
 GOAL_P99_MS = 300.0
 
 
-def percentile(values: list[float], share: float) -> float:
-    """Nearest-rank percentile."""
-    ordered = sorted(values)
-    return ordered[max(0, math.ceil(share * len(ordered)) - 1)]
 
 
 # --- Slack's side (child process) ----------------------------------------------------------------
