@@ -57,26 +57,22 @@ def sequential_baseline(backend, prompts, tokens: int) -> tuple[float, list[floa
     return time.perf_counter() - started, latencies
 
 
-async def through_engine(backend, prompts, tokens: int, concurrency: int, max_batch: int):
+async def through_engine(generator: BatchingGenerator, prompts, tokens: int, concurrency: int):
     """``concurrency`` clients share the prompts, each sending its next request when one returns."""
-    generator = BatchingGenerator(backend, max_batch=max_batch, queue_size=len(prompts))
-    generator.start()
     queue = list(prompts)
     latencies: list[float] = []
+    calls_before = generator.stats.model_calls
 
     async def client():
         while queue:
             messages = queue.pop()
             t0 = time.perf_counter()
-            texts, _ = await generator.generate(messages, 1, tokens)
+            await generator.generate(messages, 1, tokens)
             latencies.append(time.perf_counter() - t0)
 
     started = time.perf_counter()
     await asyncio.gather(*(client() for _ in range(concurrency)))
-    elapsed = time.perf_counter() - started
-    calls = generator.stats.model_calls
-    await generator.stop()
-    return elapsed, latencies, calls
+    return time.perf_counter() - started, latencies, generator.stats.model_calls - calls_before
 
 
 def main() -> None:
@@ -96,9 +92,18 @@ def main() -> None:
 
     print(f"model {backend.version}, {torch.get_num_threads()} torch threads, {args.requests} requests "
           f"x {args.tokens} new tokens, max batch {config.max_batch}")
+    asyncio.run(measure(backend, prompts, args, config.max_batch))
+
+
+async def measure(backend, prompts, args, max_batch: int) -> None:
+    # Every path runs in the generator's one model thread: torch keeps a thread pool per calling
+    # thread, and comparing paths on different threads would measure that, not batching.
+    generator = BatchingGenerator(backend, max_batch=max_batch, queue_size=len(prompts))
+    generator.start()
+    in_model_thread = generator.run_in_model_thread
     # Warm-up: the first calls of each path pay one-off kernel set-up costs.
-    sequential_baseline(backend, prompts[:2], 8)
-    asyncio.run(through_engine(backend, prompts[:4], 8, 4, config.max_batch))
+    await in_model_thread(sequential_baseline, backend, prompts[:2], 8)
+    await through_engine(generator, prompts[:4], 8, 4)
 
     total = args.requests * args.tokens
     # Configurations are interleaved round by round, so a noisy neighbour hurts them all alike;
@@ -108,17 +113,19 @@ def main() -> None:
     lat: dict[str, list[float]] = {name: [] for name in names}
     calls: dict[str, int] = {}
     for round_number in range(args.rounds):
-        elapsed, latencies = sequential_baseline(backend, prompts, args.tokens)
+        elapsed, latencies = await in_model_thread(sequential_baseline, backend, prompts, args.tokens)
         rates[names[0]].append(total / elapsed)
         lat[names[0]] += latencies
         calls[names[0]] = args.requests
         for name, concurrency in zip(names[1:], (1, 4, 8)):
-            elapsed, latencies, model_calls = asyncio.run(
-                through_engine(backend, prompts, args.tokens, concurrency, config.max_batch))
+            elapsed, latencies, model_calls = await through_engine(generator, prompts, args.tokens,
+                                                                   concurrency)
             rates[name].append(total / elapsed)
             lat[name] += latencies
             calls[name] = model_calls
-        print(f"round {round_number + 1}: " + ", ".join(f"{rates[n][-1]:.1f}" for n in names) + " tok/s")
+        print(f"round {round_number + 1}: " + ", ".join(f"{rates[n][-1]:.1f}" for n in names) + " tok/s",
+              flush=True)
+    await generator.stop()
 
     base = statistics.median(rates[names[0]])
     print(f"{'':28} {'tok/s':>7} {'p50 s':>7} {'p95 s':>7} {'model calls':>12} {'vs sequential':>14}")

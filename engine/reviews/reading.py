@@ -8,7 +8,6 @@ user can fix raises ``UserError`` with one sentence.
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import html
 import io
 import json
@@ -17,6 +16,7 @@ import re
 from pathlib import PurePath
 
 from engine.errors import UserError
+from engine.reviews.cells import day_first as day_first_of, is_numeric_date, parse_date, parse_rating
 from engine.reviews.summary import Review, ReviewBatch
 
 logger = logging.getLogger(__name__)
@@ -229,85 +229,6 @@ def _is_number_or_date(value: str) -> bool:
     return bool(_NUMBERISH.match(value))
 
 
-# ---------------------------------------------------------------- ratings and dates
-
-_STARS = re.compile(r"^[★☆⭐✩✭\s]+$")
-_FRACTION = re.compile(r"^\s*(\d+(?:[.,]\d+)?)\s*(?:/|out of|of)\s*(\d+)\s*$", re.I)
-_NUMBER = re.compile(r"^\s*(\d+(?:[.,]\d+)?)\s*(?:stars?|%|points?)?\s*$", re.I)
-
-
-def parse_rating(value: str) -> tuple[float | None, float | None]:
-    """(value, scale-if-stated). '4', '4.5', '4,5', '4/5', '4 stars', '★★★★☆', '80%'."""
-    value = value.strip()
-    if not value:
-        return None, None
-    if _STARS.match(value):
-        filled = sum(value.count(c) for c in "★⭐✭")
-        return float(filled), float(filled + value.count("☆") + value.count("✩")) or None
-    m = _FRACTION.match(value)
-    if m:
-        return float(m.group(1).replace(",", ".")), float(m.group(2))
-    m = _NUMBER.match(value)
-    if m:
-        scale = 100.0 if value.endswith("%") else None
-        return float(m.group(1).replace(",", ".")), scale
-    return None, None
-
-
-_TIME_SUFFIX = re.compile(r"[T ]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:[AaPp][Mm])?\s*(?:Z|UTC|GMT|[+-]\d{2}:?\d{2})?$")
-_NUMERIC_DATE = re.compile(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{2}|\d{4})$")
-_WORD_FORMATS = ("%d %B %Y", "%d %b %Y", "%B %d, %Y", "%b %d, %Y", "%B %d %Y", "%b %d %Y", "%d-%b-%Y",
-                 "%d %b, %Y", "%a, %d %b %Y", "%A, %B %d, %Y", "%b %Y", "%B %Y", "%Y/%m/%d", "%Y.%m.%d")
-
-
-def parse_date(value: str, day_first: bool | None = None) -> dt.date | None:
-    value = value.strip()
-    if not value:
-        return None
-    if value.isdigit() and len(value) in (10, 13):  # unix seconds / milliseconds
-        seconds = int(value) / (1000 if len(value) == 13 else 1)
-        try:
-            return dt.datetime.fromtimestamp(seconds, dt.timezone.utc).date()
-        except (OverflowError, OSError, ValueError):
-            return None
-    try:
-        return dt.datetime.fromisoformat(value.replace("Z", "+00:00")).date()
-    except ValueError:
-        pass
-    value = _TIME_SUFFIX.sub("", value).strip()
-    m = _NUMERIC_DATE.match(value)
-    if m:
-        a, b, year = int(m.group(1)), int(m.group(2)), int(m.group(3))
-        if year < 100:
-            year += 2000
-        day, month = (a, b) if day_first else (b, a)
-        try:
-            return dt.date(year, month, day)
-        except ValueError:
-            return None
-    for fmt in ("%Y-%m-%d",) + _WORD_FORMATS:
-        try:
-            return dt.datetime.strptime(value, fmt).date()
-        except ValueError:
-            continue
-    return None
-
-
-def _day_first(values: list[str]) -> bool | None:
-    """Decide dd/mm vs mm/dd for a whole column: a first number above 12 means day first."""
-    first_big = second_big = False
-    for v in values:
-        m = _NUMERIC_DATE.match(_TIME_SUFFIX.sub("", v.strip()).strip())
-        if m:
-            first_big |= int(m.group(1)) > 12
-            second_big |= int(m.group(2)) > 12
-    if first_big and not second_big:
-        return True
-    if second_big and not first_big:
-        return False
-    return None
-
-
 # ---------------------------------------------------------------- entry point
 
 
@@ -457,7 +378,7 @@ def _read_rows(rows: list[list[str]], column: str | None, notes: list[str], limi
     date_i = _find_column(header, DATE_COLUMNS, ("date", "_at", "_on", "time"))
     rating_i = None if rating_i == text_i else rating_i
     date_i = None if date_i == text_i else date_i
-    day_first = _day_first([r[date_i] for r in data_rows[:2000] if date_i < len(r)]) if date_i is not None else None
+    day_first = day_first_of([r[date_i] for r in data_rows[:2000] if date_i < len(r)]) if date_i is not None else None
 
     reviews: list[Review] = []
     html_count = long_count = empty = bad_dates = 0
@@ -495,7 +416,7 @@ def _read_rows(rows: list[list[str]], column: str | None, notes: list[str], limi
         batch.date_column = header[date_i].strip()
         if bad_dates:
             notes.append(f"{bad_dates:,} date{'s' if bad_dates != 1 else ''} in '{batch.date_column}' could not be read and {'were' if bad_dates != 1 else 'was'} ignored.")
-        if day_first is None and any(_NUMERIC_DATE.match(_TIME_SUFFIX.sub("", r[date_i].strip()).strip()) for r in data_rows[:200] if date_i < len(r)):
+        if day_first is None and any(is_numeric_date(r[date_i]) for r in data_rows[:200] if date_i < len(r)):
             notes.append("Dates like 03/04/2024 were read as month/day/year.")
     return batch
 

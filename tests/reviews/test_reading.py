@@ -11,7 +11,7 @@ import pytest
 
 from engine.errors import UserError
 from engine.reviews import MAX_REVIEWS, read_reviews
-from engine.reviews.reading import parse_date, parse_rating
+from engine.reviews.cells import parse_date, parse_rating
 
 
 def one_sentence(message: str) -> bool:
