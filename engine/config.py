@@ -47,6 +47,7 @@ class EngineConfig:
     finetune_lora_rank: int = 8
     finetune_batch_size: int = 8
     finetune_clean_samples: int = 8  # sampled answers per model for the cleanliness check
+    finetune_precision: str = "auto"  # training maths: auto (bf16 where the CPU has it), bf16, fp32
     # Generation: "local" runs the model in this process; "openai" asks an OpenAI-compatible server.
     backend: str = "local"
     openai_url: str = ""  # e.g. http://gpu-box:8000/v1
@@ -96,6 +97,8 @@ _ENV = {
     "finetune_lora_rank": ("COPYBOT_FINETUNE_LORA_RANK", int),
     "finetune_batch_size": ("COPYBOT_FINETUNE_BATCH_SIZE", int),
     "finetune_clean_samples": ("COPYBOT_FINETUNE_CLEAN_SAMPLES", int),
+    "finetune_precision": ("COPYBOT_FINETUNE_PRECISION",
+                           lambda v: _one_of("COPYBOT_FINETUNE_PRECISION", v, ("auto", "bf16", "fp32"))),
     "backend": ("COPYBOT_BACKEND", lambda v: _one_of("COPYBOT_BACKEND", v, BACKENDS)),
     "openai_url": ("COPYBOT_OPENAI_URL", str),
     "openai_model": ("COPYBOT_OPENAI_MODEL", str),

@@ -291,6 +291,7 @@ class FinetuneRunner:
             "epochs": config.finetune_epochs, "batch_size": config.finetune_batch_size,
             "learning_rate": config.finetune_learning_rate, "threads": config.finetune_threads,
             "time_limit": config.finetune_time_limit, "parent_pid": os.getpid(), "seed": 0,
+            "precision": config.finetune_precision,
         }
 
     def _clean_prompts(self, dataset: Dataset) -> list[dict]:

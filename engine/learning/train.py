@@ -46,6 +46,19 @@ def _peak_memory_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 
+def _precision(wanted: str) -> str:
+    """"bf16" (mixed precision: bf16 matrix products, fp32 weights) where the CPU has native bf16
+    (about 1.6-2.5x faster training on AVX512-BF16/AMX machines), else "fp32"."""
+    import torch
+
+    if wanted in ("fp32", "bf16"):
+        return wanted
+    try:
+        return "bf16" if torch.ops.mkldnn._is_mkldnn_bf16_supported() else "fp32"
+    except (AttributeError, RuntimeError):
+        return "fp32"
+
+
 def _batches(items: list, size: int, rng: random.Random) -> list[list]:
     """Shuffled batches of examples of similar length (less padding, same randomness each epoch)."""
     shuffled = items[:]
@@ -98,7 +111,9 @@ def train(job: dict) -> dict:
     scheduler = torch.optim.lr_scheduler.LambdaLR(
         optimizer, lambda step: min(1.0, (step + 1) / warmup) * max(0.1, 1 - step / max(1, total_steps)))
 
-    emit("phase", phase="training", steps=total_steps, examples=len(train_set), trainable=trainable)
+    precision = _precision(job.get("precision", "auto"))
+    emit("phase", phase="training", steps=total_steps, examples=len(train_set), trainable=trainable,
+         precision=precision)
     time_limit = float(job.get("time_limit", 3600))
     train_started = time.monotonic()
     losses: list[float] = []
@@ -111,10 +126,11 @@ def train(job: dict) -> dict:
             if step and elapsed >= time_limit:
                 stopped_at_limit = True
                 break
-            if os.getppid() != job["parent_pid"]:
+            if job.get("parent_pid") and os.getppid() != job["parent_pid"]:
                 sys.exit(3)  # the bot is gone: nobody will use the result
             ids, mask, labels = collate(batch, pad_id)
-            total, tokens = answer_nll(model, ids, mask, labels)
+            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=precision == "bf16"):
+                total, tokens = answer_nll(model, ids, mask, labels)
             loss = total / max(1, tokens)
             loss.backward()
             torch.nn.utils.clip_grad_norm_([p for p in model.parameters() if p.requires_grad], 1.0)
@@ -160,6 +176,7 @@ def train(job: dict) -> dict:
         "seconds_per_example": round(train_seconds / examples_seen, 3) if examples_seen else None,
         "total_seconds": round(time.monotonic() - started, 1),
         "peak_memory_mb": round(_peak_memory_mb()), "threads": threads, "trainable_parameters": trainable,
+        "precision": precision,
     }
     (partial / "training.json").write_text(json.dumps(metrics, indent=2))
     shutil.rmtree(output, ignore_errors=True)

@@ -15,6 +15,7 @@ from engine.learning.dataset import load_dataset
 from engine.learning.evaluate import mean_nll
 from engine.learning.tokens import encode
 from engine.learning.versions import load_with_adapters
+from engine.reports.periods import Period
 from engine.store import utc_text
 from tests.learning.conftest import ADMIN, PRODUCTS, Channel, seed, wait_until, with_settings
 
@@ -97,6 +98,12 @@ async def test_fine_tune_goes_live_without_restart_and_survives_one(learning_con
         listing = await command(engine, "/models")
         assert listing.startswith("Active: v1") and "v1  active, from base" in listing
         assert "Last run 1" in await command(engine, "/finetune status")
+        # The weekly report's line on what the last fine-tune changed.
+        now = datetime.now(timezone.utc)
+        line = await engine.learning.finetune_line(ADMIN.workspace_key, Period(now - timedelta(days=7), now))
+        assert line.startswith(f"v1 went live, trained on {len(dataset.train)} approved examples")
+        assert await engine.learning.finetune_line(
+            ADMIN.workspace_key, Period(now - timedelta(days=14), now - timedelta(days=7))) is None
     finally:
         await engine.close()
 
