@@ -259,8 +259,8 @@ def read_reviews(
     else:
         body = text or ""
     body = body.lstrip("\ufeff")
-    if "\r" in body and "\n" not in body:
-        body = body.replace("\r", "\n")  # classic Mac line ends
+    # One line end everywhere (Windows, classic Mac, stray CRs): the CSV reader rejects a bare CR.
+    body = body.replace("\r\n", "\n").replace("\r", "\n")
     if not body.strip():
         raise UserError(
             "There are no reviews to analyse: paste one review per line after /reviews, or attach a CSV or text file."

@@ -308,3 +308,8 @@ def test_any_pasted_text_gives_a_batch_or_a_user_error(text):
         assert "\n" not in str(error)
     else:
         assert batch.reviews and all(r.text for r in batch.reviews)
+
+
+def test_stray_carriage_returns_are_line_ends_not_a_crash():
+    batch = read_reviews(data=b"Great battery\r\rBroke after a week\r\n\r\x01", filename="r.txt")
+    assert [review.text for review in batch.reviews][:2] == ["Great battery", "Broke after a week"]
