@@ -1,6 +1,7 @@
 """The console adapter and the CLI, run as a user would: the real `copybot` command in a subprocess."""
 
 import asyncio
+import contextlib
 import json
 import os
 import re
@@ -40,13 +41,25 @@ class ConsoleSession:
                 return "".join(seen)
 
 
-async def test_console_copy_approve_bad_input_and_export(cli_env, tmp_path):
+@contextlib.asynccontextmanager
+async def console_session(env, subcommand: str):
+    """The real `copybot <subcommand>` with piped stdin/stdout, greeted and ready; always reaped."""
     process = await asyncio.create_subprocess_exec(
-        *COPYBOT, "run", env=cli_env, stdin=asyncio.subprocess.PIPE,
+        *COPYBOT, subcommand, env=env, stdin=asyncio.subprocess.PIPE,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
     console = ConsoleSession(process)
     try:
         await console.read_until("Type /help")
+        yield console
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+
+
+async def test_console_copy_approve_bad_input_and_export(cli_env, tmp_path):
+    async with console_session(cli_env, "run") as console:
+        process = console.process
         await console.send(b"/help")
         assert "/copy <product description>" in await console.read_until("/report")
 
@@ -74,10 +87,6 @@ async def test_console_copy_approve_bad_input_and_export(cli_env, tmp_path):
             assert expected in await console.read_until(r"\S")
         process.stdin.close()
         assert await asyncio.wait_for(process.wait(), timeout=60) == 0
-    finally:
-        if process.returncode is None:
-            process.kill()
-            await process.wait()
     stderr = (await process.stderr.read()).decode()
     assert "Traceback" not in stderr
 
@@ -129,12 +138,7 @@ async def test_cli_report_prints_the_week_and_writes_the_chart(cli_env, tmp_path
 
 
 async def test_console_reviews_take_a_paste_and_are_stored(cli_env, tmp_path):
-    process = await asyncio.create_subprocess_exec(
-        *COPYBOT, "console", env=cli_env, stdin=asyncio.subprocess.PIPE,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
-    console = ConsoleSession(process)
-    try:
-        await console.read_until("Type /help")
+    async with console_session(cli_env, "console") as console:
         await console.send(b"/reviews")
         await console.read_until("Paste the reviews")
         for review in (b"The battery lasts all week, love it", b"Stopped charging after a month",
@@ -142,12 +146,8 @@ async def test_console_reviews_take_a_paste_and_are_stored(cli_env, tmp_path):
             await console.send(review)
         summary = await console.read_until("Net score")
         assert "4 reviews" in summary and "Negative 50% (2)" in summary
-        process.stdin.close()
-        assert await asyncio.wait_for(process.wait(), timeout=60) == 0
-    finally:
-        if process.returncode is None:
-            process.kill()
-            await process.wait()
+        console.process.stdin.close()
+        assert await asyncio.wait_for(console.process.wait(), timeout=60) == 0
     import sqlite3
     with sqlite3.connect(tmp_path / "data" / "copybot.db") as db:
         assert db.execute("SELECT analysed, negative FROM review_batches").fetchall() == [(4, 2)]
