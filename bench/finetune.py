@@ -11,9 +11,9 @@ benchmark's own training input, nothing else uses it); ``amazon_products_valid.c
    training example, peak memory of the training process, the promotion decision.
 2. Validation NLL of the reference ads and ROUGE-L of generated copy (greedy, cleaned as the bot
    cleans it) against them, before and after, on the held-out file.
-3. /copy p50 latency idle and while a second fine-tune trains with the default settings (1 thread,
-   low priority), in a fresh data directory (idle figures taken before and after, so background
-   load on the machine hits both alike); that run is stopped once measured.
+3. /copy p50 latency while a second fine-tune trains with the default settings (1 thread, low
+   priority), and idle, interleaved: for each idle request the training process is paused, so load
+   from elsewhere on the machine hits both figures alike. That run is stopped once measured.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ import asyncio
 import csv
 import os
 import shutil
+import signal
 import statistics
 import sys
 import tempfile
@@ -115,14 +116,18 @@ async def copy_latencies(engine: Engine, count: int) -> list[float]:
 
 
 async def latencies_idle_and_training(config, rows: list[dict], count: int) -> tuple[list[float], list[float]]:
-    """/copy latencies with the bot idle (half before, half after) and while a fine-tune with the
-    default thread setting trains in between, in a fresh data directory; that run is then stopped."""
+    """/copy latencies while a fine-tune with the default thread setting trains, and with the bot
+    idle. The two are interleaved under the same background load: for the idle ones the training
+    process is paused (SIGSTOP), so it holds its memory but uses no CPU. Runs in a fresh data
+    directory; the fine-tune is stopped once measured."""
     workdir = Path(tempfile.mkdtemp(prefix="copybot-bench-latency-"))
-    engine = await Engine.open(replace(config, data_dir=workdir, finetune_threads=1))
+    # More epochs than needed, so training outlasts the measurements.
+    engine = await Engine.open(replace(config, data_dir=workdir, finetune_threads=1, finetune_epochs=4))
+    idle: list[float] = []
+    busy: list[float] = []
     try:
         await seed_approved(engine, rows)
         await copy_latencies(engine, 1)  # warm-up
-        idle = await copy_latencies(engine, count // 2)
         outcome = await engine.learning.start("bench")
         if not outcome.outcome.started:
             raise SystemExit(f"the fine-tune did not start: {outcome.describe()}")
@@ -131,15 +136,22 @@ async def latencies_idle_and_training(config, rows: list[dict], count: int) -> t
             if not engine.learning.runner.running:
                 raise SystemExit(f"the fine-tune ended early: {engine.learning.runner.last_result}")
             await asyncio.sleep(0.5)
-        busy = await copy_latencies(engine, count)
-        print(f"  (the fine-tune was at step {progress.step} of {progress.steps}, "
-              f"{'still training' if progress.phase == 'training' else progress.phase}, when the last "
-              f"/copy returned)")
-        await engine.learning.runner.close()  # stops the training process
-        idle += await copy_latencies(engine, count - count // 2)
+        for i in range(count):
+            for paused in ((False, True) if i % 2 == 0 else (True, False)):
+                if paused:
+                    os.kill(progress.pid, signal.SIGSTOP)
+                try:
+                    (idle if paused else busy).extend(await copy_latencies(engine, 1))
+                finally:
+                    if paused:
+                        os.kill(progress.pid, signal.SIGCONT)
+            if progress.phase != "training":
+                print(f"  (training ended after {i + 1} pairs; the rest are not measured)")
+                break
+        print(f"  (the fine-tune was at step {progress.step} of {progress.steps} when measurements ended)")
         return idle, busy
     finally:
-        await engine.close()
+        await engine.close()  # stops the training process
         shutil.rmtree(workdir, ignore_errors=True)
 
 
@@ -148,6 +160,7 @@ async def main() -> None:
     parser.add_argument("--examples", type=int, default=200, help="approved examples to fine-tune on")
     parser.add_argument("--threads", type=int, default=2, help="training threads for the speed run")
     parser.add_argument("--latency-requests", type=int, default=8, help="/copy requests per latency figure")
+    parser.add_argument("--latency-only", action="store_true", help="skip the speed and quality part")
     args = parser.parse_args()
     if not DATA.is_dir():
         print(f"bench/finetune.py: {DATA} is not here; this benchmark needs the evaluation data "
@@ -166,6 +179,11 @@ async def main() -> None:
     print(f"model {source}\n{len(train_rows)} approved examples, {len(valid_rows)} held-out rows, "
           f"{os.cpu_count()} CPUs, epochs {config.finetune_epochs}, lr {config.finetune_learning_rate}, "
           f"LoRA r={config.finetune_lora_rank}, batch {config.finetune_batch_size}")
+    if args.latency_only:
+        idle, busy = await latencies_idle_and_training(config, train_rows, args.latency_requests)
+        print(f"/copy p50: idle {statistics.median(idle):.2f} s, while fine-tuning {statistics.median(busy):.2f} s "
+              f"({statistics.median(busy) / statistics.median(idle):.2f}x)")
+        return
     engine = await Engine.open(config)
     try:
         before = quality(engine, engine.generator.backend, valid_rows)
