@@ -22,7 +22,8 @@ _LABEL_LINE = re.compile(
     re.IGNORECASE,
 )
 _LABEL_PREFIX = re.compile(
-    r"^\s*[*_]*(ad copy|caption|headline|subject( line)?|tweet)\s*:[*_]*\s*", re.IGNORECASE
+    r"^\s*[*_]*(ad copy|caption|headline|(e-?mail )?subject( line)?|tweet)\s*:[*_]*\s*",
+    re.IGNORECASE,
 )
 _MARKDOWN = re.compile(r"(\*\*|__|^#+\s*)", re.MULTILINE)
 # Links, @handles and [placeholders] are never right in generated copy: the model invents them.
@@ -37,6 +38,13 @@ MAX_HASHTAGS = 3
 _SENTENCE_END = re.compile(r"(?<=[.!?…])[\"')\]]*\s+")
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 _QUOTES = "\"'“”‘’«»"
+# Double quotes pair up; single ones can't be checked that way, since apostrophes look the same.
+_QUOTE_PAIRS = {'"': '"', "“": "”", "«": "»"}
+# A phrase cut at a word limit should not end on a word that needs the next one.
+_DANGLING = frozenset(
+    "a an the and or but nor so to of in on at by for from with into onto as than that this these "
+    "those your our my their its his her is are was be will can".split()
+)
 
 MIN_WORDS = 3
 
@@ -77,6 +85,29 @@ def _limit_hashtags(text: str) -> str:
     return re.sub(r"(?<!\w)#\w+", keep, text)
 
 
+def _drop_unclosed_quote(text: str) -> str:
+    """An opening quote the model never closed (or a closing one never opened) goes."""
+    text = text.strip()
+    for opener, closer in _QUOTE_PAIRS.items():
+        if opener == closer:
+            if text.count(opener) % 2:
+                at = 0 if text.startswith(opener) else len(text) - 1 if text.endswith(opener) else None
+                if at is not None:
+                    text = (text[1:] if at == 0 else text[:-1]).strip()
+        elif text.count(opener) != text.count(closer):
+            if text.startswith(opener) and opener not in text[1:]:
+                text = text[1:].strip()
+            elif text.endswith(closer) and closer not in text[:-1]:
+                text = text[:-1].strip()
+    return text
+
+
+def _drop_unclosed_placeholder(text: str) -> str:
+    """``Hi [Your`` is a template placeholder the token budget cut off: cut it out."""
+    opening = text.rfind("[")
+    return text[:opening].rstrip() if opening > text.rfind("]") else text
+
+
 def _strip_wrapping(text: str, multiline: bool = False) -> str:
     text = _PREAMBLE.sub("", text, count=1)
     lines = [line for line in text.splitlines() if not _LABEL_LINE.match(line)]
@@ -91,8 +122,8 @@ def _strip_wrapping(text: str, multiline: bool = False) -> str:
     text = text.strip()
     if len(text) >= 2 and text[0] in _QUOTES and text[-1] in _QUOTES:
         text = text[1:-1]
-    elif text[:1] in _QUOTES and sum(text.count(q) for q in _QUOTES) == 1:
-        text = text[1:]  # an opening quote the model never closed
+    text = _drop_unclosed_quote(text)
+    text = _drop_unclosed_placeholder(text)
     # Collapse runs of blank lines and spaces the model likes to leave.
     text = re.sub(r"\n\s*\n+", "\n", text)
     text = re.sub(r"[ \t]+", " ", text)
@@ -163,6 +194,8 @@ def fit_length(text: str, limits: CopyLimits) -> str:
         if not fits(" ".join(cut + [token])):
             break
         cut.append(token)
+    while len(cut) > 1 and cut[-1].lower().strip(",;:-–—") in _DANGLING:
+        cut.pop()
     return " ".join(cut).rstrip(",;:-–— ")
 
 
@@ -170,7 +203,7 @@ def clean_variant(raw: str, limits: CopyLimits) -> str | None:
     text = _strip_wrapping(raw, multiline=limits.multiline)
     if not text:
         return None
-    text = fit_length(text, limits)
+    text = _drop_unclosed_quote(fit_length(text, limits))
     if is_degenerate(text):
         return None
     return text

@@ -46,14 +46,17 @@ class Copywriter:
         version = self.generator.version
         for round_number in range(1, self.max_rounds + 1):
             missing = request.n - len(kept)
-            raw, version = await self.generator.generate(messages, missing, budget)
+            # A retry means this prompt gives junk or repeats often, so it asks for twice what is
+            # missing: extra sequences in one batch cost little, a third round costs a whole call.
+            wanted = missing if round_number == 1 else 2 * missing
+            raw, version = await self.generator.generate(messages, wanted, budget)
             for text in raw:
                 cleaned = clean_variant(text, limits)
                 if cleaned is None:
                     logger.debug("dropped unusable variant: %r", text[:200])
                 elif is_near_duplicate(cleaned, kept + examples):
                     logger.debug("dropped near-duplicate variant: %r", cleaned[:200])
-                else:
+                elif len(kept) < request.n:
                     kept.append(cleaned)
             if len(kept) >= request.n:
                 break

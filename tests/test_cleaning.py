@@ -58,3 +58,27 @@ def test_an_unfinished_last_sentence_is_dropped():
 def test_near_duplicates_are_recognised():
     assert is_near_duplicate("Cold brew, ready when you are!", ["cold brew ready when you are"])
     assert not is_near_duplicate("Cold brew, ready when you are!", ["Hot tea for slow mornings."])
+
+
+@pytest.mark.parametrize("raw, limits, expected", [
+    # The closing quote went with the sentences cut for length; the opening one must go too.
+    (('"Bamboo Bros. is the go-to brush for your bathroom. It lasts, it composts, it looks good on '
+      'every shelf you own and then some more."'), CopyLimits(max_words=12, max_chars=None),
+     "Bamboo Bros. is the go-to brush for your bathroom."),
+    ("“It's cold for a day, and it's yours today.", SOCIAL, "It's cold for a day, and it's yours today."),
+    ("E-Mail Subject Line: Your bottle, still cold at midnight", CopyLimits(9, 60),
+     "Your bottle, still cold at midnight"),
+    ("Email subject: Trail shoes that laugh at rocks", CopyLimits(9, 60), "Trail shoes that laugh at rocks"),
+    # Cut at the word limit, a subject line doesn't end on "to" or "your".
+    ("Sell your insulated steel water bottles and mugs to every hiker in town", CopyLimits(9, 60),
+     "Sell your insulated steel water bottles and mugs"),
+    ("Keep your coffee cold for the whole of your long commute", CopyLimits(9, 60),
+     "Keep your coffee cold for the whole"),
+])
+def test_cut_and_wrapped_copy_reads_as_finished(raw, limits, expected):
+    assert clean_variant(raw, limits) == expected
+
+
+def test_a_placeholder_cut_off_by_the_token_budget_is_removed():
+    assert clean_variant("Fresh linen, better sleep. Love, [Your", SOCIAL) == "Fresh linen, better sleep."
+    assert clean_variant("🎉💡 I'm [Your", SOCIAL) is None
