@@ -23,8 +23,11 @@ run: install
 test: install
 	$(BIN)/python -m pytest
 
+BENCHMARKS = generate copy_quality slack_ack discord_defer sentiment finetune remote_backend
+
+# Every benchmark, one after another (tens of minutes on 2 cores).
 bench: install
-	$(BIN)/python bench/generate.py
+	for name in $(BENCHMARKS); do echo "== bench/$$name.py"; $(BIN)/python bench/$$name.py || exit 1; done
 
 clean:
 	rm -rf $(VENV) .cache .pytest_cache .hypothesis

@@ -30,9 +30,15 @@ async def _open_engine() -> Engine:
 
 async def cmd_run(args: argparse.Namespace) -> int:
     from bot.lifecycle import serve, shutdown_seconds_from_env
-    from bot.services import bot_services
+    from bot.services import bot_services, platform_configured
 
     shutdown_seconds = shutdown_seconds_from_env()  # a bad value fails before the model loads
+    if args.command == "run" and args.no_console and not platform_configured():
+        # A service has no terminal: the console would read end-of-file and exit, and the service
+        # manager would restart it forever without saying why.
+        raise UserError("No Slack or Discord token is set; set SLACK_BOT_TOKEN (with SLACK_APP_TOKEN "
+                        "or SLACK_SIGNING_SECRET) or DISCORD_TOKEN, or use `copybot console` to chat "
+                        "in a terminal.")
     async with await _open_engine() as engine:
         await engine.start_scheduler()  # weekly fine-tune, report check; a missed run runs now
         # Platform adapters start here when their tokens are set; with none, the console runs.
@@ -120,6 +126,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     run = sub.add_parser("run", help="run the bot (console when no Slack/Discord token is set)")
+    run.add_argument("--no-console", action="store_true",
+                     help="exit with an error when no Slack or Discord token is set (for services)")
     run.set_defaults(handler=cmd_run, log_level="WARNING")
     console = sub.add_parser("console", help="chat with the bot in this terminal")
     console.set_defaults(handler=cmd_run, log_level="WARNING")

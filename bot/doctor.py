@@ -127,7 +127,8 @@ def _platforms(env: Mapping[str, str]) -> list[Finding]:
             findings.append(Finding("discord", Level.OK, f"bot token set; serving {where}"))
     if not slack_on and not discord_on:
         findings.append(Finding("platforms", Level.WARN, "neither SLACK_BOT_TOKEN nor DISCORD_TOKEN is "
-                                "set: `copybot run` opens only the terminal console. Set one (see "
+                                "set: `copybot run` opens only the terminal console (the container and "
+                                "the systemd unit exit instead). Set one (see "
                                 "deploy/copybot.env.example)."))
     return findings
 

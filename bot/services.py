@@ -26,6 +26,14 @@ def platform_services(engine: Engine, env: Mapping[str, str] | None = None
     return services
 
 
+def platform_configured(env: Mapping[str, str] | None = None) -> bool:
+    """True when a Slack or Discord token is set (checked before the model loads)."""
+    from bot.discord_adapter import DiscordConfig
+    from bot.slack_adapter import SlackConfig
+
+    return SlackConfig.is_configured(env) or DiscordConfig.from_env(env) is not None
+
+
 def bot_services(engine: Engine, env: Mapping[str, str] | None = None
                  ) -> dict[str, Coroutine[Any, Any, None]]:
     """The platform adapters, or the console when no platform token is set."""

@@ -114,6 +114,18 @@ async def test_cli_copy_prints_variants_and_explains_bad_input(cli_env):
     assert stderr.decode().strip() == "copybot: n: must be a whole number from 1 to 10; got 0."
 
 
+async def test_a_service_without_a_platform_token_says_so_and_exits(cli_env, tmp_path):
+    process = await asyncio.create_subprocess_exec(*COPYBOT, "run", "--no-console", env=cli_env,
+                                                   stdin=asyncio.subprocess.DEVNULL,
+                                                   stderr=asyncio.subprocess.PIPE)
+    _, stderr = await process.communicate()
+    assert process.returncode == 2  # the systemd unit does not restart on 2
+    assert stderr.decode().splitlines() == [
+        "copybot: No Slack or Discord token is set; set SLACK_BOT_TOKEN (with SLACK_APP_TOKEN or "
+        "SLACK_SIGNING_SECRET) or DISCORD_TOKEN, or use `copybot console` to chat in a terminal."]
+    assert not (tmp_path / "data" / "copybot.db").exists()  # it stopped before opening anything
+
+
 async def test_a_missing_model_says_which_command_installs_it(cli_env, tmp_path):
     cli_env["COPYBOT_MODEL"] = str(tmp_path / "no-such-model")
     process = await asyncio.create_subprocess_exec(*COPYBOT, "copy", "backpack", env=cli_env,

@@ -82,7 +82,8 @@ def test_the_systemd_unit_runs_the_bot_and_waits_for_shutdown():
     unit.optionxform = str
     unit.read_string((DEPLOY / "copybot.service").read_text())
     service = unit["Service"]
-    assert service["ExecStart"].endswith("/copybot run")
+    assert service["ExecStart"].endswith("/copybot run --no-console")
+    assert service["RestartPreventExitStatus"] == "2"  # a configuration error is not retried
     assert service["User"] == "copybot" and service["KillSignal"] == "SIGTERM"
     assert seconds(service["TimeoutStopSec"]) > DEFAULT_SHUTDOWN_SECONDS
     assert service["EnvironmentFile"] == "/etc/copybot/copybot.env"
