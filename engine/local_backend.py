@@ -34,8 +34,8 @@ class Completions(list):
 
 @dataclass
 class SamplingSettings:
-    temperature: float = 0.8
-    top_p: float = 0.95
+    temperature: float = 0.5
+    top_p: float = 0.9
     repetition_penalty: float = 1.15
     min_new_tokens: int = 0  # benchmarks set it to make every sequence the same length
 

@@ -36,8 +36,8 @@ class RemoteSettings:
     timeout: float = 60.0  # seconds to wait for one answer
     retries: int = 2  # further tries after a timeout, 429, 5xx or connection error
     concurrency: int = 8  # requests in flight at once
-    temperature: float = 0.8
-    top_p: float = 0.95
+    temperature: float = 0.5
+    top_p: float = 0.9
     backoff: float = 0.5  # first wait before a retry; doubles each time
     max_backoff: float = 8.0
 
