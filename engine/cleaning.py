@@ -90,15 +90,15 @@ def _drop_unclosed_quote(text: str) -> str:
     text = text.strip()
     for opener, closer in _QUOTE_PAIRS.items():
         if opener == closer:
-            if text.count(opener) % 2:
-                at = 0 if text.startswith(opener) else len(text) - 1 if text.endswith(opener) else None
-                if at is not None:
-                    text = (text[1:] if at == 0 else text[:-1]).strip()
-        elif text.count(opener) != text.count(closer):
-            if text.startswith(opener) and opener not in text[1:]:
-                text = text[1:].strip()
-            elif text.endswith(closer) and closer not in text[:-1]:
-                text = text[:-1].strip()
+            balanced = text.count(opener) % 2 == 0
+        else:
+            balanced = text.count(opener) == text.count(closer)
+        if balanced:
+            continue
+        if text.startswith(opener):
+            text = text[1:].strip()
+        elif text.endswith(closer):
+            text = text[:-1].strip()
     return text
 
 

@@ -66,6 +66,8 @@ def test_near_duplicates_are_recognised():
       'every shelf you own and then some more."'), CopyLimits(max_words=12, max_chars=None),
      "Bamboo Bros. is the go-to brush for your bathroom."),
     ("“It's cold for a day, and it's yours today.", SOCIAL, "It's cold for a day, and it's yours today."),
+    ("Cold all day, our steel bottle goes where you go.”", SOCIAL,
+     "Cold all day, our steel bottle goes where you go."),
     ("E-Mail Subject Line: Your bottle, still cold at midnight", CopyLimits(9, 60),
      "Your bottle, still cold at midnight"),
     ("Email subject: Trail shoes that laugh at rocks", CopyLimits(9, 60), "Trail shoes that laugh at rocks"),
