@@ -22,7 +22,7 @@ _LABEL_LINE = re.compile(
     re.IGNORECASE,
 )
 _LABEL_PREFIX = re.compile(
-    r"^\s*[*_]*(ad copy|caption|headline|(e-?mail )?subject( line)?|tweet)\s*:[*_]*\s*",
+    r"^\s*[*_]*(ad copy|caption|headline|(e-?mail )?subject( line)?|tweet|text)\s*:[*_]*\s*",
     re.IGNORECASE,
 )
 _MARKDOWN = re.compile(r"(\*\*|__|^#+\s*)", re.MULTILINE)
@@ -36,14 +36,16 @@ _META_LINE = re.compile(
 )
 MAX_HASHTAGS = 3
 _SENTENCE_END = re.compile(r"(?<=[.!?…])[\"')\]]*\s+")
-_WORD = re.compile(r"[^\W_]+", re.UNICODE)
+# "We're" is one word to a reader (and to a length limit), so an inner apostrophe joins.
+_WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*", re.UNICODE)
 _QUOTES = "\"'“”‘’«»"
 # Double quotes pair up; single ones can't be checked that way, since apostrophes look the same.
 _QUOTE_PAIRS = {'"': '"', "“": "”", "«": "»"}
 # A phrase cut at a word limit should not end on a word that needs the next one.
 _DANGLING = frozenset(
     "a an the and or but nor so to of in on at by for from with into onto as than that this these "
-    "those your our my their its his her is are was be will can".split()
+    "those your our my their its his her is are was be will can we're you're they're it's that's "
+    "there's i'm".split()
 )
 
 MIN_WORDS = 3

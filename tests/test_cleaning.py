@@ -55,6 +55,10 @@ def test_an_unfinished_last_sentence_is_dropped():
     assert cut == "Brew it tonight. Sip it tomorrow."
 
 
+def test_a_contraction_is_one_word():
+    assert words("We're back, and it’s cold.") == ["we're", "back", "and", "it’s", "cold"]
+
+
 def test_near_duplicates_are_recognised():
     assert is_near_duplicate("Cold brew, ready when you are!", ["cold brew ready when you are"])
     assert not is_near_duplicate("Cold brew, ready when you are!", ["Hot tea for slow mornings."])
@@ -76,6 +80,8 @@ def test_near_duplicates_are_recognised():
      "Sell your insulated steel water bottles and mugs"),
     ("Keep your coffee cold for the whole of your long commute", CopyLimits(9, 60),
      "Keep your coffee cold for the whole"),
+    ("Text: We're thrilled to say our bottle is finally back and we're restocking", CopyLimits(9, 60),
+     "We're thrilled to say our bottle is finally back"),
 ])
 def test_cut_and_wrapped_copy_reads_as_finished(raw, limits, expected):
     assert clean_variant(raw, limits) == expected

@@ -29,7 +29,7 @@ async def test_the_bundled_model_writes_distinct_variants_within_the_length(smol
     texts = [v.text for v in result.variants]
     assert 1 <= len(texts) <= 3 and len(set(texts)) == len(texts)
     for text in texts:
-        assert len(words(text)) >= 3 and len(text) <= 280  # a tweet fits
+        assert 3 <= len(words(text)) <= 30 and len(text) <= 280  # the tweet preset: 30 words, 280 chars
         assert "http" not in text and "<" not in text
     assert result.model_version == "SmolLM2-135M-Instruct"
     with sqlite3.connect(smollm_engine.config.database_path) as db:
