@@ -30,8 +30,8 @@ class EngineConfig:
     queue_size: int = 32  # requests (not variants) waiting for the model
     threads: int = 0  # torch threads; 0 = torch's default
     max_new_tokens: int = 96
-    # Cooler than the usual 0.8/0.95: a 135M model names the product more often and speaks as
-    # "I" less (bench/copy_quality.py); colder still and its variants start to repeat.
+    # Cooler than the usual 0.8/0.95: a 135M model names the product more often
+    # (bench/copy_quality.py); colder still and its variants repeat, so fewer are delivered.
     temperature: float = 0.5
     top_p: float = 0.9
     few_shot: int = 3  # recently approved variants used as examples in the prompt
