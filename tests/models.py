@@ -3,6 +3,7 @@ built from a config with the same tokenizer, for tests that need many fast gener
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 from engine.local_backend import LocalBackend, SamplingSettings
@@ -39,3 +40,28 @@ def build_tiny_model(directory: Path, seed: int = 0) -> Path:
 def local_backend(directory: Path, version: str) -> LocalBackend:
     model, tokenizer = load_model(str(directory))
     return LocalBackend(model, tokenizer, version=version, sampling=SamplingSettings(temperature=1.0))
+
+
+class GatedBackend:
+    """A backend behind a gate: while it is shut, generation waits (a busy generator), which makes
+    "acknowledged before the model finished" observable without timing."""
+
+    def __init__(self, inner, shut: bool = False) -> None:
+        self.inner = inner
+        self.version = inner.version
+        self.entered = threading.Event()  # a generation has started
+        self._open = threading.Event()
+        if not shut:
+            self._open.set()
+
+    def shut(self) -> None:
+        self._open.clear()
+
+    def open(self) -> None:
+        self._open.set()
+
+    def generate(self, prompts, max_new_tokens):
+        self.entered.set()
+        if not self._open.wait(timeout=60):
+            raise TimeoutError("the test never opened the generation gate")
+        return self.inner.generate(prompts, max_new_tokens)

@@ -5,37 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import threading
 
 import pytest
 
 from bot.discord_adapter import DiscordConfig, run_discord
 from engine import Engine, EngineConfig
 from tests.discord.fake_discord import ADMIN_ROLE, FakeDiscord
-from tests.models import REPO
-
-
-class GatedBackend:
-    """The tiny model behind a gate: while it is shut, generation waits (a busy generator)."""
-
-    def __init__(self, inner) -> None:
-        self.inner = inner
-        self.version = inner.version
-        self.entered = threading.Event()  # a generation has started
-        self._open = threading.Event()
-        self._open.set()
-
-    def shut(self) -> None:
-        self._open.clear()
-
-    def open(self) -> None:
-        self._open.set()
-
-    def generate(self, prompts, max_new_tokens):
-        self.entered.set()
-        if not self._open.wait(timeout=60):
-            raise TimeoutError("the test never opened the generation gate")
-        return self.inner.generate(prompts, max_new_tokens)
+from tests.models import REPO, GatedBackend
 
 
 @pytest.fixture

@@ -2,29 +2,14 @@
 
 from __future__ import annotations
 
-import threading
 from dataclasses import replace
 
 import pytest
 
 from bot.slack_adapter import SlackBot, SlackConfig
 from engine import Engine
+from tests.models import GatedBackend
 from tests.slack.fake_slack import APP_TOKEN, BOT_TOKEN, SIGNING_SECRET, FakeSlack, SlackSender
-
-
-class GatedBackend:
-    """The tiny model behind a gate: generation cannot finish until the test opens it, which makes
-    "acknowledged before the model finished" observable without timing."""
-
-    def __init__(self, inner) -> None:
-        self.inner = inner
-        self.version = inner.version
-        self.gate = threading.Event()
-
-    def generate(self, prompts, max_new_tokens):
-        if not self.gate.wait(timeout=60):
-            raise TimeoutError("the test never opened the gate")
-        return self.inner.generate(prompts, max_new_tokens)
 
 
 @pytest.fixture
@@ -66,10 +51,10 @@ async def sender(http_bot):
 
 @pytest.fixture
 async def gated(engine_config, tiny_backend):
-    backend = GatedBackend(tiny_backend)
+    backend = GatedBackend(tiny_backend, shut=True)
     engine = await Engine.open(engine_config, backend=backend)
     yield engine, backend
-    backend.gate.set()  # let a blocked model thread finish so the engine can close
+    backend.open()  # let a blocked model thread finish so the engine can close
     await engine.close()
 
 

@@ -42,7 +42,7 @@ async def test_copy_is_acknowledged_before_the_model_finishes(gated, fake_slack)
             await fake_slack.wait_for(lambda: fake_slack.ephemeral() == ["Writing 3 variants…"])
             assert fake_slack.posted() == []
             assert len(bot.tasks) == 1
-            backend.gate.set()
+            backend.open()
             await bot.tasks.wait_idle(60)
     finally:
         await bot.stop()
