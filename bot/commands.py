@@ -19,8 +19,6 @@ from dataclasses import dataclass
 
 from engine import CopyRequest, UserError, Verdict
 
-COMMANDS = ("copy", "approve", "reject", "withdraw", "reviews", "settings", "report", "models",
-            "finetune", "help")
 COPY_OPTIONS = ("tone", "audience", "channel", "length", "n")
 MAX_COMMAND_CHARS = 20_000  # /copy descriptions are far shorter; /reviews may paste many lines
 

@@ -123,15 +123,15 @@ class BatchingGenerator:
             if not batch:
                 continue
             backend = self.backend
-            prompts = [job.messages for job, _ in batch]
-            budgets = [job.max_new_tokens for job, _ in batch]
+            prompts = [job.messages for job in batch]
+            budgets = [job.max_new_tokens for job in batch]
             started = time.perf_counter()
             try:
                 texts = await loop.run_in_executor(self._executor, backend.generate, prompts, budgets)
             except Exception as exc:
                 logger.exception("generation failed for a batch of %d", len(batch))
                 self.metrics.count_error("generator")
-                for job in {id(job): job for job, _ in batch}.values():
+                for job in set(batch):  # each job once (hashed by identity)
                     if not job.future.done():
                         job.future.set_exception(exc)
                 continue
@@ -139,22 +139,22 @@ class BatchingGenerator:
             self.stats.model_calls += 1
             self.stats.sequences += len(batch)
             self.stats.largest_batch = max(self.stats.largest_batch, len(batch))
-            for (job, _), text in zip(batch, texts):
+            for job, text in zip(batch, texts):
                 job.results.append(text)
                 if len(job.results) == job.n and not job.future.done():
                     job.future.set_result((job.results, backend.version))
 
-    def _take_batch(self) -> list[tuple[_Job, int]]:
-        """Up to ``max_batch`` sequences from the waiting jobs, oldest first; a job larger than the
-        room left is split across batches."""
-        batch: list[tuple[_Job, int]] = []
+    def _take_batch(self) -> list[_Job]:
+        """Up to ``max_batch`` sequences from the waiting jobs, oldest first (a job appears once per
+        sequence); a job larger than the room left is split across batches."""
+        batch: list[_Job] = []
         while self._waiting and len(batch) < self.max_batch:
             job = self._waiting[0]
             if job.future.done():  # cancelled by its caller
                 self._waiting.popleft()
                 continue
             take = min(job.n - job.scheduled, self.max_batch - len(batch))
-            batch += [(job, job.scheduled + i) for i in range(take)]
+            batch += [job] * take
             job.scheduled += take
             if job.scheduled == job.n:
                 self._waiting.popleft()

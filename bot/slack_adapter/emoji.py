@@ -7,32 +7,8 @@ A workspace's ``approve_emoji`` / ``reject_emoji`` settings may hold either form
 
 from __future__ import annotations
 
-# Unicode emoji -> Slack's name for it; the ones people plausibly use to judge a piece of copy.
-UNICODE_TO_NAME = {
-    "✅": "white_check_mark",
-    "✔": "heavy_check_mark",
-    "☑": "ballot_box_with_check",
-    "👍": "+1",
-    "👎": "-1",
-    "❌": "x",
-    "❎": "negative_squared_cross_mark",
-    "✖": "heavy_multiplication_x",
-    "⭐": "star",
-    "❤": "heart",
-    "🔥": "fire",
-    "🚀": "rocket",
-    "🎉": "tada",
-    "👌": "ok_hand",
-    "💯": "100",
-    "🙌": "raised_hands",
-    "👏": "clap",
-    "😍": "heart_eyes",
-    "🚫": "no_entry_sign",
-    "⛔": "no_entry",
-    "🗑": "wastebasket",
-    "💩": "hankey",
-    "🙅": "no_good",
-}
+import emoji as emoji_data
+
 # Slack accepts several names for one emoji and reports the first; map the others onto it.
 NAME_ALIASES = {"thumbsup": "+1", "thumbsdown": "-1", "poop": "hankey", "shit": "hankey",
                 "heavy_check": "heavy_check_mark"}
@@ -47,7 +23,8 @@ def canonical(emoji: str) -> str:
     name = "".join(char for char in name if char != _VARIATION_SELECTOR and char not in _SKIN_TONES)
     if name.isascii():
         name = name.lower()
-    name = UNICODE_TO_NAME.get(name, name)
+    if emoji_data.is_emoji(name):  # "✅" -> "white_check_mark": Slack's names are the gemoji aliases
+        name = emoji_data.demojize(name, language="alias").strip(":")
     return NAME_ALIASES.get(name, name)
 
 

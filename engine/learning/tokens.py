@@ -17,10 +17,6 @@ class Encoded:
     input_ids: list[int]
     answer_start: int  # index of the first answer token
 
-    @property
-    def answer_tokens(self) -> int:
-        return len(self.input_ids) - self.answer_start
-
 
 def encode(tokenizer, messages: list[dict[str, str]], answer: str, max_length: int = 512) -> Encoded:
     prompt = tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=False)

@@ -24,7 +24,6 @@ from engine.store import Store, parse_utc_text, utc_text
 logger = logging.getLogger(__name__)
 
 VERSIONS_DIR = "versions"  # under the data directory
-BASE_ALIASES = ("base",)
 
 
 @dataclass(frozen=True)
