@@ -20,6 +20,11 @@ TOKENS_PER_WORD = 1.6  # SmolLM2's tokenizer on English ad copy, with room for p
 TOKEN_SLACK = 16
 
 
+def token_budget(max_words: int, max_new_tokens: int) -> int:
+    """New tokens to allow for copy of ``max_words``, capped at ``max_new_tokens``."""
+    return min(max_new_tokens, int(max_words * TOKENS_PER_WORD) + TOKEN_SLACK)
+
+
 @dataclass(frozen=True)
 class Draft:
     messages: list[dict[str, str]]
@@ -36,7 +41,7 @@ class Copywriter:
         self.max_rounds = max_rounds
 
     def token_budget(self, max_words: int) -> int:
-        return min(self.max_new_tokens, int(max_words * TOKENS_PER_WORD) + TOKEN_SLACK)
+        return token_budget(max_words, self.max_new_tokens)
 
     async def write(self, request: CopyRequest, brand_voice: str | None, examples: list[str]) -> Draft:
         messages = self.prompts.messages(request, brand_voice=brand_voice, examples=examples)

@@ -23,6 +23,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from engine.config import EngineConfig
+from engine.copywriter import token_budget
 from engine.errors import UserError
 from engine.learning.dataset import Dataset, load_dataset
 from engine.learning.evaluate import Decision, Scores, decide
@@ -38,7 +39,6 @@ logger = logging.getLogger(__name__)
 WORK_DIR = "finetune-work"
 LOCK_FILE = "finetune.lock"
 MIN_FREE_BYTES = 300 * 1024**2  # an adapter is ~10 MB; the rest is room for logs and the OS
-TOKENS_PER_WORD = 1.6
 
 
 @dataclass
@@ -302,7 +302,7 @@ class FinetuneRunner:
                 limits = self.prompts.limits(CopyRequest(**example.request))
             except (TypeError, UserError):  # a preset that no longer exists
                 continue
-            budget = min(self.config.max_new_tokens, int(limits.max_words * TOKENS_PER_WORD) + 16)
+            budget = token_budget(limits.max_words, self.config.max_new_tokens)
             prompts.append({"messages": example.messages, "max_new_tokens": budget,
                             "max_words": limits.max_words, "max_chars": limits.max_chars,
                             "multiline": limits.multiline})
