@@ -71,11 +71,19 @@ async def cmd_backup(args: argparse.Namespace) -> int:
 
 
 async def cmd_copy(args: argparse.Namespace) -> int:
+    from bot.console import StreamedVariant
+
     request = CopyRequest(product=args.product, tone=args.tone, audience=args.audience,
-                          ad_channel=args.channel, length=args.length, n=args.n)
+                          ad_channel=args.channel, length=args.length, language=args.language,
+                          n=args.n)
     origin = Origin(platform="console", workspace="local", channel="cli", user="cli")
+    # The first variant streams to stderr as it is written; stdout gets the final variants only.
+    stream = StreamedVariant(sys.stderr)
     async with await _open_engine() as engine:
-        result = await engine.copy(origin, request)
+        try:
+            result = await engine.copy(origin, request, on_preview=stream.preview)
+        finally:
+            stream.end()
     for variant in result.variants:
         print(f"#{variant.id}\t{variant.text}")
     return 0
@@ -138,6 +146,7 @@ def build_parser() -> argparse.ArgumentParser:
     copy.add_argument("--audience")
     copy.add_argument("--channel", help="ad channel preset, e.g. instagram, tweet, 'email subject'")
     copy.add_argument("--length", help="short, medium, long, or a number of words")
+    copy.add_argument("--language", help="en or zh (default: the description's language)")
     copy.add_argument("-n", type=int, default=3, help="number of variants (1-10)")
     copy.set_defaults(handler=cmd_copy, log_level="WARNING")
 

@@ -1,6 +1,6 @@
 """The command grammar, parsed once for every platform.
 
-    /copy <product description> [tone: …] [audience: …] [channel: …] [length: …] [n: 3]
+    /copy <product description> [tone: …] [audience: …] [channel: …] [length: …] [language: en|zh] [n: 3]
     /approve <id>   /reject <id>   /withdraw <id>      (the console's stand-in for reactions)
     /reviews [column: …] <pasted reviews, one per line>
     /settings   /settings <name>: <value>   /settings reset <name>
@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from engine import CopyRequest, UserError, Verdict
 
-COPY_OPTIONS = ("tone", "audience", "channel", "length", "n")
+COPY_OPTIONS = ("tone", "audience", "channel", "length", "language", "n")
 MAX_COMMAND_CHARS = 20_000  # /copy descriptions are far shorter; /reviews may paste many lines
 
 _OPTION = re.compile(r"(?:(?<=\s)|^)([A-Za-z][A-Za-z_]*):(?!//)")
@@ -150,6 +150,7 @@ def parse_copy(args: str) -> CopyCommand:
         audience=options.get("audience"),
         ad_channel=options.get("channel"),
         length=options.get("length"),
+        language=options.get("language"),
         n=n,
     ))
 

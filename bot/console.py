@@ -12,7 +12,7 @@ from typing import BinaryIO, TextIO
 
 from bot.commands import parse_line
 from bot.dispatch import Reply, execute, failure_text
-from engine import Engine, Origin
+from engine import CopyPreview, Engine, Origin
 
 logger = logging.getLogger(__name__)
 
@@ -33,15 +33,45 @@ def render_reply(reply: Reply) -> str:
     return "\n".join(lines)
 
 
+class StreamedVariant:
+    """A terminal cannot redraw several lines without escape codes, so the console streams the
+    first variant as it is written (the others are being written beside it) and then prints the
+    final, cleaned list."""
+
+    def __init__(self, stdout: TextIO) -> None:
+        self.stdout = stdout
+        self.shown = ""
+
+    def preview(self, preview: CopyPreview) -> None:
+        if preview.slot != 0 or not preview.text.startswith(self.shown):
+            return
+        new = preview.text[len(self.shown):]
+        if new:
+            if not self.shown:
+                self.stdout.write("  writing: ")
+            self.stdout.write(new)
+            self.stdout.flush()
+            self.shown = preview.text
+
+    def end(self) -> None:
+        if self.shown:
+            self.stdout.write("\n")
+            self.stdout.flush()
+
+
 async def handle_line(engine: Engine, origin: Origin, line: bytes, stdout: TextIO) -> str:
     """One typed line in, the text to print out. Never raises for a bad line."""
     async def show_progress(note: str) -> None:
         print(note, file=stdout, flush=True)
 
+    stream = StreamedVariant(stdout)
     try:
         command = parse_line(line)
-        return render_reply(await execute(engine, origin, command, progress=show_progress))
+        reply = await execute(engine, origin, command, progress=show_progress, preview=stream.preview)
+        stream.end()
+        return render_reply(reply)
     except Exception as exc:  # the console's error boundary
+        stream.end()
         return failure_text(exc)
 
 

@@ -24,7 +24,7 @@ from bot.commands import (
     SettingsCommand,
 )
 from bot.logs import request_scope
-from engine import (SETTINGS, CopyRequest, CopyResult, Engine, Feedback, Origin, UserError, Verdict,
+from engine import (SETTINGS, CopyPreview, CopyRequest, CopyResult, Engine, Feedback, Origin, UserError, Verdict,
                     render_summary)
 
 logger = logging.getLogger(__name__)
@@ -72,17 +72,20 @@ def settings_text(settings: dict[str, str]) -> str:
 
 
 async def execute(engine: Engine, origin: Origin, command: Command, *, message_limit: int = 4000,
-                  progress: Callable[[str], Awaitable[None]] | None = None) -> Reply:
+                  progress: Callable[[str], Awaitable[None]] | None = None,
+                  preview: Callable[[CopyPreview], None] | None = None) -> Reply:
     """Carry out ``command`` for ``origin``. Raises ``UserError`` for problems the user can fix.
 
     ``message_limit`` is the platform's message size; long texts are written to fit it.
     ``progress`` is given a short note (e.g. "Writing 3 variants…") once slow work has been
-    accepted, so the adapter can show it while the user waits.
+    accepted, so the adapter can show it while the user waits; ``preview`` each /copy variant's
+    text as the model writes it.
     Every command runs under a request id (the adapter's, or a new one) and is counted in the
     engine's metrics by how it ended.
     """
     with request_scope(), engine.metrics.count_request(command_name(command)):
-        return await _execute(engine, origin, command, message_limit=message_limit, progress=progress)
+        return await _execute(engine, origin, command, message_limit=message_limit, progress=progress,
+                              preview=preview)
 
 
 def command_name(command: Command) -> str:
@@ -91,13 +94,15 @@ def command_name(command: Command) -> str:
 
 
 async def _execute(engine: Engine, origin: Origin, command: Command, *, message_limit: int,
-                   progress: Callable[[str], Awaitable[None]] | None) -> Reply:
+                   progress: Callable[[str], Awaitable[None]] | None,
+                   preview: Callable[[CopyPreview], None] | None) -> Reply:
     if isinstance(command, CopyCommand):
         async def accepted(request: CopyRequest) -> None:
             if progress is not None:
                 await progress(f"Writing {request.n} variant{'s' if request.n != 1 else ''}…")
 
-        return Reply(copy=await engine.copy(origin, command.request, on_accepted=accepted))
+        return Reply(copy=await engine.copy(origin, command.request, on_accepted=accepted,
+                                            on_preview=preview))
     if isinstance(command, FeedbackCommand):
         return await _feedback(engine, origin, command)
     if isinstance(command, SettingsCommand):

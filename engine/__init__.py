@@ -9,6 +9,7 @@ from engine.types import (
     Announcement,
     ApprovedExample,
     CopyRequest,
+    CopyPreview,
     CopyResult,
     Feedback,
     FeedbackOutcome,
@@ -18,7 +19,7 @@ from engine.types import (
 )
 
 __all__ = [
-    "Announcement", "ApprovedExample", "BusyError", "CopyRequest", "CopyResult", "Engine", "EngineConfig", "Feedback",
+    "Announcement", "ApprovedExample", "BusyError", "CopyPreview", "CopyRequest", "CopyResult", "Engine", "EngineConfig", "Feedback",
     "FeedbackOutcome", "Origin", "ReviewSummary", "SETTINGS", "UserError", "Variant", "Verdict",
     "engine_config_from_env", "load_dotenv_file", "render_summary", "write_labels",
 ]

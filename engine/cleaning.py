@@ -13,7 +13,8 @@ import unicodedata
 from engine.prompts import CopyLimits
 
 _PREAMBLE = re.compile(
-    r"^\s*(sure|certainly|of course|absolutely|here('s| is| are)|okay|ok)\b[^\n:]*[:!.]\s*\n?",
+    r"^\s*((sure|certainly|of course|absolutely|here('s| is| are)|okay|ok)\b[^\n:]*[:!.]"
+    r"|(当然|好的|以下是|这是)[^\n:：]*[:：!！。])\s*\n?",
     re.IGNORECASE,
 )
 _LABEL_LINE = re.compile(
@@ -22,7 +23,8 @@ _LABEL_LINE = re.compile(
     re.IGNORECASE,
 )
 _LABEL_PREFIX = re.compile(
-    r"^\s*[*_]*(ad copy|caption|headline|(e-?mail )?subject( line)?|tweet|text)\s*:[*_]*\s*",
+    r"^\s*[*_]*(ad copy|caption|headline|(e-?mail )?subject( line)?|tweet|text|文案|广告语|广告文案|标题|"
+    r"邮件主题)\s*[:：][*_]*\s*",
     re.IGNORECASE,
 )
 _MARKDOWN = re.compile(r"(\*\*|__|^#+\s*)", re.MULTILINE)
@@ -35,9 +37,13 @@ _META_LINE = re.compile(
     re.IGNORECASE,
 )
 MAX_HASHTAGS = 3
-_SENTENCE_END = re.compile(r"(?<=[.!?…])[\"')\]]*\s+")
-# "We're" is one word to a reader (and to a length limit), so an inner apostrophe joins.
-_WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*", re.UNICODE)
+# Western sentences end at punctuation and a space; Chinese ones at 。！？ with no space after.
+_SENTENCE_END = re.compile(r"(?<=[.!?…])[\"')\]]*\s+|(?<=[。！？])[”’」』）]*")
+_CJK = "\u3400-\u9fff\uf900-\ufaff"
+# "We're" is one word to a reader (and to a length limit), so an inner apostrophe joins. Chinese
+# has no spaces: each character is a token, and two count as one word against length limits.
+_WORD = re.compile(rf"[{_CJK}]|[^\W_{_CJK}]+(?:['’][^\W_{_CJK}]+)*", re.UNICODE)
+_IS_CJK = re.compile(rf"[{_CJK}]")
 _QUOTES = "\"'“”‘’«»"
 # Double quotes pair up; single ones can't be checked that way, since apostrophes look the same.
 _QUOTE_PAIRS = {'"': '"', "“": "”", "«": "»"}
@@ -137,6 +143,11 @@ def words(text: str) -> list[str]:
     return _WORD.findall(text.lower())
 
 
+def word_count(text: str) -> float:
+    """Words as a length limit counts them: a Chinese character is half a word."""
+    return sum(0.5 if _IS_CJK.match(token) else 1 for token in words(text))
+
+
 def _letter_share(text: str) -> float:
     visible = [c for c in text if not c.isspace()]
     if not visible:
@@ -148,7 +159,7 @@ def _letter_share(text: str) -> float:
 def is_degenerate(text: str) -> bool:
     """True for output nobody would publish: too short, mostly symbols, or looping."""
     tokens = words(text)
-    if len(tokens) < MIN_WORDS or _letter_share(text) < 0.6:
+    if word_count(text) < MIN_WORDS or _letter_share(text) < 0.6:
         return True
     # The same word four times in a row, or a long text made of few distinct words.
     for i in range(len(tokens) - 3):
@@ -166,7 +177,7 @@ def _sentences(text: str) -> list[str]:
 
 
 def _ends_sentence(text: str) -> bool:
-    return bool(re.search(r"[.!?…][\"')\]]*$", text.rstrip())) or bool(
+    return bool(re.search(r"[.!?…。！？][\"')\]”’」』）]*$", text.rstrip())) or bool(
         re.search(r"#\w+$", text.rstrip())  # a closing hashtag ends a caption
     )
 
@@ -175,22 +186,30 @@ def fit_length(text: str, limits: CopyLimits) -> str:
     """Cut ``text`` to the limits at a sentence end; a single over-long sentence is cut at a word."""
 
     def fits(candidate: str) -> bool:
-        return len(words(candidate)) <= limits.max_words and (
+        return word_count(candidate) <= limits.max_words and (
             limits.max_chars is None or len(candidate) <= limits.max_chars
         )
 
     sentences = _sentences(text)
+    joiner = "" if _IS_CJK.search(text) else " "
     # An unfinished last sentence (the token budget ran out) is dropped when others are complete.
     if len(sentences) > 1 and not _ends_sentence(sentences[-1]):
         sentences = sentences[:-1]
     kept: list[str] = []
     for sentence in sentences:
-        if not fits(" ".join(kept + [sentence])):
+        if not fits(joiner.join(kept + [sentence])):
             break
         kept.append(sentence)
     if kept:
-        return " ".join(kept).strip()
+        return joiner.join(kept).strip()
     # Even the first sentence is too long: cut at the last whole word that fits.
+    if joiner == "":
+        cut_text = ""
+        for char in text:
+            if not fits(cut_text + char):
+                break
+            cut_text += char
+        return cut_text.rstrip("，,、；;：:")
     cut = []
     for token in text.split():
         if not fits(" ".join(cut + [token])):
@@ -199,6 +218,14 @@ def fit_length(text: str, limits: CopyLimits) -> str:
     while len(cut) > 1 and cut[-1].lower().strip(",;:-–—") in _DANGLING:
         cut.pop()
     return " ".join(cut).rstrip(",;:-–— ")
+
+
+def preview_text(raw: str, limits: CopyLimits) -> str:
+    """What to show of a variant still being written: its wrapping (preamble, labels, markdown)
+    removed; the length is fitted, and the checks are made, once it is finished."""
+    if not raw.strip():
+        return ""
+    return _strip_wrapping(raw, multiline=limits.multiline)
 
 
 def clean_variant(raw: str, limits: CopyLimits) -> str | None:
@@ -212,7 +239,12 @@ def clean_variant(raw: str, limits: CopyLimits) -> str | None:
 
 
 def _normalised(text: str) -> set[str]:
-    return set(words(text))
+    """Words, and for Chinese pairs of characters (single characters repeat across any two texts
+    on the same product)."""
+    tokens = words(text)
+    latin = {t for t in tokens if not _IS_CJK.match(t)}
+    cjk = [t for t in tokens if _IS_CJK.match(t)]
+    return latin | {a + b for a, b in zip(cjk, cjk[1:])}
 
 
 def is_near_duplicate(text: str, others: list[str], threshold: float = 0.8) -> bool:

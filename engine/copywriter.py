@@ -1,28 +1,44 @@
-"""Writing ad copy: prompt in, n clean and distinct variants out.
+"""Writing ad copy: prompt in, n clean, on-brief and distinct variants out, streamed as written.
 
-Junk and near-duplicate variants are dropped and asked for again, up to ``max_rounds`` rounds;
-if the model still has not produced n good ones, the user gets the ones that are good.
+Each round asks the model for a few more candidates than are missing (extra sequences of one
+request share its prefill and its batch, so they cost little), cleans them, checks them against
+the brief (``engine.grounding``) and keeps the best. Variants that fail are asked for again, up to
+``max_rounds`` rounds; if the model still has not produced n good ones, the user gets the good ones.
+While the first round is written, ``on_preview(slot, text)`` shows candidate ``slot`` (0..n-1) as it
+grows; the final variants then replace the previews.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
-from engine.cleaning import clean_variant, is_near_duplicate
-from engine.generator import BatchingGenerator
+from engine.cleaning import clean_variant, preview_text
+from engine.errors import BusyError
+from engine.generation import Generator
+from engine.grounding import Check, check_variant, language_of, rank
 from engine.prompts import PromptBook
 from engine.types import CopyRequest
 
 logger = logging.getLogger(__name__)
 
-TOKENS_PER_WORD = 1.6  # SmolLM2's tokenizer on English ad copy, with room for punctuation/emoji
+# Tokens per word of ad copy, with room for punctuation and emoji: Qwen's and SmolLM2's tokenizers
+# on English; a Chinese "word" here is two characters, about 1.5 tokens.
+TOKENS_PER_WORD = {"en": 1.5, "zh": 1.6}
 TOKEN_SLACK = 16
 
+OnPreview = Callable[[int, str], None]
 
-def token_budget(max_words: int, max_new_tokens: int) -> int:
+
+def token_budget(max_words: int, max_new_tokens: int, language: str = "en") -> int:
     """New tokens to allow for copy of ``max_words``, capped at ``max_new_tokens``."""
-    return min(max_new_tokens, int(max_words * TOKENS_PER_WORD) + TOKEN_SLACK)
+    return min(max_new_tokens, int(max_words * TOKENS_PER_WORD.get(language, 1.6)) + TOKEN_SLACK)
+
+
+def extra_candidates(n: int) -> int:
+    """Candidates asked for beyond ``n`` in the first round: one per three variants."""
+    return max(1, (n + 2) // 3)
 
 
 @dataclass(frozen=True)
@@ -30,41 +46,71 @@ class Draft:
     messages: list[dict[str, str]]
     texts: list[str]
     model_version: str
+    language: str = "en"
+    # Every candidate checked, kept or not, with why it was dropped (benchmarks count these).
+    checks: list[Check] = field(default_factory=list)
+    rounds: int = 1
 
 
 class Copywriter:
-    def __init__(self, prompts: PromptBook, generator: BatchingGenerator, max_new_tokens: int,
+    def __init__(self, prompts: PromptBook, generator: Generator, max_new_tokens: int,
                  max_rounds: int) -> None:
         self.prompts = prompts
         self.generator = generator
         self.max_new_tokens = max_new_tokens
         self.max_rounds = max_rounds
 
-    def token_budget(self, max_words: int) -> int:
-        return token_budget(max_words, self.max_new_tokens)
+    def token_budget(self, max_words: int, language: str = "en") -> int:
+        return token_budget(max_words, self.max_new_tokens, language)
 
-    async def write(self, request: CopyRequest, brand_voice: str | None, examples: list[str]) -> Draft:
-        messages = self.prompts.messages(request, brand_voice=brand_voice, examples=examples)
+    async def write(self, request: CopyRequest, brand_voice: str | None, examples: list[str],
+                    on_preview: OnPreview | None = None) -> Draft:
+        language = request.language or language_of(request.product)
+        messages = self.prompts.messages(request, brand_voice=brand_voice, examples=examples,
+                                         language=language)
         limits = self.prompts.limits(request)
-        budget = self.token_budget(limits.max_words)
-        kept: list[str] = []
+        budget = self.token_budget(limits.max_words, language)
+        kept: list[Check] = []
+        checks: list[Check] = []
         version = self.generator.version
+        round_number = 0
         for round_number in range(1, self.max_rounds + 1):
             missing = request.n - len(kept)
-            # A retry means this prompt gives junk or repeats often, so it asks for twice what is
-            # missing: extra sequences in one batch cost little, a third round costs a whole call.
-            wanted = missing if round_number == 1 else 2 * missing
-            raw, version = await self.generator.generate(messages, wanted, budget)
+            # A retry means this prompt often gives junk or repeats: ask for twice what is missing.
+            wanted = missing + extra_candidates(missing) if round_number == 1 else 2 * missing
+            stream = None
+            if on_preview is not None and round_number == 1:
+                def stream(index: int, raw: str) -> None:
+                    if index < request.n:
+                        text = preview_text(raw, limits)
+                        if text:
+                            on_preview(index, text)
+            try:
+                raw, version = await self.generator.generate(messages, wanted, budget, stream)
+            except BusyError:
+                if not kept:
+                    raise
+                # The queue filled up meanwhile: the good variants already written are delivered.
+                logger.info("busy during round %d; delivering %d of %d", round_number, len(kept),
+                            request.n)
+                break
+            round_checks = []
             for text in raw:
                 cleaned = clean_variant(text, limits)
                 if cleaned is None:
                     logger.debug("dropped unusable variant: %r", text[:200])
-                elif is_near_duplicate(cleaned, kept + examples):
-                    logger.debug("dropped near-duplicate variant: %r", cleaned[:200])
-                elif len(kept) < request.n:
-                    kept.append(cleaned)
+                    continue
+                round_checks.append(check_variant(cleaned, request.product, language))
+            for check in round_checks:
+                if not check.ok:
+                    logger.debug("dropped off-brief variant (%s): %r", "; ".join(check.problems),
+                                 check.text[:200])
+            checks += round_checks
+            kept += rank(round_checks, missing, limits.max_words,
+                         avoid=[c.text for c in kept] + list(examples))
             if len(kept) >= request.n:
                 break
             logger.info("round %d kept %d of %d variants; asking again", round_number, len(kept),
                         request.n)
-        return Draft(messages=messages, texts=kept[: request.n], model_version=version)
+        return Draft(messages=messages, texts=[c.text for c in kept[: request.n]],
+                     model_version=version, language=language, checks=checks, rounds=round_number)

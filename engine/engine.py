@@ -17,45 +17,50 @@ from pathlib import Path
 from engine.config import EngineConfig
 from engine.copywriter import Copywriter
 from engine.errors import UserError
+from engine.generation import Generator
 from engine.generator import BatchingGenerator
 from engine.learning.service import Learning
 from engine.learning.status import FinetuneStart, FinetuneStatus, ModelList, ModelSwitch
-from engine.learning.versions import load_active_backend
-from engine.local_backend import GenerationBackend, LocalBackend, SamplingSettings
+from engine.learning.versions import load_active_generator
+from engine.local_backend import GenerationBackend
 from engine.metrics import Metrics
-from engine.model import load_model, resolve_model_path
 from engine.prompts import PromptBook
 from engine.reports import RenderedReport, ReportService
 from engine.reviews import ReviewSummary
 from engine.reviews.service import ReviewService
 from engine.scheduler import Scheduler
+from engine.serving import SwitchableGenerator
 from engine.settings import setting_spec, with_defaults
 from engine.store import Store
-from engine.types import Announcement, CopyRequest, CopyResult, Feedback, FeedbackOutcome, Origin
+from engine.types import Announcement, CopyPreview, CopyRequest, CopyResult, Feedback, FeedbackOutcome, Origin
 from engine.validation import validate_copy_request
 
 logger = logging.getLogger(__name__)
 
 
-def load_local_backend(config: EngineConfig) -> LocalBackend:
-    source, name = resolve_model_path(config.model, config.model_cache_dir)
-    model, tokenizer = load_model(source, threads=config.threads)
-    sampling = SamplingSettings(temperature=config.temperature, top_p=config.top_p)
-    return LocalBackend(model, tokenizer, version=name, sampling=sampling)
-
-
-def load_backend(config: EngineConfig) -> GenerationBackend:
-    """The configured backend: the local model, or an OpenAI-compatible server (COPYBOT_BACKEND)."""
+async def open_configured_generator(config: EngineConfig, store: Store) -> Generator:
+    """The configured generator: an OpenAI-compatible server (COPYBOT_BACKEND=openai), or the local
+    model in the version that was active when the bot last ran (fine-tunes survive restarts)."""
     if config.backend == "openai":
-        from engine.remote_backend import RemoteBackend
+        from engine.remote_backend import RemoteGenerator
 
-        return RemoteBackend.from_config(config)
-    return load_local_backend(config)
+        return RemoteGenerator.from_config(config)
+    return await load_active_generator(config, store)
+
+
+def as_generator(backend: Generator | GenerationBackend, config: EngineConfig) -> Generator:
+    """A generator as it is, or a synchronous transformers-style backend (tests, benchmarks) behind
+    the batching worker."""
+    if hasattr(backend, "check_capacity"):
+        return backend
+    generator = BatchingGenerator(backend, max_batch=config.max_batch, queue_size=config.queue_size)
+    generator.start()
+    return generator
 
 
 class Engine:
     def __init__(self, config: EngineConfig, store: Store, prompts: PromptBook,
-                 generator: BatchingGenerator, metrics: Metrics | None = None) -> None:
+                 generator: SwitchableGenerator, metrics: Metrics | None = None) -> None:
         self.config = config
         self.metrics = metrics or Metrics()
         self.metrics.watch(generator)
@@ -74,27 +79,25 @@ class Engine:
         self.reviews = ReviewService(store, config.sentiment_model, generator.run_in_model_thread)
 
     @classmethod
-    async def open(cls, config: EngineConfig, backend: GenerationBackend | None = None) -> "Engine":
+    async def open(cls, config: EngineConfig, backend: Generator | GenerationBackend | None = None) -> "Engine":
         """Open the store (migrating it), read the prompts and start the generator.
 
-        ``backend`` defaults to the configured one (``load_backend``), loaded in a thread.
+        ``backend`` defaults to the configured one (``open_configured_generator``); tests and
+        benchmarks pass a generator or a synchronous backend of their own.
         """
         prompts = PromptBook.load(config.prompts_dir)
         store = await Store.open(config.database_path)
         try:
-            if backend is None and config.backend == "local":
-                # The model version that was active when the bot last ran (fine-tunes survive restarts).
-                backend = await load_active_backend(config, store)
-            elif backend is None:
-                backend = await asyncio.to_thread(load_backend, config)
+            if backend is None:
+                generator = await open_configured_generator(config, store)
+            else:
+                generator = as_generator(backend, config)
         except BaseException:
             await store.close()
             raise
         metrics = Metrics()
-        generator = BatchingGenerator(backend, max_batch=config.max_batch, queue_size=config.queue_size,
-                                      metrics=metrics)
-        generator.start()
-        engine = cls(config, store, prompts, generator, metrics)
+        switchable = SwitchableGenerator(generator, on_result=metrics.observe_batch)
+        engine = cls(config, store, prompts, switchable, metrics)
         await engine.learning.recover()
         return engine
 
@@ -148,14 +151,17 @@ class Engine:
     # --- copy ----------------------------------------------------------------------------------
 
     async def copy(self, origin: Origin, request: CopyRequest,
-                   on_accepted: Callable[[CopyRequest], Awaitable[None]] | None = None) -> CopyResult:
+                   on_accepted: Callable[[CopyRequest], Awaitable[None]] | None = None,
+                   on_preview: Callable[[CopyPreview], None] | None = None) -> CopyResult:
         """Write ``request.n`` variants and store them; nothing is stored if generation fails.
 
-        ``on_accepted`` runs once the request has passed validation, before the (slow) model
-        work: adapters use it to say "writing 3 variants…" only for requests that will be served.
+        ``on_accepted`` runs once the request has passed validation and the generator has room,
+        before the (slow) model work: adapters use it to say "writing 3 variants…" only for
+        requests that will be served. ``on_preview`` is given each variant's text as it is written.
         """
         request = validate_copy_request(request)
         self.prompts.limits(request)  # unknown channel or length: fail before queueing
+        self.generator.check_capacity()  # a full queue: "busy" now, not after "writing…"
         if on_accepted is not None:
             await on_accepted(request)
         workspace = origin.workspace_key
@@ -163,7 +169,9 @@ class Engine:
         settings = await self.settings(origin)
         examples = await self.store.recent_approved_texts(workspace, self.config.few_shot)
         with self.metrics.generation_seconds.time():
-            draft = await self.copywriter.write(request, settings["brand_voice"] or None, examples)
+            preview = (lambda slot, text: on_preview(CopyPreview(slot, text))) if on_preview else None
+            draft = await self.copywriter.write(request, settings["brand_voice"] or None, examples,
+                                                on_preview=preview)
         if not draft.texts:
             raise UserError(
                 "The model could not write usable copy for that description; add a detail or two "

@@ -32,7 +32,7 @@ from engine.errors import BusyError, UserError
 
 if TYPE_CHECKING:
     from engine.engine import Engine
-    from engine.generator import BatchingGenerator
+    from engine.generation import Generator
 
 logger = logging.getLogger(__name__)
 
@@ -61,10 +61,10 @@ class Metrics:
                                      ["outcome"], registry=r)
         self.errors = Counter("copybot_errors", "Unexpected errors, by component.", ["component"],
                               registry=r)
-        self._generator: BatchingGenerator | None = None
+        self._generator: Generator | None = None
         r.register(_GeneratorCollector(self))
 
-    def watch(self, generator: BatchingGenerator) -> None:
+    def watch(self, generator: Generator) -> None:
         """Report this generator's queue depth and model version at every scrape."""
         self._generator = generator
 

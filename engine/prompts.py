@@ -1,6 +1,7 @@
 """Prompt templates and presets, read from the data files in ``prompts/``.
 
-Marketers edit ``prompts/copy.toml`` and ``prompts/presets.toml``; this module only fills them in.
+Marketers edit ``prompts/copy.toml`` (English), ``prompts/copy.zh.toml`` (Chinese) and
+``prompts/presets.toml``; this module only fills them in.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ logger = logging.getLogger(__name__)
 _OPTIONAL_LINES = ("tone_line", "audience_line", "channel_line", "length_line", "brand_voice_line",
                    "examples_line")
 MAX_WORDS = 200
+LANGUAGES = ("en", "zh")  # en: copy.toml; zh: copy.zh.toml
 
 
 @dataclass(frozen=True)
@@ -29,6 +31,14 @@ class ChannelPreset:
     words: int
     max_chars: int | None = None
     multiline: bool = False  # copy with paragraphs (an email); others keep their first line
+    label_zh: str = ""
+    guidance_zh: str = ""
+
+    def label_in(self, language: str) -> str:
+        return self.label_zh if language == "zh" and self.label_zh else self.label
+
+    def guidance_in(self, language: str) -> str:
+        return self.guidance_zh if language == "zh" and self.guidance_zh else self.guidance
 
 
 @dataclass(frozen=True)
@@ -41,9 +51,16 @@ class CopyLimits:
 
 
 class PromptBook:
-    def __init__(self, templates: dict[str, str], presets: dict) -> None:
-        self.templates = {key: Template(value) for key, value in templates.items()}
+    def __init__(self, templates: dict[str, dict[str, str]], presets: dict) -> None:
+        """``templates``: language -> the keys of its copy*.toml; English is required."""
+        if "en" not in templates:
+            raise ValueError("the English prompt (copy.toml) is required")
+        self.templates = {language: {key: Template(value) for key, value in keys.items()}
+                          for language, keys in templates.items()}
         self.tones: dict[str, str] = dict(presets.get("tones", {}))
+        self.tones_zh: dict[str, str] = dict(presets.get("tones_zh", {}))
+        # Other names people type for a tone or a channel ("活泼" -> "playful").
+        self.aliases: dict[str, str] = {k.lower(): v for k, v in presets.get("aliases", {}).items()}
         self.channels: dict[str, ChannelPreset] = {
             name: ChannelPreset(name=name, **spec) for name, spec in presets.get("channels", {}).items()
         }
@@ -54,14 +71,19 @@ class PromptBook:
 
     @classmethod
     def load(cls, directory: Path) -> "PromptBook":
-        with open(directory / "copy.toml", "rb") as f:
-            templates = tomllib.load(f)
+        templates = {}
+        for language in LANGUAGES:
+            path = directory / ("copy.toml" if language == "en" else f"copy.{language}.toml")
+            if path.is_file():
+                with open(path, "rb") as f:
+                    templates[language] = tomllib.load(f)
         with open(directory / "presets.toml", "rb") as f:
             presets = tomllib.load(f)
         return cls(templates, presets)
 
     def channel(self, name: str | None) -> ChannelPreset:
         key = (name or self.default_channel).strip().lower()
+        key = self.aliases.get(key, key)
         if key not in self.channels:
             allowed = ", ".join(sorted(self.channels))
             raise UserError(f"Unknown channel {name!r}; use one of: {allowed}.")
@@ -85,21 +107,30 @@ class PromptBook:
             f"Length {length!r} is not understood; use {allowed}, or a number of words from 1 to {MAX_WORDS}."
         )
 
+    def tone_guidance(self, tone: str, language: str) -> str:
+        key = self.aliases.get(tone.lower(), tone.lower())
+        if language == "zh" and key in self.tones_zh:
+            return self.tones_zh[key]
+        return self.tones.get(key, tone)
+
     def messages(
-        self, request: CopyRequest, brand_voice: str | None = None, examples: list[str] = ()
+        self, request: CopyRequest, brand_voice: str | None = None, examples: list[str] = (),
+        language: str = "en",
     ) -> list[dict[str, str]]:
-        """The chat messages for one variant of ``request``."""
+        """The chat messages for one variant of ``request``, in ``language``'s template."""
         channel = self.channel(request.ad_channel)
         limits = self.limits(request)
+        templates = self.templates.get(language, self.templates["en"])
         tone = request.tone.strip() if request.tone else None
         values = {
             "product": request.product,
             "tone": tone or "",
-            "tone_guidance": self.tones.get(tone.lower(), tone) if tone else "",
+            "tone_guidance": self.tone_guidance(tone, language) if tone else "",
             "audience": request.audience or "",
-            "channel_label": channel.label,
-            "channel_guidance": channel.guidance,
+            "channel_label": channel.label_in(language),
+            "channel_guidance": channel.guidance_in(language),
             "max_words": str(limits.max_words),
+            "max_chars": str(2 * limits.max_words),
             "brand_voice": brand_voice or "",
             "examples": "\n".join(f"- {text}" for text in examples),
         }
@@ -111,13 +142,13 @@ class PromptBook:
             "brand_voice_line": bool(brand_voice),
             "examples_line": bool(examples),
         }
-        lines = [self.templates["user"].safe_substitute(values)]
+        lines = [templates["user"].safe_substitute(values)]
         lines += [
-            self.templates[key].safe_substitute(values)
+            templates[key].safe_substitute(values)
             for key in _OPTIONAL_LINES
-            if present[key] and key in self.templates
+            if present[key] and key in templates
         ]
         return [
-            {"role": "system", "content": self.templates["system"].safe_substitute(values)},
+            {"role": "system", "content": templates["system"].safe_substitute(values)},
             {"role": "user", "content": "\n".join(lines)},
         ]

@@ -39,6 +39,7 @@ class CopyRequest:
     ad_channel: str | None = None  # e.g. "instagram", "email subject"; `channel:` in the grammar
     length: str | None = None  # "short" | "medium" | "long" | "<N> words"
     n: int = 3
+    language: str | None = None  # "en" | "zh"; None: the description's own language
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,15 @@ class Variant:
     id: int
     text: str
     position: int
+
+
+@dataclass(frozen=True)
+class CopyPreview:
+    """A variant still being written: ``slot`` 0..n-1 of the request, its text so far. Adapters
+    show it (throttled to what the platform allows) until the ``CopyResult`` replaces it."""
+
+    slot: int
+    text: str
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,17 @@ from engine.types import CopyRequest
 MAX_PRODUCT_CHARS = 1000
 MAX_OPTION_CHARS = {"tone": 60, "audience": 120, "channel": 40, "length": 20}
 MIN_VARIANTS, MAX_VARIANTS = 1, 10
+# What `language:` accepts, and the code each name stands for.
+LANGUAGES = {"en": "en", "english": "en", "英文": "en", "英语": "en",
+             "zh": "zh", "chinese": "zh", "cn": "zh", "中文": "zh", "汉语": "zh", "zh-cn": "zh"}
+
+
+def language_code(value: str) -> str:
+    code = LANGUAGES.get(value.strip().lower())
+    if code is None:
+        raise UserError(f"language: {value[:30]!r} is not one copybot writes; use en (English) or "
+                        "zh (中文).")
+    return code
 
 
 def clean_text(value: str, what: str) -> str:
@@ -54,4 +65,6 @@ def validate_copy_request(request: CopyRequest) -> CopyRequest:
         options[field] = value
     if not isinstance(request.n, int) or not MIN_VARIANTS <= request.n <= MAX_VARIANTS:
         raise UserError(f"n: must be a whole number from {MIN_VARIANTS} to {MAX_VARIANTS}; got {request.n}.")
+    if request.language is not None:
+        options["language"] = language_code(clean_text(request.language, "language: option"))
     return CopyRequest(product=product, n=request.n, **options)

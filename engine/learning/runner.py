@@ -28,8 +28,8 @@ from engine.errors import UserError
 from engine.learning.dataset import Dataset, load_dataset
 from engine.learning.evaluate import Decision, Scores, decide
 from engine.learning.process import TrainingFailed, TrainingProcess
-from engine.learning.versions import ModelVersion, VersionStore, base_name, load_backend
-from engine.model import resolve_model_path
+from engine.learning.versions import ModelVersion, VersionStore
+from engine.serving import base_name, open_generator, training_source
 from engine.prompts import PromptBook
 from engine.store import Store, utc_text
 from engine.types import CopyRequest
@@ -77,14 +77,14 @@ class StartOutcome:
 class FinetuneRunner:
     def __init__(self, config: EngineConfig, store: Store, prompts: PromptBook, versions: VersionStore,
                  switch: Callable[[Callable[[], Awaitable[object]]], Awaitable[object]],
-                 use_backend: Callable[[object], None],
+                 use_generator: Callable[[object], None],
                  on_finished: Callable[[RunResult, str], Awaitable[None]]) -> None:
         self.config = config
         self.store = store
         self.prompts = prompts
         self.versions = versions
         self._switch = switch  # runs a model switch under the engine's switch lock
-        self._use_backend = use_backend
+        self._use_generator = use_generator
         self._on_finished = on_finished
         self.progress: RunProgress | None = None
         self.last_result: RunResult | None = None
@@ -218,7 +218,7 @@ class FinetuneRunner:
 
         work = self.work_dir / f"run-{progress.run_id}"
         work.mkdir(parents=True, exist_ok=True)
-        source, _ = await asyncio.to_thread(resolve_model_path, config.model, config.model_cache_dir)
+        source = await asyncio.to_thread(training_source, config)
         chain = await self.versions.chain(active)
         job = self._job(source, self.versions.adapters(chain), work / "adapter", dataset)
         (work / "job.json").write_text(json.dumps(job, ensure_ascii=False))
@@ -261,9 +261,10 @@ class FinetuneRunner:
                 # An admin switched models while this trained on the old one: their choice stands.
                 decision = Decision(False, decision.improvement,
                                     decision.reasons + ("the active model was changed during the run",))
-            backend = None
+            generator = None
             if decision.promote:  # load first: a version that cannot be loaded never goes live
-                backend = await load_backend(self.config, self.versions.adapters(chain) + [adapter], None)
+                generator = await open_generator(self.config, self.versions.adapters(chain) + [adapter],
+                                                 f"v{await self.versions.next_id()}")
             metrics["decision"] = {"promote": decision.promote, "improvement": decision.improvement,
                                    "reasons": list(decision.reasons)}
             version = await self.versions.add(
@@ -272,9 +273,8 @@ class FinetuneRunner:
                 train_examples=len(dataset.train), valid_examples=len(dataset.validation),
                 data_until=dataset.data_until, metrics=metrics, run_id=progress.run_id,
                 activated_by=progress.trigger if decision.promote else None)
-            if backend is not None:
-                backend.version = version.name
-                self._use_backend(backend)
+            if generator is not None:
+                self._use_generator(generator)
             return version
 
         return await self._switch(keep)

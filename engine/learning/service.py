@@ -18,7 +18,8 @@ from engine.errors import UserError
 from engine.learning.dataset import load_dataset
 from engine.learning.runner import FinetuneRunner, RunResult
 from engine.learning.status import FinetuneStart, FinetuneStatus, ModelList, ModelSwitch, RunRecord
-from engine.learning.versions import VersionStore, base_name
+from engine.learning.versions import VersionStore
+from engine.serving import base_name
 from engine.prompts import PromptBook
 from engine.store import Store, parse_utc_text, utc_text
 from engine.types import Announcement
@@ -41,7 +42,7 @@ class Learning:
         self._count_run = count_run
         self._switch_lock = asyncio.Lock()
         self.runner = FinetuneRunner(config, store, prompts, self.versions, self._switching,
-                                     generator.use_backend, self._finished)
+                                     generator.switch, self._finished)
         # When the next scheduled run is; the engine sets it once the scheduler has the job.
         self.next_run: Callable[[], datetime | None] = lambda: None
 
@@ -132,9 +133,9 @@ class Learning:
             active = await self.versions.active(self.base)
             if (active.id if active else None) == (target.id if target else None):
                 return ModelSwitch(target, self.base, "It was already active.")
-            backend = await self.versions.load_backend(self.config, target)
+            generator = await self.versions.load_generator(self.config, target)
             await self.versions.activate(self.base, target, by)
-            self.generator.use_backend(backend)
+            self.generator.switch(generator)
         note = ("Its evaluation had not found it better; /models rollback goes back."
                 if target is not None and target.status == "rejected" else "")
         logger.info("%s switched the model to %s", by, target.name if target else "the base model")
@@ -144,9 +145,9 @@ class Learning:
         self._require_local()
         async with self._switch_lock:
             activation, target = await self.versions.rollback_target(self.base)
-            backend = await self.versions.load_backend(self.config, target)
+            generator = await self.versions.load_generator(self.config, target)
             await self.versions.undo_activation(activation, by)
-            self.generator.use_backend(backend)
+            self.generator.switch(generator)
         logger.info("%s rolled the model back to %s", by, target.name if target else "the base model")
         return ModelSwitch(target, self.base, rolled_back=True)
 

@@ -1,8 +1,9 @@
 """Model versions: LoRA adapters on disk, their history in SQLite, and loading one as a backend.
 
 A version is the LoRA adapter of one fine-tune, trained on top of its parent (another version, or the
-base model when it has none). Loading a version loads the base and merges the adapters of its chain,
-oldest first: each version costs ~10 MB on disk instead of another copy of the ~540 MB base.
+base model when it has none). Serving a version applies the adapters of its chain, oldest first,
+over the base (llama.cpp: as GGUF LoRA files over the unchanged quantised base; transformers: merged):
+each version costs ~10-40 MB on disk instead of another copy of the base.
 The active version is the newest activation not undone; with none, the base model is active.
 """
 
@@ -15,10 +16,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from engine.config import BUNDLED_MODEL, EngineConfig
+from engine.config import EngineConfig
 from engine.errors import UserError
-from engine.local_backend import LocalBackend, SamplingSettings
-from engine.model import BUNDLED_NAME, load_model, resolve_model_path
+from engine.generation import Generator
+from engine.model import load_model
+from engine.serving import base_name, open_generator
 from engine.store import Store, parse_utc_text, utc_text
 
 logger = logging.getLogger(__name__)
@@ -40,13 +42,6 @@ class ModelVersion:
     data_until: datetime | None
     metrics: dict
     created_at: datetime
-
-
-def base_name(config: EngineConfig) -> str:
-    """The base model's name as the generator reports it, without loading or converting anything."""
-    if config.model == BUNDLED_MODEL:
-        return BUNDLED_NAME
-    return Path(config.model).name if Path(config.model).exists() else config.model
 
 
 def load_with_adapters(source: str, adapters: list[Path], threads: int = 0):
@@ -147,6 +142,12 @@ class VersionStore:
             row = await cursor.fetchone()
         return parse_utc_text(row["until"]) if row and row["until"] else None
 
+    async def next_id(self) -> int:
+        """The id (and so the name, v<id>) the next added version gets; versions are added one at a
+        time, under the learning loop's switch lock."""
+        async with self.store.db.execute("SELECT COALESCE(MAX(id), 0) + 1 AS next FROM model_versions") as cur:
+            return (await cur.fetchone())["next"]
+
     async def add(self, *, base: str, parent: ModelVersion | None, adapter_dir: Path, status: str,
                   train_examples: int, valid_examples: int, data_until: datetime | None, metrics: dict,
                   run_id: int | None, activated_by: str | None) -> ModelVersion:
@@ -207,35 +208,21 @@ class VersionStore:
                 raise UserError(f"The files of model version {folder.name} are missing from {folder.parent}.")
         return folders
 
-    async def load_backend(self, config: EngineConfig, version: ModelVersion | None) -> LocalBackend:
-        """``version`` (None: the base model) as a generation backend, loaded in a worker thread."""
+    async def load_generator(self, config: EngineConfig, version: ModelVersion | None) -> Generator:
+        """``version`` (None: the base model) loaded and ready to generate (it takes seconds)."""
         adapters = self.adapters(await self.chain(version))
-        return await load_backend(config, adapters, version.name if version else None)
+        return await open_generator(config, adapters, version.name if version else None)
 
 
-async def load_backend(config: EngineConfig, adapters: list[Path], name: str | None) -> LocalBackend:
-    """The base model with ``adapters`` merged, as a backend reporting ``name`` (None: the base's
-    own name). Loaded in a worker thread: it takes seconds."""
-    import asyncio
-
-    def load() -> LocalBackend:
-        source, base = resolve_model_path(config.model, config.model_cache_dir)
-        model, tokenizer = load_with_adapters(source, adapters, threads=config.threads)
-        sampling = SamplingSettings(temperature=config.temperature, top_p=config.top_p)
-        return LocalBackend(model, tokenizer, version=name or base, sampling=sampling)
-
-    return await asyncio.to_thread(load)
-
-
-async def load_active_backend(config: EngineConfig, store: Store) -> LocalBackend:
-    """The backend for the version that was active when the bot last ran (the base model if none).
-    Files of the active version gone missing: the base model, with an error in the log."""
+async def load_active_generator(config: EngineConfig, store: Store) -> Generator:
+    """The generator for the version that was active when the bot last ran (the base model if
+    none). Files of the active version gone missing: the base model, with an error in the log."""
     versions = VersionStore(store, config.data_dir)
     active = await versions.active(base_name(config))
     try:
-        return await versions.load_backend(config, active)
+        return await versions.load_generator(config, active)
     except UserError:
         if active is None:
             raise
         logger.exception("model version %s cannot be loaded; using the base model", active.name)
-        return await versions.load_backend(config, None)
+        return await versions.load_generator(config, None)

@@ -1,0 +1,141 @@
+"""Is a variant on brief? Checks a marketer would make by eye, made by rule so they can be counted.
+
+A variant is refused when it
+- states a number (a price, a spec, a duration, a percentage) that the description does not contain;
+- is about another kind of product (a smartwatch when the brief is a phone);
+- speaks as a person or an assistant ("I'm Alex", "as an AI", "我是…");
+- is in another language than the request;
+- does not name the product.
+Among the variants that pass, ``rank`` prefers the ones that fit the length asked for and differ
+most from those already chosen. Every rule is explainable in one line (``Check.problems``).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from engine.cleaning import is_near_duplicate, word_count, words
+
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+_LATIN = re.compile(r"[A-Za-z]")
+# Numbers as written in copy: 6.5, 100, 1,299, ５ (full width normalised first).
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+_FULL_WIDTH = str.maketrans("０１２３４５６７８９．，", "0123456789.,")
+# Speaking as a person or as the assistant, not as the brand.
+_PERSONA = re.compile(
+    r"\b(i'm|i am|i've|i have|i'll|i was|my name is|as an ai|as a language model|your (creative )?"
+    r"(writing )?assistant|hey everyone|hi everyone|hello everyone)\b|我是|作为(一个|一名)?(ai|人工智能|助手)|"
+    r"我叫|大家好，我|(?<![\w'])i(?![\w'])",
+    re.IGNORECASE,
+)
+# Kinds of product copy is written for; a variant naming a kind the brief does not is about
+# another product. Chinese and English names of the same kind share a group.
+_KINDS = {
+    "phone": ("phone", "smartphone", "手机"),
+    "watch": ("smartwatch", "watch", "手表"),
+    "band": ("fitness band", "fitness tracker", "band", "手环"),
+    "earbuds": ("earbuds", "earphones", "headphones", "headset", "耳机"),
+    "laptop": ("laptop", "notebook computer", "笔记本电脑"),
+    "tablet": ("tablet", "平板"),
+    "speaker": ("speaker", "音箱"),
+    "camera": ("camera", "相机"),
+    "shoes": ("shoes", "sneakers", "trainers", "鞋"),
+    "bottle": ("bottle", "水杯", "水瓶"),
+    "coffee": ("coffee", "cold brew", "espresso", "咖啡"),
+    "tea": ("tea", "茶"),
+    "car": ("car", "vehicle", "汽车"),
+    "bike": ("bike", "bicycle", "e-bike", "自行车"),
+}
+_STOP = frozenset(
+    "a an the and or for with of to in on our your new best all by from at is are this that it its "
+    "per one two pack set".split())
+
+
+def language_of(text: str) -> str:
+    """"zh" when Chinese characters make up a clear share of the letters, else "en"."""
+    cjk = len(_CJK.findall(text))
+    latin = len(_LATIN.findall(text))
+    return "zh" if cjk and cjk >= 0.25 * (cjk + latin / 4) else "en"
+
+
+def _numbers(text: str) -> set[str]:
+    found = set()
+    for raw in _NUMBER.findall(text.translate(_FULL_WIDTH)):
+        value = raw.replace(",", "")
+        found.add(value.rstrip("0").rstrip(".") if "." in value else value)
+    return found
+
+
+def _kinds(text: str) -> set[str]:
+    lowered = text.lower()
+    kinds = set()
+    for kind, names in _KINDS.items():
+        for name in names:
+            pattern = re.escape(name) if _CJK.search(name) else rf"\b{re.escape(name)}e?s?\b"
+            if re.search(pattern, lowered):
+                kinds.add(kind)
+                break
+    # "smartwatch" contains "watch"; "fitness band" is not a "band" of musicians; keep it simple:
+    return kinds
+
+
+def product_names(description: str) -> list[str]:
+    """What naming the product means: the name before the first colon, dash or comma, and its
+    distinctive words (brand-like capitalised words, or Chinese runs of two or more characters)."""
+    head = re.split(r"[:：,，;；(（—–]| - ", description, maxsplit=1)[0].strip()
+    names = [head] if head else []
+    for token in re.findall(r"[A-Za-z][\w'-]*|[\u3400-\u9fff]{2,}", head):
+        if token.lower() in _STOP:
+            continue
+        if _CJK.match(token) or token[0].isupper() or any(c.isdigit() for c in token):
+            names.append(token)
+    if len(names) <= 1:  # no capitalised name: every content word of the head counts
+        names += [w for w in words(head) if len(w) > 2 and w not in _STOP]
+    return names
+
+
+@dataclass(frozen=True)
+class Check:
+    text: str
+    problems: tuple[str, ...]  # empty: on brief
+    words: float
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def check_variant(text: str, description: str, language: str) -> Check:
+    problems = []
+    invented = _numbers(text) - _numbers(description)
+    if invented:
+        problems.append(f"states {', '.join(sorted(invented))}, which the description does not give")
+    wanted_kinds = _kinds(description)
+    other = _kinds(text) - wanted_kinds
+    # "band" inside "smartwatch band" briefs and similar overlaps: only a kind the brief lacks,
+    # with none of the brief's own kinds named, is another product.
+    if other and wanted_kinds and not (_kinds(text) & wanted_kinds):
+        problems.append(f"is about a {sorted(other)[0]}, not the product described")
+    if _PERSONA.search(text):
+        problems.append("speaks as a person or an assistant, not as the brand")
+    if language_of(text) != language:
+        problems.append(f"is not in {'Chinese' if language == 'zh' else 'English'}")
+    lowered = text.lower()
+    if not any(name.lower() in lowered for name in product_names(description)):
+        problems.append("does not name the product")
+    return Check(text, tuple(problems), word_count(text))
+
+
+def rank(checks: list[Check], n: int, target_words: float, avoid: list[str] = ()) -> list[Check]:
+    """Up to ``n`` passing variants: closest to the target length first, each distinct from those
+    chosen before it (and from ``avoid``: copy already shown)."""
+    passing = sorted((c for c in checks if c.ok), key=lambda c: abs(c.words - target_words * 0.8))
+    chosen: list[Check] = []
+    for check in passing:
+        if len(chosen) == n:
+            break
+        if is_near_duplicate(check.text, [c.text for c in chosen] + list(avoid)):
+            continue
+        chosen.append(check)
+    return chosen

