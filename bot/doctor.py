@@ -76,7 +76,10 @@ async def diagnose(env: Mapping[str, str] | None = None, *, min_free: int = MIN_
     yield _disk(config, min_free, low_free)
     if config.metrics_port is not None:
         yield _metrics_port(config)
-    yield await asyncio.to_thread(_model, config)
+    if config.backend == "openai":
+        yield await _remote_model(config)
+    else:
+        yield await asyncio.to_thread(_model, config)
 
 
 def _log_settings(env: Mapping[str, str]) -> Finding | None:
@@ -242,11 +245,32 @@ def _metrics_port(config: EngineConfig) -> Finding:
     return Finding("metrics", Level.OK, f"/healthz and /metrics will be on {address[0]}:{address[1]}")
 
 
+async def _remote_model(config: EngineConfig) -> Finding:
+    """One short streamed completion from the configured server, without retries: the admin
+    running the doctor wants the answer now. Unlike chat, the line names the server."""
+    from engine.remote_backend import RemoteGenerator
+
+    config = replace(config, openai_retries=0, openai_timeout=min(config.openai_timeout, 30.0))
+    started = time.monotonic()
+    try:
+        generator = RemoteGenerator.from_config(config)
+    except UserError as exc:
+        return Finding("model", Level.FAIL, str(exc))
+    try:
+        await generator.generate(PROBE_MESSAGES, 1, 4)
+    except UserError as exc:
+        return Finding("model", Level.FAIL, f"server {generator.shown_url}: {exc} Run with "
+                       "COPYBOT_LOG_LEVEL=WARNING to see why.")
+    finally:
+        await generator.stop()
+    seconds = time.monotonic() - started
+    return Finding("model", Level.OK, f"{generator.version} on server {generator.shown_url} answered "
+                   f"in {seconds:.1f} s")
+
+
 def _model(config: EngineConfig) -> Finding:
     from engine.engine import load_backend
 
-    if config.backend == "openai":
-        config = replace(config, openai_retries=0, openai_timeout=min(config.openai_timeout, 30.0))
     started = time.monotonic()
     backend = None
     try:
@@ -263,8 +287,7 @@ def _model(config: EngineConfig) -> Finding:
         if close is not None:
             close()
     seconds = time.monotonic() - started
-    where = f"server {backend.shown_url}" if config.backend == "openai" else "this machine"
-    return Finding("model", Level.OK, f"{backend.version} on {where} loaded and answered in "
+    return Finding("model", Level.OK, f"{backend.version} on this machine loaded and answered in "
                    f"{seconds:.1f} s")
 
 

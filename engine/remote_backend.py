@@ -1,61 +1,74 @@
-"""A generation backend that asks an OpenAI-compatible chat-completions server over HTTP.
+"""A generator that asks an OpenAI-compatible chat-completions server, streaming, with the official
+``openai`` async client.
 
-vLLM, TGI, llama.cpp's server and Ollama all serve ``POST /v1/chat/completions``: pointing copybot at
-one moves generation to a GPU machine while the bot stays where it is. ``generate`` is synchronous
-(the batching worker calls it from its thread). Every sequence of a batch is its own request, sent
-concurrently from a small thread pool, because not every server honours ``n`` and a server batches
-concurrent requests itself. Timeouts, 429, 5xx and connection errors are retried with backoff; when
-the server stays down the user gets one sentence saying so.
+vLLM, TGI, SGLang, llama.cpp's server and Ollama all serve ``POST /v1/chat/completions``: pointing
+copybot at one moves generation to a GPU machine while the bot stays where it is. Everything runs on
+the event loop (no thread per request): each of the ``n`` sequences of a request is its own streamed
+request, sent concurrently, because not every server honours ``n`` and a server batches concurrent
+requests itself; at most ``concurrency`` are in flight across all callers. The client retries
+timeouts, connection errors, 408/409/429 and 5xx itself (honouring ``Retry-After``); when the server
+stays down people get one sentence and the details go to the log.
 """
 
 from __future__ import annotations
 
-import http.client
-import json
+import asyncio
 import logging
-import socket
-import threading
-from concurrent.futures import ThreadPoolExecutor, wait
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit, urlunsplit
 
+import openai
+
 from engine.errors import BusyError, UserError
-from engine.local_backend import Completions, Messages
+from engine.generation import Messages, OnText
 
 logger = logging.getLogger(__name__)
 
-RETRYABLE_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
-MAX_DETAIL = 200  # characters of a server's error message shown to people
+SHUTTING_DOWN = "The bot is shutting down; try again in a minute."
+NOT_ANSWERING = "The model server is not answering right now; try again in a few minutes."
+SERVER_BUSY = "The model server is busy with other work; try again in a minute."
+QUEUE_FULL = "The copywriter is busy with other requests; try again in a moment."
+# Without a key the client would fall back to OPENAI_API_KEY from the environment and send this
+# machine's OpenAI key to a self-hosted server; "EMPTY" is what vLLM's docs use for "no key".
+NO_KEY = "EMPTY"
+MAX_DETAIL = 200  # characters of a server's error message kept in a log line
+# Cancelled streams close in milliseconds; a wedged one must not hold up shutdown.
+STOP_GRACE_SECONDS = 5.0
 
 
 @dataclass(frozen=True)
 class RemoteSettings:
-    url: str  # the server's base URL, e.g. http://gpu-box:8000/v1, or the full .../chat/completions
+    url: str  # the server's root, its /v1 base URL, or the full .../chat/completions endpoint
     model: str
     api_key: str = field(default="", repr=False)  # a secret: never logged, never in a repr
-    timeout: float = 60.0  # seconds to wait for one answer
-    retries: int = 2  # further tries after a timeout, 429, 5xx or connection error
-    concurrency: int = 8  # requests in flight at once
+    timeout: float = 60.0  # seconds the server may stay silent: to connect, to start, between deltas
+    retries: int = 2  # further tries (by the openai client) after a timeout, 429, 5xx or lost connection
+    concurrency: int = 8  # requests in flight at once, across all callers
+    queue_size: int = 32  # requests (not sequences) waiting for a free slot before new ones are refused
     temperature: float = 0.5
     top_p: float = 0.9
-    backoff: float = 0.5  # first wait before a retry; doubles each time
-    max_backoff: float = 8.0
 
 
-def chat_completions_url(base: str) -> str:
-    """Accept a server root, its ``/v1`` base or the full endpoint; return the endpoint."""
-    parts = urlsplit(base.strip())
+def openai_base_url(url: str) -> str:
+    """Accept a server root, its ``/v1`` base or the full chat-completions endpoint; return the base
+    URL the client wants (it appends ``/chat/completions`` itself)."""
+    parts = urlsplit(url.strip())
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise UserError(f"COPYBOT_OPENAI_URL must be an http(s) URL such as http://gpu-box:8000/v1; "
-                        f"{public_url(base)!r} is not.")
+                        f"{public_url(url)!r} is not.")
+    if parts.query or parts.fragment:  # the client appends paths, which a query would swallow
+        raise UserError("COPYBOT_OPENAI_URL must not have a query (?…) or fragment (#…); give the "
+                        "server's base URL, such as http://gpu-box:8000/v1.")
     path = parts.path.rstrip("/")
-    if not path.endswith("/chat/completions"):
-        path += "/chat/completions" if path.endswith("/v1") else "/v1/chat/completions"
-    return urlunsplit((parts.scheme, parts.netloc, path, parts.query, ""))
+    path = path.removesuffix("/chat/completions") if path.endswith("/chat/completions") else (
+        path if path.endswith("/v1") else path + "/v1")
+    return urlunsplit((parts.scheme, parts.netloc, path, "", ""))
 
 
 def public_url(url: str) -> str:
-    """``url`` without user:password and query, safe to show and log."""
+    """``url`` without user:password and query, safe to log (never shown in chat: it names an
+    internal host)."""
     try:
         parts = urlsplit(url)
         host = parts.hostname or ""
@@ -66,15 +79,15 @@ def public_url(url: str) -> str:
         return "(an unreadable URL)"
 
 
-class _Failure(Exception):
-    """One try went wrong in a way worth another try; ``str`` completes 'the model server …'."""
-
-    def __init__(self, problem: str, retry_after: float | None = None) -> None:
-        super().__init__(problem)
-        self.retry_after = retry_after
+@dataclass(eq=False)  # compared by identity
+class _Call:
+    """One ``generate`` call; ``unstarted`` of its sequences have no slot yet."""
+    unstarted: int
 
 
-class RemoteBackend:
+class RemoteGenerator:
+    """``engine.generation.Generator`` over an OpenAI-compatible server."""
+
     def __init__(self, settings: RemoteSettings) -> None:
         if not settings.model:
             raise UserError("COPYBOT_BACKEND=openai needs COPYBOT_OPENAI_MODEL, the model name the "
@@ -83,167 +96,188 @@ class RemoteBackend:
             raise UserError("COPYBOT_OPENAI_TIMEOUT must be above 0 seconds, COPYBOT_OPENAI_RETRIES 0 or "
                             "more, and COPYBOT_OPENAI_CONCURRENCY 1 or more.")
         self.settings = settings
-        self.version = settings.model
-        self.endpoint = chat_completions_url(settings.url)
-        self.shown_url = public_url(self.endpoint)
-        self._pool = ThreadPoolExecutor(max_workers=max(1, settings.concurrency),
-                                        thread_name_prefix="copybot-remote")
-        self._closing = threading.Event()
-        self._open: set[http.client.HTTPConnection] = set()
-        self._open_lock = threading.Lock()
+        self.base_url = openai_base_url(settings.url)
+        self.shown_url = public_url(self.base_url)  # for logs and `copybot doctor`, not for chat
+        self._client = openai.AsyncOpenAI(base_url=self.base_url, api_key=settings.api_key or NO_KEY,
+                                          timeout=settings.timeout, max_retries=settings.retries)
+        self._slots = asyncio.Semaphore(settings.concurrency)
+        self._holding = 0  # sequences holding a slot
+        self._calls: dict[_Call, None] = {}  # in arrival order, the order slots are handed out
+        self._sequences: set[asyncio.Task] = set()
+        self._thread_jobs: set[asyncio.Future] = set()
+        # Review sentiment runs here: one thread, so two torch jobs never fight over the cores.
+        self._model_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="copybot-model")
+        self._closing = False
 
     @classmethod
-    def from_config(cls, config) -> "RemoteBackend":
+    def from_config(cls, config) -> "RemoteGenerator":
         if not config.openai_url:
             raise UserError("COPYBOT_BACKEND=openai needs COPYBOT_OPENAI_URL, the server's base URL "
                             "(e.g. http://gpu-box:8000/v1).")
         return cls(RemoteSettings(
             url=config.openai_url, model=config.openai_model, api_key=config.openai_api_key,
             timeout=config.openai_timeout, retries=config.openai_retries,
-            concurrency=config.openai_concurrency, temperature=config.temperature, top_p=config.top_p,
+            concurrency=config.openai_concurrency, queue_size=config.queue_size,
+            temperature=config.temperature, top_p=config.top_p,
         ))
 
-    # --- the GenerationBackend interface -------------------------------------------------------
+    def __repr__(self) -> str:
+        return f"RemoteGenerator(model={self.settings.model!r}, url={self.shown_url!r})"
 
-    def generate(self, prompts: list[Messages], max_new_tokens: list[int]) -> list[str]:
-        if self._closing.is_set():
-            raise BusyError("The bot is shutting down; try again in a minute.")
+    # --- the Generator interface ---------------------------------------------------------------
+
+    @property
+    def version(self) -> str:
+        return self.settings.model
+
+    @property
+    def queue_depth(self) -> int:
+        """Calls with a sequence that will not get a slot yet. Counted from the free slots rather
+        than from who is blocked, so a call whose tasks have not run their first step is not
+        counted as waiting when a slot is free for it."""
+        free = self.settings.concurrency - self._holding
+        waiting = 0
+        for call in self._calls:
+            waiting += call.unstarted > max(free, 0)
+            free -= call.unstarted
+        return waiting
+
+    def check_capacity(self) -> None:
+        if self._closing:
+            raise BusyError(SHUTTING_DOWN)
+        if self.queue_depth >= self.settings.queue_size:
+            raise BusyError(QUEUE_FULL)
+
+    async def generate(self, messages: Messages, n: int, max_new_tokens: int,
+                       on_text: OnText | None = None) -> tuple[list[str], str]:
+        self.check_capacity()
+        version = self.version
+        if n < 1:
+            return [], version
+        call = _Call(unstarted=n)
+        self._calls[call] = None
+        tasks = [asyncio.create_task(self._sequence(call, index, messages, max_new_tokens, on_text),
+                                     name=f"copybot-remote-{index}") for index in range(n)]
+        self._sequences.update(tasks)
         try:
-            futures = [self._pool.submit(self.complete, messages, budget)
-                       for messages, budget in zip(prompts, max_new_tokens)]
-        except RuntimeError:  # close() shut the pool between the check above and here
-            raise BusyError("The bot is shutting down; try again in a minute.") from None
-        wait(futures)  # let every request end before raising, so none outlives the batch
-        for future in futures:
-            if future.cancelled():  # close() dropped it before it started
-                raise BusyError("The bot is shutting down; try again in a minute.")
-            if future.exception() is not None:
-                raise future.exception()
-        answers = [future.result() for future in futures]
-        counts = [tokens for _, tokens in answers]
-        return Completions([text for text, _ in answers],
-                           tokens=sum(counts) if None not in counts else None)
-
-    def close(self) -> None:
-        """Fail what is in flight at once (shutdown must not wait out a slow server's timeout)."""
-        self._closing.set()
-        with self._open_lock:
-            for connection in self._open:
-                if connection.sock is not None:
-                    try:
-                        connection.sock.shutdown(socket.SHUT_RDWR)
-                    except OSError:
-                        pass
-        self._pool.shutdown(wait=False, cancel_futures=True)
-
-    # --- one completion, with retries ----------------------------------------------------------
-
-    def complete(self, messages: Messages, max_tokens: int) -> tuple[str, int | None]:
-        """One chat completion: its text and the number of tokens the server says it generated."""
-        body = json.dumps({
-            "model": self.settings.model,
-            "messages": messages,
-            "max_tokens": max_tokens,
-            "temperature": self.settings.temperature,
-            "top_p": self.settings.top_p,
-            "stream": False,
-        }).encode()
-        tries = self.settings.retries + 1
-        for attempt in range(1, tries + 1):
-            if self._closing.is_set():
-                raise BusyError("The bot is shutting down; try again in a minute.")
-            try:
-                return self._post(body)
-            except _Failure as failure:
-                if self._closing.is_set():
-                    raise BusyError("The bot is shutting down; try again in a minute.") from None
-                if attempt == tries:
-                    raise UserError(
-                        f"The model server at {self.shown_url} {failure} after {tries} "
-                        f"{'tries' if tries != 1 else 'try'}; try again in a few minutes, or ask an "
-                        "admin to check it.") from None
-                delay = failure.retry_after
-                if delay is None:
-                    delay = self.settings.backoff * 2 ** (attempt - 1)
-                delay = min(delay, self.settings.max_backoff)
-                logger.warning("model server %s %s; try %d of %d again in %.1f s", self.shown_url,
-                               failure, attempt + 1, tries, delay)
-                if self._closing.wait(delay):
-                    raise BusyError("The bot is shutting down; try again in a minute.") from None
-        raise AssertionError("unreachable")
-
-    def _post(self, body: bytes) -> tuple[str, int | None]:
-        parts = urlsplit(self.endpoint)
-        connection_class = (http.client.HTTPSConnection if parts.scheme == "https"
-                            else http.client.HTTPConnection)
-        connection = connection_class(parts.hostname, parts.port, timeout=self.settings.timeout)
-        headers = {"Content-Type": "application/json", "Accept": "application/json"}
-        if self.settings.api_key:
-            headers["Authorization"] = f"Bearer {self.settings.api_key}"
-        path = parts.path + (f"?{parts.query}" if parts.query else "")
-        with self._open_lock:
-            self._open.add(connection)
-        try:
-            connection.request("POST", path, body=body, headers=headers)
-            response = connection.getresponse()
-            payload = response.read()
-        except TimeoutError:
-            raise _Failure(f"did not answer within {self.settings.timeout:g} s") from None
-        except (OSError, http.client.HTTPException) as exc:
-            raise _Failure(f"could not be reached ({_reason(exc)})") from None
+            await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
         finally:
-            with self._open_lock:
-                self._open.discard(connection)
-            connection.close()
-        return self._read_answer(response.status, response.getheader("Retry-After"), payload)
+            # One failed sequence fails the request: the others' answers would be thrown away.
+            for task in tasks:
+                task.cancel()
+            await asyncio.wait(tasks)  # their streams are closed before the caller moves on
+            self._sequences.difference_update(tasks)
+            self._calls.pop(call, None)
+        # Read every failure (asyncio logs the ones nobody read); the first is the caller's.
+        failures = [task.exception() for task in tasks if not task.cancelled()]
+        for failure in failures:
+            if failure is not None:
+                raise failure
+        return [task.result() for task in tasks], version
 
-    def _read_answer(self, status: int, retry_after: str | None,
-                     payload: bytes) -> tuple[str, int | None]:
-        if status in RETRYABLE_STATUS or status >= 500:
-            raise _Failure(f"answered HTTP {status}", _seconds(retry_after))
-        if status in (401, 403):
-            raise UserError(f"The model server at {self.shown_url} refused the API key (HTTP {status}); "
-                            "check COPYBOT_OPENAI_API_KEY.")
-        if status == 404:
-            raise UserError(f"The model server at {self.shown_url} has no model "
-                            f"{self.settings.model!r} or no chat-completions endpoint (HTTP 404); "
-                            "check COPYBOT_OPENAI_MODEL and COPYBOT_OPENAI_URL.")
-        if status != 200:
-            raise UserError(f"The model server at {self.shown_url} rejected the request (HTTP {status}"
-                            f"{': ' + _error_detail(payload) if _error_detail(payload) else ''}).")
+    async def run_in_model_thread(self, function, *args):
+        if self._closing:
+            raise BusyError(SHUTTING_DOWN)
+        job = asyncio.get_running_loop().run_in_executor(self._model_thread, function, *args)
+        self._thread_jobs.add(job)
         try:
-            answer = json.loads(payload)
-            text = answer["choices"][0]["message"].get("content") or ""
-        except (ValueError, KeyError, IndexError, TypeError, AttributeError):
-            raise UserError(f"The model server at {self.shown_url} did not answer with a chat "
-                            "completion; check that COPYBOT_OPENAI_URL points at an OpenAI-compatible "
-                            "server.") from None
-        usage = answer.get("usage") if isinstance(answer, dict) else None
-        tokens = usage.get("completion_tokens") if isinstance(usage, dict) else None
-        return str(text), tokens if isinstance(tokens, int) else None
+            return await job
+        except asyncio.CancelledError:
+            if self._closing and not asyncio.current_task().cancelling():  # stop() cancelled it
+                raise BusyError(SHUTTING_DOWN) from None
+            raise
+        finally:
+            self._thread_jobs.discard(job)
+
+    async def stop(self) -> None:
+        self._closing = True
+        sequences = list(self._sequences)
+        for task in sequences:
+            task.cancel()
+        for job in self._thread_jobs:
+            job.cancel()  # its caller is told now; a function already running ends on its own
+        if sequences:
+            await asyncio.wait(sequences, timeout=STOP_GRACE_SECONDS)
+        await self._client.close()
+        self._model_thread.shutdown(wait=False, cancel_futures=True)
+
+    # --- one sequence ----------------------------------------------------------------------------
+
+    async def _sequence(self, call: _Call, index: int, messages: Messages, max_tokens: int,
+                        on_text: OnText | None) -> str:
+        try:
+            async with self._slots:
+                call.unstarted -= 1
+                self._holding += 1
+                try:
+                    return await self._stream(index, messages, max_tokens, on_text)
+                finally:
+                    self._holding -= 1
+        except asyncio.CancelledError:
+            if self._closing:
+                raise BusyError(SHUTTING_DOWN) from None
+            raise
+        except openai.OpenAIError as exc:
+            if self._closing:  # the client was closed under it
+                raise BusyError(SHUTTING_DOWN) from None
+            raise self._user_error(exc) from None
+
+    async def _stream(self, index: int, messages: Messages, max_tokens: int,
+                      on_text: OnText | None) -> str:
+        stream = await self._client.chat.completions.create(
+            model=self.settings.model, messages=messages, max_tokens=max_tokens,
+            temperature=self.settings.temperature, top_p=self.settings.top_p, stream=True)
+        text = ""
+        chunks = 0
+        async with stream:
+            async for chunk in stream:
+                chunks += 1
+                choices = getattr(chunk, "choices", None) or []
+                delta = getattr(choices[0], "delta", None) if choices else None
+                piece = getattr(delta, "content", None)
+                if piece:
+                    text += piece
+                    if on_text is not None:
+                        on_text(index, text)
+        if not chunks:  # a 200 with no events: not an OpenAI-compatible streaming endpoint
+            logger.warning("model server %s answered without any stream event; is "
+                           "COPYBOT_OPENAI_URL an OpenAI-compatible server?", self.shown_url)
+            raise UserError("The model server did not answer with a chat completion; ask an admin to "
+                            "check COPYBOT_OPENAI_URL.")
+        return text
+
+    def _user_error(self, exc: openai.OpenAIError) -> UserError:
+        """One sentence for people; what happened, for the admin, in the log."""
+        logger.warning("model server %s failed (the client retries up to %d times): %s",
+                       self.shown_url, self.settings.retries, _describe(exc, self.settings.timeout))
+        if isinstance(exc, openai.RateLimitError):
+            return BusyError(SERVER_BUSY)
+        if isinstance(exc, (openai.AuthenticationError, openai.PermissionDeniedError)):
+            return UserError("The model server refused copybot's API key; ask an admin to check "
+                             "COPYBOT_OPENAI_API_KEY.")
+        if isinstance(exc, openai.NotFoundError):
+            return UserError("The model server does not serve the configured model; ask an admin to "
+                             "check COPYBOT_OPENAI_MODEL and COPYBOT_OPENAI_URL.")
+        if isinstance(exc, openai.APIStatusError) and exc.status_code < 500:
+            return UserError("The model server turned this request down; try a shorter description, "
+                             "or ask an admin to look at the log.")
+        return UserError(NOT_ANSWERING)
 
 
-def _reason(exc: BaseException) -> str:
-    if isinstance(exc, ConnectionRefusedError):
-        return "connection refused"
-    if isinstance(exc, socket.gaierror):
-        return "unknown host"
-    text = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
-    return text[:MAX_DETAIL]
+def _describe(exc: openai.OpenAIError, timeout: float) -> str:
+    if isinstance(exc, openai.APIStatusError):
+        return f"HTTP {exc.status_code}: {_detail(exc)}"
+    if isinstance(exc, openai.APITimeoutError):
+        return f"silent for more than {timeout:g} s"
+    if isinstance(exc, openai.APIConnectionError):
+        cause = exc.__cause__
+        reason = f"{type(cause).__name__}: {cause}" if cause is not None else str(exc)
+        return f"could not be reached ({reason[:MAX_DETAIL]})"
+    return f"{type(exc).__name__}: {_detail(exc)}"
 
 
-def _seconds(retry_after: str | None) -> float | None:
-    try:
-        return max(0.0, float(retry_after)) if retry_after else None
-    except ValueError:  # an HTTP date: rare from model servers; fall back to our own backoff
-        return None
-
-
-def _error_detail(payload: bytes) -> str:
+def _detail(exc: openai.OpenAIError) -> str:
     """The server's own error message (OpenAI shape ``{"error": {"message": …}}``), shortened."""
-    try:
-        error = json.loads(payload).get("error")
-        message = error.get("message") if isinstance(error, dict) else error
-    except (ValueError, AttributeError):
-        return ""
-    return " ".join(str(message or "").split())[:MAX_DETAIL]
+    body = getattr(exc, "body", None)
+    message = body.get("message") if isinstance(body, dict) else body
+    return " ".join(str(message or getattr(exc, "message", "") or "").split())[:MAX_DETAIL]

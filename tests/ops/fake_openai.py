@@ -1,8 +1,12 @@
 """A local OpenAI-compatible chat-completions server (aiohttp on 127.0.0.1) for the remote backend.
 
-It answers ``POST /v1/chat/completions`` the way vLLM or Ollama do, records every request (body and
-headers), and can be told to answer the next requests with an HTTP error, to hold them until the
-test releases them, or to never answer (so the client's timeout fires).
+It answers ``POST /v1/chat/completions`` the way vLLM or Ollama do: a streamed answer (server-sent
+events, ``data: {chunk}`` … ``data: [DONE]``) when the request says ``"stream": true``, one JSON
+completion otherwise. It records every request (body and headers) and the order requests arrived
+and ended in, and can be told to answer the next requests with an HTTP error (with ``Retry-After``),
+to hold answers until the test releases them (all, or one at a time), to never answer (so the
+client's timeout fires), or to stop part-way through a stream until the test resumes it. A client
+that disconnects ends its request at the server.
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import re
 import time
 from collections import deque
 from dataclasses import dataclass, field
@@ -29,12 +34,21 @@ ANSWERS = [
 ]
 
 
+def deltas(answer: str) -> list[str]:
+    """How the fake streams an answer: one delta per word, each with the space after it, the way
+    a tokenizer's pieces add up to the text."""
+    return re.findall(r"\S+\s*", answer)
+
+
 @dataclass
 class Recorded:
+    number: int  # 1, 2, … in order of arrival
     path: str
     headers: dict[str, str]
     body: dict
     arrived: float  # time.monotonic()
+    answer: str = ""  # what it was (or would have been) answered
+    finished: bool = False  # the whole answer was sent
 
 
 @dataclass
@@ -42,22 +56,26 @@ class Behaviour:
     status: int = 200
     retry_after: str | None = None
     hang: bool = False  # never answer; the client must time out
+    stall_after: int | None = None  # stream this many deltas, then wait for resume()
 
 
 @dataclass
 class FakeOpenAI:
     requests: list[Recorded] = field(default_factory=list)
+    # ("arrived" | "ended", request number), in the order it happened at the server.
+    events: list[tuple[str, int]] = field(default_factory=list)
     in_flight: int = 0
     most_in_flight: int = 0
-    completion_tokens: int = 7  # what each answer reports in ``usage``
-    answer_delay: float = 0.0  # seconds each answer takes, like a model generating (benchmarks)
+    completion_tokens: int = 7  # what each non-streamed answer reports in ``usage``
+    answer_delay: float = 0.0  # seconds each answer takes, spread over its deltas (benchmarks)
 
     def __post_init__(self) -> None:
         self._script: deque[Behaviour] = deque()
         self._answers = itertools.cycle(ANSWERS)
-        self._arrived = asyncio.Condition()
-        self._released = asyncio.Event()
-        self._released.set()
+        self._changed = asyncio.Condition()
+        self._held = False
+        self._permits = 0  # held requests allowed to go on, one each
+        self._resumed = asyncio.Event()
         self._hung = asyncio.Event()  # never set: hung requests wait until the server stops
         self._runner: web.AppRunner | None = None
         self.url = ""
@@ -66,7 +84,9 @@ class FakeOpenAI:
         app = web.Application()
         app.router.add_post("/v1/chat/completions", self._complete)
         app.router.add_get("/v1/models", self._models)
-        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5)
+        # A client that goes away ends its handler, as vLLM aborts a request whose client left.
+        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5,
+                                     handler_cancellation=True)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
         await site.start()
@@ -75,7 +95,8 @@ class FakeOpenAI:
         return self.url
 
     async def stop(self) -> None:
-        self._released.set()
+        self.release()
+        self._resumed.set()
         if self._runner is not None:
             await self._runner.cleanup()
 
@@ -87,57 +108,122 @@ class FakeOpenAI:
     def hang_next(self, times: int = 1) -> None:
         self._script.extend(Behaviour(hang=True) for _ in range(times))
 
+    def stall_next(self, after: int, times: int = 1) -> None:
+        """Stream ``after`` deltas of the next answers, then wait until ``resume()``."""
+        self._script.extend(Behaviour(stall_after=after) for _ in range(times))
+
+    def resume(self) -> None:
+        self._resumed.set()
+
     def hold(self) -> None:
-        """Keep answers back until ``release()`` (requests still arrive and are recorded)."""
-        self._released.clear()
+        """Keep answers back until ``release()`` or ``release_one()`` (requests still arrive and are
+        recorded)."""
+        self._held = True
 
     def release(self) -> None:
-        self._released.set()
+        self._held = False
+        self._notify()
+
+    def release_one(self) -> None:
+        self._permits += 1
+        self._notify()
 
     async def wait_for_requests(self, count: int, timeout: float = 15.0) -> None:
-        async with asyncio.timeout(timeout):
-            async with self._arrived:
-                await self._arrived.wait_for(lambda: len(self.requests) >= count)
+        await self._wait_until(lambda: len(self.requests) >= count, timeout)
 
     async def wait_for_in_flight(self, count: int, timeout: float = 15.0) -> None:
-        async with asyncio.timeout(timeout):
-            async with self._arrived:
-                await self._arrived.wait_for(lambda: self.in_flight >= count)
+        await self._wait_until(lambda: self.in_flight >= count, timeout)
+
+    async def wait_for_ended(self, count: int, timeout: float = 15.0) -> None:
+        await self._wait_until(lambda: sum(e == "ended" for e, _ in self.events) >= count, timeout)
 
     # --- the server ----------------------------------------------------------------------------
 
-    async def _complete(self, request: web.Request) -> web.Response:
+    def _notify(self) -> None:
+        async def notify() -> None:
+            async with self._changed:
+                self._changed.notify_all()
+        asyncio.get_running_loop().create_task(notify())
+
+    async def _wait_until(self, predicate, timeout: float) -> None:
+        async with asyncio.timeout(timeout):
+            async with self._changed:
+                await self._changed.wait_for(predicate)
+
+    async def _complete(self, request: web.Request) -> web.StreamResponse:
         body = await request.json()
         behaviour = self._script.popleft() if self._script else Behaviour()
-        async with self._arrived:
-            self.requests.append(Recorded(request.path, dict(request.headers), body, time.monotonic()))
+        async with self._changed:
+            recorded = Recorded(len(self.requests) + 1, request.path, dict(request.headers), body,
+                                time.monotonic())
+            self.requests.append(recorded)
+            self.events.append(("arrived", recorded.number))
             self.in_flight += 1
             self.most_in_flight = max(self.most_in_flight, self.in_flight)
-            self._arrived.notify_all()
+            self._changed.notify_all()
         try:
             if behaviour.hang:
                 await self._hung.wait()
-            await self._released.wait()
-            if self.answer_delay:
-                await asyncio.sleep(self.answer_delay)
+            await self._wait_for_turn()
             if behaviour.status != 200:
                 headers = {"Retry-After": behaviour.retry_after} if behaviour.retry_after else {}
                 return web.json_response(
-                    {"error": {"message": f"fake failure {behaviour.status}", "type": "server_error"}},
+                    {"error": {"message": f"fake failure {behaviour.status} at gpu-box-internal",
+                               "type": "server_error"}},
                     status=behaviour.status, headers=headers)
+            recorded.answer = next(self._answers)
+            if body.get("stream"):
+                return await self._stream(request, recorded, behaviour)
+            if self.answer_delay:
+                await asyncio.sleep(self.answer_delay)
+            recorded.finished = True
             return web.json_response({
-                "id": f"chatcmpl-{len(self.requests)}",
+                "id": f"chatcmpl-{recorded.number}",
                 "object": "chat.completion",
+                "created": int(time.time()),
                 "model": body.get("model"),
                 "choices": [{"index": 0, "finish_reason": "stop",
-                             "message": {"role": "assistant", "content": next(self._answers)}}],
+                             "message": {"role": "assistant", "content": recorded.answer}}],
                 "usage": {"prompt_tokens": 50, "completion_tokens": self.completion_tokens,
                           "total_tokens": 50 + self.completion_tokens},
             })
         finally:
-            async with self._arrived:
+            async with self._changed:
                 self.in_flight -= 1
-                self._arrived.notify_all()
+                self.events.append(("ended", recorded.number))
+                self._changed.notify_all()
+
+    async def _wait_for_turn(self) -> None:
+        async with self._changed:
+            await self._changed.wait_for(lambda: not self._held or self._permits > 0)
+            if self._held:
+                self._permits -= 1
+
+    async def _stream(self, request: web.Request, recorded: Recorded,
+                      behaviour: Behaviour) -> web.StreamResponse:
+        response = web.StreamResponse(headers={"Content-Type": "text/event-stream",
+                                               "Cache-Control": "no-cache"})
+        await response.prepare(request)
+        pieces = deltas(recorded.answer)
+        base = {"id": f"chatcmpl-{recorded.number}", "object": "chat.completion.chunk",
+                "created": int(time.time()), "model": recorded.body.get("model")}
+
+        async def send(delta: dict, finish_reason: str | None = None) -> None:
+            chunk = {**base, "choices": [{"index": 0, "delta": delta, "finish_reason": finish_reason}]}
+            await response.write(f"data: {json.dumps(chunk)}\n\n".encode())
+
+        await send({"role": "assistant", "content": ""})
+        for sent, piece in enumerate(pieces):
+            if sent == behaviour.stall_after:
+                await self._resumed.wait()
+            if self.answer_delay:
+                await asyncio.sleep(self.answer_delay / len(pieces))
+            await send({"content": piece})
+        await send({}, finish_reason="stop")
+        await response.write(b"data: [DONE]\n\n")
+        await response.write_eof()
+        recorded.finished = True
+        return response
 
     async def _models(self, request: web.Request) -> web.Response:
         return web.json_response({"object": "list", "data": [{"id": "fake-model", "object": "model"}]})

@@ -119,12 +119,13 @@ async def test_a_remote_model_server_that_is_down_and_one_that_answers(healthy_e
               "COPYBOT_OPENAI_API_KEY": TEST_SECRETS["COPYBOT_OPENAI_API_KEY"]}
     found = await findings({**remote, "COPYBOT_OPENAI_URL": f"http://127.0.0.1:{port}/v1"})
     assert found["model"].level is Level.FAIL
-    assert found["model"].text.startswith(f"The model server at http://127.0.0.1:{port}/v1/chat/"
-                                          "completions could not be reached (connection refused)")
+    assert found["model"].text.startswith(f"server http://127.0.0.1:{port}/v1: The model server is "
+                                          "not answering right now")
     found = await findings({**remote, "COPYBOT_OPENAI_URL": fake_openai.url})
     assert found["model"].level is Level.OK
-    assert found["model"].text.startswith(f"fake-model on server {fake_openai.url}/chat/completions")
+    assert found["model"].text.startswith(f"fake-model on server {fake_openai.url} answered in ")
     assert len(fake_openai.requests) == 1
+    assert fake_openai.requests[0].body["stream"] is True
 
 
 async def test_low_disk_and_a_busy_metrics_port(healthy_env):
