@@ -37,6 +37,9 @@ class EngineConfig:
     top_p: float = 0.9
     few_shot: int = 3  # recently approved variants used as examples in the prompt
     max_rounds: int = 3  # generation rounds to replace junk/duplicate variants
+    # Drop variants that invent numbers, describe another product, speak as a person or the
+    # assistant, are in the wrong language or do not name the product (engine/grounding.py).
+    grounding: bool = True
     admins: tuple[str, ...] = ()  # platform-qualified user ids, e.g. "slack:U123"
     # The learning loop (engine/learning): weekly LoRA fine-tunes on approved copy.
     timezone: str = "UTC"  # IANA name the schedules are read in
@@ -86,6 +89,7 @@ _ENV = {
     "top_p": ("COPYBOT_TOP_P", float),
     "few_shot": ("COPYBOT_FEW_SHOT", int),
     "max_rounds": ("COPYBOT_MAX_ROUNDS", int),
+    "grounding": ("COPYBOT_GROUNDING", lambda v: _switch("COPYBOT_GROUNDING", v)),
     "report_cron": ("COPYBOT_REPORT_CRON", str),
     "sentiment_model": ("COPYBOT_SENTIMENT_MODEL", lambda v: None if v == BUNDLED_MODEL else v),
     "admins": ("COPYBOT_ADMINS", lambda v: tuple(a.strip() for a in v.split(",") if a.strip())),
@@ -120,6 +124,15 @@ def _one_of(name: str, raw: str, allowed: tuple[str, ...]) -> str:
     if value not in allowed:
         raise UserError(f"{name} is {raw!r}; use one of: {', '.join(allowed)}.")
     return value
+
+
+def _switch(name: str, raw: str) -> bool:
+    value = raw.strip().lower()
+    if value in ("on", "true", "1", "yes"):
+        return True
+    if value in ("off", "false", "0", "no"):
+        return False
+    raise UserError(f"{name} is {raw[:20]!r}; use on or off.")
 
 
 def _port(name: str, raw: str) -> int:

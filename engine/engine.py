@@ -67,7 +67,8 @@ class Engine:
         self.store = store
         self.prompts = prompts
         self.generator = generator
-        self.copywriter = Copywriter(prompts, generator, config.max_new_tokens, config.max_rounds)
+        self.copywriter = Copywriter(prompts, generator, config.max_new_tokens, config.max_rounds,
+                                     grounding=config.grounding)
         # platform -> coroutine that posts an Announcement; each running adapter registers its own.
         self._publishers: dict[str, Callable[[Announcement], Awaitable[None]]] = {}
         self.learning = Learning(config, store, prompts, generator, self.announce,
@@ -99,6 +100,7 @@ class Engine:
         switchable = SwitchableGenerator(generator, on_result=metrics.observe_batch)
         engine = cls(config, store, prompts, switchable, metrics)
         await engine.learning.recover()
+        await switchable.warm_up(prompts.warm_up_messages())
         return engine
 
     async def start_scheduler(self) -> None:

@@ -35,6 +35,10 @@ class Generator(Protocol):
         """``n`` completions of one prompt, and the model version that wrote them. Raises
         ``BusyError`` when the queue is full, ``UserError`` for failures people can act on."""
 
+    async def warm_up(self, prompts: list[Messages]) -> None:
+        """Process these prompts once so their shared beginning is cached (the first /copy after a
+        start then skips most of its prefill); a no-op where nothing is cached."""
+
     async def run_in_model_thread(self, function, *args):
         """Run other CPU-heavy work (review sentiment) where it does not fight the model."""
 

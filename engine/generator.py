@@ -110,6 +110,9 @@ class BatchingGenerator:
         if len(self._waiting) >= self.queue_size:
             raise BusyError("The copywriter is busy with other requests; try again in a moment.")
 
+    async def warm_up(self, prompts: list[Messages]) -> None:
+        """Nothing to warm: transformers keeps no cache between batches."""
+
     async def run_in_model_thread(self, function, *args):
         """Run other CPU-heavy model work (review sentiment) in the model thread, between batches,
         so two torch jobs never fight over the cores."""

@@ -81,18 +81,22 @@ def _kinds(text: str) -> set[str]:
 
 
 def product_names(description: str) -> list[str]:
-    """What naming the product means: the name before the first colon, dash or comma, and its
-    distinctive words (brand-like capitalised words, or Chinese runs of two or more characters)."""
+    """What naming the product means: the name before the first colon, dash or comma, or one of
+    its brand-like words (capitalised, not a spec such as "5G"); without a brand, its Chinese runs
+    of two or more characters, or else its content words."""
     head = re.split(r"[:：,，;；(（—–]| - ", description, maxsplit=1)[0].strip()
+    head = re.split(r"\s+(?:that|which|with|for|made|in)\s+", head, maxsplit=1)[0]
     names = [head] if head else []
-    for token in re.findall(r"[A-Za-z][\w'-]*|[\u3400-\u9fff]{2,}", head):
-        if token.lower() in _STOP:
-            continue
-        if _CJK.match(token) or token[0].isupper() or any(c.isdigit() for c in token):
-            names.append(token)
-    if len(names) <= 1:  # no capitalised name: every content word of the head counts
-        names += [w for w in words(head) if len(w) > 2 and w not in _STOP]
-    return names
+    tokens = [t for t in re.findall(r"[A-Za-z][\w'-]*|[\u3400-\u9fff]{2,}", head)
+              if t.lower() not in _STOP]
+    brands = [t for t in tokens if _LATIN.match(t) and t[0].isupper() and len(t) > 1
+              and not any(c.isdigit() for c in t)]
+    if brands:
+        return names + brands
+    chinese = [t for t in tokens if _CJK.match(t)]
+    if chinese:
+        return names + chinese
+    return names + [w for w in words(head) if len(w) > 2 and w not in _STOP]
 
 
 @dataclass(frozen=True)
@@ -121,6 +125,8 @@ def check_variant(text: str, description: str, language: str) -> Check:
         problems.append("speaks as a person or an assistant, not as the brand")
     if language_of(text) != language:
         problems.append(f"is not in {'Chinese' if language == 'zh' else 'English'}")
+    elif language == "en" and _CJK.search(text) and not _CJK.search(description):
+        problems.append("mixes Chinese into English copy")
     lowered = text.lower()
     if not any(name.lower() in lowered for name in product_names(description)):
         problems.append("does not name the product")

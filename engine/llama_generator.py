@@ -175,6 +175,13 @@ class LlamaGenerator:
             raise RuntimeError(f"llama.cpp refused the request: {errors[0]}")
         return texts
 
+    async def warm_up(self, prompts: list[Messages]) -> None:
+        def run() -> None:
+            for messages in prompts:
+                self._server.handle_chat_completions({"messages": messages, "max_tokens": 1})
+
+        await asyncio.get_running_loop().run_in_executor(self._requests, run)
+
     async def run_in_model_thread(self, function, *args):
         return await asyncio.get_running_loop().run_in_executor(self._side_work, function, *args)
 

@@ -107,6 +107,11 @@ class PromptBook:
             f"Length {length!r} is not understood; use {allowed}, or a number of words from 1 to {MAX_WORDS}."
         )
 
+    def warm_up_messages(self) -> list[list[dict[str, str]]]:
+        """One prompt per language, as a request with no options produces: the system prompt and
+        the start of the user message are what every /copy shares."""
+        return [self.messages(CopyRequest(product="…"), language=language) for language in self.templates]
+
     def tone_guidance(self, tone: str, language: str) -> str:
         key = self.aliases.get(tone.lower(), tone.lower())
         if language == "zh" and key in self.tones_zh:

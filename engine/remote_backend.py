@@ -175,6 +175,9 @@ class RemoteGenerator:
                 raise failure
         return [task.result() for task in tasks], version
 
+    async def warm_up(self, prompts: list[Messages]) -> None:
+        """Nothing to warm here: the server keeps its own caches."""
+
     async def run_in_model_thread(self, function, *args):
         if self._closing:
             raise BusyError(SHUTTING_DOWN)

@@ -159,6 +159,9 @@ class SwitchableGenerator:
     async def run_in_model_thread(self, function, *args):
         return await self.current.run_in_model_thread(function, *args)
 
+    async def warm_up(self, prompts: list[Messages]) -> None:
+        await self.current.warm_up(prompts)
+
     def switch(self, generator: Generator) -> None:
         logger.info("generator switches from %s to %s", self.current.version, generator.version)
         old, self.current = self.current, generator

@@ -60,8 +60,8 @@ class GatedBackend:
     def open(self) -> None:
         self._open.set()
 
-    def generate(self, prompts, max_new_tokens):
+    def generate(self, prompts, max_new_tokens, on_text=None):
         self.entered.set()
         if not self._open.wait(timeout=60):
             raise TimeoutError("the test never opened the generation gate")
-        return self.inner.generate(prompts, max_new_tokens)
+        return self.inner.generate(prompts, max_new_tokens, on_text)

@@ -16,7 +16,8 @@ COPYBOT = [sys.executable, "-m", "bot.cli"]
 def cli_env(tmp_path, tiny_model_dir):
     env = dict(os.environ)
     env.update(COPYBOT_DATA_DIR=str(tmp_path / "data"), COPYBOT_MODEL=str(tiny_model_dir),
-               COPYBOT_MAX_NEW_TOKENS="24", COPYBOT_LOG_LEVEL="WARNING")
+               COPYBOT_MAX_NEW_TOKENS="24", COPYBOT_LOG_LEVEL="WARNING",
+               COPYBOT_GROUNDING="off")  # the tiny model never names the product
     for name in ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "DISCORD_TOKEN"):
         env.pop(name, None)
     return env
@@ -68,6 +69,9 @@ async def test_console_copy_approve_bad_input_and_export(cli_env, tmp_path):
         assert "Writing 2 variants" in output
         ids = re.findall(r"^\s+#(\d+)\s+\S", output, re.MULTILINE)
         assert len(ids) == 2
+        # The first variant streamed as it was written, before the final list.
+        streamed = re.search(r"^  writing: \S.*$", output, re.MULTILINE)
+        assert streamed and streamed.start() < output.index(f"#{ids[0]}")
 
         await console.send(f"/approve {ids[1]}".encode())
         assert "it is now approved" in await console.read_until(f"#{ids[1]}")

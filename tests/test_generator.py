@@ -21,7 +21,7 @@ class EchoBackend:
         self.release.set()
         self.running = threading.Event()
 
-    def generate(self, prompts, max_new_tokens):
+    def generate(self, prompts, max_new_tokens, on_text=None):
         self.running.set()
         self.release.wait(timeout=30)
         self.calls.append(len(prompts))
@@ -100,10 +100,10 @@ async def test_the_event_loop_keeps_running_while_the_model_works():
 
 async def test_a_failing_batch_fails_its_callers_and_the_worker_goes_on():
     class FlakyBackend(EchoBackend):
-        def generate(self, prompts, max_new_tokens):
+        def generate(self, prompts, max_new_tokens, on_text=None):
             if any("boom" in p[-1]["content"] for p in prompts):
                 raise RuntimeError("out of memory")
-            return super().generate(prompts, max_new_tokens)
+            return super().generate(prompts, max_new_tokens, on_text)
 
     generator = BatchingGenerator(FlakyBackend(), gather_seconds=0)
     generator.start()
