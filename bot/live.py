@@ -44,6 +44,7 @@ class LiveCopy(Generic[Handle]):
         self._initial: asyncio.Task | None = None  # posting the first messages; never cancelled
         self._flusher: asyncio.Task | None = None
         self._failed = False
+        self._post_error: Exception | None = None
 
     @property
     def started(self) -> bool:
@@ -106,12 +107,14 @@ class LiveCopy(Generic[Handle]):
 
     async def _stop_flusher(self) -> None:
         if self._initial is not None:
+            initial, self._initial = self._initial, None
             try:
-                await self._initial
-            except Exception:
+                await initial
+            except Exception as exc:
+                # Posting itself failed (not in the channel, say): the final post would too, and
+                # the person should hear why, so ``finish`` raises this.
                 self._failed = True
-                logger.warning("could not post the copy while it was written", exc_info=True)
-            self._initial = None
+                self._post_error = exc
         if self._flusher is not None:
             self._flusher.cancel()
             try:
@@ -124,6 +127,8 @@ class LiveCopy(Generic[Handle]):
         """Show the final ``header`` and variant ``texts`` (already rendered); returns the message
         of each text, in order. Previews beyond ``len(texts)`` are deleted."""
         await self._stop_flusher()
+        if self._post_error is not None:
+            raise self._post_error
         if HEADER in self.handles:
             if header != self._shown.get(HEADER):
                 await self._edit(self.handles[HEADER], header)

@@ -186,6 +186,12 @@ class Engine:
         logger.info("generation %d: %d variants for %s", generation_id, len(variants), workspace)
         return CopyResult(generation_id, variants, draft.model_version, requested=request.n)
 
+    async def discard_unposted(self, origin: Origin, generation_id: int) -> None:
+        """The adapter could not post a /copy: forget the variants it did not post, so nothing
+        undelivered is approved by number or trained on."""
+        removed = await self.store.discard_unposted(origin.workspace_key, generation_id)
+        logger.info("generation %d: %d undelivered variants discarded", generation_id, removed)
+
     async def mark_posted(self, origin: Origin, variant_id: int, message: str) -> None:
         """Remember which chat message shows a variant, so a reaction on it can name it."""
         await self.store.mark_posted(origin.workspace_key, variant_id, origin.channel, message)

@@ -171,6 +171,23 @@ class Store:
                 variants.append(Variant(id=cursor.lastrowid, text=text, position=position))
         return generation_id, variants
 
+    async def discard_unposted(self, workspace_id: str, generation_id: int) -> int:
+        """Remove the variants of a generation that were never posted (and the generation when none
+        was): a /copy whose delivery failed leaves nothing behind to approve or train on. Returns
+        how many variants went."""
+        async with self.transaction() as db:
+            cursor = await db.execute(
+                """DELETE FROM variants WHERE generation_id = ? AND workspace_id = ?
+                   AND posted_message IS NULL
+                   AND NOT EXISTS (SELECT 1 FROM feedback f WHERE f.variant_id = variants.id)""",
+                (generation_id, workspace_id))
+            removed = cursor.rowcount
+            await db.execute(
+                """DELETE FROM generations WHERE id = ? AND workspace_id = ?
+                   AND NOT EXISTS (SELECT 1 FROM variants v WHERE v.generation_id = generations.id)""",
+                (generation_id, workspace_id))
+        return removed
+
     async def mark_posted(self, workspace_id: str, variant_id: int, channel: str, message: str) -> None:
         async with self.transaction() as db:
             cursor = await db.execute(

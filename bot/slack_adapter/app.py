@@ -22,6 +22,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.commands import CopyCommand
 from bot.dispatch import execute, failure_text
+from bot.live import LiveCopy
 from bot.slack_adapter import files, render, translate
 from bot.tasks import TaskTracker
 from bot.slack_adapter.config import SlackConfig
@@ -169,28 +170,54 @@ class SlackBot:
             except Exception:  # a lost note must not cost the person their copy
                 logger.warning("could not show the progress note", exc_info=True)
 
+        live = self._live_copy(origin, command.request) if isinstance(command, CopyCommand) else None
         try:
             reply = await execute(self.engine, origin, command, message_limit=render.MESSAGE_LIMIT,
-                                  progress=progress)
-            if reply.copy is not None and isinstance(command, CopyCommand):
-                await self._post_copy(origin, command.request, reply.copy)
+                                  progress=progress,
+                                  preview=(lambda p: live.preview(p.slot, p.text)) if live else None)
+            if reply.copy is not None and live is not None:
+                await self._post_copy(origin, command.request, reply.copy, live)
             elif reply.ephemeral:
                 await self._respond(respond, origin, reply.text)
             else:
                 await self.delivery.post_reply(origin.channel, reply.text, reply.image)
         except Exception as exc:
+            if live is not None:
+                await live.abort()  # no preview stays behind without its final text
             await self._respond_privately(respond, origin, exc)
 
-    async def _post_copy(self, origin: Origin, request: CopyRequest, result: CopyResult) -> None:
+    def _live_copy(self, origin: Origin, request: CopyRequest) -> LiveCopy:
+        """The /copy messages, posted at the first text and updated while the model writes (at
+        most one chat.update per message per ``stream_interval``, Slack's pace)."""
+        async def create(text: str) -> Any:
+            return await self.delivery.post(origin.channel, text)
+
+        async def edit(posted: Any, text: str) -> Any:
+            return await self.web.chat_update(channel=posted["channel"], ts=posted["ts"], text=text)
+
+        async def delete(posted: Any) -> Any:
+            return await self.web.chat_delete(channel=posted["channel"], ts=posted["ts"])
+
+        return LiveCopy(request.n, create=create, edit=edit, delete=delete,
+                        render_preview=render.preview_text,
+                        header=render.writing_header(request, origin.user),
+                        message_interval=self.config.stream_interval)
+
+    async def _post_copy(self, origin: Origin, request: CopyRequest, result: CopyResult,
+                         live: LiveCopy) -> None:
         settings = await self.engine.settings(origin)
         header = render.copy_header(result, request, origin.user, settings)
-        await self.delivery.post(origin.channel, header)
-        for variant in result.variants:
-            posted = await self.delivery.post(origin.channel, render.variant_text(variant))
+        try:
+            posted = await live.finish(header, [render.variant_text(v) for v in result.variants])
+        except Exception:
+            await live.abort()
+            await self.engine.discard_unposted(origin, result.generation_id)
+            raise
+        for variant, message in zip(result.variants, posted):
             # Slack answers with the real channel id (a DM asked for by user id comes back as D…),
             # which is what reactions on the message will name.
-            where = replace(origin, channel=str(posted.get("channel") or origin.channel))
-            await self.engine.mark_posted(where, variant.id, str(posted["ts"]))
+            where = replace(origin, channel=str(message.get("channel") or origin.channel))
+            await self.engine.mark_posted(where, variant.id, str(message["ts"]))
 
     async def _handle_reaction(self, body: dict) -> None:
         event = translate.reaction(body)

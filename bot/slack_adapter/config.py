@@ -29,6 +29,7 @@ class SlackConfig:
     api_url: str = DEFAULT_API_URL  # tests point this at a local fake Slack
     rate_limit_retries: int = 3  # 429s retried after Retry-After, per Web API call
     shutdown_grace_seconds: float = 10.0  # in-flight /copy may finish before it is cancelled
+    stream_interval: float = 1.0  # seconds between two chat.update calls on one message (Slack's pace)
 
     @property
     def socket_mode(self) -> bool:

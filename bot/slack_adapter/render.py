@@ -88,6 +88,17 @@ def copy_header(result: CopyResult, request: CopyRequest, user: str, settings: d
     return split_text("\n".join(lines))[0]
 
 
+def writing_header(request: CopyRequest, user: str) -> str:
+    """The header while the variants are being written."""
+    return split_text(f"<@{user}> asked for copy: {_request_summary(request)}\nWriting "
+                      f"{request.n} variant{'s' if request.n != 1 else ''}…")[0]
+
+
+def preview_text(slot: int, text: str) -> str:
+    """A variant still being written: numbered by its place, not yet by its id."""
+    return split_text(f"_{slot + 1}._  {escape(text)} ✍️")[0]
+
+
 def variant_text(variant: Variant) -> str:
     # One message per variant, so a reaction names exactly one; variants are a few hundred
     # characters at most (max_new_tokens), so the first piece is the whole text.

@@ -125,7 +125,17 @@ class FakeSlack:
         """Messages the bot posted (chat.postMessage that succeeded), oldest first."""
         return [call.response["message"] | {"channel": call.response["channel"]}
                 for call in self.calls_to("chat.postMessage")
-                if call.ok and (channel is None or call.response["channel"] == channel)]
+                if call.ok and (channel is None or call.response["channel"] == channel)
+                and not call.response["message"].get("deleted")]
+
+    def shown(self, channel: str, ts: str) -> list[str]:
+        """Every text one message showed, in order: as posted, then each chat.update."""
+        texts = [call.params.get("text", "") for call in self.calls
+                 if call.ok and call.method in ("chat.postMessage", "chat.update")
+                 and str(call.params.get("channel")) == channel
+                 and (call.method == "chat.update" and str(call.params.get("ts")) == ts
+                      or call.method == "chat.postMessage" and call.response.get("ts") == ts)]
+        return texts
 
     def ephemeral(self, user: str | None = None) -> list[str]:
         """Texts only one person saw: chat.postEphemeral and ephemeral response_url answers."""
@@ -208,6 +218,18 @@ class FakeSlack:
             return {"ok": True, "channel": channel, "ts": ts, "message": message}
         if method == "chat.postEphemeral":
             return {"ok": True, "message_ts": self._next_ts()}
+        if method in ("chat.update", "chat.delete"):
+            key = (str(params["channel"]), str(params["ts"]))
+            message = self.messages.get(key)
+            if message is None or message.get("deleted"):
+                return {"ok": False, "error": "message_not_found"}
+            if method == "chat.delete":
+                message["deleted"] = True
+                return {"ok": True, "channel": key[0], "ts": key[1]}
+            if len(params.get("text", "")) > 4000:
+                return {"ok": False, "error": "msg_too_long"}
+            message["text"] = params.get("text", "")
+            return {"ok": True, "channel": key[0], "ts": key[1], "text": message["text"]}
         if method == "reactions.get":
             key = (str(params["channel"]), str(params["timestamp"]))
             reactions = [{"name": name, "users": list(users), "count": len(users)}

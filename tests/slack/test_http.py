@@ -8,7 +8,9 @@ from engine import Announcement
 from tests.slack import recorded
 from tests.slack.conftest import http_config, started
 from tests.slack.fake_slack import SlackSender
-from tests.slack.helpers import feedback_rows, generations, statuses, variant_messages
+from dataclasses import replace
+
+from tests.slack.helpers import feedback_rows, generations, rows, statuses, variant_messages
 
 CHANNEL = recorded.CHANNEL
 
@@ -283,3 +285,54 @@ async def test_an_expired_response_url_falls_back_to_an_ephemeral_post(http_bot,
     [call] = fake_slack.calls_to("chat.postEphemeral")
     assert (call.params["channel"], call.params["user"]) == (CHANNEL, "U0ALICE")
     assert call.params["text"].startswith("/copy &lt;product description&gt;")
+
+
+async def test_copy_streams_into_its_messages_then_shows_the_final_text(engine, fake_slack):
+    """Each variant message appears at the model's first text, is updated while it grows, and
+    ends as the cleaned, numbered variant; spare candidates leave no message behind."""
+    bot = await started(engine, replace(http_config(fake_slack), stream_interval=0))
+    try:
+        async with SlackSender(f"http://127.0.0.1:{bot.port}/slack/events") as sender:
+            variants = await copy(sender, bot, fake_slack, "oat milk barista edition n: 2")
+    finally:
+        await bot.stop()
+    posted = fake_slack.posted(CHANNEL)
+    assert len(posted) == 3 and len(variants) == 2  # header + 2 variants; no leftover preview
+    header = fake_slack.shown(CHANNEL, posted[0]["ts"])
+    assert header[0].endswith("Writing 2 variants…") and "React" in header[-1]
+    for variant_id, ts in variants:
+        shown = fake_slack.shown(CHANNEL, ts)
+        assert len(shown) >= 3  # posted, updated at least once while written, then final
+        assert all(text.endswith("✍️") for text in shown[:-1])
+        assert shown[-1].startswith(f"*#{variant_id}*") and "✍️" not in shown[-1]
+        stored = (await rows(engine, "SELECT text FROM variants WHERE id = ?", variant_id))[0][0]
+        assert shown[-1] == f"*#{variant_id}*  {stored}"
+
+
+async def test_copy_updates_respect_the_per_message_interval(engine, fake_slack):
+    # An interval longer than the whole generation: the previews are posted once and then only
+    # the final text follows; no update in between.
+    bot = await started(engine, replace(http_config(fake_slack), stream_interval=600))
+    try:
+        async with SlackSender(f"http://127.0.0.1:{bot.port}/slack/events") as sender:
+            variants = await copy(sender, bot, fake_slack, "oat milk barista edition n: 2")
+    finally:
+        await bot.stop()
+    for _, ts in variants:
+        assert len(fake_slack.shown(CHANNEL, ts)) == 2
+
+
+async def test_a_failed_copy_leaves_no_preview_behind(engine, fake_slack):
+    bot = await started(engine, replace(http_config(fake_slack), stream_interval=0))
+    fake_slack.fail_next("chat.update", error="fatal_error", times=1000)  # every edit fails
+    try:
+        async with SlackSender(f"http://127.0.0.1:{bot.port}/slack/events") as sender:
+            await copy(sender, bot, fake_slack, "oat milk barista edition n: 2")
+    finally:
+        await bot.stop()
+    # The final edit failed too: the previews were deleted, and the person was told privately.
+    assert [m for m in fake_slack.posted(CHANNEL) if "✍️" in m["text"]] == []
+    assert len(errors(fake_slack)) == 1
+    # Nothing undelivered stays stored to be approved by number or trained on.
+    assert await rows(engine, "SELECT COUNT(*) FROM variants") == [(0,)]
+    assert await generations(engine) == []
