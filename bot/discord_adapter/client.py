@@ -20,10 +20,11 @@ from bot.commands import CopyCommand, ReportCommand, ReviewsCommand
 from bot.discord_adapter import render, translate
 from bot.discord_adapter.config import DiscordConfig
 from bot.discord_adapter.delivery import InteractionReplies, post_to_channel
+from bot.live import LiveCopy
 from bot.discord_adapter.slash import ReviewsForm, build_command_tree
 from bot.tasks import TaskTracker
 from bot.dispatch import execute, failure_text
-from engine import Announcement, CopyResult, Engine, Origin, UserError
+from engine import Announcement, CopyRequest, CopyResult, Engine, Origin, UserError
 
 logger = logging.getLogger(__name__)
 
@@ -130,10 +131,18 @@ class CopybotClient(discord.Client):
             if invocation.attachment is not None:
                 data = await self.http.get_from_cdn(invocation.attachment.url)
                 command = replace(command, data=data, filename=invocation.attachment.filename)
-            reply = await execute(self.engine, origin, command, message_limit=render.MESSAGE_LIMIT)
-            if reply.copy is not None:
-                await self._post_copy(replies, origin, command.request.product, reply.copy)
-                return
+            live = self._live_copy(replies, command.request) if isinstance(command, CopyCommand) else None
+            try:
+                reply = await execute(
+                    self.engine, origin, command, message_limit=render.MESSAGE_LIMIT,
+                    preview=(lambda p: live.preview(p.slot, p.text)) if live else None)
+                if reply.copy is not None:
+                    await self._post_copy(origin, command.request.product, reply.copy, live)
+                    return
+            except BaseException:
+                if live is not None:
+                    await live.abort()  # no preview stays behind without its final text
+                raise
             for message in render.text_messages(reply.text, reply.image):
                 await replies.send(message, private=reply.ephemeral)
         except asyncio.CancelledError:  # stopped at the shutdown deadline: say so, briefly
@@ -147,17 +156,38 @@ class CopybotClient(discord.Client):
             except discord.HTTPException as send_error:
                 logger.warning("could not tell the user a command failed: %s", send_error)
 
-    async def _post_copy(self, replies: InteractionReplies, origin: Origin, product: str,
-                         result: CopyResult) -> None:
+    def _live_copy(self, replies: InteractionReplies, request: CopyRequest) -> LiveCopy:
+        """The /copy messages, posted at the first text and edited while the model writes, at
+        Discord's pace for one channel."""
+        async def create(message: render.Outgoing) -> discord.Message:
+            return await replies.send(message, private=False)
+
+        async def edit(posted: discord.Message, message: render.Outgoing) -> None:
+            embeds = [discord.Embed(description=message.embed)] if message.embed else []
+            await posted.edit(content=message.content, embeds=embeds)
+
+        async def delete(posted: discord.Message) -> None:
+            await posted.delete()
+
+        return LiveCopy(request.n, create=create, edit=edit, delete=delete,
+                        render_preview=render.preview_message,
+                        header=render.writing_header(request.product, request.n),
+                        message_interval=0.0, channel_interval=self.config.stream_interval)
+
+    async def _post_copy(self, origin: Origin, product: str, result: CopyResult,
+                         live: LiveCopy) -> None:
         """Each variant as its own message, its id given to the engine so reactions can name it."""
         settings = await self.engine.settings(origin)
-        await replies.send(render.copy_header(result, product, settings), private=False)
-        posted = []
-        for variant in result.variants:
-            message = await replies.send(render.variant_message(variant), private=False)
+        try:
+            posted = await live.finish(render.copy_header(result, product, settings),
+                                       [render.variant_message(v) for v in result.variants])
+        except Exception:
+            await live.abort()
+            await self.engine.discard_unposted(origin, result.generation_id)
+            raise
+        for variant, message in zip(result.variants, posted):
             where = replace(origin, channel=str(message.channel.id))
             await self.engine.mark_posted(where, variant.id, str(message.id))
-            posted.append(message)
         await self._seed_reactions(posted, render.seed_reactions(settings))
 
     async def _seed_reactions(self, messages: list[discord.Message], faces: list[str]) -> None:

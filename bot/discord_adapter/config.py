@@ -36,6 +36,9 @@ class DiscordConfig:
     gateway_url: str | None = None
     # discord.py waits this long after the last GUILD_CREATE before it calls the client ready.
     guild_ready_timeout: float = 2.0
+    # Seconds between two edits in one channel while a /copy streams: Discord allows five message
+    # edits per five seconds per channel.
+    stream_interval: float = 1.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> DiscordConfig | None:

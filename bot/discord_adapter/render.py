@@ -65,6 +65,18 @@ def copy_header(result: CopyResult, product: str, settings: Mapping[str, str]) -
     return Outgoing("\n".join(lines))
 
 
+def writing_header(product: str, n: int) -> Outgoing:
+    """The header while the variants are being written."""
+    shown = product if len(product) <= PRODUCT_SHOWN else product[: PRODUCT_SHOWN - 1] + "…"
+    return Outgoing(f"Writing **{n} variant{'s' if n != 1 else ''}** for *{escape_markdown(shown)}*…")
+
+
+def preview_message(slot: int, text: str) -> Outgoing:
+    """A variant still being written, numbered by its place (its id comes with the final text)."""
+    content = f"*{slot + 1}.* {escape_markdown(text)} ✍️"
+    return Outgoing(content if len(content) <= MESSAGE_LIMIT else content[: MESSAGE_LIMIT - 3] + "… ✍️")
+
+
 def variant_message(variant: Variant) -> Outgoing:
     """One variant, one message, so a reaction names exactly one variant."""
     label = f"**#{variant.id}**"

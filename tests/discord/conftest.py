@@ -18,7 +18,8 @@ from tests.models import REPO, GatedBackend
 def engine_config(tmp_path) -> EngineConfig:
     # Admins by Discord role, as a team would configure them. Short answers: these tests are
     # about the conversation with Discord, and a busy 2-core machine makes long ones slow.
-    return EngineConfig(data_dir=tmp_path / "data", prompts_dir=REPO / "prompts", max_rounds=2,
+    # grounding off: the tiny model never names the product (these tests are about Discord).
+    return EngineConfig(data_dir=tmp_path / "data", prompts_dir=REPO / "prompts", max_rounds=2, grounding=False,
                         max_new_tokens=24, admins=(f"discord:role:{ADMIN_ROLE}",))
 
 

@@ -163,6 +163,15 @@ class FakeDiscord:
         """Follow-up messages created with an interaction's token (429'd attempts left out)."""
         return [r for r in self.calls("POST", f"/webhooks/{self.app_id}/{token}") if r.status == 200]
 
+    def current(self, message_id: str) -> dict:
+        """A message as it is now (edits applied), with ``shown``: every content it had."""
+        return self.messages[message_id]
+
+    def live_posts(self, token: str) -> list[dict]:
+        """The follow-ups of an interaction as they are now, deleted ones left out."""
+        return [self.messages[post.response["id"]] for post in self.webhook_posts(token)
+                if not self.messages[post.response["id"]].get("deleted")]
+
     def callbacks(self, interaction: dict) -> list[Request]:
         """Initial responses to an interaction: type 4 message, 5 deferred, 8 choices, 9 form."""
         return self.calls("POST", f"/interactions/{interaction['id']}/{interaction['token']}/callback")
@@ -231,6 +240,18 @@ class FakeDiscord:
                                           "response_message_ephemeral": bool(
                                               (body.get("data") or {}).get("flags", 0) & EPHEMERAL)},
                           "resource": {"type": body["type"]}})
+        if parts[-2:-1] == ["messages"] and method in ("PATCH", "DELETE") and parts[-1] != "@original" and (
+                parts[0] == "webhooks" or parts[0] == "channels"):
+            message = self.messages.get(parts[-1])
+            if message is None or message.get("deleted"):
+                return _json({"message": "Unknown Message", "code": 10008}, status=404)
+            if method == "DELETE":
+                message["deleted"] = True
+                return web.Response(status=204)
+            message["shown"].append(body.get("content") or "")
+            message.update(content=body.get("content") or "", embeds=body.get("embeds") or [],
+                           edited_timestamp=discord.utils.utcnow().isoformat())
+            return _json({k: v for k, v in message.items() if k != "shown"})
         if parts[0] == "webhooks" and len(parts) == 3 and method == "POST":
             return _json(self._post_message(self._channel_of_token[parts[2]], body, webhook=True))
         if parts[0] == "webhooks" and parts[-1] == "@original":
@@ -257,7 +278,8 @@ class FakeDiscord:
         if webhook:
             message["webhook_id"] = self.app_id
         self.messages[message["id"]] = message
-        return message
+        message["shown"] = [message["content"]]  # every content it had, edits included (not Discord's)
+        return {k: v for k, v in message.items() if k != "shown"}
 
     def _bot_member(self) -> dict:
         return {"user": self.identity, "roles": [], "joined_at": "2026-01-12T10:02:11.114000+00:00",

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import re
+from dataclasses import replace
 
 import pytest
 
@@ -64,8 +66,10 @@ async def run_copy(fake, n: int = 2, **interaction_args) -> tuple[dict, dict, li
         if option["name"] == "n":
             option["value"] = n
     await fake.dispatch("INTERACTION_CREATE", payload)
-    await fake.wait_for(lambda: len(fake.webhook_posts(payload["token"])) == n + 1)
-    header, *variants = [post.response for post in fake.webhook_posts(payload["token"])]
+    # The messages appear at the first text and are edited while written; done = final texts.
+    await fake.wait_for(lambda: len(fake.live_posts(payload["token"])) == n + 1 and all(
+        VARIANT_ID.match(m["content"]) for m in fake.live_posts(payload["token"])[1:]))
+    header, *variants = fake.live_posts(payload["token"])
     await fake.wait_for(lambda: all(len(fake.seeded(v["id"])) == 2 for v in variants))
     return payload, header, variants
 
@@ -91,10 +95,15 @@ async def test_copy_is_deferred_before_the_model_runs_then_each_variant_is_its_o
     assert fake.webhook_posts(payload["token"]) == []  # nothing posted while the model works
     gate.open()
 
-    await fake.wait_for(lambda: len(fake.webhook_posts(payload["token"])) == 3)
-    header, *variants = [post.response for post in fake.webhook_posts(payload["token"])]
+    await fake.wait_for(lambda: len(fake.live_posts(payload["token"])) == 3 and all(
+        VARIANT_ID.match(m["content"]) for m in fake.live_posts(payload["token"])[1:]))
+    header, *variants = fake.live_posts(payload["token"])
+    await fake.wait_for(lambda: "✅ or 👍" in fake.current(header["id"])["content"])
+    header = fake.current(header["id"])
     assert "Bamboo toothbrush" in header["content"]
     assert "✅ or 👍" in header["content"] and "❌ or 👎" in header["content"]
+    # The emoji are put under the variants once their ids are stored.
+    await fake.wait_for(lambda: all(fake.seeded(m["id"]) == ["✅", "❌"] for m in variants))
     workspace = f"discord:{fake.guild_id}"
     for message in variants:
         assert not message["flags"] & EPHEMERAL
@@ -163,9 +172,14 @@ async def test_past_the_15_minute_token_the_variants_go_to_the_channel(bot, fake
     payload = fake.interaction("interaction_copy", age=14 * 60 + 50)  # a queue that long
     await fake.dispatch("INTERACTION_CREATE", payload)
     channel_posts = f"/channels/{payload['channel_id']}/messages"
-    await fake.wait_for(lambda: len([c for c in fake.calls("POST", channel_posts) if c.status == 200]) == 3)
+
+    def posted() -> list[dict]:  # the channel messages as they are now, edits applied
+        return [fake.current(c.response["id"]) for c in fake.calls("POST", channel_posts) if c.status == 200]
+
+    await fake.wait_for(lambda: len(posted()) == 3 and all(VARIANT_ID.match(m["content"]) for m in posted()[1:]))
     assert fake.webhook_posts(payload["token"]) == []
-    header, *variants = [c.response for c in fake.calls("POST", channel_posts) if c.status == 200]
+    header, *variants = posted()
+    await fake.wait_for(lambda: all(len(fake.seeded(m["id"])) == 2 for m in variants))
     for message in variants:
         stored = await engine.store.variant_for_message(f"discord:{fake.guild_id}", message["channel_id"],
                                                         message["id"])
@@ -341,3 +355,26 @@ async def test_report_is_answered_for_the_channel_with_its_chart(bot, fake, engi
     reply = await execute(engine, origin(fake), ReportCommand(last_week=True), message_limit=2000)
     assert [post.body["content"] for post in posts] == [m.content for m in text_messages(reply.text)]
     assert posts[-1].files == {reply.image.name: reply.image.read_bytes()}
+
+
+async def test_copy_streams_into_its_follow_ups_then_shows_the_final_text(fake, engine, discord_config):
+    task = asyncio.create_task(run_discord(engine, replace(discord_config, stream_interval=0)))
+    try:
+        await fake.wait_for(lambda: fake.calls("PUT", f"/applications/{fake.app_id}/guilds/"))
+        _, header, variants = await run_copy(fake, n=2)
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+    assert fake.current(header["id"])["shown"][0].startswith("Writing **2 variants**")
+    for message in variants:
+        shown = fake.current(message["id"])["shown"]
+        assert len(shown) >= 3  # posted at the first text, edited while written, then final
+        assert all(text.endswith("✍️") for text in shown[:-1])
+        (stored,) = [t for (i, t) in await _variant_texts(engine) if i == variant_id(message)]
+        assert shown[-1] == f"**#{variant_id(message)}** {stored}"
+
+
+async def _variant_texts(engine) -> list[tuple[int, str]]:
+    async with engine.store.db.execute("SELECT id, text FROM variants") as cursor:
+        return [(row[0], row[1]) async for row in cursor]
