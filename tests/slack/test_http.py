@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import time
 
+from aiohttp import web
+
 from engine import Announcement
 from tests.slack import recorded
 from tests.slack.conftest import http_config, started
@@ -283,3 +285,32 @@ async def test_an_expired_response_url_falls_back_to_an_ephemeral_post(http_bot,
     [call] = fake_slack.calls_to("chat.postEphemeral")
     assert (call.params["channel"], call.params["user"]) == (CHANNEL, "U0ALICE")
     assert call.params["text"].startswith("/copy &lt;product description&gt;")
+
+
+async def test_the_bot_token_goes_only_to_slacks_file_origin(http_bot, sender, fake_slack):
+    # Another server on this machine, one port over from the (fake) Slack API: same host name.
+    seen: list[str | None] = []
+
+    async def serve_file(request: web.Request) -> web.Response:
+        seen.append(request.headers.get("Authorization"))
+        return web.Response(text="review\nLove it\n", content_type="text/csv")
+
+    app = web.Application()
+    app.router.add_get("/{name}", serve_file)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    other_port = runner.addresses[0][1]
+    try:
+        for url in (f"http://127.0.0.1:{other_port}/reviews.csv",  # same host, other port
+                    f"https://127.0.0.1:{fake_slack.port}/files/reviews.csv",  # other scheme
+                    "http://files.slack.com/files-pri/T1/reviews.csv",  # Slack's host, not https
+                    "https://files.slack.com:8443/files-pri/T1/reviews.csv"):  # Slack's host, other port
+            await sender.event(recorded.mention_with_file(url))
+            await http_bot.tasks.wait_idle(10)
+            assert fake_slack.ephemeral()[-1] == (
+                "I could not download reviews-october.csv; share it again from Slack.")
+    finally:
+        await runner.cleanup()
+    assert seen == []  # the other server never even heard from the bot
+    assert fake_slack.posted() == []
