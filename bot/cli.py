@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 from bot.dispatch import failure_text
-from bot.logs import configure_logging
+from bot.logs import Redactor, configure_logging
 from engine import (CopyRequest, Engine, Origin, UserError, engine_config_from_env, load_dotenv_file,
                     render_summary, write_labels)
 
@@ -176,7 +176,8 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     except Exception as exc:  # the CLI's error boundary: one sentence, details in the log
-        print(f"copybot: {failure_text(exc)}", file=sys.stderr)
+        # Redacted as log lines are: a secret never reaches the terminal through an error either.
+        print(f"copybot: {Redactor.from_env()(failure_text(exc))}", file=sys.stderr)
         return 2 if isinstance(exc, UserError) else 1
 
 

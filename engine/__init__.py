@@ -3,6 +3,7 @@
 from engine.config import EngineConfig, engine_config_from_env, load_dotenv_file
 from engine.engine import Engine
 from engine.errors import BusyError, UserError
+from engine.redaction import shown_value
 from engine.reviews import ReviewSummary, render_summary, write_labels
 from engine.settings import SETTINGS
 from engine.types import (
@@ -20,5 +21,5 @@ from engine.types import (
 __all__ = [
     "Announcement", "ApprovedExample", "BusyError", "CopyRequest", "CopyResult", "Engine", "EngineConfig", "Feedback",
     "FeedbackOutcome", "Origin", "ReviewSummary", "SETTINGS", "UserError", "Variant", "Verdict",
-    "engine_config_from_env", "load_dotenv_file", "render_summary", "write_labels",
+    "engine_config_from_env", "load_dotenv_file", "render_summary", "shown_value", "write_labels",
 ]
