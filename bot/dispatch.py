@@ -134,10 +134,12 @@ async def _feedback(engine: Engine, origin: Origin, command: FeedbackCommand) ->
         for verdict in Verdict:
             outcome = await engine.record_feedback(
                 Feedback(origin, verdict, added=False, variant_id=command.variant_id))
-        return Reply(f"Withdrew your feedback on #{command.variant_id}; it is now {outcome.status}.")
+        return Reply(f"Withdrew your feedback on #{command.variant_id}; it is now {outcome.status}.",
+                     ephemeral=True)
     outcome = await engine.record_feedback(
         Feedback(origin, command.verdict, added=True, variant_id=command.variant_id))
     word = "Approved" if command.verdict is Verdict.APPROVE else "Rejected"
     note = "" if outcome.changed else " (you had already said so)"
+    # Privately: whoever gave a verdict needs the answer, the channel does not.
     return Reply(f"{word} #{command.variant_id}{note}; it is now {outcome.status} "
-                 f"({outcome.approvals} approve, {outcome.rejections} reject).")
+                 f"({outcome.approvals} approve, {outcome.rejections} reject).", ephemeral=True)

@@ -195,8 +195,12 @@ class Engine:
             )
             if variant_id is None:
                 return None
-        elif not await self.store.variant_exists(workspace, variant_id):
-            raise UserError(f"There is no variant #{variant_id} in this workspace; check the number.")
+        elif not await self.store.variant_visible(workspace, variant_id, feedback.origin.channel,
+                                                  feedback.origin.user):
+            # The same answer whether it does not exist or was posted where this person may not
+            # look: a number must not reveal another channel's copy.
+            raise UserError(f"There is no variant #{variant_id} in this channel; check the number, "
+                            "or react to the variant where it was posted.")
         outcome = await self.store.set_feedback(
             variant_id, feedback.origin.user, feedback.verdict, feedback.added
         )

@@ -314,3 +314,34 @@ async def test_the_bot_token_goes_only_to_slacks_file_origin(http_bot, sender, f
         await runner.cleanup()
     assert seen == []  # the other server never even heard from the bot
     assert fake_slack.posted() == []
+
+
+async def test_approving_by_number_reaches_only_variants_of_this_channel_and_answers_privately(
+        http_bot, sender, fake_slack):
+    engine = http_bot.engine
+    [(private_variant, _)] = await copy(sender, http_bot, fake_slack, "oat milk n: 1",
+                                        channel="G0ALICEPRIVATE")  # Alice's private channel
+    [(public_variant, _)] = await copy(sender, http_bot, fake_slack, "oat milk n: 1")
+    posted_before = len(fake_slack.posted())
+
+    async def verdict(text: str, channel: str, user: str) -> str:
+        fields = recorded.slash(text, command="/copybot", channel=channel, user=user,
+                                response_url=fake_slack.response_url(f"v{time.monotonic_ns()}"))
+        assert (await sender.command(fields)).status == 200
+        await http_bot.tasks.wait_idle(10)
+        return fake_slack.ephemeral(None)[-1]
+
+    # Bruno, in the public channel, names the number of a variant in Alice's private channel.
+    answer = await verdict(f"approve {private_variant}", CHANNEL, "U0BRUNO")
+    assert answer.startswith(f"There is no variant #{private_variant} in this channel")
+    answer = await verdict(f"reject {private_variant}", "C0RANDOM", "U0BRUNO")
+    assert answer.startswith(f"There is no variant #{private_variant} in this channel")
+    assert (await statuses(engine))[private_variant] == "pending"
+
+    # Where it was posted, and for the variant's own author anywhere, it works, privately.
+    assert (await verdict(f"approve {public_variant}", CHANNEL, "U0BRUNO")).startswith(
+        f"Approved #{public_variant}; it is now approved")
+    assert (await verdict(f"approve {private_variant}", "C0RANDOM", "U0ALICE")).startswith(
+        f"Approved #{private_variant}; it is now approved")
+    assert await statuses(engine) == {private_variant: "approved", public_variant: "approved"}
+    assert len(fake_slack.posted()) == posted_before  # nothing was said in any channel
