@@ -25,7 +25,8 @@ from engine.local_backend import GenerationBackend, LocalBackend, SamplingSettin
 from engine.metrics import Metrics
 from engine.model import load_model, resolve_model_path
 from engine.prompts import PromptBook
-from engine.reports import RenderedReport, ReportService
+from engine.reports.figures import WeeklyReport
+from engine.reports.service import ReportService
 from engine.reviews import ReviewSummary
 from engine.reviews.service import ReviewService
 from engine.scheduler import Scheduler
@@ -69,7 +70,8 @@ class Engine:
                                  count_run=self.metrics.count_finetune)
         self.reports = ReportService(store, config.report_cron, config.data_dir / "reports",
                                      model_version=lambda: self.generator.version,
-                                     announce=self.announce, finetune_line=self.learning.finetune_line)
+                                     announce=self.announce, finetune_line=self.learning.finetune_line,
+                                     can_announce=lambda platform: platform in self._publishers)
         self.scheduler = Scheduler(store)
         self.reviews = ReviewService(store, config.sentiment_model, generator.run_in_model_thread)
 
@@ -283,11 +285,10 @@ class Engine:
 
     # --- reports -------------------------------------------------------------------------------
 
-    async def report(self, origin: Origin, last_week: bool = False, limit: int = 3900) -> RenderedReport:
-        """``/report``: this week so far, or the last complete week, as text and a chart."""
+    async def report(self, origin: Origin, last_week: bool = False) -> WeeklyReport:
+        """``/report``: this week so far, or the last complete week, as data with its chart."""
         await self.store.ensure_workspace(origin.workspace_key, origin.platform)
-        return await self.reports.on_demand(origin.workspace_key, last_week, datetime.now(timezone.utc),
-                                            limit=limit)
+        return await self.reports.on_demand(origin.workspace_key, last_week, datetime.now(timezone.utc))
 
     async def post_due_reports(self) -> int:
         """Post the weekly reports that are due; the scheduler calls this every minute."""

@@ -130,11 +130,11 @@ class CopybotClient(discord.Client):
             if invocation.attachment is not None:
                 data = await self.http.get_from_cdn(invocation.attachment.url)
                 command = replace(command, data=data, filename=invocation.attachment.filename)
-            reply = await execute(self.engine, origin, command, message_limit=render.MESSAGE_LIMIT)
+            reply = await execute(self.engine, origin, command)
             if reply.copy is not None:
                 await self._post_copy(replies, origin, command.request.product, reply.copy)
                 return
-            for message in render.text_messages(reply.text, reply.image):
+            for message in render.reply_messages(reply):
                 await replies.send(message, private=reply.ephemeral)
         except asyncio.CancelledError:  # stopped at the shutdown deadline: say so, briefly
             with contextlib.suppress(Exception):
@@ -215,7 +215,8 @@ class CopybotClient(discord.Client):
             raise UserError(f"There is no channel {announcement.channel!r} in this server; set "
                             "report_channel to one, e.g. #marketing.")
         await post_to_channel(self.get_partial_messageable(channel_id, guild_id=guild_id),
-                              render.text_messages(announcement.text, announcement.image))
+                              render.announcement_messages(announcement),
+                              skip=announcement.skip_parts, posted=announcement.part_posted)
 
     # --- lifecycle -----------------------------------------------------------------------------
 

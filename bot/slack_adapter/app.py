@@ -170,14 +170,13 @@ class SlackBot:
                 logger.warning("could not show the progress note", exc_info=True)
 
         try:
-            reply = await execute(self.engine, origin, command, message_limit=render.MESSAGE_LIMIT,
-                                  progress=progress)
+            reply = await execute(self.engine, origin, command, progress=progress)
             if reply.copy is not None and isinstance(command, CopyCommand):
                 await self._post_copy(origin, command.request, reply.copy)
             elif reply.ephemeral:
                 await self._respond(respond, origin, reply.text)
             else:
-                await self.delivery.post_reply(origin.channel, reply.text, reply.image)
+                await self.delivery.post_reply(origin.channel, reply)
         except Exception as exc:
             await self._respond_privately(respond, origin, exc)
 
@@ -240,12 +239,11 @@ class SlackBot:
             if mention.file is not None:
                 data = await files.download(mention.file, self.config.bot_token, self.config.api_url)
                 command = replace(command, data=data, filename=mention.file.name)
-            reply = await execute(self.engine, origin, command, message_limit=render.MESSAGE_LIMIT)
+            reply = await execute(self.engine, origin, command)
             if reply.ephemeral:
                 await self.delivery.private(origin.channel, origin.user, reply.text)
             else:
-                await self.delivery.post_reply(origin.channel, reply.text, reply.image,
-                                               thread=mention.thread)
+                await self.delivery.post_reply(origin.channel, reply, thread=mention.thread)
         except Exception as exc:
             await self._tell_privately(origin, exc)
 

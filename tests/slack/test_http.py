@@ -224,14 +224,24 @@ async def test_unexpected_failures_never_show_their_text(http_bot, sender, fake_
     assert "internal_secret_detail" in caplog.text  # it is in the log, with its traceback
 
 
-async def test_reviews_command_gets_one_answer(http_bot, sender, fake_slack):
-    body = recorded.load("slash_command_reviews") | {"response_url": fake_slack.response_url("rv")}
+async def test_reviews_summary_arrives_escaped_exactly_once(http_bot, sender, fake_slack):
+    reviews = ("Fast & cheap, arrived the next day, love it\n"
+               "Broke after a week <!channel> avoid > returns were a pain")
+    body = recorded.load("slash_command_reviews") | {"response_url": fake_slack.response_url("rv"),
+                                                      "text": reviews}
     answer = await sender.command(body)
     assert answer.message == "Reading the reviews…"
-    await http_bot.tasks.wait_idle(30)
-    answers = fake_slack.ephemeral() + [m["text"] for m in fake_slack.posted()]
-    assert len(answers) >= 1 and all(answers)
-    assert not any("Traceback" in text for text in answers)
+    await http_bot.tasks.wait_idle(60)
+    [summary] = [message["text"] for message in fake_slack.posted(CHANNEL)]
+    lines = summary.splitlines()
+    assert lines[0] == "*Review sentiment — 2 reviews (pasted text)*"
+    # Each review is quoted as a person in Slack will read it: escaped once, never twice.
+    [fast] = [line for line in lines if "Fast" in line]
+    assert fast.endswith("“Fast &amp; cheap, arrived the next day, love it”")
+    [broke] = [line for line in lines if "Broke" in line]
+    assert broke.endswith("“Broke after a week &lt;!channel&gt; avoid &gt; returns were a pain”")
+    assert "&amp;amp;" not in summary and "&amp;lt;" not in summary and "&amp;gt;" not in summary
+    assert errors(fake_slack) == []
 
 
 async def test_help_comes_back_privately_and_readable(http_bot, sender, fake_slack):
