@@ -18,6 +18,7 @@ from engine.config import EngineConfig
 from engine.copywriter import Copywriter
 from engine.errors import UserError
 from engine.generator import BatchingGenerator
+from engine.housekeeping import CHARTS_KEPT, EVENT_RETENTION, HOUSEKEEPING_CRON, Pruned, prune_charts
 from engine.learning.service import Learning
 from engine.learning.status import FinetuneStart, FinetuneStatus, ModelList, ModelSwitch
 from engine.learning.versions import load_active_backend
@@ -109,6 +110,7 @@ class Engine:
             self.learning.next_run = lambda: self.scheduler.next_run_time("finetune")
         # Reports keep their own per-workspace schedule and exactly-once record; check each minute.
         self.scheduler.add_cron_job("reports", "* * * * *", "UTC", self.post_due_reports, catch_up=False)
+        self.scheduler.add_cron_job("housekeeping", HOUSEKEEPING_CRON, "UTC", self.housekeeping)
         await self.scheduler.start()
         self.scheduler.run_now("reports")
 
@@ -293,6 +295,15 @@ class Engine:
     async def post_due_reports(self) -> int:
         """Post the weekly reports that are due; the scheduler calls this every minute."""
         return await self.reports.post_due_reports(datetime.now(timezone.utc))
+
+    # --- housekeeping --------------------------------------------------------------------------
+
+    async def housekeeping(self) -> Pruned:
+        """Prune old handled-event records and old report charts; the scheduler runs it daily."""
+        events = await self.store.prune_events(datetime.now(timezone.utc) - EVENT_RETENTION)
+        charts = await asyncio.to_thread(prune_charts, self.reports.charts_dir, CHARTS_KEPT)
+        logger.info("housekeeping: forgot %d handled events, deleted %d report charts", events, charts)
+        return Pruned(events, charts)
 
     # --- export --------------------------------------------------------------------------------
 

@@ -141,6 +141,13 @@ class Store:
             cursor = await db.execute("INSERT OR IGNORE INTO processed_events(key) VALUES (?)", (key,))
             return cursor.rowcount == 1
 
+    async def prune_events(self, older_than: datetime) -> int:
+        """Forget handled events claimed before ``older_than`` (no platform retries that late)."""
+        async with self.transaction() as db:
+            cursor = await db.execute("DELETE FROM processed_events WHERE created_at < ?",
+                                      (utc_text(older_than),))
+            return cursor.rowcount
+
     # --- generations and variants --------------------------------------------------------------
 
     async def save_generation(
