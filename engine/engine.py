@@ -250,7 +250,7 @@ class Engine:
             "length": list(self.prompts.lengths),
         }
 
-    # --- learning: fine-tunes and model versions (admins only) ----------------------------------
+    # --- learning: fine-tunes and model versions ------------------------------------------------
 
     def _require_admin(self, origin: Origin) -> str:
         if not self.is_admin(origin):
@@ -262,12 +262,14 @@ class Engine:
         """Start a fine-tune now (or report the one under way, or why none can start)."""
         return await self.learning.start(by=self._require_admin(origin))
 
+    # Looking is for everyone: the team's approvals train the model, and which version writes their
+    # copy and how the weekly fine-tune went is their feedback (the weekly report says it anyway).
+    # Starting a fine-tune and switching models changes everyone's copy: admins only.
+
     async def finetune_status(self, origin: Origin) -> FinetuneStatus:
-        self._require_admin(origin)
         return await self.learning.status()
 
     async def models(self, origin: Origin) -> ModelList:
-        self._require_admin(origin)
         return await self.learning.models()
 
     async def use_model(self, origin: Origin, version: str) -> ModelSwitch:
