@@ -13,6 +13,8 @@ import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
+from engine.redaction import SECRET_NAME_ENDINGS
+
 logger = logging.getLogger(__name__)
 
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent.parent
@@ -28,14 +30,13 @@ CHILD_VARIABLES = frozenset({
 })
 CHILD_PREFIXES = ("LC_", "XDG_", "HF_", "TRANSFORMERS_", "TORCH_", "PYTORCH_", "OMP_", "MKL_",
                   "KMP_", "OPENBLAS_", "CUDA_")
-SECRET_ENDINGS = ("TOKEN", "SECRET", "KEY", "PASSWORD")  # HF_TOKEN is a secret too
 
 
 def child_environment(parent: Mapping[str, str], threads: int) -> dict[str, str]:
     """The environment of the training process: an allow-list of the parent's, plus its settings."""
     env = {name: value for name, value in parent.items()
            if (name in CHILD_VARIABLES or name.startswith(CHILD_PREFIXES))
-           and not name.upper().endswith(SECRET_ENDINGS)}
+           and not name.upper().endswith(SECRET_NAME_ENDINGS)}  # HF_TOKEN is a secret too
     env.update(OMP_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads),
                TOKENIZERS_PARALLELISM="false", HF_HUB_DISABLE_PROGRESS_BARS="1",
                TRANSFORMERS_VERBOSITY="error",
