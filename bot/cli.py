@@ -9,10 +9,13 @@ import os
 import sys
 from pathlib import Path
 
+from bot.console import review_summary_text
 from bot.dispatch import failure_text
-from bot.logs import configure_logging
+from bot.rendering.markup import PLAIN
+from bot.rendering.report import report_text
+from bot.logs import Redactor, configure_logging
 from engine import (CopyRequest, Engine, Origin, UserError, engine_config_from_env, load_dotenv_file,
-                    render_summary, write_labels)
+                    write_labels)
 
 logger = logging.getLogger(__name__)
 
@@ -107,7 +110,7 @@ async def cmd_reviews(args: argparse.Namespace) -> int:
     origin = Origin(platform="console", workspace="local", channel="cli", user="cli")
     async with await _open_engine() as engine:
         summary = await engine.summarize_reviews(origin, data=data, filename=filename, column=args.column)
-    print(render_summary(summary, max_chars=args.max_chars))
+    print(review_summary_text(summary, max_chars=args.max_chars))
     if args.out:
         print(f"Per-review labels written to {write_labels(summary, Path(args.out))}")
     return 0
@@ -120,7 +123,7 @@ async def cmd_report(args: argparse.Namespace) -> int:
     origin = Origin(platform=platform, workspace=workspace, channel="cli", user="cli")
     async with await _open_engine() as engine:
         report = await engine.report(origin, last_week=args.last)
-    print(report.text)
+    print(report_text(report, PLAIN))
     if args.out:
         Path(args.out).write_bytes(report.chart.read_bytes())
         print(f"Chart written to {args.out}")
@@ -185,7 +188,8 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     except Exception as exc:  # the CLI's error boundary: one sentence, details in the log
-        print(f"copybot: {failure_text(exc)}", file=sys.stderr)
+        # Redacted as log lines are: a secret never reaches the terminal through an error either.
+        print(f"copybot: {Redactor.from_env()(failure_text(exc))}", file=sys.stderr)
         return 2 if isinstance(exc, UserError) else 1
 
 

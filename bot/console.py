@@ -12,7 +12,10 @@ from typing import BinaryIO, TextIO
 
 from bot.commands import parse_line
 from bot.dispatch import Reply, execute, failure_text
-from engine import CopyPreview, Engine, Origin
+from bot.rendering.markup import PLAIN
+from bot.rendering.report import report_text
+from bot.rendering.reviews import summary_text
+from engine import CopyPreview, Engine, Origin, ReviewSummary, WeeklyReport
 
 logger = logging.getLogger(__name__)
 
@@ -20,11 +23,25 @@ PROMPT = "copybot> "
 # A bare "/reviews" (or one naming only its column) starts a paste of reviews, one per line.
 PASTE_START = re.compile(rb"^/reviews(\s+column:\s*\S.*)?$", re.IGNORECASE)
 GREETING = "copybot console. Type /help for commands, /copy <product> to start, Ctrl-D to leave."
+SUMMARY_CHARS = 4000  # a terminal has no message limit; a summary this long is still readable
+
+
+def review_summary_text(summary: ReviewSummary, max_chars: int = SUMMARY_CHARS) -> str:
+    return summary_text(summary, max_chars, PLAIN)
+
+
+def weekly_report_text(report: WeeklyReport) -> str:
+    """The report, and where its chart is (a terminal shows no images)."""
+    return report_text(report, PLAIN) + (f"\nChart: {report.chart}" if report.chart else "")
 
 
 def render_reply(reply: Reply) -> str:
+    if reply.reviews is not None:
+        return review_summary_text(reply.reviews)
+    if reply.report is not None:
+        return weekly_report_text(reply.report)
     if reply.copy is None:
-        return reply.text + (f"\nChart: {reply.image}" if reply.image else "")
+        return reply.text
     result = reply.copy
     lines = [f"  #{variant.id}  {variant.text}" for variant in result.variants]
     if len(result.variants) < result.requested:

@@ -1,6 +1,7 @@
 """Running a parsed command against the engine, and the one error boundary every adapter uses.
 
-``execute`` turns a command into a platform-neutral ``Reply``; adapters render it. ``failure_text``
+``execute`` turns a command into a platform-neutral ``Reply``: plain text, or the engine's data
+(copy variants, a review summary, a weekly report), which each adapter renders for its platform. ``failure_text``
 is the boundary: a ``UserError`` is shown as it is, anything else is logged with its traceback
 and the user gets an apology without the exception text.
 """
@@ -10,7 +11,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from pathlib import Path
 
 from bot.commands import (
     Command,
@@ -24,21 +24,21 @@ from bot.commands import (
     SettingsCommand,
 )
 from bot.logs import request_scope
-from engine import (SETTINGS, CopyPreview, CopyRequest, CopyResult, Engine, Feedback, Origin, UserError, Verdict,
-                    render_summary)
+from engine import (SETTINGS, CopyPreview, CopyRequest, CopyResult, Engine, Feedback, Origin,
+                    ReviewSummary, UserError, Verdict, WeeklyReport)
 
 logger = logging.getLogger(__name__)
 
-REVIEW_MARKUP = {"slack": "slack", "discord": "markdown"}  # how each platform writes bold and lists
 GENERIC_FAILURE = "Sorry, something went wrong on our side; it has been logged. Please try again."
 
 
 @dataclass(frozen=True)
 class Reply:
-    text: str = ""
+    text: str = ""  # plain text; the adapter escapes it for its platform
     copy: CopyResult | None = None  # adapters post each variant as its own message
     ephemeral: bool = False  # only the person who asked needs to see it
-    image: Path | None = None  # a PNG to upload with the text (report charts)
+    reviews: ReviewSummary | None = None  # /reviews: the adapter renders it
+    report: WeeklyReport | None = None  # /report: the adapter renders it, with its chart
 
 
 def failure_text(exc: BaseException) -> str:
@@ -71,12 +71,11 @@ def settings_text(settings: dict[str, str]) -> str:
     return "\n".join(lines)
 
 
-async def execute(engine: Engine, origin: Origin, command: Command, *, message_limit: int = 4000,
+async def execute(engine: Engine, origin: Origin, command: Command, *,
                   progress: Callable[[str], Awaitable[None]] | None = None,
                   preview: Callable[[CopyPreview], None] | None = None) -> Reply:
     """Carry out ``command`` for ``origin``. Raises ``UserError`` for problems the user can fix.
 
-    ``message_limit`` is the platform's message size; long texts are written to fit it.
     ``progress`` is given a short note (e.g. "Writing 3 variants…") once slow work has been
     accepted, so the adapter can show it while the user waits; ``preview`` each /copy variant's
     text as the model writes it.
@@ -84,8 +83,7 @@ async def execute(engine: Engine, origin: Origin, command: Command, *, message_l
     engine's metrics by how it ended.
     """
     with request_scope(), engine.metrics.count_request(command_name(command)):
-        return await _execute(engine, origin, command, message_limit=message_limit, progress=progress,
-                              preview=preview)
+        return await _execute(engine, origin, command, progress=progress, preview=preview)
 
 
 def command_name(command: Command) -> str:
@@ -93,7 +91,7 @@ def command_name(command: Command) -> str:
     return type(command).__name__.removesuffix("Command").lower()
 
 
-async def _execute(engine: Engine, origin: Origin, command: Command, *, message_limit: int,
+async def _execute(engine: Engine, origin: Origin, command: Command, *,
                    progress: Callable[[str], Awaitable[None]] | None,
                    preview: Callable[[CopyPreview], None] | None) -> Reply:
     if isinstance(command, CopyCommand):
@@ -114,8 +112,7 @@ async def _execute(engine: Engine, origin: Origin, command: Command, *, message_
     if isinstance(command, HelpCommand):
         return Reply(help_text(engine), ephemeral=True)
     if isinstance(command, ReportCommand):
-        report = await engine.report(origin, last_week=command.last_week, limit=message_limit)
-        return Reply(report.text, image=report.chart)
+        return Reply(report=await engine.report(origin, last_week=command.last_week))
     if isinstance(command, ModelsCommand):
         if command.action == "use":
             return Reply((await engine.use_model(origin, command.version)).describe())
@@ -129,8 +126,7 @@ async def _execute(engine: Engine, origin: Origin, command: Command, *, message_
     if isinstance(command, ReviewsCommand):
         summary = await engine.summarize_reviews(origin, text=command.text or None, data=command.data,
                                                  filename=command.filename, column=command.column)
-        markup = REVIEW_MARKUP.get(origin.platform, "plain")
-        return Reply(render_summary(summary, max_chars=message_limit, markup=markup))
+        return Reply(reviews=summary)
     raise TypeError(f"unhandled command {command!r}")
 
 
@@ -139,10 +135,12 @@ async def _feedback(engine: Engine, origin: Origin, command: FeedbackCommand) ->
         for verdict in Verdict:
             outcome = await engine.record_feedback(
                 Feedback(origin, verdict, added=False, variant_id=command.variant_id))
-        return Reply(f"Withdrew your feedback on #{command.variant_id}; it is now {outcome.status}.")
+        return Reply(f"Withdrew your feedback on #{command.variant_id}; it is now {outcome.status}.",
+                     ephemeral=True)
     outcome = await engine.record_feedback(
         Feedback(origin, command.verdict, added=True, variant_id=command.variant_id))
     word = "Approved" if command.verdict is Verdict.APPROVE else "Rejected"
     note = "" if outcome.changed else " (you had already said so)"
+    # Privately: whoever gave a verdict needs the answer, the channel does not.
     return Reply(f"{word} #{command.variant_id}{note}; it is now {outcome.status} "
-                 f"({outcome.approvals} approve, {outcome.rejections} reject).")
+                 f"({outcome.approvals} approve, {outcome.rejections} reject).", ephemeral=True)

@@ -26,8 +26,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from bot.lifecycle import shutdown_seconds_from_env
-from bot.logs import LOG_FORMATS
-from engine import EngineConfig, UserError, engine_config_from_env
+from bot.logs import LOG_FORMATS, Redactor
+from engine import EngineConfig, UserError, engine_config_from_env, shown_value
 
 logger = logging.getLogger(__name__)
 
@@ -86,11 +86,11 @@ def _log_settings(env: Mapping[str, str]) -> Finding | None:
     log_format = env.get("COPYBOT_LOG_FORMAT", "").strip().lower()
     if log_format and log_format not in LOG_FORMATS:
         return Finding("configuration", Level.FAIL,
-                       f"COPYBOT_LOG_FORMAT is {log_format!r}; use plain or json.")
+                       f"COPYBOT_LOG_FORMAT is {shown_value(env['COPYBOT_LOG_FORMAT'])}; use plain or json.")
     level = env.get("COPYBOT_LOG_LEVEL", "").strip().upper()
     if level and not isinstance(logging.getLevelName(level), int):
         return Finding("configuration", Level.FAIL,
-                       f"COPYBOT_LOG_LEVEL is {level!r}; use DEBUG, INFO, WARNING or ERROR.")
+                       f"COPYBOT_LOG_LEVEL is {shown_value(env['COPYBOT_LOG_LEVEL'])}; use DEBUG, INFO, WARNING or ERROR.")
     return None
 
 
@@ -296,9 +296,10 @@ async def run_doctor(env: Mapping[str, str] | None = None, out=None) -> int:
     import sys
 
     out = out or sys.stdout
+    redact = Redactor.from_env(env)
     failures = warnings = 0
     async for finding in diagnose(env):
-        print(finding.line(), file=out, flush=True)
+        print(redact(finding.line()), file=out, flush=True)
         failures += finding.level is Level.FAIL
         warnings += finding.level is Level.WARN
     if failures:

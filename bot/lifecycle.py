@@ -20,7 +20,7 @@ import signal
 from collections.abc import Coroutine, Mapping
 from typing import Any
 
-from engine import Engine, UserError
+from engine import Engine, UserError, shown_value
 from engine.metrics import start_metrics_server
 
 logger = logging.getLogger(__name__)
@@ -41,7 +41,7 @@ def shutdown_seconds_from_env(env: Mapping[str, str] | None = None) -> float:
     except ValueError:
         seconds = -1.0
     if seconds < 0:
-        raise UserError(f"COPYBOT_SHUTDOWN_SECONDS is {raw!r}; give a number of seconds such as 30.")
+        raise UserError(f"COPYBOT_SHUTDOWN_SECONDS is {shown_value(raw)}; give a number of seconds such as 30.")
     return seconds
 
 

@@ -23,6 +23,8 @@ from contextlib import contextmanager
 from datetime import datetime, timezone
 from typing import TextIO
 
+from engine import shown_value
+
 logger = logging.getLogger(__name__)
 
 REQUEST_ID: contextvars.ContextVar[str | None] = contextvars.ContextVar("copybot_request_id",
@@ -69,6 +71,10 @@ def secret_values(env: Mapping[str, str] | None = None) -> list[str]:
 class Redactor:
     def __init__(self, secret_list: list[str]) -> None:
         self.secrets = secret_list
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> "Redactor":
+        return cls(secret_values(env))
 
     def __call__(self, text: str) -> str:
         for secret in self.secrets:
@@ -154,8 +160,9 @@ def configure_logging(default_level: str = "WARNING", env: Mapping[str, str] | N
     root.setLevel(level if isinstance(level, int) else logging.WARNING)
     logging.captureWarnings(True)  # warnings go through the same redaction
     if not isinstance(level, int):
-        logger.warning("COPYBOT_LOG_LEVEL is %r; using WARNING (DEBUG, INFO, WARNING or ERROR)",
-                       level_name)
+        logger.warning("COPYBOT_LOG_LEVEL is %s; using WARNING (DEBUG, INFO, WARNING or ERROR)",
+                       shown_value(level_name, env))
     if log_format not in LOG_FORMATS:
-        logger.warning("COPYBOT_LOG_FORMAT is %r; using plain (plain or json)", log_format)
+        logger.warning("COPYBOT_LOG_FORMAT is %s; using plain (plain or json)",
+                       shown_value(log_format, env))
     return handler

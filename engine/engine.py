@@ -19,13 +19,15 @@ from engine.copywriter import Copywriter
 from engine.errors import UserError
 from engine.generation import Generator
 from engine.generator import BatchingGenerator
+from engine.housekeeping import CHARTS_KEPT, EVENT_RETENTION, HOUSEKEEPING_CRON, Pruned, prune_charts
 from engine.learning.service import Learning
 from engine.learning.status import FinetuneStart, FinetuneStatus, ModelList, ModelSwitch
 from engine.learning.versions import load_active_generator
 from engine.local_backend import GenerationBackend
 from engine.metrics import Metrics
 from engine.prompts import PromptBook
-from engine.reports import RenderedReport, ReportService
+from engine.reports.figures import WeeklyReport
+from engine.reports.service import ReportService
 from engine.reviews import ReviewSummary
 from engine.reviews.service import ReviewService
 from engine.scheduler import Scheduler
@@ -75,7 +77,8 @@ class Engine:
                                  count_run=self.metrics.count_finetune)
         self.reports = ReportService(store, config.report_cron, config.data_dir / "reports",
                                      model_version=lambda: self.generator.version,
-                                     announce=self.announce, finetune_line=self.learning.finetune_line)
+                                     announce=self.announce, finetune_line=self.learning.finetune_line,
+                                     can_announce=lambda platform: platform in self._publishers)
         self.scheduler = Scheduler(store)
         self.reviews = ReviewService(store, config.sentiment_model, generator.run_in_model_thread)
 
@@ -112,6 +115,7 @@ class Engine:
             self.learning.next_run = lambda: self.scheduler.next_run_time("finetune")
         # Reports keep their own per-workspace schedule and exactly-once record; check each minute.
         self.scheduler.add_cron_job("reports", "* * * * *", "UTC", self.post_due_reports, catch_up=False)
+        self.scheduler.add_cron_job("housekeeping", HOUSEKEEPING_CRON, "UTC", self.housekeeping)
         await self.scheduler.start()
         self.scheduler.run_now("reports")
 
@@ -211,8 +215,12 @@ class Engine:
             )
             if variant_id is None:
                 return None
-        elif not await self.store.variant_exists(workspace, variant_id):
-            raise UserError(f"There is no variant #{variant_id} in this workspace; check the number.")
+        elif not await self.store.variant_visible(workspace, variant_id, feedback.origin.channel,
+                                                  feedback.origin.user):
+            # The same answer whether it does not exist or was posted where this person may not
+            # look: a number must not reveal another channel's copy.
+            raise UserError(f"There is no variant #{variant_id} in this channel; check the number, "
+                            "or react to the variant where it was posted.")
         outcome = await self.store.set_feedback(
             variant_id, feedback.origin.user, feedback.verdict, feedback.added
         )
@@ -258,7 +266,7 @@ class Engine:
             "length": list(self.prompts.lengths),
         }
 
-    # --- learning: fine-tunes and model versions (admins only) ----------------------------------
+    # --- learning: fine-tunes and model versions ------------------------------------------------
 
     def _require_admin(self, origin: Origin) -> str:
         if not self.is_admin(origin):
@@ -270,12 +278,14 @@ class Engine:
         """Start a fine-tune now (or report the one under way, or why none can start)."""
         return await self.learning.start(by=self._require_admin(origin))
 
+    # Looking is for everyone: the team's approvals train the model, and which version writes their
+    # copy and how the weekly fine-tune went is their feedback (the weekly report says it anyway).
+    # Starting a fine-tune and switching models changes everyone's copy: admins only.
+
     async def finetune_status(self, origin: Origin) -> FinetuneStatus:
-        self._require_admin(origin)
         return await self.learning.status()
 
     async def models(self, origin: Origin) -> ModelList:
-        self._require_admin(origin)
         return await self.learning.models()
 
     async def use_model(self, origin: Origin, version: str) -> ModelSwitch:
@@ -295,15 +305,23 @@ class Engine:
 
     # --- reports -------------------------------------------------------------------------------
 
-    async def report(self, origin: Origin, last_week: bool = False, limit: int = 3900) -> RenderedReport:
-        """``/report``: this week so far, or the last complete week, as text and a chart."""
+    async def report(self, origin: Origin, last_week: bool = False) -> WeeklyReport:
+        """``/report``: this week so far, or the last complete week, as data with its chart."""
         await self.store.ensure_workspace(origin.workspace_key, origin.platform)
-        return await self.reports.on_demand(origin.workspace_key, last_week, datetime.now(timezone.utc),
-                                            limit=limit)
+        return await self.reports.on_demand(origin.workspace_key, last_week, datetime.now(timezone.utc))
 
     async def post_due_reports(self) -> int:
         """Post the weekly reports that are due; the scheduler calls this every minute."""
         return await self.reports.post_due_reports(datetime.now(timezone.utc))
+
+    # --- housekeeping --------------------------------------------------------------------------
+
+    async def housekeeping(self) -> Pruned:
+        """Prune old handled-event records and old report charts; the scheduler runs it daily."""
+        events = await self.store.prune_events(datetime.now(timezone.utc) - EVENT_RETENTION)
+        charts = await asyncio.to_thread(prune_charts, self.reports.charts_dir, CHARTS_KEPT)
+        logger.info("housekeeping: forgot %d handled events, deleted %d report charts", events, charts)
+        return Pruned(events, charts)
 
     # --- export --------------------------------------------------------------------------------
 

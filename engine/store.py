@@ -141,6 +141,13 @@ class Store:
             cursor = await db.execute("INSERT OR IGNORE INTO processed_events(key) VALUES (?)", (key,))
             return cursor.rowcount == 1
 
+    async def prune_events(self, older_than: datetime) -> int:
+        """Forget handled events claimed before ``older_than`` (no platform retries that late)."""
+        async with self.transaction() as db:
+            cursor = await db.execute("DELETE FROM processed_events WHERE created_at < ?",
+                                      (utc_text(older_than),))
+            return cursor.rowcount
+
     # --- generations and variants --------------------------------------------------------------
 
     async def save_generation(
@@ -207,9 +214,14 @@ class Store:
             row = await cursor.fetchone()
         return row["id"] if row else None
 
-    async def variant_exists(self, workspace_id: str, variant_id: int) -> bool:
+    async def variant_visible(self, workspace_id: str, variant_id: int, channel: str, user: str) -> bool:
+        """Whether someone in ``channel`` may name this variant by number: it was posted (or asked
+        for) in that channel, or it is their own. A variant in someone's private channel is not."""
         async with self.db.execute(
-            "SELECT 1 FROM variants WHERE id = ? AND workspace_id = ?", (variant_id, workspace_id)
+            """SELECT 1 FROM variants v JOIN generations g ON g.id = v.generation_id
+               WHERE v.id = ? AND v.workspace_id = ?
+                 AND (v.posted_channel = ? OR g.channel = ? OR g.user_id = ?)""",
+            (variant_id, workspace_id, channel, channel, user),
         ) as cursor:
             return await cursor.fetchone() is not None
 

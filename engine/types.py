@@ -7,9 +7,12 @@ guild/channel/message ids into these strings and back.
 from __future__ import annotations
 
 import enum
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+
+from engine.reports.figures import WeeklyReport
 
 
 @dataclass(frozen=True)
@@ -120,9 +123,15 @@ class Announcement:
     """Something the engine posts on its own (a weekly report, a fine-tune result) to a channel.
 
     ``workspace`` is the store's workspace key ("slack:T123"); ``channel`` the platform's channel id.
+    A weekly report comes as data (``report``), which the adapter renders; other announcements are
+    plain ``text``. The adapter posts it as parts (messages, an upload): it leaves out the first
+    ``skip_parts`` (posted by an earlier try) and awaits ``part_posted(count)`` after each part.
     """
 
     workspace: str
     channel: str
-    text: str
+    text: str = ""
     image: Path | None = None  # e.g. a PNG chart to upload with the text
+    report: WeeklyReport | None = None
+    skip_parts: int = 0
+    part_posted: Callable[[int], Awaitable[None]] | None = field(default=None, compare=False)

@@ -134,7 +134,7 @@ class CopybotClient(discord.Client):
             live = self._live_copy(replies, command.request) if isinstance(command, CopyCommand) else None
             try:
                 reply = await execute(
-                    self.engine, origin, command, message_limit=render.MESSAGE_LIMIT,
+                    self.engine, origin, command,
                     preview=(lambda p: live.preview(p.slot, p.text)) if live else None)
                 if reply.copy is not None:
                     await self._post_copy(origin, command.request.product, reply.copy, live)
@@ -143,7 +143,7 @@ class CopybotClient(discord.Client):
                 if live is not None:
                     await live.abort()  # no preview stays behind without its final text
                 raise
-            for message in render.text_messages(reply.text, reply.image):
+            for message in render.reply_messages(reply):
                 await replies.send(message, private=reply.ephemeral)
         except asyncio.CancelledError:  # stopped at the shutdown deadline: say so, briefly
             with contextlib.suppress(Exception):
@@ -245,7 +245,8 @@ class CopybotClient(discord.Client):
             raise UserError(f"There is no channel {announcement.channel!r} in this server; set "
                             "report_channel to one, e.g. #marketing.")
         await post_to_channel(self.get_partial_messageable(channel_id, guild_id=guild_id),
-                              render.text_messages(announcement.text, announcement.image))
+                              render.announcement_messages(announcement),
+                              skip=announcement.skip_parts, posted=announcement.part_posted)
 
     # --- lifecycle -----------------------------------------------------------------------------
 

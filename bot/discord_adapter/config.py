@@ -13,7 +13,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from engine import UserError
+from engine import UserError, shown_value
 
 
 def _id_list(variable: str, raw: str) -> frozenset[int]:
@@ -22,7 +22,7 @@ def _id_list(variable: str, raw: str) -> frozenset[int]:
         if not part:
             continue
         if not (part.isascii() and part.isdigit()):
-            raise UserError(f"{variable} takes comma-separated Discord ids (numbers); {part!r} is not one.")
+            raise UserError(f"{variable} takes comma-separated Discord ids (numbers); {shown_value(part)} is not one.")
         ids.add(int(part))
     return frozenset(ids)
 

@@ -9,6 +9,7 @@ answer after that goes to the channel as an ordinary bot message.
 from __future__ import annotations
 
 import datetime
+from collections.abc import Awaitable, Callable
 
 import discord
 
@@ -28,9 +29,15 @@ def _extras(message: Outgoing) -> dict:
     return extras
 
 
-async def post_to_channel(channel: discord.abc.Messageable, messages: list[Outgoing]) -> None:
-    for message in messages:
+async def post_to_channel(channel: discord.abc.Messageable, messages: list[Outgoing], *, skip: int = 0,
+                          posted: Callable[[int], Awaitable[None]] | None = None) -> None:
+    """Send ``messages`` in order, leaving out the first ``skip``; ``posted(count)`` after each."""
+    for count, message in enumerate(messages, start=1):
+        if count <= skip:
+            continue
         await channel.send(message.content, **_extras(message))
+        if posted is not None:
+            await posted(count)
 
 
 class InteractionReplies:

@@ -1,7 +1,12 @@
-"""copybot's replies as Discord messages: 2,000 characters of content each, embeds up to 4,096."""
+"""copybot's replies as Discord messages: 2,000 characters of content each, embeds up to 4,096.
+
+Review summaries and weekly reports arrive from the engine as data and are laid out by
+``bot/rendering`` with Discord's markdown (text from users or the model escaped once).
+"""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -9,7 +14,11 @@ from pathlib import Path
 from discord.utils import escape_markdown
 
 from bot.discord_adapter import emoji_names
-from engine import CopyResult, Variant
+from bot.dispatch import Reply
+from bot.rendering.markup import Markup, defuse_broadcasts
+from bot.rendering.report import report_text
+from bot.rendering.reviews import summary_text
+from engine import Announcement, CopyResult, Variant
 
 MESSAGE_LIMIT = 2000
 EMBED_LIMIT = 4096
@@ -47,6 +56,32 @@ def text_messages(text: str, image: Path | None = None) -> list[Outgoing]:
     # A deferred reply must be answered with something, even when there is nothing to say.
     pieces = split_text(text) or ["Done."]
     return [Outgoing(piece) for piece in pieces[:-1]] + [Outgoing(pieces[-1], image=image)]
+
+
+_MARKDOWN_SPECIAL = re.compile(r"([\\*_~`|>#\[\]])")
+
+
+def _user_text(text: str) -> str:
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", defuse_broadcasts(text))
+
+
+MARKUP = Markup(bold=lambda text: f"**{text}**", user_text=_user_text, own_text=defuse_broadcasts,
+                mention=lambda user: f"<@{user}>", code_blocks=True)
+
+
+def reply_messages(reply: Reply) -> list[Outgoing]:
+    """A reply as messages: text, a review summary (one message), or a report with its chart."""
+    if reply.reviews is not None:
+        return text_messages(summary_text(reply.reviews, MESSAGE_LIMIT, MARKUP))
+    if reply.report is not None:
+        return text_messages(report_text(reply.report, MARKUP), reply.report.chart)
+    return text_messages(reply.text)
+
+
+def announcement_messages(announcement: Announcement) -> list[Outgoing]:
+    if announcement.report is not None:
+        return text_messages(report_text(announcement.report, MARKUP), announcement.image)
+    return text_messages(announcement.text, announcement.image)
 
 
 def _faces(setting: str) -> str:

@@ -172,15 +172,14 @@ class SlackBot:
 
         live = self._live_copy(origin, command.request) if isinstance(command, CopyCommand) else None
         try:
-            reply = await execute(self.engine, origin, command, message_limit=render.MESSAGE_LIMIT,
-                                  progress=progress,
+            reply = await execute(self.engine, origin, command, progress=progress,
                                   preview=(lambda p: live.preview(p.slot, p.text)) if live else None)
             if reply.copy is not None and live is not None:
                 await self._post_copy(origin, command.request, reply.copy, live)
             elif reply.ephemeral:
                 await self._respond(respond, origin, reply.text)
             else:
-                await self.delivery.post_reply(origin.channel, reply.text, reply.image)
+                await self.delivery.post_reply(origin.channel, reply)
         except Exception as exc:
             if live is not None:
                 await live.abort()  # no preview stays behind without its final text
@@ -267,12 +266,11 @@ class SlackBot:
             if mention.file is not None:
                 data = await files.download(mention.file, self.config.bot_token, self.config.api_url)
                 command = replace(command, data=data, filename=mention.file.name)
-            reply = await execute(self.engine, origin, command, message_limit=render.MESSAGE_LIMIT)
+            reply = await execute(self.engine, origin, command)
             if reply.ephemeral:
                 await self.delivery.private(origin.channel, origin.user, reply.text)
             else:
-                await self.delivery.post_reply(origin.channel, reply.text, reply.image,
-                                               thread=mention.thread)
+                await self.delivery.post_reply(origin.channel, reply, thread=mention.thread)
         except Exception as exc:
             await self._tell_privately(origin, exc)
 

@@ -10,7 +10,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Mapping
 
-from engine import UserError
+from engine import UserError, shown_value
 
 DEFAULT_API_URL = "https://slack.com/api/"
 DEFAULT_PORT = 3000
@@ -65,7 +65,7 @@ class SlackConfig:
             raise UserError("SLACK_BOT_TOKEN is not set; the Slack adapter needs the app's bot token.")
         port = get("COPYBOT_SLACK_PORT") or str(DEFAULT_PORT)
         if not port.isdigit() or not 0 <= int(port) <= 65535:
-            raise UserError(f"COPYBOT_SLACK_PORT is {port!r}; give a port number such as 3000.")
+            raise UserError(f"COPYBOT_SLACK_PORT is {shown_value(port)}; give a port number such as 3000.")
         api_url = get("COPYBOT_SLACK_API_URL") or DEFAULT_API_URL
         return cls(
             bot_token=bot_token,

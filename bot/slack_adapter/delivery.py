@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import logging
 import re
-from pathlib import Path
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.dispatch import Reply
 from bot.slack_adapter import render
 from engine import Announcement
 
@@ -33,18 +34,25 @@ class Delivery:
         return await self.web.chat_postMessage(channel=channel, text=text, thread_ts=thread,
                                                unfurl_links=False, unfurl_media=False)
 
-    async def post_reply(self, channel: str, text: str, image: Path | None = None,
-                         thread: str | None = None) -> None:
-        """A plain reply as messages; with an image, the last piece of text becomes its comment."""
-        pieces = render.reply_texts(text)
-        if image is not None:
-            comment = pieces.pop() if pieces else None
-        for piece in pieces:
-            await self.post(channel, piece, thread)
-        if image is not None:
-            await self.web.files_upload_v2(channel=channel, file=str(image), filename=image.name,
-                                           title=image.stem.replace("-", " "),
-                                           initial_comment=comment, thread_ts=thread)
+    async def post_parts(self, channel: str, parts: list[render.Part], thread: str | None = None, *,
+                         skip: int = 0, posted: Callable[[int], Awaitable[None]] | None = None) -> None:
+        """Post ``parts`` in order, leaving out the first ``skip``; ``posted(count)`` after each."""
+        for count, part in enumerate(parts, start=1):
+            if count <= skip:
+                continue
+            if part.image is None:
+                await self.post(channel, part.text or "", thread)
+            else:
+                await self.web.files_upload_v2(channel=channel, file=str(part.image),
+                                               filename=part.image.name,
+                                               title=part.image.stem.replace("-", " "),
+                                               initial_comment=part.text, thread_ts=thread)
+            if posted is not None:
+                await posted(count)
+
+    async def post_reply(self, channel: str, reply: Reply, thread: str | None = None) -> None:
+        """A public reply: text, a review summary, or a report with its chart as an upload."""
+        await self.post_parts(channel, render.reply_parts(reply), thread)
 
     async def private(self, channel: str, user: str, text: str) -> None:
         """Ephemeral messages only ``user`` sees."""
@@ -53,4 +61,5 @@ class Delivery:
 
     async def announce(self, announcement: Announcement) -> None:
         """The engine's own posts (weekly reports), registered as the Slack publisher."""
-        await self.post_reply(channel_id(announcement.channel), announcement.text, announcement.image)
+        await self.post_parts(channel_id(announcement.channel), render.announcement_parts(announcement),
+                              skip=announcement.skip_parts, posted=announcement.part_posted)

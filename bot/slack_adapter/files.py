@@ -14,7 +14,28 @@ logger = logging.getLogger(__name__)
 
 MAX_FILE_BYTES = 5_000_000
 TEXT_FILETYPES = {"csv", "tsv", "text", "txt", "markdown"}
-SLACK_FILE_HOSTS = {"files.slack.com"}
+# Where Slack serves private files: https on files.slack.com, default port. The bot token goes
+# nowhere else, however a payload names the URL.
+SLACK_FILE_ORIGIN = ("https", "files.slack.com", 443)
+_DEFAULT_PORTS = {"https": 443, "http": 80}
+
+
+def _origin(url: str) -> tuple[str, str, int] | None:
+    """(scheme, host, port) of ``url``, the port filled in from the scheme; None if unparseable."""
+    try:
+        parts = urlsplit(url)
+        scheme, host = parts.scheme.lower(), (parts.hostname or "").lower()
+        port = parts.port or _DEFAULT_PORTS.get(scheme)
+    except ValueError:  # a port that is not a number
+        return None
+    return (scheme, host, port) if host and port else None
+
+
+def token_may_go_to(url: str, api_url: str) -> bool:
+    """Only Slack's file host over https, or exactly the configured API origin (scheme, host and
+    port: where a test's fake Slack or a proxy serves files) may see the bot token."""
+    origin = _origin(url)
+    return origin is not None and origin in {SLACK_FILE_ORIGIN, _origin(api_url)}
 
 
 def check_shareable(shared: SharedFile) -> None:
@@ -30,13 +51,13 @@ def check_shareable(shared: SharedFile) -> None:
 
 
 async def download(shared: SharedFile, bot_token: str, api_url: str) -> bytes:
-    """The file's bytes. The token is sent only to Slack's file host (or the configured API host,
+    """The file's bytes. The token is sent only to Slack's file host (or the configured API origin,
     which is where a test or proxy serves files), never to any other URL a payload names."""
     check_shareable(shared)
     assert shared.url is not None
-    allowed = SLACK_FILE_HOSTS | {urlsplit(api_url).hostname}
-    if urlsplit(shared.url).hostname not in allowed:
-        logger.warning("refusing to send the bot token to %s", urlsplit(shared.url).hostname)
+    if not token_may_go_to(shared.url, api_url):
+        logger.warning("refusing to send the bot token to %s (not Slack's file host)",
+                       _origin(shared.url) or "an unreadable URL")
         raise UserError(f"I could not download {shared.name}; share it again from Slack.")
     headers = {"Authorization": f"Bearer {bot_token}"}
     timeout = aiohttp.ClientTimeout(total=60)

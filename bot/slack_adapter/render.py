@@ -1,12 +1,22 @@
-"""Replies -> Slack message texts: escaped, split below Slack's size limit, with how to react."""
+"""Replies -> Slack messages: mrkdwn, escaped exactly once, split below Slack's size limit.
+
+Plain texts are escaped here; review summaries and weekly reports arrive from the engine as data
+and are laid out by ``bot/rendering`` with Slack's markup, which escapes the text in them once.
+"""
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+from pathlib import Path
 
 from bot.commands import Command, ReviewsCommand
+from bot.dispatch import Reply
+from bot.rendering.markup import Markup, defuse_broadcasts
+from bot.rendering.report import report_text
+from bot.rendering.reviews import summary_text
 from bot.slack_adapter.emoji import canonical_set, shown
-from engine import CopyRequest, CopyResult, Variant
+from engine import Announcement, CopyRequest, CopyResult, Variant
 
 # chat.postMessage answers msg_too_long near 4,000 characters; stay clear of it.
 MESSAGE_LIMIT = 3_900
@@ -108,3 +118,38 @@ def variant_text(variant: Variant) -> str:
 def reply_texts(text: str) -> list[str]:
     """A plain reply as the messages to post."""
     return split_text(escape_keeping_mentions(text))
+
+
+MARKUP = Markup(bold=lambda text: f"*{text}*", user_text=lambda text: escape(defuse_broadcasts(text)),
+                own_text=lambda text: escape(defuse_broadcasts(text)), mention=lambda user: f"<@{user}>",
+                code_blocks=True)
+
+
+@dataclass(frozen=True)
+class Part:
+    """One post: a message, or (with ``image``) a file upload whose comment is ``text``."""
+
+    text: str | None
+    image: Path | None = None
+
+
+def _parts(pieces: list[str], image: Path | None) -> list[Part]:
+    if image is None:
+        return [Part(piece) for piece in pieces]
+    comment = pieces.pop() if pieces else None  # the last piece goes with the chart
+    return [Part(piece) for piece in pieces] + [Part(comment, image)]
+
+
+def reply_parts(reply: Reply) -> list[Part]:
+    """A public reply as the posts that make it up."""
+    if reply.reviews is not None:
+        return _parts(split_text(summary_text(reply.reviews, MESSAGE_LIMIT, MARKUP)), None)
+    if reply.report is not None:
+        return _parts(split_text(report_text(reply.report, MARKUP)), reply.report.chart)
+    return _parts(reply_texts(reply.text), None)
+
+
+def announcement_parts(announcement: Announcement) -> list[Part]:
+    if announcement.report is not None:
+        return _parts(split_text(report_text(announcement.report, MARKUP)), announcement.image)
+    return _parts(reply_texts(announcement.text), announcement.image)

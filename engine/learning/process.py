@@ -10,12 +10,38 @@ import os
 import shutil
 import signal
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
+
+from engine.redaction import SECRET_NAME_ENDINGS
 
 logger = logging.getLogger(__name__)
 
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent.parent
+FAILED_WITH_AN_ERROR = "the training process stopped with an error (the details are in the bot's log)."
+
+# The training process gets only what it needs from the bot's environment: where programs,
+# libraries and caches are, the locale, and the maths libraries' knobs. Never the bot's tokens,
+# signing secret or API key (a crash dump or a library's telemetry of the child would carry them).
+CHILD_VARIABLES = frozenset({
+    "PATH", "HOME", "USER", "LOGNAME", "LANG", "LANGUAGE", "TZ", "TMPDIR", "TEMP", "TMP",
+    "LD_LIBRARY_PATH", "VIRTUAL_ENV", "PYTHONHASHSEED", "PYTHONDONTWRITEBYTECODE", "PYTHONUTF8",
+    "SSL_CERT_FILE", "SSL_CERT_DIR", "REQUESTS_CA_BUNDLE",
+})
+CHILD_PREFIXES = ("LC_", "XDG_", "HF_", "TRANSFORMERS_", "TORCH_", "PYTORCH_", "OMP_", "MKL_",
+                  "KMP_", "OPENBLAS_", "CUDA_")
+
+
+def child_environment(parent: Mapping[str, str], threads: int) -> dict[str, str]:
+    """The environment of the training process: an allow-list of the parent's, plus its settings."""
+    env = {name: value for name, value in parent.items()
+           if (name in CHILD_VARIABLES or name.startswith(CHILD_PREFIXES))
+           and not name.upper().endswith(SECRET_NAME_ENDINGS)}  # HF_TOKEN is a secret too
+    env.update(OMP_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads),
+               TOKENIZERS_PARALLELISM="false", HF_HUB_DISABLE_PROGRESS_BARS="1",
+               TRANSFORMERS_VERBOSITY="error",
+               PYTHONPATH=os.pathsep.join(filter(None, [str(PACKAGE_ROOT), parent.get("PYTHONPATH")])))
+    return env
 
 
 class TrainingFailed(Exception):
@@ -35,11 +61,7 @@ class TrainingProcess:
 
     async def run(self, on_event: Callable[[dict], None]) -> dict:
         """Run the job to its end; returns its metrics. Progress events go to ``on_event``."""
-        threads = str(self.threads)
-        env = dict(os.environ, OMP_NUM_THREADS=threads, MKL_NUM_THREADS=threads,
-                   TOKENIZERS_PARALLELISM="false", HF_HUB_DISABLE_PROGRESS_BARS="1",
-                   TRANSFORMERS_VERBOSITY="error",
-                   PYTHONPATH=os.pathsep.join(filter(None, [str(PACKAGE_ROOT), os.environ.get("PYTHONPATH")])))
+        env = child_environment(os.environ, self.threads)
         log_path = self.work / "train.log"
         done: dict | None = None
         error: str | None = None
@@ -67,7 +89,8 @@ class TrainingProcess:
                 raise TrainingFailed(f"the training process ran for more than {self.deadline:.0f} s "
                                      f"and was stopped.") from None
         if returncode != 0 or done is None:
-            logger.error("training process exited with %s; last log lines:\n%s", returncode, _tail(log_path))
+            logger.error("training process exited with %s (error: %s); last log lines:\n%s",
+                         returncode, error or "none reported", _tail(log_path))
             raise TrainingFailed(_exit_text(returncode, error))
         shutil.copyfile(log_path, Path(done["output"]) / "train.log")  # kept with the version
         return done["metrics"]
@@ -96,7 +119,7 @@ def _exit_text(returncode: int | None, error: str | None) -> str:
             return "the disk is full."
         if "out of memory" in error.lower() or "MemoryError" in error:
             return "the training process ran out of memory."
-        return f"the training process stopped with an error ({error[:200]})."
+        return FAILED_WITH_AN_ERROR  # exception text is for the log, never for a channel
     if returncode is not None and returncode < 0:
         try:
             name = signal.Signals(-returncode).name

@@ -1,6 +1,6 @@
-"""Weekly reports: what the team did, how the model changed, how customers feel."""
+"""Weekly reports: what the team did, how the model changed, how customers feel.
 
-from engine.reports.periods import DEFAULT_REPORT_CRON, Period
-from engine.reports.service import RenderedReport, ReportService
-
-__all__ = ["DEFAULT_REPORT_CRON", "Period", "RenderedReport", "ReportService"]
+``figures`` holds the report as data (what the adapters render), ``content`` computes it from the
+store, ``chart`` draws its PNG, ``service`` builds, claims and posts reports (import it from there:
+this package imports nothing, so ``engine.types`` can name a ``WeeklyReport``).
+"""

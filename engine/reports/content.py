@@ -2,59 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import aiosqlite
 
-from engine.reports.periods import Period
+from engine.reports.figures import ActivityFigures, Period, SentimentFigures, WeeklyReport
 from engine.store import utc_text
 
 TOP_VARIANTS = 3
-
-
-@dataclass
-class ActivityFigures:
-    copies: int = 0  # /copy requests (generations)
-    variants: int = 0
-    approved: int = 0  # variants whose status is approved, among those made in the period
-    rejected: int = 0
-
-    @property
-    def approval_rate(self) -> float | None:
-        return self.approved / self.variants if self.variants else None
-
-    @property
-    def rejection_rate(self) -> float | None:
-        return self.rejected / self.variants if self.variants else None
-
-
-@dataclass
-class SentimentFigures:
-    batches: int = 0
-    reviews: int = 0
-    positive: int = 0
-    negative: int = 0
-    neutral: int = 0
-    praise: list[tuple[str, int]] = field(default_factory=list)  # (theme, mentions)
-    complaints: list[tuple[str, int]] = field(default_factory=list)
-
-    @property
-    def positive_share(self) -> float | None:
-        return self.positive / self.reviews if self.reviews else None
-
-
-@dataclass
-class WeeklyReport:
-    workspace: str
-    period: Period
-    this_week: ActivityFigures
-    last_week: ActivityFigures
-    top_variants: list[tuple[str, int]]  # (text, approvals)
-    top_approvers: list[tuple[str, int]]  # (user id, approvals)
-    model_version: str
-    finetune: str | None  # one line on the last fine-tune, when there was one
-    sentiment: SentimentFigures
-    sentiment_last_week: SentimentFigures
 
 
 async def _one(db: aiosqlite.Connection, sql: str, params: tuple) -> tuple:
@@ -113,7 +66,6 @@ async def sentiment(db: aiosqlite.Connection, workspace: str, period: Period) ->
             WHERE b.workspace_id = ? AND b.created_at >= ? AND b.created_at < ? AND t.kind = ?
             GROUP BY lower(t.label) ORDER BY n DESC LIMIT 3""", span + (kind,))
     return figures
-
 
 
 async def build_report(db: aiosqlite.Connection, workspace: str, period: Period, last: Period,

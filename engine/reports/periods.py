@@ -7,27 +7,14 @@ APScheduler's CronTrigger in the workspace's zone, so a week that crosses a DST 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from zoneinfo import ZoneInfo
 
 from apscheduler.triggers.cron import CronTrigger
 
+from engine.reports.figures import Period
 from engine.scheduler import parse_cron
 
-DEFAULT_REPORT_CRON = "0 9 * * mon"
 _LOOKBACK = timedelta(days=40)  # far enough back to find two fire times of any weekly schedule
-
-
-@dataclass(frozen=True)
-class Period:
-    start: datetime  # aware, UTC
-    end: datetime  # aware, UTC; exclusive
-
-    def label(self, zone: ZoneInfo) -> str:
-        first = self.start.astimezone(zone)
-        last = (self.end - timedelta(seconds=1)).astimezone(zone)
-        return f"{first:%a %d %b} – {last:%a %d %b %Y}"
 
 
 def report_trigger(cron: str, zone: str) -> CronTrigger:

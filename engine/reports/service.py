@@ -1,29 +1,29 @@
 """Weekly reports: built on demand, and posted once per period to each workspace's report channel.
 
 ``post_due_reports`` runs every minute (and at start-up). For each workspace with a report channel
-it finds the scheduled times that have passed since its last report, claims each period in the
-``reports`` table, posts it, and marks it posted. A claim that was never posted (the adapter was
-down, the post failed) is posted on a later run, so a restart neither repeats nor skips a report.
+it finds the scheduled times that have passed since its last report and, for each period:
+
+1. **claims** it: one ``reports`` row holding the report as data and its chart (drawn once, in a
+   thread), so a restart neither repeats nor skips a report and a retry posts what was claimed;
+2. **posts each part once**: the adapter renders the report into parts (messages, an upload) and
+   says after each one that it is out (``parts_posted``); a retry posts only the parts not yet out;
+3. **marks** it posted; or, after ``MAX_POST_ATTEMPTS`` failed tries spaced out by doubling waits
+   (about two hours in all), gives up with one log line.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from engine.reports.chart import render_chart
 from engine.reports.content import activity, build_report, sentiment
-from engine.reports.periods import (
-    Period,
-    completed_period,
-    current_period,
-    last_fire_times,
-    report_trigger,
-)
-from engine.reports.render import render_chart, render_report
+from engine.reports.figures import Period, WeeklyReport
+from engine.reports.periods import completed_period, current_period, last_fire_times, report_trigger
 from engine.settings import SETTINGS
 from engine.store import Store, parse_utc_text, utc_text
 from engine.types import Announcement
@@ -33,36 +33,41 @@ logger = logging.getLogger(__name__)
 CHART_WEEKS = 8
 MAX_CATCH_UP = 4  # after a long outage, post at most this many missed reports
 LATE_AFTER = timedelta(minutes=30)
+MAX_POST_ATTEMPTS = 8
+FIRST_RETRY_AFTER = timedelta(minutes=1)  # then 2, 4, ... 64 minutes: about two hours in all
 
 
-@dataclass(frozen=True)
-class RenderedReport:
-    text: str
-    chart: Path
+def chart_name(workspace: str, period: Period) -> str:
+    safe = workspace.replace(":", "_").replace("/", "_")
+    return f"{safe}-{period.start:%Y%m%dT%H%M}-{period.end:%Y%m%dT%H%M}.png"
 
 
 class ReportService:
     def __init__(self, store: Store, cron: str, charts_dir: Path, model_version: Callable[[], str],
                  announce: Callable[[Announcement], Awaitable[bool]],
-                 finetune_line: Callable[[str, Period], Awaitable[str | None]] | None = None) -> None:
+                 finetune_line: Callable[[str, Period], Awaitable[str | None]] | None = None,
+                 can_announce: Callable[[str], bool] = lambda platform: True) -> None:
         self.store = store
         self.cron = cron
         self.charts_dir = charts_dir
         self.model_version = model_version
         self.announce = announce
         self.finetune_line = finetune_line
+        # Whether an adapter of that platform runs here now: without one nothing is tried (or counted).
+        self.can_announce = can_announce
 
     async def _zone(self, workspace: str) -> str:
         settings = await self.store.settings(workspace)
         return settings.get("timezone") or SETTINGS["timezone"].default
 
-    async def render(self, workspace: str, period: Period, last: Period, zone: str, *,
-                     late: bool = False, so_far: bool = False, limit: int = 3900) -> RenderedReport:
+    async def build(self, workspace: str, period: Period, last: Period, zone: str, *,
+                    late: bool = False, so_far: bool = False) -> WeeklyReport:
+        """The report as data, with its chart drawn (off the event loop)."""
         finetune = await self.finetune_line(workspace, period) if self.finetune_line else None
         report = await build_report(self.store.db, workspace, period, last, self.model_version(), finetune)
-        text = render_report(report, ZoneInfo(zone), late=late, so_far=so_far, limit=limit)
-        chart = await self._chart(workspace, period, zone)
-        return RenderedReport(text, chart)
+        report.zone, report.late, report.so_far = zone, late, so_far
+        report.chart = await self._chart(workspace, period, zone)
+        return report
 
     async def _chart(self, workspace: str, period: Period, zone: str) -> Path:
         trigger = report_trigger(self.cron, zone)
@@ -74,12 +79,9 @@ class ReportService:
                 self.store.db, workspace, each)
             label = each.start.astimezone(ZoneInfo(zone)).strftime("%d %b")
             history.append((label, figures.approval_rate, reviews.positive_share))
-        safe = workspace.replace(":", "_").replace("/", "_")
-        name = f"{safe}-{period.start:%Y%m%dT%H%M}-{period.end:%Y%m%dT%H%M}.png"
-        return render_chart(history, self.charts_dir / name)
+        return await asyncio.to_thread(render_chart, history, self.charts_dir / chart_name(workspace, period))
 
-    async def on_demand(self, workspace: str, last_week: bool, now: datetime,
-                        limit: int = 3900) -> RenderedReport:
+    async def on_demand(self, workspace: str, last_week: bool, now: datetime) -> WeeklyReport:
         """``/report`` (this week so far) or ``/report last`` (the last complete week)."""
         zone = await self._zone(workspace)
         trigger = report_trigger(self.cron, zone)
@@ -87,7 +89,7 @@ class ReportService:
             period, before = completed_period(trigger, now), completed_period(trigger, now, 1)
         else:
             period, before = current_period(trigger, now), completed_period(trigger, now)
-        return await self.render(workspace, period, before, zone, so_far=not last_week, limit=limit)
+        return await self.build(workspace, period, before, zone, so_far=not last_week)
 
     async def post_due_reports(self, now: datetime) -> int:
         """Post every report that is due and not yet posted; returns how many were posted."""
@@ -97,6 +99,8 @@ class ReportService:
         ) as cursor:
             targets = [tuple(row) async for row in cursor]
         for workspace, channel, channel_set_at in targets:
+            if not self.can_announce(workspace.split(":", 1)[0]):
+                continue  # that platform's adapter does not run here (yet): nothing to try
             try:
                 posted += await self._post_due_for(workspace, channel, parse_utc_text(channel_set_at), now)
             except Exception:
@@ -116,49 +120,81 @@ class ReportService:
         since = parse_utc_text(latest) if latest else channel_set_at
         posted = 0
         for start, end in zip(ends, ends[1:]):
-            if end <= since and not await self._unposted(workspace, start):
+            if end <= since and not await self._unfinished(workspace, start):
                 continue
             late = now - end > LATE_AFTER
             posted += await self._post_once(workspace, channel, Period(start, end),
-                                            Period(start - (end - start), start), zone, late)
+                                            Period(start - (end - start), start), zone, late, now)
         return posted
 
-    async def _unposted(self, workspace: str, start: datetime) -> bool:
+    async def _unfinished(self, workspace: str, start: datetime) -> bool:
         async with self.store.db.execute(
-            "SELECT 1 FROM reports WHERE workspace_id = ? AND period_start = ? AND posted_at IS NULL",
+            """SELECT 1 FROM reports WHERE workspace_id = ? AND period_start = ?
+               AND posted_at IS NULL AND gave_up_at IS NULL""",
             (workspace, utc_text(start)),
         ) as cursor:
             return await cursor.fetchone() is not None
 
     async def _post_once(self, workspace: str, channel: str, period: Period, before: Period,
-                         zone: str, late: bool) -> int:
+                         zone: str, late: bool, now: datetime) -> int:
+        key = (workspace, utc_text(period.start))
         async with self.store.db.execute(
-            "SELECT text, posted_at, late FROM reports WHERE workspace_id = ? AND period_start = ?",
-            (workspace, utc_text(period.start)),
+            """SELECT content, chart, late, posted_at, gave_up_at, parts_posted, attempts,
+                      last_attempt_at FROM reports WHERE workspace_id = ? AND period_start = ?""", key,
         ) as cursor:
             row = await cursor.fetchone()
-        if row is not None and row["posted_at"] is not None:
+        if row is not None and (row["posted_at"] or row["gave_up_at"]):
             return 0
-        rendered = await self.render(workspace, period, before, zone, late=late)
-        if row is None:
+        if row is not None and row["attempts"] and not self._retry_due(row, now):
+            return 0
+        if row is None:  # claim it: the report as it is now, kept for every later try
+            report = await self.build(workspace, period, before, zone, late=late)
             async with self.store.transaction() as db:
                 await db.execute(
-                    """INSERT INTO reports(workspace_id, period_start, period_end, channel, text, late)
-                       VALUES (?, ?, ?, ?, ?, ?)""",
-                    (workspace, utc_text(period.start), utc_text(period.end), channel, rendered.text,
-                     int(late)),
-                )
-            text = rendered.text
-        else:
-            text = row["text"]  # claimed before a crash or a failed post: post what was claimed
-        if not await self.announce(Announcement(workspace, channel, text, rendered.chart)):
+                    """INSERT INTO reports(workspace_id, period_start, period_end, channel, text, late,
+                                           content, chart) VALUES (?, ?, ?, ?, '', ?, ?, ?)""",
+                    key + (utc_text(period.end), channel, int(late), report.to_json(), str(report.chart)))
+            parts_posted, attempts = 0, 0
+        else:  # claimed before a crash or a failed post: post what was claimed
+            report = await self._claimed(row, workspace, period, before, zone)
+            parts_posted, attempts = row["parts_posted"], row["attempts"]
+        attempts += 1
+        async with self.store.transaction() as db:  # counted before posting: a crash counts too
+            await db.execute("UPDATE reports SET attempts = ?, last_attempt_at = ? "
+                             "WHERE workspace_id = ? AND period_start = ?", (attempts, utc_text(now)) + key)
+
+        async def part_posted(count: int) -> None:
+            async with self.store.transaction() as db:
+                await db.execute("UPDATE reports SET parts_posted = ? "
+                                 "WHERE workspace_id = ? AND period_start = ?", (count,) + key)
+
+        announcement = Announcement(workspace, channel, image=report.chart, report=report,
+                                    skip_parts=parts_posted, part_posted=part_posted)
+        if not await self.announce(announcement):
+            if attempts >= MAX_POST_ATTEMPTS:
+                async with self.store.transaction() as db:
+                    await db.execute("UPDATE reports SET gave_up_at = ? "
+                                     "WHERE workspace_id = ? AND period_start = ?", (utc_text(now),) + key)
+                logger.error("gave up posting the weekly report for %s (%s) to %s after %d tries; "
+                             "it is not posted", workspace, utc_text(period.end), channel, attempts)
             return 0
         async with self.store.transaction() as db:
-            await db.execute(
-                """UPDATE reports SET posted_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
-                   WHERE workspace_id = ? AND period_start = ?""",
-                (workspace, utc_text(period.start)),
-            )
+            await db.execute("UPDATE reports SET posted_at = ? WHERE workspace_id = ? AND period_start = ?",
+                             (utc_text(now),) + key)
         logger.info("posted the weekly report for %s (%s)%s", workspace, utc_text(period.end),
                     " late" if late else "")
         return 1
+
+    @staticmethod
+    def _retry_due(row, now: datetime) -> bool:
+        wait = FIRST_RETRY_AFTER * 2 ** (row["attempts"] - 1)
+        return row["last_attempt_at"] is None or now - parse_utc_text(row["last_attempt_at"]) >= wait
+
+    async def _claimed(self, row, workspace: str, period: Period, before: Period,
+                       zone: str) -> WeeklyReport:
+        if row["content"] is None:  # claimed by a copybot before reports were kept as data
+            return await self.build(workspace, period, before, zone, late=bool(row["late"]))
+        report = WeeklyReport.from_json(row["content"])
+        if report.chart is None or not report.chart.is_file():  # pruned or lost meanwhile
+            report.chart = await self._chart(workspace, period, zone)
+        return report

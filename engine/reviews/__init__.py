@@ -1,9 +1,9 @@
 """Review sentiment (issue 5): read pasted or uploaded reviews, label each one positive / negative /
-neutral, find praised and criticised themes and the trend, render it for chat, export and store it.
+neutral, find praised and criticised themes and the trend, export and store it. The adapters
+render a summary for chat (``bot/rendering/reviews.py``).
 
     batch = read_reviews(text, data, filename, column)        # raises UserError on bad input
     summary = analyzer.summarize(batch)                        # CPU-bound: run in a worker thread
-    render_summary(summary, max_chars=2000, markup="markdown") # one chat message
     write_labels(summary, "labels.csv")                        # --out
     await save_review_summary(db, workspace_id, summary)
 
@@ -13,7 +13,6 @@ Importing this package is cheap: torch and transformers load when a ``SentimentA
 from engine.reviews.analyzer import SentimentAnalyzer
 from engine.reviews.export import summary_to_dict, write_labels
 from engine.reviews.reading import MAX_REVIEWS, read_reviews
-from engine.reviews.render import DISCORD_LIMIT, SLACK_LIMIT, render_summary
 from engine.reviews.storage import (
     StoredReviewSummary,
     review_labels_of,
@@ -23,9 +22,7 @@ from engine.reviews.storage import (
 from engine.reviews.summary import LabelledReview, Review, ReviewBatch, ReviewSummary, Theme, TrendPoint
 
 __all__ = [
-    "DISCORD_LIMIT",
     "MAX_REVIEWS",
-    "SLACK_LIMIT",
     "LabelledReview",
     "Review",
     "ReviewBatch",
@@ -35,7 +32,6 @@ __all__ = [
     "Theme",
     "TrendPoint",
     "read_reviews",
-    "render_summary",
     "review_labels_of",
     "review_summaries_between",
     "save_review_summary",

@@ -14,6 +14,16 @@ from engine.reviews.summary import ReviewSummary
 logger = logging.getLogger(__name__)
 
 CSV_FIELDS = ("line", "text", "label", "confidence", "rating", "date", "skipped")
+# A spreadsheet runs a cell that starts with one of these as a formula (=HYPERLINK(...), +cmd|...).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value: object) -> object:
+    """A CSV cell a spreadsheet shows as text: OWASP's rule, a leading single quote before a
+    formula-starting character. Numbers (a negative rating) are left as they are."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
 
 
 def summary_to_dict(summary: ReviewSummary, with_reviews: bool = True) -> dict[str, Any]:
@@ -85,7 +95,8 @@ def write_labels(summary: ReviewSummary, path: str | Path) -> Path:
                 writer = csv.DictWriter(fh, fieldnames=CSV_FIELDS)
                 writer.writeheader()
                 for r in summary.reviews:
-                    writer.writerow({k: ("" if v is None else v) for k, v in _review_row(r).items()})
+                    writer.writerow({k: ("" if v is None else spreadsheet_safe(v))
+                                     for k, v in _review_row(r).items()})
     except OSError as error:
         logger.info("cannot write %s: %s", path, error)
         raise UserError(f"Could not write {path.name}: {error.strerror or 'write failed'}.") from None

@@ -1,8 +1,9 @@
 """Turn pasted text or an uploaded file into a ``ReviewBatch``.
 
-Decoding (UTF-8/UTF-16/UTF-32 with or without BOM, then Windows-1252), binary detection, CSV
-detection and column choice, HTML removal, rating and date parsing, and the caps. Every problem the
-user can fix raises ``UserError`` with one sentence.
+Decoding (``decoding.py``), CSV detection and column choice, HTML removal, rating and date parsing,
+and the caps: rows are read one at a time, and past ``MAX_REVIEWS`` they are only counted. This is
+CPU work on possibly many megabytes: callers on an event loop run it in a thread. Every problem
+the user can fix raises ``UserError`` with one sentence.
 """
 
 from __future__ import annotations
@@ -10,13 +11,16 @@ from __future__ import annotations
 import csv
 import html
 import io
+import itertools
 import json
 import logging
 import re
+from collections.abc import Iterable, Iterator
 from pathlib import PurePath
 
 from engine.errors import UserError
 from engine.reviews.cells import day_first as day_first_of, is_numeric_date, parse_date, parse_rating
+from engine.reviews.decoding import MAX_INPUT_BYTES, decode  # noqa: F401 (MAX_INPUT_BYTES: re-exported)
 from engine.reviews.summary import Review, ReviewBatch
 
 logger = logging.getLogger(__name__)
@@ -25,8 +29,8 @@ logger = logging.getLogger(__name__)
 MAX_REVIEWS = 5000
 #: longer reviews are cut (the model reads at most 256 tokens anyway)
 MAX_REVIEW_CHARS = 4000
-#: uploads larger than this are refused before decoding
-MAX_INPUT_BYTES = 50 * 1024 * 1024
+#: data rows read to choose the text column and the date order, before the reviews themselves
+SAMPLE_ROWS = 2000
 
 TEXT_COLUMNS = (
     "review", "review_text", "reviewtext", "review_body", "review_content", "review_comment",
@@ -43,75 +47,6 @@ DATE_COLUMNS = ("date", "review_date", "reviewed_at", "reviewed", "created", "cr
                 "date_created", "creation_date", "submitted", "submitted_at", "submission_date",
                 "date_submitted", "timestamp", "time", "posted", "posted_at", "published",
                 "published_at", "datetime", "at", "updated_at", "day")
-
-_BINARY_SIGNATURES = (
-    (b"PK\x03\x04", "a ZIP archive or an Excel/Word file"),
-    (b"%PDF", "a PDF"),
-    (b"\x89PNG", "a PNG image"),
-    (b"\xff\xd8\xff", "a JPEG image"),
-    (b"GIF8", "a GIF image"),
-    (b"\x1f\x8b", "a gzip archive"),
-    (b"\xd0\xcf\x11\xe0", "an old Excel/Word file"),
-    (b"SQLite format 3", "a SQLite database"),
-)
-_BOMS = (
-    (b"\xef\xbb\xbf", "utf-8-sig"),
-    (b"\xff\xfe\x00\x00", "utf-32"),
-    (b"\x00\x00\xfe\xff", "utf-32"),
-    (b"\xff\xfe", "utf-16"),
-    (b"\xfe\xff", "utf-16"),
-)
-_ENCODING_NAMES = {"utf-8": "UTF-8", "utf-8-sig": "UTF-8", "utf-16": "UTF-16", "utf-16-le": "UTF-16",
-                   "utf-16-be": "UTF-16", "utf-32": "UTF-32", "cp1252": "Windows-1252"}
-
-
-# ---------------------------------------------------------------- decoding
-
-
-def decode(data: bytes) -> tuple[str, str]:
-    """Return (text, encoding). Tries BOMs, UTF-8, BOM-less UTF-16, then Windows-1252."""
-    if len(data) > MAX_INPUT_BYTES:
-        raise UserError(
-            f"The file is {len(data) / 1048576:.0f} MB; review files can be at most {MAX_INPUT_BYTES // 1048576} MB."
-        )
-    for signature, kind in _BINARY_SIGNATURES:
-        if data.startswith(signature):
-            raise UserError(f"This file looks like {kind}, not text; upload reviews as a CSV or plain-text file.")
-    candidates: list[str] = []
-    for bom, encoding in _BOMS:
-        if data.startswith(bom):
-            candidates.append(encoding)
-            break
-    else:
-        head = data[:4000]
-        if head and head.count(0) > len(head) // 4:
-            # BOM-less UTF-16: every other byte of ASCII text is zero
-            even, odd = head[0::2].count(0), head[1::2].count(0)
-            candidates.append("utf-16-be" if even > odd else "utf-16-le")
-        candidates += ["utf-8", "cp1252"]
-    for encoding in candidates:
-        try:
-            text = data.decode(encoding)
-        except (UnicodeDecodeError, ValueError):
-            continue
-        if _looks_binary(text):
-            continue
-        return text, encoding
-    raise UserError(
-        "This file is not readable text (not UTF-8, UTF-16 or Windows-1252, or it is binary); "
-        "save it as UTF-8 CSV or plain text and upload it again."
-    )
-
-
-def _looks_binary(text: str) -> bool:
-    if "\x00" in text:
-        return True
-    sample = text[:20000]
-    if not sample:
-        return False
-    control = sum(1 for c in sample if (ord(c) < 32 and c not in "\t\n\r\f\v") or 0x7F <= ord(c) < 0xA0)
-    return control > max(2, len(sample) // 100)
-
 
 # ---------------------------------------------------------------- cleaning
 
@@ -290,7 +225,9 @@ def read_reviews(
     return batch
 
 
-def _finish(reviews: list[Review], notes: list[str], limit: int, html_count: int, long_count: int) -> ReviewBatch:
+def _finish(reviews: list[Review], notes: list[str], limit: int, html_count: int, long_count: int,
+            found: int) -> ReviewBatch:
+    """``reviews`` are the first ``limit`` at most; ``found`` counts every review in the input."""
     if not reviews:
         raise UserError(
             "There are no reviews to analyse: paste one review per line after /reviews, or attach a CSV or text file."
@@ -299,12 +236,10 @@ def _finish(reviews: list[Review], notes: list[str], limit: int, html_count: int
         notes.append(f"Removed HTML markup from {html_count:,} review{'s' if html_count != 1 else ''}.")
     if long_count:
         notes.append(f"{long_count:,} very long review{'s were' if long_count != 1 else ' was'} cut to {MAX_REVIEW_CHARS:,} characters.")
-    found = len(reviews)
-    kept = reviews[:limit]
-    over = found - len(kept)
+    over = found - len(reviews)
     if over:
         notes.append(f"Analysed the first {limit:,} of {found:,} reviews; {over:,} were skipped (limit {limit:,} per request).")
-    return ReviewBatch(reviews=kept, found=found, skipped_over_cap=over, limit=limit, notes=notes)
+    return ReviewBatch(reviews=reviews, found=found, skipped_over_cap=over, limit=limit, notes=notes)
 
 
 def _clip(text: str) -> tuple[str, bool]:
@@ -316,8 +251,11 @@ def _clip(text: str) -> tuple[str, bool]:
 
 def _read_lines(body: str, notes: list[str], limit: int) -> ReviewBatch:
     reviews: list[Review] = []
-    html_count = long_count = 0
+    html_count = long_count = beyond_cap = 0
     for number, raw in enumerate(body.split("\n"), start=1):
+        if len(reviews) >= limit:  # past the cap: only counted, not cleaned or kept
+            beyond_cap += bool(raw.strip())
+            continue
         cleaned, had_html = clean_text(_BULLET.sub("", raw, count=1))
         if not cleaned:
             continue
@@ -325,19 +263,19 @@ def _read_lines(body: str, notes: list[str], limit: int) -> ReviewBatch:
         html_count += had_html
         long_count += was_long
         reviews.append(Review(text=cleaned, line=number))
-    return _finish(reviews, notes, limit, html_count, long_count)
+    return _finish(reviews, notes, limit, html_count, long_count, len(reviews) + beyond_cap)
 
 
 def _read_csv(body: str, delimiter: str, column: str | None, notes: list[str], limit: int) -> ReviewBatch:
+    rows = csv.reader(io.StringIO(body, newline=""), delimiter=delimiter)
     try:
-        rows = list(csv.reader(io.StringIO(body, newline=""), delimiter=delimiter))
+        return _read_rows(rows, column, notes, limit, "CSV")
     except csv.Error as error:
         logger.info("unreadable CSV: %s", error)
         raise UserError("This CSV could not be read (a quote is not closed or a field is too large); check the file and upload it again.") from None
-    return _read_rows(rows, column, notes, limit, "CSV")
 
 
-def _json_rows(body: str, filename: str | None) -> list[list[str]] | None:
+def _json_rows(body: str, filename: str | None) -> Iterable[list[str]] | None:
     """A JSON export as CSV-like rows: a list of strings, or a list of objects (keys are the columns).
 
     None when the input is not JSON (so it is read as CSV or lines)."""
@@ -357,34 +295,40 @@ def _json_rows(body: str, filename: str | None) -> list[list[str]] | None:
     if not isinstance(value, list) or not value:
         raise UserError("This JSON holds no list of reviews; upload a JSON list of reviews or objects, a CSV or a text file.")
     if all(isinstance(item, str) for item in value):
-        return [["review"]] + [[item] for item in value]
+        return itertools.chain([["review"]], ([item] for item in value))
     if all(isinstance(item, dict) for item in value):
-        keys: list[str] = []
-        for item in value:
-            keys += [k for k in item if k not in keys]
-        return [keys] + [["" if item.get(k) is None else str(item.get(k)) for k in keys] for item in value]
+        keys = list(dict.fromkeys(k for item in value for k in item))
+        # Rows are made as they are read, so the ones past the cap are never built.
+        return itertools.chain([keys], (["" if item.get(k) is None else str(item.get(k)) for k in keys]
+                                        for item in value))
     raise UserError("This JSON list mixes reviews with other values; upload a list of reviews or of objects, a CSV or a text file.")
 
 
-def _read_rows(rows: list[list[str]], column: str | None, notes: list[str], limit: int, kind: str) -> ReviewBatch:
-    rows = [r for r in rows if any(cell.strip() for cell in r)]
-    if not rows:
+def _read_rows(rows: Iterable[list[str]], column: str | None, notes: list[str], limit: int, kind: str) -> ReviewBatch:
+    """Reviews from the rows of a table (header first), read one row at a time: past ``limit``
+    reviews a row is only counted, never cleaned, date-parsed or kept."""
+    filled: Iterator[list[str]] = (r for r in rows if any(cell.strip() for cell in r))
+    header = next(filled, None)
+    if header is None:
         raise UserError(f"The {kind} is empty; it needs a header row and one review per row.")
-    header, data_rows = rows[0], rows[1:]
-    if not data_rows:
+    sample = list(itertools.islice(filled, SAMPLE_ROWS))  # to choose the columns
+    if not sample:
         raise UserError(f"The {kind} has a header row but no reviews under it.")
-    text_i = _choose_text_column(header, data_rows, column, notes)
+    text_i = _choose_text_column(header, sample, column, notes)
     rating_i = _find_column(header, RATING_COLUMNS, ("rating", "stars", "score"))
     date_i = _find_column(header, DATE_COLUMNS, ("date", "_at", "_on", "time"))
     rating_i = None if rating_i == text_i else rating_i
     date_i = None if date_i == text_i else date_i
-    day_first = day_first_of([r[date_i] for r in data_rows[:2000] if date_i < len(r)]) if date_i is not None else None
+    day_first = day_first_of([r[date_i] for r in sample if date_i < len(r)]) if date_i is not None else None
 
     reviews: list[Review] = []
-    html_count = long_count = empty = bad_dates = 0
+    html_count = long_count = empty = bad_dates = beyond_cap = 0
     scales: list[float] = []
-    for number, row in enumerate(data_rows, start=1):
+    for number, row in enumerate(itertools.chain(sample, filled), start=1):
         raw = row[text_i] if text_i < len(row) else ""
+        if len(reviews) >= limit:  # past the cap: only counted
+            beyond_cap += bool(raw.strip())
+            continue
         cleaned, had_html = clean_text(raw)
         if not cleaned:
             empty += 1
@@ -404,7 +348,7 @@ def _read_rows(rows: list[list[str]], column: str | None, notes: list[str], limi
 
     if empty:
         notes.append(f"{empty:,} row{'s' if empty != 1 else ''} had no review text and {'were' if empty != 1 else 'was'} left out.")
-    batch = _finish(reviews, notes, limit, html_count, long_count)
+    batch = _finish(reviews, notes, limit, html_count, long_count, len(reviews) + beyond_cap)
     batch.text_column = header[text_i].strip()
     if rating_i is not None and any(r.rating is not None for r in batch.reviews):
         batch.rating_column = header[rating_i].strip()
@@ -416,7 +360,7 @@ def _read_rows(rows: list[list[str]], column: str | None, notes: list[str], limi
         batch.date_column = header[date_i].strip()
         if bad_dates:
             notes.append(f"{bad_dates:,} date{'s' if bad_dates != 1 else ''} in '{batch.date_column}' could not be read and {'were' if bad_dates != 1 else 'was'} ignored.")
-        if day_first is None and any(is_numeric_date(r[date_i]) for r in data_rows[:200] if date_i < len(r)):
+        if day_first is None and any(is_numeric_date(r[date_i]) for r in sample[:200] if date_i < len(r)):
             notes.append("Dates like 03/04/2024 were read as month/day/year.")
     return batch
 

@@ -42,7 +42,9 @@ class ReviewService:
     async def summarize(self, origin: Origin, text: str | None, data: bytes | None,
                         filename: str | None, column: str | None) -> ReviewSummary:
         """Summarise pasted text or an uploaded file and store the result; raises UserError."""
-        batch = read_reviews(text=text, data=data, filename=filename, column=column)
+        # Decoding and parsing a big upload is seconds of CPU: not on the loop every chat shares.
+        batch = await asyncio.to_thread(read_reviews, text=text, data=data, filename=filename,
+                                        column=column)
         analyzer = await self.analyzer()
         summary = await self.run_in_model_thread(analyzer.summarize, batch)
         await self.store.ensure_workspace(origin.workspace_key, origin.platform)

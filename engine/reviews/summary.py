@@ -102,6 +102,13 @@ class ReviewSummary:
     def skipped(self) -> int:
         return self.skipped_over_cap + sum(self.skipped_language.values())
 
+    @property
+    def trend_halves(self) -> tuple[int, int] | None:
+        """Net score of the earlier and the later half of the dated reviews (None: too few)."""
+        from engine.reviews.trend import halves_scores  # trend.py builds on these dataclasses
+
+        return halves_scores(self.reviews)
+
 
 def net_score(positive: int, negative: int, total: int) -> int:
     return round(100 * (positive - negative) / total) if total else 0

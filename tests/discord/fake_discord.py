@@ -71,6 +71,16 @@ class RateLimit:
     remaining: int = 1
 
 
+@dataclass
+class Refusal:
+    """Matching requests answered 403 Missing Permissions (discord.py does not retry those)."""
+
+    method: str
+    path_prefix: str
+    remaining: int
+    let_through: int = 0  # matching requests that pass before the refusals start
+
+
 class FakeDiscord:
     def __init__(self) -> None:
         self.identity = load_payload("rest_users_me")
@@ -82,6 +92,7 @@ class FakeDiscord:
         self.messages: dict[str, dict] = {}  # every message the bot posted, by id
         self.attachments: dict[str, bytes] = {}
         self.rate_limits: list[RateLimit] = []
+        self.refusals: list[Refusal] = []
         self.history: list[tuple[int, str, dict]] = []  # (seq, event, d) dispatched
         self.session_id: str | None = None  # the gateway session READY handed out
         self._ws: web.WebSocketResponse | None = None
@@ -187,6 +198,20 @@ class FakeDiscord:
         """Answer the next ``times`` matching requests with a per-route 429."""
         self.rate_limits.append(RateLimit(method, path_prefix, retry_after, times))
 
+    def refuse(self, method: str, path_prefix: str, *, times: int = 1, after: int = 0) -> None:
+        """Answer ``times`` matching requests with 403, once ``after`` of them went through."""
+        self.refusals.append(Refusal(method, path_prefix, times, after))
+
+    def _take_refusal(self, method: str, path: str) -> bool:
+        for refusal in self.refusals:
+            if refusal.remaining > 0 and refusal.method == method and path.startswith(refusal.path_prefix):
+                if refusal.let_through > 0:
+                    refusal.let_through -= 1
+                    return False
+                refusal.remaining -= 1
+                return True
+        return False
+
     def _take_rate_limit(self, method: str, path: str) -> RateLimit | None:
         for limit in self.rate_limits:
             if limit.remaining > 0 and limit.method == method and path.startswith(limit.path_prefix):
@@ -205,8 +230,9 @@ class FakeDiscord:
             body = json.loads(raw) if request.content_type == "application/json" else None
         record = Request(request.method, path, dict(request.query), body, files=files)
         self.requests.append(record)
-        limit = self._take_rate_limit(request.method, path)
-        if limit is not None:
+        if self._take_refusal(request.method, path):
+            response = _json({"message": "Missing Permissions", "code": 50013}, status=403)
+        elif (limit := self._take_rate_limit(request.method, path)) is not None:
             response = _json({"message": "You are being rate limited.", "retry_after": limit.retry_after,
                               "global": False}, status=429, headers={
                 "Retry-After": str(max(1, round(limit.retry_after))), "X-RateLimit-Limit": "5",

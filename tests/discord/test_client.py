@@ -13,7 +13,7 @@ import pytest
 from bot.commands import ReportCommand, ReviewsCommand, parse_command
 from bot.discord_adapter import run_discord
 from bot.discord_adapter.client import INTERRUPTED
-from bot.discord_adapter.render import text_messages
+from bot.discord_adapter.render import reply_messages
 from bot.dispatch import execute, failure_text
 from engine import Announcement, CopyRequest, Origin, UserError
 from tests.discord.fake_discord import ADMIN_ROLE, EPHEMERAL, LEAD, load_payload
@@ -284,10 +284,10 @@ def origin(fake) -> Origin:
 async def answer_for(engine, fake, command) -> list[tuple[str, bool]]:
     """The messages (text, private?) copybot's dispatch gives for ``command``, errors included."""
     try:
-        reply = await execute(engine, origin(fake), command, message_limit=2000)
+        reply = await execute(engine, origin(fake), command)
     except Exception as exc:
         return [(failure_text(exc), True)]
-    return [(message.content, reply.ephemeral) for message in text_messages(reply.text)]
+    return [(message.content, reply.ephemeral) for message in reply_messages(reply)]
 
 
 async def test_stopping_the_bot_lets_a_running_copy_finish_first(fake, engine, gate, discord_config):
@@ -345,18 +345,6 @@ async def test_the_weekly_report_is_posted_to_the_report_channel_with_its_chart(
     assert not await engine.announce(Announcement(f"discord:{fake.guild_id}", "#no-such-channel", text))
 
 
-async def test_report_is_answered_for_the_channel_with_its_chart(bot, fake, engine):
-    await run_copy(fake, n=1)  # something to report on
-    payload = fake.interaction("interaction_report")  # week: last
-    await fake.dispatch("INTERACTION_CREATE", payload)
-    await fake.wait_for(lambda: fake.webhook_posts(payload["token"]))
-    assert fake.callbacks(payload)[0].body == {"type": 5}  # public: the team reads it
-    posts = fake.webhook_posts(payload["token"])
-    reply = await execute(engine, origin(fake), ReportCommand(last_week=True), message_limit=2000)
-    assert [post.body["content"] for post in posts] == [m.content for m in text_messages(reply.text)]
-    assert posts[-1].files == {reply.image.name: reply.image.read_bytes()}
-
-
 async def test_copy_streams_into_its_follow_ups_then_shows_the_final_text(fake, engine, discord_config):
     task = asyncio.create_task(run_discord(engine, replace(discord_config, stream_interval=0)))
     try:
@@ -378,3 +366,8 @@ async def test_copy_streams_into_its_follow_ups_then_shows_the_final_text(fake, 
 async def _variant_texts(engine) -> list[tuple[int, str]]:
     async with engine.store.db.execute("SELECT id, text FROM variants") as cursor:
         return [(row[0], row[1]) async for row in cursor]
+
+
+    reply = await execute(engine, origin(fake), ReportCommand(last_week=True))
+    assert [post.body["content"] for post in posts] == [m.content for m in reply_messages(reply)]
+    assert posts[-1].files == {reply.report.chart.name: reply.report.chart.read_bytes()}

@@ -36,12 +36,18 @@ def nll_on(model, tokenizer, examples) -> float:
     return mean_nll(model, encoded, tokenizer.pad_token_id)
 
 
-async def test_admin_commands_are_for_admins_only(learning_config, tiny_backend):
+async def test_changing_the_model_is_for_admins_and_looking_is_for_everyone(learning_config,
+                                                                            tiny_backend):
     engine = await Engine.open(learning_config, backend=tiny_backend)
     try:
-        for line in ("/finetune now", "/finetune status", "/models", "/models use base", "/models rollback"):
+        for line in ("/finetune now", "/models use base", "/models rollback"):
             with pytest.raises(UserError, match="Only admins"):
                 await command(engine, line, SLACK_USER)
+        # Anyone may see which model writes the copy and how fine-tuning goes, privately.
+        for line, expected in (("/finetune status", "No fine-tune is running"),
+                               ("/models", "Active: base")):
+            reply = await execute(engine, SLACK_USER, parse_line(line))
+            assert reply.ephemeral and reply.text.startswith(expected)
         admin = Origin(platform="slack", workspace="T1", channel="C1", user="UADMIN")
         assert "No fine-tune is running" in await command(engine, "/finetune status", admin)
     finally:

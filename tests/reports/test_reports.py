@@ -4,8 +4,10 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from engine.reports import ReportService
+from bot.rendering.report import report_text
+from bot.slack_adapter.render import MARKUP as SLACK
 from engine.reports.periods import completed_period, current_period, report_trigger
+from engine.reports.service import ReportService
 from engine.store import Store, utc_text
 
 WS = "slack:T1"
@@ -78,7 +80,7 @@ async def test_the_report_numbers_match_the_seeded_week(store, tmp_path):
     await seed_two_weeks(store)
     report = await service(store, Channel(), tmp_path).on_demand(WS, last_week=True,
                                                                 now=REPORT_DUE + timedelta(hours=1))
-    text = report.text
+    text = report_text(report, SLACK)
     assert "Weekly report: Mon 02 Nov – Mon 09 Nov 2026" in text or "Mon 02 Nov" in text
     assert "Copy: 2 requests, 5 variants (last week 1 / 2)" in text
     assert "Approved 40% (-10 pts vs last week); rejected 20% (+20 pts vs last week)" in text
@@ -102,7 +104,7 @@ async def test_review_sentiment_of_the_week_is_in_the_report(store, tmp_path):
     report = await service(store, Channel(), tmp_path).on_demand(WS, last_week=True,
                                                                 now=REPORT_DUE + timedelta(hours=1))
     assert ("Reviews: 10 analysed, 70% positive, 2 negative. Praised: battery life (4). "
-            "Complaints: shipping (2).") in report.text
+            "Complaints: shipping (2).") in report_text(report, SLACK)
 
 
 async def test_a_report_is_posted_once_per_period_across_restarts(store, tmp_path):
@@ -125,7 +127,7 @@ async def test_a_report_is_posted_once_per_period_across_restarts(store, tmp_pat
     assert len(channel.posts) == 1
     post = channel.posts[0]
     assert (post.workspace, post.channel) == (WS, "C-REPORTS")
-    assert "posted late" not in post.text and post.image.is_file()
+    assert "posted late" not in report_text(post.report, SLACK) and post.image.is_file()
 
 
 async def test_missed_reports_are_posted_at_start_up_marked_late_and_failed_posts_retried(store, tmp_path):
@@ -138,9 +140,12 @@ async def test_missed_reports_are_posted_at_start_up_marked_late_and_failed_post
     two_weeks_later = REPORT_DUE + timedelta(days=14, minutes=10)  # back just after the third
     assert await service(store, channel, tmp_path).post_due_reports(two_weeks_later) == 0
     channel.down = False
-    assert await service(store, channel, tmp_path).post_due_reports(two_weeks_later) == 3
-    assert [("posted late" in p.text) for p in channel.posts] == [True, True, False]
+    # Retried a minute later (the first retry's wait), not at once.
     assert await service(store, channel, tmp_path).post_due_reports(two_weeks_later) == 0
+    a_minute_later = two_weeks_later + timedelta(minutes=1)
+    assert await service(store, channel, tmp_path).post_due_reports(a_minute_later) == 3
+    assert [("posted late" in report_text(p.report, SLACK)) for p in channel.posts] == [True, True, False]
+    assert await service(store, channel, tmp_path).post_due_reports(a_minute_later) == 0
 
 
 def test_weeks_follow_the_workspace_clock_across_dst():

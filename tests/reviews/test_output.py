@@ -1,4 +1,5 @@
-"""Chat rendering, --out export and storage, on summaries built by hand (no model needed)."""
+"""--out export and storage, on summaries built by hand (no model needed). Chat rendering is the
+adapters' (tests/test_rendering.py)."""
 
 from __future__ import annotations
 
@@ -13,13 +14,10 @@ import pytest
 
 from engine.errors import UserError
 from engine.reviews import (
-    DISCORD_LIMIT,
-    SLACK_LIMIT,
     LabelledReview,
     ReviewSummary,
     Theme,
     TrendPoint,
-    render_summary,
     review_labels_of,
     review_summaries_between,
     save_review_summary,
@@ -50,52 +48,6 @@ def make_summary(n: int = 300, quote: str = "The battery easily lasts two days."
         average_rating=3.4, rating_scale=5.0, found=n + 101, skipped_over_cap=100,
         skipped_language={"Spanish": 1}, notes=["Analysed the first 300 of 400 reviews; 100 were skipped (limit 300 per request)."],
     )
-
-
-# ------------------------------------------------------------------ chat
-
-
-@pytest.mark.parametrize("limit", [SLACK_LIMIT, DISCORD_LIMIT, 700, 300])
-@pytest.mark.parametrize("markup", ["plain", "slack", "markdown"])
-def test_rendered_summary_fits_the_chat_limit(limit, markup):
-    text = render_summary(make_summary(quote="A long review sentence that goes on and on about the battery. "), limit, markup)
-    assert len(text) <= limit
-    assert "300 reviews" in text
-    assert "Positive 33%" in text and "Negative 33%" in text
-
-
-def test_rendered_summary_shows_what_a_marketer_needs():
-    text = render_summary(make_summary(), SLACK_LIMIT, "slack")
-    assert text.startswith("*Review sentiment — 300 reviews (shop-export.csv)*")
-    assert "Net score 0" in text and "average rating 3.4 / 5" in text
-    assert "*Praised*" in text and "1. battery life 0 — 40 reviews" in text
-    assert "*Complaints*" in text and "“The strap snapped after a week.”" in text
-    assert "Trend by month: improving" in text and "2025-12" in text
-    assert "100 were skipped" in text
-
-
-def test_discord_rendering_drops_detail_before_cutting():
-    text = render_summary(make_summary(quote="word " * 60), DISCORD_LIMIT, "markdown")
-    assert len(text) <= DISCORD_LIMIT
-    assert "**Praised**" in text and "**Complaints**" in text
-    assert not text.endswith("…") or text.count("\n") > 5
-
-
-def test_review_text_cannot_ping_or_inject_markup():
-    summary = make_summary(n=3)
-    summary.praise = [Theme(label="price", mentions=2, quote="@everyone <!channel> *great* price", line=1)]
-    slack = render_summary(summary, SLACK_LIMIT, "slack")
-    assert "<!channel>" not in slack and "&lt;!channel&gt;" in slack
-    assert "@everyone" not in slack
-    discord = render_summary(summary, DISCORD_LIMIT, "markdown")
-    assert "@everyone" not in discord and "\\*great\\*" in discord
-
-
-def test_a_small_batch_lists_each_review():
-    summary = make_summary(n=1)
-    summary.praise, summary.complaints, summary.trend, summary.notes = [], [], [], []
-    text = render_summary(summary, DISCORD_LIMIT)
-    assert "1 review (" in text and "• positive (90% sure): “Review 0 about the battery and the strap”" in text
 
 
 # ------------------------------------------------------------------ --out

@@ -313,3 +313,12 @@ def test_any_pasted_text_gives_a_batch_or_a_user_error(text):
 def test_stray_carriage_returns_are_line_ends_not_a_crash():
     batch = read_reviews(data=b"Great battery\r\rBroke after a week\r\n\r\x01", filename="r.txt")
     assert [review.text for review in batch.reviews][:2] == ["Great battery", "Broke after a week"]
+
+
+def test_rows_past_the_cap_are_counted_but_not_read():
+    rows = ["review,date"] + [f"Review number {i} is fine,2024-03-{1 + i % 28:02d}" for i in range(50)]
+    rows += [f"Review number {i} is fine,not a date" for i in range(50, 80)]  # past the cap
+    batch = read_reviews(data="\n".join(rows).encode(), filename="export.csv", limit=50)
+    assert (len(batch.reviews), batch.found, batch.skipped_over_cap) == (50, 80, 30)
+    # The skipped rows were never date-parsed: nothing is said about their dates.
+    assert batch.notes == ["Analysed the first 50 of 80 reviews; 30 were skipped (limit 50 per request)."]

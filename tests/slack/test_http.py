@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import time
+from dataclasses import replace
+
+from aiohttp import web
 
 from engine import Announcement
 from tests.slack import recorded
 from tests.slack.conftest import http_config, started
 from tests.slack.fake_slack import SlackSender
-from dataclasses import replace
-
 from tests.slack.helpers import feedback_rows, generations, rows, statuses, variant_messages
 
 CHANNEL = recorded.CHANNEL
@@ -224,14 +225,24 @@ async def test_unexpected_failures_never_show_their_text(http_bot, sender, fake_
     assert "internal_secret_detail" in caplog.text  # it is in the log, with its traceback
 
 
-async def test_reviews_command_gets_one_answer(http_bot, sender, fake_slack):
-    body = recorded.load("slash_command_reviews") | {"response_url": fake_slack.response_url("rv")}
+async def test_reviews_summary_arrives_escaped_exactly_once(http_bot, sender, fake_slack):
+    reviews = ("Fast & cheap, arrived the next day, love it\n"
+               "Broke after a week <!channel> avoid > returns were a pain")
+    body = recorded.load("slash_command_reviews") | {"response_url": fake_slack.response_url("rv"),
+                                                      "text": reviews}
     answer = await sender.command(body)
     assert answer.message == "Reading the reviews…"
-    await http_bot.tasks.wait_idle(30)
-    answers = fake_slack.ephemeral() + [m["text"] for m in fake_slack.posted()]
-    assert len(answers) >= 1 and all(answers)
-    assert not any("Traceback" in text for text in answers)
+    await http_bot.tasks.wait_idle(60)
+    [summary] = [message["text"] for message in fake_slack.posted(CHANNEL)]
+    lines = summary.splitlines()
+    assert lines[0] == "*Review sentiment — 2 reviews (pasted text)*"
+    # Each review is quoted as a person in Slack will read it: escaped once, never twice.
+    [fast] = [line for line in lines if "Fast" in line]
+    assert fast.endswith("“Fast &amp; cheap, arrived the next day, love it”")
+    [broke] = [line for line in lines if "Broke" in line]
+    assert broke.endswith("“Broke after a week &lt;!channel&gt; avoid &gt; returns were a pain”")
+    assert "&amp;amp;" not in summary and "&amp;lt;" not in summary and "&amp;gt;" not in summary
+    assert errors(fake_slack) == []
 
 
 async def test_help_comes_back_privately_and_readable(http_bot, sender, fake_slack):
@@ -336,3 +347,63 @@ async def test_a_failed_copy_leaves_no_preview_behind(engine, fake_slack):
     # Nothing undelivered stays stored to be approved by number or trained on.
     assert await rows(engine, "SELECT COUNT(*) FROM variants") == [(0,)]
     assert await generations(engine) == []
+
+
+async def test_the_bot_token_goes_only_to_slacks_file_origin(http_bot, sender, fake_slack):
+    # Another server on this machine, one port over from the (fake) Slack API: same host name.
+    seen: list[str | None] = []
+
+    async def serve_file(request: web.Request) -> web.Response:
+        seen.append(request.headers.get("Authorization"))
+        return web.Response(text="review\nLove it\n", content_type="text/csv")
+
+    app = web.Application()
+    app.router.add_get("/{name}", serve_file)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    other_port = runner.addresses[0][1]
+    try:
+        for url in (f"http://127.0.0.1:{other_port}/reviews.csv",  # same host, other port
+                    f"https://127.0.0.1:{fake_slack.port}/files/reviews.csv",  # other scheme
+                    "http://files.slack.com/files-pri/T1/reviews.csv",  # Slack's host, not https
+                    "https://files.slack.com:8443/files-pri/T1/reviews.csv"):  # Slack's host, other port
+            await sender.event(recorded.mention_with_file(url))
+            await http_bot.tasks.wait_idle(10)
+            assert fake_slack.ephemeral()[-1] == (
+                "I could not download reviews-october.csv; share it again from Slack.")
+    finally:
+        await runner.cleanup()
+    assert seen == []  # the other server never even heard from the bot
+    assert fake_slack.posted() == []
+
+
+async def test_approving_by_number_reaches_only_variants_of_this_channel_and_answers_privately(
+        http_bot, sender, fake_slack):
+    engine = http_bot.engine
+    [(private_variant, _)] = await copy(sender, http_bot, fake_slack, "oat milk n: 1",
+                                        channel="G0ALICEPRIVATE")  # Alice's private channel
+    [(public_variant, _)] = await copy(sender, http_bot, fake_slack, "oat milk n: 1")
+    posted_before = len(fake_slack.posted())
+
+    async def verdict(text: str, channel: str, user: str) -> str:
+        fields = recorded.slash(text, command="/copybot", channel=channel, user=user,
+                                response_url=fake_slack.response_url(f"v{time.monotonic_ns()}"))
+        assert (await sender.command(fields)).status == 200
+        await http_bot.tasks.wait_idle(10)
+        return fake_slack.ephemeral(None)[-1]
+
+    # Bruno, in the public channel, names the number of a variant in Alice's private channel.
+    answer = await verdict(f"approve {private_variant}", CHANNEL, "U0BRUNO")
+    assert answer.startswith(f"There is no variant #{private_variant} in this channel")
+    answer = await verdict(f"reject {private_variant}", "C0RANDOM", "U0BRUNO")
+    assert answer.startswith(f"There is no variant #{private_variant} in this channel")
+    assert (await statuses(engine))[private_variant] == "pending"
+
+    # Where it was posted, and for the variant's own author anywhere, it works, privately.
+    assert (await verdict(f"approve {public_variant}", CHANNEL, "U0BRUNO")).startswith(
+        f"Approved #{public_variant}; it is now approved")
+    assert (await verdict(f"approve {private_variant}", "C0RANDOM", "U0ALICE")).startswith(
+        f"Approved #{private_variant}; it is now approved")
+    assert await statuses(engine) == {private_variant: "approved", public_variant: "approved"}
+    assert len(fake_slack.posted()) == posted_before  # nothing was said in any channel

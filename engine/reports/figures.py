@@ -1,0 +1,105 @@
+"""What a weekly report says, as plain data: the adapters render it for their platform.
+
+Only the standard library here: ``engine.types`` names ``WeeklyReport`` in an ``Announcement``.
+A report is stored with its claim (``to_json``) so a retried post shows exactly what was claimed.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+
+@dataclass(frozen=True)
+class Period:
+    start: datetime  # aware, UTC
+    end: datetime  # aware, UTC; exclusive
+
+    def label(self, zone: ZoneInfo) -> str:
+        first = self.start.astimezone(zone)
+        last = (self.end - timedelta(seconds=1)).astimezone(zone)
+        return f"{first:%a %d %b} – {last:%a %d %b %Y}"
+
+
+@dataclass
+class ActivityFigures:
+    copies: int = 0  # /copy requests (generations)
+    variants: int = 0
+    approved: int = 0  # variants whose status is approved, among those made in the period
+    rejected: int = 0
+
+    @property
+    def approval_rate(self) -> float | None:
+        return self.approved / self.variants if self.variants else None
+
+    @property
+    def rejection_rate(self) -> float | None:
+        return self.rejected / self.variants if self.variants else None
+
+
+@dataclass
+class SentimentFigures:
+    batches: int = 0
+    reviews: int = 0
+    positive: int = 0
+    negative: int = 0
+    neutral: int = 0
+    praise: list[tuple[str, int]] = field(default_factory=list)  # (theme, mentions)
+    complaints: list[tuple[str, int]] = field(default_factory=list)
+
+    @property
+    def positive_share(self) -> float | None:
+        return self.positive / self.reviews if self.reviews else None
+
+
+@dataclass
+class WeeklyReport:
+    workspace: str
+    period: Period
+    this_week: ActivityFigures
+    last_week: ActivityFigures
+    top_variants: list[tuple[str, int]]  # (text, approvals)
+    top_approvers: list[tuple[str, int]]  # (user id, approvals)
+    model_version: str
+    finetune: str | None  # one sentence on the last fine-tune, when there was one
+    sentiment: SentimentFigures
+    sentiment_last_week: SentimentFigures
+    zone: str = "UTC"  # the workspace's time zone, for the period's label
+    late: bool = False  # posted after the bot was offline at the scheduled time
+    so_far: bool = False  # /report: this week until now, not a complete week
+    chart: Path | None = None  # PNG of the last weeks
+
+    @property
+    def platform(self) -> str:
+        return self.workspace.split(":", 1)[0]
+
+    def period_label(self) -> str:
+        return self.period.label(ZoneInfo(self.zone))
+
+    def to_json(self) -> str:
+        data = asdict(self)
+        data["period"] = [self.period.start.isoformat(), self.period.end.isoformat()]
+        data["chart"] = str(self.chart) if self.chart else None
+        return json.dumps(data, ensure_ascii=False)
+
+    @classmethod
+    def from_json(cls, text: str) -> "WeeklyReport":
+        data = json.loads(text)
+        start, end = (datetime.fromisoformat(moment) for moment in data.pop("period"))
+        pairs = lambda rows: [tuple(row) for row in rows]  # noqa: E731 (JSON has no tuples)
+        sentiments = {}
+        for key in ("sentiment", "sentiment_last_week"):
+            figures = data.pop(key)
+            sentiments[key] = SentimentFigures(**figures | {
+                "praise": pairs(figures["praise"]), "complaints": pairs(figures["complaints"])})
+        return cls(**data | sentiments | {
+            "period": Period(start, end),
+            "this_week": ActivityFigures(**data["this_week"]),
+            "last_week": ActivityFigures(**data["last_week"]),
+            "top_variants": pairs(data["top_variants"]),
+            "top_approvers": pairs(data["top_approvers"]),
+            "chart": Path(data["chart"]) if data["chart"] else None,
+        })

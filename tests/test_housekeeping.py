@@ -1,0 +1,45 @@
+"""The daily housekeeping job: handled-event records and report charts do not grow without bound."""
+
+from __future__ import annotations
+
+import os
+import time
+from datetime import datetime, timedelta, timezone
+
+from engine import Origin
+from engine.store import utc_text
+
+SLACK = Origin(platform="slack", workspace="T1", channel="C1", user="U1")
+
+
+def chart(directory, workspace: str, week: int, age_days: float):
+    start = datetime(2026, 1, 5, 9, tzinfo=timezone.utc) + timedelta(weeks=week)
+    path = directory / f"{workspace}-{start:%Y%m%dT%H%M}-{start + timedelta(weeks=1):%Y%m%dT%H%M}.png"
+    path.write_bytes(b"\x89PNG\r\n\x1a\n")
+    moment = time.time() - age_days * 86400
+    os.utime(path, (moment, moment))
+    return path
+
+
+async def test_the_scheduled_job_prunes_old_events_and_old_charts(engine):
+    for event in ("Ev1", "Ev2", "Ev3"):
+        assert await engine.claim_event(SLACK, event)
+    async with engine.store.transaction() as db:
+        for event, days in (("EvOLD1", 31), ("EvOLD2", 90)):
+            await db.execute("INSERT INTO processed_events(key, created_at) VALUES (?, ?)",
+                             (f"slack:{event}", utc_text(datetime.now(timezone.utc) - timedelta(days=days))))
+    charts = engine.reports.charts_dir
+    charts.mkdir(parents=True)
+    slack = [chart(charts, "slack_T1", week, age_days=7 * (20 - week)) for week in range(20)]
+    discord = [chart(charts, "discord_42", week, age_days=200) for week in range(2)]
+    partial = charts / "slack_T1-x.png.partial.png"
+    partial.write_bytes(b"")
+    os.utime(partial, (time.time() - 2 * 86400,) * 2)
+
+    await engine.start_scheduler()
+    await engine.scheduler.run_now("housekeeping")
+
+    async with engine.store.db.execute("SELECT key FROM processed_events ORDER BY key") as cursor:
+        assert [row[0] async for row in cursor] == ["slack:Ev1", "slack:Ev2", "slack:Ev3"]
+    assert not await engine.claim_event(SLACK, "Ev2")  # a recent event is still recognised
+    assert sorted(charts.iterdir()) == sorted(slack[-12:] + discord)  # the newest 12 per workspace
