@@ -1,0 +1,70 @@
+"""The brief checks on copy real models wrote (recorded from SmolLM2-135M and Qwen2.5-1.5B runs)."""
+
+import pytest
+
+from engine.grounding import check_variant, language_of, product_names, rank
+
+PHONE = "SmartX 5G phone: 6.5-inch AMOLED screen, 100-megapixel triple camera"
+EARBUDS = "Aurora wireless earbuds: 30-hour battery, noise cancelling, $79"
+BAND = "智能手环，可监测心率，续航14天"
+
+
+@pytest.mark.parametrize("text, description, language, problem", [
+    # SmolLM2 on the phone brief wrote about a smartwatch.
+    ("Stay connected with the SmartX smartwatch, the watch that tracks every step.", PHONE, "en",
+     "is about a watch, not the product described"),
+    # ...and introduced itself.
+    ("Hey everyone! I'm Alex, your creative writing assistant. Aurora earbuds are here!", EARBUDS, "en",
+     "speaks as a person or an assistant, not as the brand"),
+    # The Chinese brief came back in English, about "The SmartCycle".
+    ("The SmartCycle tracks your heart rate all day.", BAND, "zh", "is not in Chinese"),
+    ("The SmartCycle tracks your heart rate all day.", BAND, "zh", "does not name the product"),
+    # Numbers the brief does not give: a price, a battery life.
+    ("Aurora earbuds: 40 hours of music for just $59.", EARBUDS, "en",
+     "states 40, 59, which the description does not give"),
+    ("SmartX 5G phone with a 6.7-inch screen.", PHONE, "en", "states 6.7, which the description does not give"),
+    # Qwen 1.5B once wrote a fine phone post that never named SmartX ("5G" is a spec, not a name).
+    ("Discover the smartest 5G phone ever with its stunning 6.5-inch AMOLED display.", PHONE, "en",
+     "does not name the product"),
+    # ...and slipped a Chinese word into English copy.
+    ("Our bamboo toothbrush leaves you with fresh口气!", "Bamboo toothbrush with charcoal bristles", "en",
+     "mixes Chinese into English copy"),
+    ("作为一个AI，我推荐这款智能手环。", BAND, "zh", "speaks as a person or an assistant, not as the brand"),
+])
+def test_off_brief_copy_is_caught(text, description, language, problem):
+    assert problem in check_variant(text, description, language).problems
+
+
+@pytest.mark.parametrize("text, description, language", [
+    ("Introducing the SmartX 5G phone! A 6.5-inch AMOLED screen and a 100-megapixel triple camera.", PHONE, "en"),
+    ("Aurora wireless earbuds: 30 hours of quiet, for $79. Order yours today!", EARBUDS, "en"),
+    ("我们的智能手环，可监测心率，续航14天，让你随时了解自己的健康！", BAND, "zh"),
+    ("Our bamboo toothbrush with charcoal bristles: a cleaner smile, no plastic.",
+     "bamboo toothbrush that lasts a year", "en"),
+    ("SmartX 5G phone: ５G speed in your pocket.", PHONE, "en"),  # full-width digits are the same 5
+])
+def test_on_brief_copy_passes(text, description, language):
+    assert check_variant(text, description, language).problems == ()
+
+
+def test_the_language_of_a_request_follows_its_description():
+    assert language_of(BAND) == "zh"
+    assert language_of(PHONE) == "en"
+    assert language_of("SmartX 手环：可监测心率") == "zh"  # a Latin brand name in Chinese text
+
+
+def test_the_product_name_is_the_brand_when_there_is_one():
+    assert product_names(PHONE) == ["SmartX 5G phone", "SmartX"]
+    assert product_names("bamboo toothbrush that lasts a year") == ["bamboo toothbrush", "bamboo", "toothbrush"]
+
+
+def test_rank_prefers_the_length_asked_for_and_skips_near_repeats():
+    short = check_variant("SmartX 5G phone. Buy now.", PHONE, "en")
+    fitting = check_variant("The SmartX 5G phone puts a 6.5-inch AMOLED screen and a 100-megapixel "
+                            "triple camera in your pocket.", PHONE, "en")
+    repeat = check_variant("The SmartX 5G phone puts a 6.5-inch AMOLED screen and a 100-megapixel "
+                           "triple camera in your pocket!", PHONE, "en")
+    off = check_variant("The SmartX watch.", PHONE, "en")
+    chosen = rank([short, off, repeat, fitting], 3, target_words=20)
+    # The off-brief one never; the first of the two near-identical ones (equal length); then the short.
+    assert [c.text for c in chosen] == [repeat.text, short.text]
