@@ -95,7 +95,8 @@ def product_names(description: str) -> list[str]:
         return names + brands
     chinese = [t for t in tokens if _CJK.match(t)]
     if chinese:
-        return names + chinese
+        # Chinese names run together ("山泉咖啡冷萃咖啡"): four characters of one in a row name it.
+        return names + [t[i:i + 4] for t in chinese for i in range(max(1, len(t) - 3))]
     return names + [w for w in words(head) if len(w) > 2 and w not in _STOP]
 
 
