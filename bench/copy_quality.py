@@ -1,130 +1,233 @@
-"""Copy quality by sampling setting: what a marketer would notice, counted side by side in one run.
+"""Copy quality and speed of /copy, model by model and engine by engine, side by side in one run.
 
-Same prompts (the shipped ``prompts/``), same products and channels, each request written once per
-setting, settings interleaved request by request. For each setting it prints:
+Each configuration runs in its own process (a real ``Engine``: SQLite store, prompts, copywriter,
+generator), so its peak memory is its own; requests are sent to them in turn, product by product,
+so no two generate at once and the machine's noise hits all alike. The evaluation set is
+``bench/copy_eval.toml`` (44 products written for the project, English and Chinese);
+``../shared/data/copy`` is read, for measuring only, with ``--extra N``.
 
-- names product: share of variants that use a word of the product description (a variant that
-  never says what it sells is the commonest failure of a small model);
-- speaks as "I": share written as a person ("I'm excited to announce…") instead of as the brand;
-- kept: share of generated sequences that survived cleaning and the duplicate check;
-- calls/request: model calls per /copy (regenerations cost time), and median seconds per /copy.
+Per variant it counts, on what was delivered and on every candidate the model wrote:
+grounded (no number the brief lacks, not another product), names the product, speaks as a
+person or assistant, right language; per request: variants delivered of n, wall seconds (p50,
+p95), seconds to the first visible text; then 8 concurrent /copy against one.
 
-    .venv/bin/python bench/copy_quality.py [--rounds 2] [--settings 0.8/0.95,0.5/0.9,0.3/0.9]
-
-There is no reference copy to score against here; the fine-tune benchmark (bench/finetune.py)
-scores ROUGE-L against held-out copy.
+    .venv/bin/python bench/copy_quality.py [--configs default,small,old] [--n 3] [--limit 44]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import csv
+import json
 import os
-import re
+import resource
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
+import tomllib
 from pathlib import Path
 
-os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
-os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+SHARED_COPY = REPO.parent / "shared" / "data" / "copy" / "amazon_products_valid.csv"
 
-from bench.generate import PRODUCTS  # noqa: E402
-from engine import CopyRequest, engine_config_from_env  # noqa: E402
-from engine.cleaning import words  # noqa: E402
-from engine.copywriter import Copywriter  # noqa: E402
-from engine.engine import load_local_backend  # noqa: E402
-from engine.generator import BatchingGenerator  # noqa: E402
-from engine.prompts import PromptBook  # noqa: E402
-
-CHANNELS = ["instagram", "email subject", "product page", "tweet", "sms", "linkedin"]
-TONES = ["playful", "professional", "bold", "friendly"]
-FILLER = frozenset("a an and the of for to in with that every your our".split())
-FIRST_PERSON = re.compile(r"\b(i|i'm|i've|i'll|i'd|me|my)\b", re.IGNORECASE)
-STEM = 5  # "toothbrush" and "toothbrushes", "insulated" and "insulation" count as the same word
+# name -> (what the table calls it, environment of its worker)
+CONFIGS = {
+    "default": ("Qwen2.5-Coder-1.5B Q4_K_M · llama.cpp (new default)", {"COPYBOT_MODEL": "bundled"}),
+    "small": ("SmolLM2-135M Q4_1 · llama.cpp (COPYBOT_MODEL=small)", {"COPYBOT_MODEL": "small"}),
+    "old": ("SmolLM2-135M · transformers fp32, no brief checks (old default)",
+            {"COPYBOT_MODEL": str(REPO / ".cache" / "models" / "SmolLM2-135M-Instruct"),
+             "COPYBOT_GROUNDING": "off"}),
+}
 
 
-def names_product(text: str, product: str) -> bool:
-    wanted = {w[:STEM] for w in words(product) if w not in FILLER}
-    return bool(wanted & {w[:STEM] for w in words(text)})
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
 
 
-class Tally:
-    def __init__(self) -> None:
-        self.variants = self.named = self.first_person = self.sequences = self.calls = 0
-        self.requests = 0
-        self.seconds: list[float] = []
+# --- the worker: one configuration, one Engine, requests from stdin --------------------------------
 
-    def row(self, name: str) -> str:
-        share = lambda part: part / self.variants if self.variants else 0.0  # noqa: E731
-        return (f"{name:>12} {share(self.named):>13.0%} {share(self.first_person):>12.0%} "
-                f"{self.variants / max(self.sequences, 1):>6.0%} {self.calls / self.requests:>14.2f} "
-                f"{statistics.median(self.seconds):>10.1f} {self.variants:>9}")
+async def worker() -> None:
+    from engine import CopyRequest, Engine, engine_config_from_env
+
+    started = time.perf_counter()
+    engine = await Engine.open(engine_config_from_env())
+    emit({"ready": time.perf_counter() - started, "version": engine.generator.version})
+    loop = asyncio.get_running_loop()
+
+    async def one(item: dict) -> dict:
+        # The engine's own copywriter, as engine.copy calls it (no brand voice, no approved
+        # examples yet), so every candidate it checked can be counted too.
+        request = CopyRequest(product=item["description"], ad_channel=item["channel"], n=item["n"])
+        began = time.perf_counter()
+        first: list[float] = []
+
+        def preview(slot: int, text: str) -> None:
+            if not first:
+                first.append(time.perf_counter() - began)
+
+        draft = await engine.copywriter.write(request, None, [], on_preview=preview)
+        return {"wall": time.perf_counter() - began, "first": first[0] if first else None,
+                "texts": draft.texts, "candidates": [c.text for c in draft.checks],
+                "language": draft.language, "rounds": draft.rounds}
+
+    while line := await loop.run_in_executor(None, sys.stdin.readline):
+        job = json.loads(line)
+        if "request" in job:
+            emit(await one(job["request"]))
+        elif "concurrent" in job:
+            began = time.perf_counter()
+            results = await asyncio.gather(*(one(item) for item in job["concurrent"]))
+            emit({"wall": time.perf_counter() - began, "delivered": sum(len(r["texts"]) for r in results)})
+    await engine.close()
+    emit({"peak_rss_gb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 ** 2})
 
 
-def parse_settings(text: str) -> list[tuple[float, float]]:
-    pairs = []
-    for item in text.split(","):
-        temperature, top_p = item.split("/")
-        pairs.append((float(temperature), float(top_p)))
-    return pairs
+def emit(data: dict) -> None:
+    sys.stdout.write(json.dumps(data, ensure_ascii=False) + "\n")
+    sys.stdout.flush()
 
 
-async def measure(backend, copywriter: Copywriter, generator: BatchingGenerator,
-                  settings: list[tuple[float, float]], rounds: int) -> dict[str, Tally]:
-    tallies = {f"{t}/{p}": Tally() for t, p in settings}
-    requests = [
-        CopyRequest(product=product, tone=TONES[(i + r) % len(TONES)],
-                    ad_channel=CHANNELS[(i + r) % len(CHANNELS)], n=3)
-        for r in range(rounds) for i, product in enumerate(PRODUCTS)
-    ]
-    for number, request in enumerate(requests, 1):
-        # Settings take turns request by request, so a noisy neighbour hurts them all alike.
-        for (temperature, top_p), tally in zip(settings, tallies.values()):
-            backend.sampling.temperature, backend.sampling.top_p = temperature, top_p
-            calls, sequences = generator.stats.model_calls, generator.stats.sequences
-            started = time.perf_counter()
-            draft = await copywriter.write(request, brand_voice=None, examples=[])
-            tally.seconds.append(time.perf_counter() - started)
-            tally.requests += 1
-            tally.calls += generator.stats.model_calls - calls
-            tally.sequences += generator.stats.sequences - sequences
-            tally.variants += len(draft.texts)
-            tally.named += sum(names_product(text, request.product) for text in draft.texts)
-            tally.first_person += sum(bool(FIRST_PERSON.search(text)) for text in draft.texts)
-        print(f"request {number}/{len(requests)} done", file=sys.stderr, flush=True)
-    return tallies
+# --- the parent: sends the requests, scores the answers ----------------------------------------------
+
+class Worker:
+    def __init__(self, name: str, data_dir: Path) -> None:
+        label, env = CONFIGS[name]
+        self.name, self.label = name, label
+        environment = {**os.environ, "COPYBOT_DATA_DIR": str(REPO / ".cache"),
+                       "COPYBOT_DATABASE": str(data_dir / f"{name}.db"), "COPYBOT_LOG_LEVEL": "ERROR",
+                       "COPYBOT_FINETUNE_CRON": "off", "HF_HUB_OFFLINE": "1",
+                       "TRANSFORMERS_VERBOSITY": "error", **env}
+        self.process = subprocess.Popen([sys.executable, __file__, "--worker"], env=environment,
+                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        self.ready = self.read()
+
+    def read(self) -> dict:
+        line = self.process.stdout.readline()
+        if not line:
+            raise SystemExit(f"the {self.name} worker stopped (see its error above)")
+        return json.loads(line)
+
+    def ask(self, job: dict) -> dict:
+        self.process.stdin.write(json.dumps(job, ensure_ascii=False) + "\n")
+        self.process.stdin.flush()
+        return self.read()
+
+    def finish(self) -> dict:
+        self.process.stdin.close()
+        answer = self.read()
+        self.process.wait(timeout=120)
+        return answer
+
+
+def evaluation_set(limit: int, extra: int) -> list[dict]:
+    with open(REPO / "bench" / "copy_eval.toml", "rb") as f:
+        items = tomllib.load(f)["product"][:limit]
+    if extra and SHARED_COPY.is_file():  # measurement only: never trained on, never copied
+        with SHARED_COPY.open(encoding="utf-8") as f:
+            for row in list(csv.DictReader(f))[:extra]:
+                items.append({"description": f"{row['product'].strip()}: {row['description'].strip()}",
+                              "channel": "social post"})
+    elif extra:
+        print(f"({SHARED_COPY} is not here; --extra skipped)")
+    return items
+
+
+def score(texts: list[str], description: str, language: str) -> dict[str, int]:
+    from engine.grounding import check_variant
+
+    counts = {"all": 0, "grounded": 0, "named": 0, "persona": 0, "language": 0}
+    for text in texts:
+        problems = check_variant(text, description, language).problems
+        counts["all"] += 1
+        counts["grounded"] += not any(p.startswith(("states ", "is about")) for p in problems)
+        counts["named"] += "does not name the product" not in problems
+        counts["persona"] += any("speaks as" in p for p in problems)
+        counts["language"] += not any(p.startswith(("is not in", "mixes")) for p in problems)
+    return counts
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--rounds", type=int, default=2, help="passes over the products")
-    parser.add_argument("--settings", default="0.8/0.95,0.5/0.9,0.3/0.9",
-                        help="comma-separated temperature/top_p pairs to compare")
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--configs", default="default,small,old")
+    parser.add_argument("--n", type=int, default=3)
+    parser.add_argument("--limit", type=int, default=44, help="products of copy_eval.toml to use")
+    parser.add_argument("--extra", type=int, default=0, help="also this many products from ../shared/data/copy")
+    parser.add_argument("--concurrency", type=int, default=8)
     args = parser.parse_args()
+    if args.worker:
+        asyncio.run(worker())
+        return
+    from engine.grounding import language_of
 
-    config = engine_config_from_env()
-    backend = load_local_backend(config)
-    book = PromptBook.load(config.prompts_dir)
-    generator = BatchingGenerator(backend, max_batch=config.max_batch, queue_size=16)
-    copywriter = Copywriter(book, generator, config.max_new_tokens, config.max_rounds)
-    settings = parse_settings(args.settings)
-    print(f"model {backend.version}, prompts {config.prompts_dir}, {args.rounds * len(PRODUCTS)} "
-          f"requests x 3 variants per setting; defaults now {config.temperature}/{config.top_p}")
+    items = evaluation_set(args.limit, args.extra)
+    print(f"{len(items)} products ({sum(language_of(i['description']) == 'zh' for i in items)} Chinese), "
+          f"n={args.n}, load {os.getloadavg()[0]:.1f} at the start")
+    with tempfile.TemporaryDirectory() as data_dir:
+        workers = [Worker(name, Path(data_dir)) for name in args.configs.split(",")]
+        for w in workers:
+            print(f"  {w.name}: {w.label}, ready in {w.ready['ready']:.1f} s")
+        results = {w.name: [] for w in workers}
+        for number, item in enumerate(items, 1):
+            for w in workers:  # interleaved: product by product
+                answer = w.ask({"request": {**item, "n": args.n}})
+                results[w.name].append((item, answer))
+            print(f"  {number}/{len(items)} done", end="\r", flush=True)
+        concurrent = {}
+        for w in workers:
+            batch = [{**item, "n": args.n} for item in items[:args.concurrency]]
+            concurrent[w.name] = w.ask({"concurrent": batch})
+        memory = {w.name: w.finish()["peak_rss_gb"] for w in workers}
+    report(workers, results, concurrent, memory, args)
 
-    async def run() -> dict[str, Tally]:
-        generator.start()
-        try:
-            return await measure(backend, copywriter, generator, settings, args.rounds)
-        finally:
-            await generator.stop()
 
-    tallies = asyncio.run(run())
-    print(f"{'temp/top_p':>12} {'names product':>13} {'speaks as I':>12} {'kept':>6} "
-          f"{'calls/request':>14} {'p50 s':>10} {'variants':>9}")
-    for name, tally in tallies.items():
-        print(tally.row(name))
+def report(workers, results, concurrent, memory, args) -> None:
+    from engine.grounding import language_of
+
+    print()
+    for w in workers:
+        rows = results[w.name]
+        print(f"\n## {w.label}")
+        for language in ("en", "zh"):
+            mine = [(i, a) for i, a in rows if language_of(i["description"]) == language]
+            if not mine:
+                continue
+            delivered = {"all": 0, "grounded": 0, "named": 0, "persona": 0, "language": 0}
+            written = dict(delivered)
+            for item, answer in mine:
+                for key, value in score(answer["texts"], item["description"], language).items():
+                    delivered[key] += value
+                for key, value in score(answer["candidates"], item["description"], language).items():
+                    written[key] += value
+            asked = args.n * len(mine)
+
+            def share(counts, key):
+                return f"{100 * counts[key] / counts['all']:.0f} %" if counts["all"] else "–"
+
+            print(f"  {language}: {len(mine)} requests, delivered {delivered['all']} of {asked} variants")
+            print(f"    {'':24} {'grounded':>9} {'names it':>9} {'persona':>8} {'language':>9}")
+            for label, counts in (("delivered", delivered), ("as written (candidates)", written)):
+                print(f"    {label:24} {share(counts, 'grounded'):>9} {share(counts, 'named'):>9} "
+                      f"{share(counts, 'persona'):>8} {share(counts, 'language'):>9}")
+        walls = [a["wall"] for _, a in rows]
+        firsts = [a["first"] for _, a in rows if a["first"] is not None]
+        social = [a["wall"] for i, a in rows if i["channel"] == "social post"]
+        print(f"  wall per /copy: p50 {statistics.median(walls):.1f} s, p95 {percentile(walls, 0.95):.1f} s; "
+              f"social posts p50 {statistics.median(social):.1f} s, p95 {percentile(social, 0.95):.1f} s")
+        if firsts:
+            print(f"  first visible text: p50 {statistics.median(firsts):.2f} s, p95 {percentile(firsts, 0.95):.2f} s")
+        rounds = [a["rounds"] for _, a in rows]
+        print(f"  rounds per /copy: mean {statistics.mean(rounds):.2f}")
+        single = statistics.median(walls[:args.concurrency])
+        print(f"  {args.concurrency} concurrent /copy: {concurrent[w.name]['wall']:.1f} s "
+              f"({concurrent[w.name]['wall'] / single:.1f}x one /copy of the same products, "
+              f"{concurrent[w.name]['delivered']} variants)")
+        print(f"  peak RSS of the process: {memory[w.name]:.2f} GB")
 
 
 if __name__ == "__main__":

@@ -177,9 +177,15 @@ def _sentences(text: str) -> list[str]:
 
 
 def _ends_sentence(text: str) -> bool:
-    return bool(re.search(r"[.!?…。！？][\"')\]”’」』）]*$", text.rstrip())) or bool(
-        re.search(r"#\w+$", text.rstrip())  # a closing hashtag ends a caption
-    )
+    text = text.rstrip()
+    return bool(re.search(r"[.!?…。！？][\"')\]”’」』）]*$", text)) or bool(
+        re.search(r"#\w+$", text)  # a closing hashtag ends a caption
+    ) or bool(text) and unicodedata.category(text[-1]) == "So"  # so does a closing emoji
+
+
+def ends_sentence(text: str) -> bool:
+    """True when ``text`` ends as a sentence, caption or post does (not cut off mid-phrase)."""
+    return _ends_sentence(text)
 
 
 def fit_length(text: str, limits: CopyLimits) -> str:

@@ -14,7 +14,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from engine.cleaning import clean_variant, preview_text
+from engine.cleaning import clean_variant, ends_sentence, preview_text
 from engine.errors import BusyError
 from engine.generation import Generator
 from engine.grounding import Check, check_variant, language_of, rank
@@ -27,8 +27,11 @@ logger = logging.getLogger(__name__)
 # on English; a Chinese "word" here is two characters, about 1.5 tokens. The budget is tight on
 # purpose: it bounds the wall time of a /copy, and a sentence the budget cut off is dropped by
 # the cleaning (the copy ends at the last complete sentence that fits).
-TOKENS_PER_WORD = {"en": 1.35, "zh": 1.5}
-TOKEN_SLACK = 10
+TOKENS_PER_WORD = {"en": 1.1, "zh": 1.4}
+TOKEN_SLACK = 8
+# Copy this long or longer must end as a sentence: one cut off by the token budget is dropped.
+# Shorter placements (subject lines, search ads) are often written without a full stop.
+MIN_WORDS_FOR_SENTENCES = 12
 
 OnPreview = Callable[[int, str], None]
 
@@ -104,7 +107,10 @@ class Copywriter:
                 if cleaned is None:
                     logger.debug("dropped unusable variant: %r", text[:200])
                     continue
-                round_checks.append(check_variant(cleaned, request.product, language))
+                check = check_variant(cleaned, request.product, language)
+                if limits.max_words >= MIN_WORDS_FOR_SENTENCES and not ends_sentence(cleaned):
+                    check = Check(check.text, check.problems + ("is cut off mid-sentence",), check.words)
+                round_checks.append(check)
             for check in round_checks:
                 if not check.ok:
                     logger.debug("dropped off-brief variant (%s): %r", "; ".join(check.problems),

@@ -39,6 +39,51 @@ class LlamaSettings:
     repeat_penalty: float = 1.1
 
 
+class _CpuLane:
+    """Generation requests share the cores with each other (llama.cpp batches them); other CPU-heavy
+    work (review sentiment in torch) runs alone, between them. Two engines spinning on two cores
+    collapse each other (measured: a 3-variant /copy goes from 4 s to 25 s beside one busy core),
+    so neither may start while the other runs; side work waiting goes first."""
+
+    def __init__(self) -> None:
+        self._changed = threading.Condition()
+        self._generating = 0
+        self._side_waiting = 0
+        self._side_running = False
+
+    def generation(self):
+        return _Hold(self, exclusive=False)
+
+    def side_work(self):
+        return _Hold(self, exclusive=True)
+
+
+class _Hold:
+    def __init__(self, lane: _CpuLane, exclusive: bool) -> None:
+        self.lane, self.exclusive = lane, exclusive
+
+    def __enter__(self) -> None:
+        lane = self.lane
+        with lane._changed:
+            if self.exclusive:
+                lane._side_waiting += 1
+                lane._changed.wait_for(lambda: lane._generating == 0 and not lane._side_running)
+                lane._side_waiting -= 1
+                lane._side_running = True
+            else:
+                lane._changed.wait_for(lambda: not lane._side_running and lane._side_waiting == 0)
+                lane._generating += 1
+
+    def __exit__(self, *exc) -> None:
+        lane = self.lane
+        with lane._changed:
+            if self.exclusive:
+                lane._side_running = False
+            else:
+                lane._generating -= 1
+            lane._changed.notify_all()
+
+
 @dataclass
 class LlamaStats:
     requests: int = 0
@@ -58,8 +103,9 @@ class LlamaGenerator:
         # One thread per request the server can hold; more wait in the executor's queue.
         self._requests = ThreadPoolExecutor(max_workers=settings.queue_size,
                                             thread_name_prefix="copybot-llama")
-        # Other CPU work (review sentiment) runs one job at a time beside the model.
+        # Other CPU work (review sentiment) runs one job at a time, between generations.
         self._side_work = ThreadPoolExecutor(max_workers=1, thread_name_prefix="copybot-cpu")
+        self._lane = _CpuLane()
 
     @classmethod
     def load(cls, model_path: Path, name: str, settings: LlamaSettings,
@@ -156,9 +202,10 @@ class LlamaGenerator:
             return abandoned.is_set() or self._stopping.is_set()
 
         def run() -> None:
-            if self._stopping.is_set():
-                raise BusyError(SHUTDOWN_MESSAGE)
-            answer = self._server.handle_chat_completions(request, on_chunk)
+            with self._lane.generation():
+                if self._stopping.is_set():
+                    raise BusyError(SHUTDOWN_MESSAGE)
+                answer = self._server.handle_chat_completions(request, on_chunk)
             if isinstance(answer, dict) and "error" in answer:
                 errors.append(answer["error"])
 
@@ -183,7 +230,11 @@ class LlamaGenerator:
         await asyncio.get_running_loop().run_in_executor(self._requests, run)
 
     async def run_in_model_thread(self, function, *args):
-        return await asyncio.get_running_loop().run_in_executor(self._side_work, function, *args)
+        def run():
+            with self._lane.side_work():
+                return function(*args)
+
+        return await asyncio.get_running_loop().run_in_executor(self._side_work, run)
 
     async def stop(self) -> None:
         """Abort running streams, refuse new ones, release the model; waits in a thread, never on

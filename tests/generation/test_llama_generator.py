@@ -90,3 +90,15 @@ async def test_stop_fails_a_running_request_with_busy_and_never_blocks_the_loop(
     assert ticks > 0  # the loop kept turning while the model was released
     with pytest.raises(BusyError, match="shutting down"):
         await generator.generate(PROMPT, 1, 8)
+
+
+async def test_other_cpu_work_waits_for_the_running_generation(small_llama):
+    """Review sentiment (torch) and llama.cpp never run at once: two engines spinning on two
+    cores collapse each other."""
+    streaming = asyncio.Event()
+    running = asyncio.create_task(small_llama.generate(PROMPT, 1, 24, lambda i, t: streaming.set()))
+    await streaming.wait()  # the generation is under way
+    # The side work reads the token count (kept by the generation thread) when it starts.
+    tokens_when_side_work_ran = await small_llama.run_in_model_thread(lambda: small_llama.stats.tokens)
+    await running
+    assert tokens_when_side_work_ran == small_llama.stats.tokens  # nothing was generated after it
