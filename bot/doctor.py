@@ -269,25 +269,31 @@ async def _remote_model(config: EngineConfig) -> Finding:
 
 
 def _model(config: EngineConfig) -> Finding:
-    from engine.engine import load_backend
+    """Load the configured model (assembling the bundled one on first use) and write a few tokens."""
+    from engine.serving import load_generator
+
+    async def probe() -> str:
+        generator = await asyncio.to_thread(load_generator, config)
+        start = getattr(generator, "start", None)
+        if start is not None:  # the transformers worker runs as a task
+            start()
+        try:
+            await generator.generate(PROBE_MESSAGES, 1, 4)
+            return generator.version
+        finally:
+            await generator.stop()
 
     started = time.monotonic()
-    backend = None
     try:
-        backend = load_backend(config)
-        backend.generate([PROBE_MESSAGES], [4])
+        version = asyncio.run(probe())
     except UserError as exc:
         return Finding("model", Level.FAIL, str(exc))
     except Exception as exc:  # anything else is worth its type in the line, and a log traceback
         logger.debug("model check failed", exc_info=True)
         return Finding("model", Level.FAIL, f"{config.model} failed to load or generate "
                        f"({type(exc).__name__}); run with COPYBOT_LOG_LEVEL=DEBUG for details.")
-    finally:
-        close = getattr(backend, "close", None)
-        if close is not None:
-            close()
     seconds = time.monotonic() - started
-    return Finding("model", Level.OK, f"{backend.version} on this machine loaded and answered in "
+    return Finding("model", Level.OK, f"{version} on this machine loaded and answered in "
                    f"{seconds:.1f} s")
 
 
