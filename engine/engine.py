@@ -100,7 +100,8 @@ class Engine:
             await store.close()
             raise
         metrics = Metrics()
-        switchable = SwitchableGenerator(generator, on_result=metrics.observe_batch)
+        switchable = SwitchableGenerator(generator, on_result=metrics.observe_batch,
+                                         on_failure=lambda: metrics.count_error("generator"))
         engine = cls(config, store, prompts, switchable, metrics)
         await engine.learning.recover()
         await switchable.warm_up(prompts.warm_up_messages())

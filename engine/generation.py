@@ -17,6 +17,15 @@ Messages = list[dict[str, str]]
 OnText = Callable[[int, str], None]
 
 
+class Completions(list):
+    """``generate``'s texts, plus how many tokens the model produced for them (``None``: unknown);
+    the metrics count tokens from it."""
+
+    def __init__(self, texts: list[str], tokens: int | None = None) -> None:
+        super().__init__(texts)
+        self.tokens = tokens
+
+
 class Generator(Protocol):
     @property
     def version(self) -> str:

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from engine.errors import BusyError
-from engine.generation import OnText
+from engine.generation import Completions, OnText
 from engine.local_backend import GenerationBackend, Messages
 
 SHUTDOWN_MESSAGE = "The bot is shutting down; try again in a minute."
@@ -36,6 +36,7 @@ class _Job:
     on_text: OnText | None = None
     scheduled: int = 0  # sequences already handed to a batch
     results: dict[int, str] = field(default_factory=dict)  # sequence index -> finished text
+    tokens: int | None = 0  # generated for this job (None: the backend does not say)
 
 
 @dataclass
@@ -170,10 +171,13 @@ class BatchingGenerator:
             self.stats.model_calls += 1
             self.stats.sequences += len(batch)
             self.stats.largest_batch = max(self.stats.largest_batch, len(batch))
-            for (job, index), text in zip(batch, texts):
+            per_row = getattr(texts, "per_row", None)
+            for row, ((job, index), text) in enumerate(zip(batch, texts)):
                 job.results[index] = text
+                job.tokens = None if per_row is None or job.tokens is None else job.tokens + per_row[row]
                 if len(job.results) == job.n and not job.future.done():
-                    job.future.set_result(([job.results[i] for i in range(job.n)], backend.version))
+                    finished = Completions([job.results[i] for i in range(job.n)], tokens=job.tokens)
+                    job.future.set_result((finished, backend.version))
 
     def _take_batch(self) -> list[tuple[_Job, int]]:
         """Up to ``max_batch`` sequences (job, index of the sequence in it) from the waiting jobs,

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from engine.errors import BusyError
-from engine.generation import Messages, OnText
+from engine.generation import Completions, Messages, OnText
 
 logger = logging.getLogger(__name__)
 
@@ -170,13 +170,15 @@ class LlamaGenerator:
             parts = await asyncio.gather(*calls)
         finally:
             self._in_flight -= 1
-        texts = [text for part in parts for text in part]
+        texts = Completions([text for part in parts for text in part],
+                            tokens=sum(part.tokens for part in parts))
         self.stats.sequences += len(texts)
         return texts, self.name
 
     async def _call(self, loop, messages: Messages, n: int, offset: int, max_new_tokens: int,
                     on_text: OnText | None) -> list[str]:
         texts = [""] * n
+        tokens = [0]  # streamed pieces: llama.cpp sends one per token
         errors: list = []
         abandoned = threading.Event()  # the caller went away: stop generating for it
         request = {
@@ -196,6 +198,7 @@ class LlamaGenerator:
                 index = choice.get("index", 0)
                 if delta and 0 <= index < n:
                     texts[index] += delta
+                    tokens[0] += 1
                     self.stats.tokens += 1
                     if on_text is not None:
                         loop.call_soon_threadsafe(_deliver, on_text, offset + index, texts[index])
@@ -220,7 +223,7 @@ class LlamaGenerator:
             raise BusyError(SHUTDOWN_MESSAGE)
         if errors:
             raise RuntimeError(f"llama.cpp refused the request: {errors[0]}")
-        return texts
+        return Completions(texts, tokens=tokens[0])
 
     async def warm_up(self, prompts: list[Messages]) -> None:
         def run() -> None:

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
-from engine.generation import Messages
+from engine.generation import Completions, Messages
 
 logger = logging.getLogger(__name__)
 
@@ -27,15 +27,6 @@ class GenerationBackend(Protocol):
 
     def generate(self, prompts: list[Messages], max_new_tokens: list[int],
                  on_text: RowText | None = None) -> list[str]: ...
-
-
-class Completions(list):
-    """``generate``'s texts, plus how many tokens the model produced for them (``None``: unknown);
-    the metrics count tokens from it."""
-
-    def __init__(self, texts: list[str], tokens: int | None = None) -> None:
-        super().__init__(texts)
-        self.tokens = tokens
 
 
 @dataclass
@@ -78,8 +69,10 @@ class LocalBackend:
         new_tokens = output[:, inputs["input_ids"].shape[1]:]
         # One batch serves requests with different budgets: cut each at its own.
         rows = [row[:limit] for row, limit in zip(new_tokens, max_new_tokens)]
-        return Completions([self.tokenizer.decode(row, skip_special_tokens=True) for row in rows],
-                           tokens=sum(self._generated_length(row) for row in rows))
+        texts = Completions([self.tokenizer.decode(row, skip_special_tokens=True) for row in rows],
+                            tokens=sum(self._generated_length(row) for row in rows))
+        texts.per_row = [self._generated_length(row) for row in rows]
+        return texts
 
     def _generated_length(self, row) -> int:
         """Tokens up to and including the first end-of-sequence (the rest is padding)."""

@@ -21,7 +21,7 @@ from urllib.parse import urlsplit, urlunsplit
 import openai
 
 from engine.errors import BusyError, UserError
-from engine.generation import Messages, OnText
+from engine.generation import Completions, Messages, OnText
 
 logger = logging.getLogger(__name__)
 
@@ -83,6 +83,7 @@ def public_url(url: str) -> str:
 class _Call:
     """One ``generate`` call; ``unstarted`` of its sequences have no slot yet."""
     unstarted: int
+    tokens: int = 0  # streamed content pieces (servers send about one per token)
 
 
 class RemoteGenerator:
@@ -173,7 +174,7 @@ class RemoteGenerator:
         for failure in failures:
             if failure is not None:
                 raise failure
-        return [task.result() for task in tasks], version
+        return Completions([task.result() for task in tasks], tokens=call.tokens), version
 
     async def warm_up(self, prompts: list[Messages]) -> None:
         """Nothing to warm here: the server keeps its own caches."""
@@ -213,7 +214,7 @@ class RemoteGenerator:
                 call.unstarted -= 1
                 self._holding += 1
                 try:
-                    return await self._stream(index, messages, max_tokens, on_text)
+                    return await self._stream(call, index, messages, max_tokens, on_text)
                 finally:
                     self._holding -= 1
         except asyncio.CancelledError:
@@ -225,7 +226,7 @@ class RemoteGenerator:
                 raise BusyError(SHUTTING_DOWN) from None
             raise self._user_error(exc) from None
 
-    async def _stream(self, index: int, messages: Messages, max_tokens: int,
+    async def _stream(self, call: _Call, index: int, messages: Messages, max_tokens: int,
                       on_text: OnText | None) -> str:
         stream = await self._client.chat.completions.create(
             model=self.settings.model, messages=messages, max_tokens=max_tokens,
@@ -240,6 +241,7 @@ class RemoteGenerator:
                 piece = getattr(delta, "content", None)
                 if piece:
                     text += piece
+                    call.tokens += 1
                     if on_text is not None:
                         on_text(index, text)
         if not chunks:  # a 200 with no events: not an OpenAI-compatible streaming endpoint

@@ -114,10 +114,13 @@ class SwitchableGenerator:
     released once they have."""
 
     def __init__(self, current: Generator,
-                 on_result: Callable[[float, list[str]], None] | None = None) -> None:
+                 on_result: Callable[[float, list[str]], None] | None = None,
+                 on_failure: Callable[[], None] | None = None) -> None:
         self.current = current
-        # Told (seconds, texts) after each request: the engine's metrics count them.
+        # Told (seconds, texts) after each request, and of each failed one (a full queue and
+        # shutting down are not failures): the engine's metrics count them.
         self.on_result = on_result
+        self.on_failure = on_failure
         self._stopped = False
         self._running: dict[int, int] = {}  # id(generator) -> requests it is serving
         self._retired: list[Generator] = []
@@ -149,6 +152,13 @@ class SwitchableGenerator:
         started = time.perf_counter()
         try:
             texts, version = await generator.generate(messages, n, max_new_tokens, on_text)
+        except BusyError:
+            raise
+        except Exception:
+            if self.on_failure is not None:
+                self.on_failure()
+            raise
+        else:
             if self.on_result is not None:
                 self.on_result(time.perf_counter() - started, texts)
             return texts, version

@@ -27,7 +27,7 @@ def approved_copy(product: str) -> str:
 def learning_config(tmp_path, tiny_model_dir) -> EngineConfig:
     return EngineConfig(
         data_dir=tmp_path / "data", model=str(tiny_model_dir), prompts_dir=REPO / "prompts",
-        max_new_tokens=24, max_rounds=1, admins=("slack:UADMIN",),
+        max_new_tokens=24, max_rounds=1, admins=("slack:UADMIN",), grounding=False,  # tiny model
         finetune_min_examples=6, finetune_epochs=6, finetune_learning_rate=1e-2,
         finetune_batch_size=4, finetune_threads=1, finetune_clean_samples=2, finetune_margin=0.02,
         finetune_cron="off")

@@ -98,7 +98,7 @@ async def test_fine_tune_goes_live_without_restart_and_survives_one(learning_con
 
         # Training lowered the loss on the training examples.
         base_model, tokenizer = load_with_adapters(learning_config.model, [])
-        tuned = engine.generator.backend.model
+        tuned = engine.generator.current.backend.model  # the transformers worker serving v1
         assert nll_on(tuned, tokenizer, dataset.train) < 0.95 * nll_on(base_model, tokenizer, dataset.train)
 
         listing = await command(engine, "/models")

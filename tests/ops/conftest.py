@@ -83,6 +83,7 @@ async def fake_openai():
 
 @pytest.fixture
 def remote_config(tmp_path, fake_openai) -> EngineConfig:
+    # grounding off: the fake server's canned answers name no product (it is not a model).
     return EngineConfig(data_dir=tmp_path / "data", prompts_dir=REPO / "prompts", max_rounds=1,
-                        backend="openai", openai_url=fake_openai.url, openai_model="fake-model",
+                        grounding=False, backend="openai", openai_url=fake_openai.url, openai_model="fake-model",
                         openai_api_key=API_KEY, openai_timeout=2.0, openai_retries=2)

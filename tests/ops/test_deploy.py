@@ -49,8 +49,12 @@ def test_the_image_runs_as_a_user_keeps_data_on_a_volume_and_checks_health():
     assert 'VOLUME ["/data"]' in final_stage and "COPYBOT_DATA_DIR=/data" in final_stage
     assert "/healthz" in re.search(r"^HEALTHCHECK .*(?:\n {4}.*)*", final_stage, re.MULTILINE).group(0)
     assert "download.pytorch.org/whl/cpu" in dockerfile  # never the multi-GB CUDA build
-    assert "cached_bundled_model(Path('/opt/copybot-models'))" in dockerfile
-    assert "COPYBOT_MODEL=/opt/copybot-models/SmolLM2-135M-Instruct" in final_stage
+    # The default model is assembled and checked at build time, served from the .gguf as llama.cpp
+    # reads it, and its 22 parts do not stay in the image as a second copy.
+    assert "assembled_model(QWEN_1_5B, Path('/opt/copybot-models'))" in dockerfile
+    assert "pip uninstall --yes" in dockerfile
+    assert "COPYBOT_MODEL=/opt/copybot-models/qwen2.5-coder-1.5b-instruct-q4_k_m.gguf" in final_stage
+    assert "libgomp1" in final_stage
 
 
 def test_the_example_environment_lists_every_setting():
