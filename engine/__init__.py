@@ -2,7 +2,8 @@
 
 from engine.config import EngineConfig, engine_config_from_env, load_dotenv_file
 from engine.engine import Engine
-from engine.errors import BusyError, UserError
+from engine.journal import InboundEvent
+from engine.errors import BusyError, EventNotStored, UserError
 from engine.reviews import ReviewSummary, render_summary, write_labels
 from engine.settings import SETTINGS
 from engine.types import (
@@ -18,7 +19,8 @@ from engine.types import (
 )
 
 __all__ = [
-    "Announcement", "ApprovedExample", "BusyError", "CopyRequest", "CopyResult", "Engine", "EngineConfig", "Feedback",
-    "FeedbackOutcome", "Origin", "ReviewSummary", "SETTINGS", "UserError", "Variant", "Verdict",
+    "Announcement", "ApprovedExample", "BusyError", "CopyRequest", "CopyResult", "Engine", "EngineConfig", "EventNotStored",
+    "Feedback",
+    "FeedbackOutcome", "InboundEvent", "Origin", "ReviewSummary", "SETTINGS", "UserError", "Variant", "Verdict",
     "engine_config_from_env", "load_dotenv_file", "render_summary", "write_labels",
 ]

@@ -18,6 +18,7 @@ from engine.config import EngineConfig
 from engine.copywriter import Copywriter
 from engine.errors import UserError
 from engine.generator import BatchingGenerator
+from engine.journal import InboundEvent, Journal
 from engine.learning.service import Learning
 from engine.learning.status import FinetuneStart, FinetuneStatus, ModelList, ModelSwitch
 from engine.learning.versions import load_active_backend
@@ -55,8 +56,10 @@ def load_backend(config: EngineConfig) -> GenerationBackend:
 
 class Engine:
     def __init__(self, config: EngineConfig, store: Store, prompts: PromptBook,
-                 generator: BatchingGenerator, metrics: Metrics | None = None) -> None:
+                 generator: BatchingGenerator, metrics: Metrics | None = None,
+                 journal: Journal | None = None) -> None:
         self.config = config
+        self.journal = journal
         self.metrics = metrics or Metrics()
         self.metrics.watch(generator)
         self.store = store
@@ -81,20 +84,24 @@ class Engine:
         """
         prompts = PromptBook.load(config.prompts_dir)
         store = await Store.open(config.database_path)
+        journal = None
         try:
+            journal = await Journal.open(config.database_path)
             if backend is None and config.backend == "local":
                 # The model version that was active when the bot last ran (fine-tunes survive restarts).
                 backend = await load_active_backend(config, store)
             elif backend is None:
                 backend = await asyncio.to_thread(load_backend, config)
         except BaseException:
+            if journal is not None:
+                await journal.close()
             await store.close()
             raise
         metrics = Metrics()
         generator = BatchingGenerator(backend, max_batch=config.max_batch, queue_size=config.queue_size,
                                       metrics=metrics)
         generator.start()
-        engine = cls(config, store, prompts, generator, metrics)
+        engine = cls(config, store, prompts, generator, metrics, journal)
         await engine.learning.recover()
         return engine
 
@@ -114,6 +121,8 @@ class Engine:
         await self.scheduler.shutdown()
         await self.learning.close()
         await self.generator.stop()
+        if self.journal is not None:
+            await self.journal.close()
         await self.store.close()
 
     async def __aenter__(self) -> "Engine":
@@ -182,9 +191,13 @@ class Engine:
 
     # --- feedback ------------------------------------------------------------------------------
 
-    async def record_feedback(self, feedback: Feedback) -> FeedbackOutcome | None:
+    async def record_feedback(self, feedback: Feedback,
+                              event: InboundEvent | None = None) -> FeedbackOutcome | None:
         """Store an approval/rejection (or its withdrawal). Returns ``None`` for a message that is
-        not one of our variants (reactions elsewhere are none of our business)."""
+        not one of our variants (reactions elsewhere are none of our business).
+
+        ``event``: the journaled reaction this carries out; it is marked finished in the same
+        transaction as the feedback, so a crash never leaves one without the other."""
         workspace = feedback.origin.workspace_key
         variant_id = feedback.variant_id
         if variant_id is None:
@@ -194,11 +207,14 @@ class Engine:
                 workspace, feedback.origin.channel, feedback.message
             )
             if variant_id is None:
+                if event is not None:
+                    await self.finish_event(event, "ignored")
                 return None
         elif not await self.store.variant_exists(workspace, variant_id):
             raise UserError(f"There is no variant #{variant_id} in this workspace; check the number.")
         outcome = await self.store.set_feedback(
-            variant_id, feedback.origin.user, feedback.verdict, feedback.added
+            variant_id, feedback.origin.user, feedback.verdict, feedback.added,
+            finishing_event=None if event is None else event.id,
         )
         if outcome.changed:
             self.metrics.count_feedback(feedback.verdict.value, feedback.added)
@@ -206,9 +222,35 @@ class Engine:
                     "added" if feedback.added else "withdrawn", outcome.changed)
         return outcome
 
-    async def claim_event(self, origin: Origin, event_id: str) -> bool:
-        """True the first time a platform event id is seen; adapters drop retried events."""
-        return await self.store.claim_event(f"{origin.platform}:{event_id}")
+    async def posted_variant(self, origin: Origin, message: str) -> int | None:
+        """The variant posted as ``message`` in ``origin``'s channel, or ``None``."""
+        return await self.store.variant_for_message(origin.workspace_key, origin.channel, message)
+
+    # --- inbound events: durable before they are acknowledged ---------------------------------
+
+    async def accept_event(self, origin: Origin, event_id: str, kind: str,
+                           payload: dict) -> InboundEvent | None:
+        """Commit an inbound platform event to the journal; call it before acknowledging the event.
+
+        ``event_id`` is the platform's id for it (Slack ``event_id`` or ``trigger_id``, a Discord
+        interaction id). Returns the journaled event, to be carried out and then finished
+        (``finish_event``, or ``record_feedback(..., event=)``); ``None`` when that id was accepted
+        before (a retry or replay: acknowledge it, do nothing). Raises ``EventNotStored`` when
+        it could not be committed: then do not acknowledge it."""
+        if self.journal is None:
+            raise RuntimeError("the engine was opened without a journal")
+        return await self.journal.accept(f"{origin.platform}:{event_id}", origin.platform,
+                                         origin.workspace_key, kind, payload)
+
+    async def unfinished_events(self, platform: str) -> list[InboundEvent]:
+        """At an adapter's start: the events it acknowledged but did not finish, oldest first."""
+        if self.journal is None:
+            return []
+        return await self.journal.recover(platform)
+
+    async def finish_event(self, event: InboundEvent, outcome: str = "done") -> None:
+        """``outcome``: done, ignored (nothing to do) or failed (the user was told)."""
+        await self.store.finish_event(event.id, outcome)
 
     # --- settings ------------------------------------------------------------------------------
 

@@ -141,6 +141,17 @@ class Store:
             cursor = await db.execute("INSERT OR IGNORE INTO processed_events(key) VALUES (?)", (key,))
             return cursor.rowcount == 1
 
+    async def finish_event(self, event_id: int, outcome: str) -> None:
+        """Mark a journaled inbound event carried out (``engine.journal``)."""
+        async with self.transaction() as db:
+            await self._finish_event(db, event_id, outcome)
+
+    @staticmethod
+    async def _finish_event(db: aiosqlite.Connection, event_id: int, outcome: str) -> None:
+        await db.execute(
+            """UPDATE inbound_events SET outcome = ?, finished_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
+               WHERE id = ? AND finished_at IS NULL""", (outcome, event_id))
+
     # --- generations and variants --------------------------------------------------------------
 
     async def save_generation(
@@ -199,10 +210,15 @@ class Store:
     # --- feedback ------------------------------------------------------------------------------
 
     async def set_feedback(
-        self, variant_id: int, user: str, verdict: Verdict, active: bool
+        self, variant_id: int, user: str, verdict: Verdict, active: bool,
+        finishing_event: int | None = None,
     ) -> FeedbackOutcome:
-        """Record that ``user`` has (or no longer has) ``verdict`` on a variant. Idempotent."""
+        """Record that ``user`` has (or no longer has) ``verdict`` on a variant. Idempotent.
+        ``finishing_event``: the journaled inbound event this carries out, marked finished in the
+        same transaction (a crash leaves both undone, and the event is carried out again)."""
         async with self.transaction() as db:
+            if finishing_event is not None:
+                await self._finish_event(db, finishing_event, "done")
             async with db.execute(
                 "SELECT active FROM feedback WHERE variant_id = ? AND user_id = ? AND verdict = ?",
                 (variant_id, user, verdict.value),

@@ -6,6 +6,8 @@ happened in), so two workspaces never share a store key even when the same bot t
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from dataclasses import dataclass
 from typing import Any, Mapping
@@ -93,6 +95,22 @@ def slash_command(body: Payload) -> SlashCommand:
     return SlashCommand(origin, parse_command(name, text))
 
 
+def command_id(body: Payload) -> str:
+    """The id that names one invocation of a slash command: Slack's ``trigger_id`` (new for every
+    invocation; the same in a replay, an HTTP retry or a repeated Socket Mode envelope)."""
+    trigger = body.get("trigger_id")
+    if trigger:
+        return f"trigger:{trigger}"
+    fields = json.dumps(body, sort_keys=True, separators=(",", ":"))
+    return "command:" + hashlib.sha256(fields.encode()).hexdigest()
+
+
+def by_bot(body: Payload) -> bool:
+    """True for an event another app's bot caused: a bot's reaction is not a person's verdict."""
+    event = body.get("event") or {}
+    return bool(event.get("bot_id") or event.get("bot_profile") or event.get("subtype") == "bot_message")
+
+
 def event_origin(body: Payload) -> Origin:
     """Who did what where, for events whose ``event`` has ``user`` and ``channel``."""
     event = body["event"]
@@ -136,10 +154,11 @@ def feedback_from_reaction(body: Payload, settings: Mapping[str, str]) -> Feedba
     return None if event is None else feedback(event, settings)
 
 
-def still_holds_verdict(reactions_get: Payload, user: str, verdict: Verdict,
-                        settings: Mapping[str, str]) -> bool:
-    """After ``user`` removed one reaction: does another of theirs on the message say the same?
-    (✅ and 👍 both approve; removing one of them must not withdraw the approval.)"""
+def holds_verdict(reactions_get: Payload, user: str, verdict: Verdict,
+                  settings: Mapping[str, str]) -> bool:
+    """Does ``user`` have, right now, a reaction on the message that gives ``verdict``? Feedback
+    follows this, not the event: ✅ and 👍 both approve, so removing one of them keeps the
+    approval, and an add delivered after its remove leaves nothing."""
     message = reactions_get.get("message") or {}
     return any(user in (r.get("users") or ()) and verdict_for(str(r.get("name", "")), settings) is verdict
                for r in message.get("reactions") or ())
