@@ -75,8 +75,14 @@ def variant_id(message: dict) -> int:
 
 
 async def react(fake, recorded: str, message: dict, **reaction_args) -> None:
+    """Someone reacts: the message's reactions change (what Discord's REST API reports), then the
+    gateway delivers the event."""
     event = "MESSAGE_REACTION_REMOVE" if "remove" in recorded else "MESSAGE_REACTION_ADD"
-    await fake.dispatch(event, fake.reaction(recorded, message["id"], **reaction_args))
+    payload = fake.reaction(recorded, message["id"], **reaction_args)
+    emoji = payload["emoji"]
+    key = emoji["name"] if not emoji.get("id") else f"{emoji['name']}:{emoji['id']}"
+    fake.react(message["id"], key, payload["user_id"], present=event == "MESSAGE_REACTION_ADD")
+    await fake.dispatch(event, payload)
 
 
 async def test_copy_is_deferred_before_the_model_runs_then_each_variant_is_its_own_message(
