@@ -191,8 +191,10 @@ def interaction_record(interaction: discord.Interaction, *, private: bool,
             "version": interaction.version, "application_id": str(interaction.application_id),
             "guild_id": None if interaction.guild_id is None else str(interaction.guild_id),
             "channel_id": str(interaction.channel_id),
-            "channel": {"id": str(interaction.channel_id),
-                        "type": channel.type.value if channel is not None else 0},
+            # As a plain text channel (a thread's id works the same for posting): rebuilt before
+            # the guild is cached, discord.py makes the channel from this alone.
+            "channel": {"id": str(interaction.channel_id), "type": 0, "position": 0,
+                        "name": str(getattr(channel, "name", None) or "")},
             "attachment_size_limit": interaction.filesize_limit,
             "data": interaction.data,
         },

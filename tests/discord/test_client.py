@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import re
+import sqlite3
 
 import pytest
 
 from bot.commands import ReportCommand, ReviewsCommand, parse_command
 from bot.discord_adapter import run_discord
-from bot.discord_adapter.client import INTERRUPTED
+from bot.discord_adapter.client import INTERRUPTED, NOT_TAKEN
 from bot.discord_adapter.render import text_messages
 from bot.dispatch import execute, failure_text
-from engine import Announcement, CopyRequest, Origin, UserError
+from engine import Announcement, CopyRequest, Engine, Origin, UserError
 from tests.discord.fake_discord import ADMIN_ROLE, EPHEMERAL, LEAD, load_payload
 
 VARIANT_ID = re.compile(r"^\*\*#(\d+)\*\*")
@@ -347,3 +349,70 @@ async def test_report_is_answered_for_the_channel_with_its_chart(bot, fake, engi
     reply = await execute(engine, origin(fake), ReportCommand(last_week=True), message_limit=2000)
     assert [post.body["content"] for post in posts] == [m.content for m in text_messages(reply.text)]
     assert posts[-1].files == {reply.image.name: reply.image.read_bytes()}
+
+
+async def test_removing_one_of_two_approving_emoji_keeps_the_approval(bot, fake, engine):
+    _, _, (variant,) = await run_copy(fake, n=1)
+    await react(fake, "reaction_add_check", variant)
+    await react(fake, "reaction_add_check", variant, emoji="👍")
+    await settle(engine, variant_id(variant), (1, 0))
+    await react(fake, "reaction_remove_check", variant, emoji="👍")
+    # Reactions on a message are applied in order: once Sam's ✅ counts, Maya's removal of 👍
+    # has been applied too, and her ✅ still stands.
+    lead = fake.member(LEAD, "sam.lead", roles=[ADMIN_ROLE])
+    await react(fake, "reaction_add_check", variant, member=lead)
+    await settle(engine, variant_id(variant), (2, 0))
+
+    await react(fake, "reaction_remove_check", variant)  # Maya's ✅ goes too: only Sam's is left
+    await settle(engine, variant_id(variant), (1, 0))
+
+
+async def test_an_interaction_the_database_cannot_take_gets_one_sentence(bot, fake, engine):
+    other = sqlite3.connect(engine.config.database_path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # another writer holds the database past the busy timeout
+    try:
+        payload = fake.interaction("interaction_copy")
+        await fake.dispatch("INTERACTION_CREATE", payload)
+        (callback,) = await fake.wait_for(lambda: fake.callbacks(payload))
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    assert callback.body["type"] == 4 and callback.body["data"]["flags"] & EPHEMERAL
+    assert callback.body["data"]["content"] == NOT_TAKEN
+    assert await engine.store.variant_for_message(f"discord:{fake.guild_id}", payload["channel_id"],
+                                                  "0") is None
+    async with engine.store.db.execute("SELECT COUNT(*) AS n FROM generations") as cursor:
+        assert (await cursor.fetchone())["n"] == 0
+
+
+async def test_a_deferred_copy_cut_off_by_a_stop_is_finished_by_the_next_start(
+        fake, engine_config, gate, discord_config):
+    engine = await Engine.open(engine_config, backend=gate)
+    task = asyncio.create_task(run_discord(engine, discord_config))
+    await fake.wait_for(lambda: fake.calls("PUT", f"/applications/{fake.app_id}/guilds/"))
+    gate.shut()
+    payload = fake.interaction("interaction_copy")
+    await fake.dispatch("INTERACTION_CREATE", payload)
+    await fake.wait_for(lambda: fake.callbacks(payload))
+    assert await asyncio.to_thread(gate.entered.wait, 10)
+    task.cancel()
+    done, _ = await asyncio.wait({task}, timeout=0.5)
+    assert not done  # still waiting for the copy
+    task.cancel()  # the stop deadline passed: the copy is cut off
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    gate.open()
+    await engine.close()
+    (notice,) = [post.body for post in fake.webhook_posts(payload["token"])]
+    assert notice["content"] == INTERRUPTED
+
+    engine = await Engine.open(engine_config, backend=gate)
+    task = asyncio.create_task(run_discord(engine, discord_config))
+    try:
+        # The same interaction's token, still valid: the header and both variants follow.
+        await fake.wait_for(lambda: len(fake.webhook_posts(payload["token"])) == 4)
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        await engine.close()
