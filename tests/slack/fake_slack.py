@@ -342,13 +342,14 @@ class Answer:
 class SlackSender:
     """Slack's side of HTTP mode: signed POSTs of slash commands and event envelopes to the bot."""
 
-    def __init__(self, url: str, secret: str = SIGNING_SECRET) -> None:
+    def __init__(self, url: str, secret: str = SIGNING_SECRET, connections: int = 100) -> None:
         self.url = url
         self.secret = secret
+        self.connections = connections  # at once; 0: as many as there are requests (a burst)
         self._session: aiohttp.ClientSession | None = None
 
     async def __aenter__(self) -> "SlackSender":
-        self._session = aiohttp.ClientSession()
+        self._session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=self.connections))
         return self
 
     async def __aexit__(self, *exc: Any) -> None:
