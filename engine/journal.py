@@ -17,6 +17,7 @@ import asyncio
 import json
 import logging
 import sqlite3
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -30,6 +31,7 @@ logger = logging.getLogger(__name__)
 ACCEPT_BUSY_TIMEOUT_MS = 2000  # well inside Slack's 3 s for the acknowledgement
 KEEP_FINISHED = timedelta(days=7)  # retries and replays arrive within minutes
 MAX_STARTS = 3  # an event that was unfinished at this many starts is given up (it may crash us)
+PRUNE_EVERY_SECONDS = 3600.0  # finished rows past KEEP_FINISHED go, with the next write after this
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,7 @@ class Journal:
         self._db: sqlite3.Connection | None = None
         self._waiting: list[tuple[tuple, asyncio.Future]] = []
         self._writer: asyncio.Task | None = None
+        self._pruned_at = time.monotonic()  # recover() prunes at start
 
     @classmethod
     async def open(cls, path: Path) -> "Journal":
@@ -97,8 +100,12 @@ class Journal:
     async def _write_waiting(self) -> None:
         while self._waiting:
             batch, self._waiting = self._waiting, []
+            prune_before = None
+            if time.monotonic() - self._pruned_at > PRUNE_EVERY_SECONDS:
+                prune_before = _utc_text(datetime.now(timezone.utc) - KEEP_FINISHED)
+                self._pruned_at = time.monotonic()
             try:
-                ids = await self._run(self._insert, [row for row, _ in batch])
+                ids = await self._run(self._insert, [row for row, _ in batch], prune_before)
             except sqlite3.Error as exc:
                 logger.warning("could not journal %d inbound event(s), not acknowledging them: %s",
                                len(batch), exc)
@@ -110,11 +117,13 @@ class Journal:
                 if not future.done():
                     future.set_result(event_id)
 
-    def _insert(self, rows: list[tuple]) -> list[int | None]:
+    def _insert(self, rows: list[tuple], prune_before: str | None) -> list[int | None]:
         db = self._db
         assert db is not None, "journal is closed"
         db.execute("BEGIN IMMEDIATE")
         try:
+            if prune_before is not None:
+                db.execute("DELETE FROM inbound_events WHERE finished_at < ?", (prune_before,))
             ids = []
             for row in rows:
                 found = db.execute(

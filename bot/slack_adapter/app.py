@@ -15,7 +15,6 @@ import re
 from dataclasses import replace
 from typing import Any
 
-import aiohttp
 from aiohttp import web
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
@@ -34,9 +33,9 @@ from bot.slack_adapter.config import SlackConfig
 from bot.slack_adapter.delivery import Delivery
 from bot.slack_adapter.errors import as_user_error
 from bot.slack_adapter.http import events_app
+from bot.slack_adapter.reactions import Reactions
 from bot.tasks import TaskTracker
-from engine import (CopyRequest, CopyResult, Engine, EventNotStored, Feedback, InboundEvent, Origin,
-                    UserError)
+from engine import CopyRequest, CopyResult, Engine, EventNotStored, InboundEvent, Origin, UserError
 
 logger = logging.getLogger(__name__)
 
@@ -45,7 +44,6 @@ REACTION_EVENTS = ("reaction_added", "reaction_removed")
 MENTION_EVENT = "app_mention"
 # A slash command is not retried by Slack: the person is told instead.
 NOT_TAKEN = "copybot could not take that request just now; please send it again in a moment."
-LOOKUPS_AT_ONCE = 8  # reactions.get calls in flight together, across every workspace
 
 
 class SlackBot:
@@ -62,7 +60,7 @@ class SlackBot:
         self.port: int | None = None  # the HTTP port actually bound (config.port may be 0)
         # Journaled events are carried out in lanes: one per message for reactions.
         self.lanes = EventLanes(self.tasks, self._carry_out, name="slack")
-        self._lookups = asyncio.Semaphore(LOOKUPS_AT_ONCE)
+        self.reactions = Reactions(engine, self.web)
         self._http: web.AppRunner | None = None
         self._socket: AsyncSocketModeHandler | None = None
         self.app = AsyncApp(
@@ -226,12 +224,22 @@ class SlackBot:
 
     async def _carry_out(self, events: list[InboundEvent]) -> None:
         if events[0].kind == "reaction":  # a lane's reactions are all on one message
-            await self._apply_reactions(events)
+            try:
+                await self.reactions.apply(events)
+            except Exception as exc:  # the events stay unfinished: the next start tries them again
+                origin = translate.reaction(events[0].payload).origin
+                await self._tell_privately(origin, exc)
             return
         for event in events:
             if event.kind == "command":
-                request = translate.slash_command(event.payload)
                 respond = AsyncRespond(response_url=event.payload.get("response_url"))
+                try:
+                    request = translate.slash_command(event.payload)
+                except Exception as exc:  # it parsed when accepted: the grammar changed since
+                    await self._respond_privately(respond, translate.command_origin(event.payload),
+                                                  exc)
+                    await self.engine.finish_event(event, "failed")
+                    continue
                 await self._run_command(request, respond)
             elif event.kind == "mention":
                 await self._handle_mention(event.payload)
@@ -272,56 +280,6 @@ class SlackBot:
             # which is what reactions on the message will name.
             where = replace(origin, channel=str(posted.get("channel") or origin.channel))
             await self.engine.mark_posted(where, variant.id, str(posted["ts"]))
-
-    async def _apply_reactions(self, events: list[InboundEvent]) -> None:
-        """Reactions on one message, in the order accepted. Each sets the reacting person's
-        verdict to what the message's reactions say now (one ``reactions.get`` for all of them),
-        so repeats, an add delivered after its remove, and removing one of two approving emoji
-        all end as the channel shows."""
-        reactions = [translate.reaction(event.payload) for event in events]
-        first = reactions[0]
-        assert first is not None
-        try:
-            settings = await self.engine.settings(first.origin)
-            verdicts: list[tuple[InboundEvent, Feedback]] = []
-            for event, reaction in zip(events, reactions):
-                feedback = None if reaction is None else translate.feedback(reaction, settings)
-                if feedback is None:
-                    await self.engine.finish_event(event, "ignored")
-                else:
-                    verdicts.append((event, feedback))
-            if not verdicts:
-                return
-            if await self.engine.posted_variant(first.origin, first.message) is None:
-                logger.debug("reaction on a message that is not a variant; ignored")
-                for event, _ in verdicts:
-                    await self.engine.finish_event(event, "ignored")
-                return
-            current = await self._current_reactions(first.origin.channel, first.message)
-            for event, feedback in verdicts:
-                if current is not None:
-                    holds = translate.holds_verdict(current, feedback.origin.user, feedback.verdict,
-                                                    settings)
-                    feedback = replace(feedback, added=holds)
-                await self.engine.record_feedback(feedback, event=event)
-        except Exception as exc:  # the events stay unfinished: the next start tries them again
-            await self._tell_privately(first.origin, exc)
-
-    async def _current_reactions(self, channel: str, message: str) -> dict | None:
-        """The message's reactions now, or ``None`` (and the events are taken as they came) when
-        Slack will not say. Only this message's lane waits while a 429 is waited out."""
-        async with self._lookups:
-            try:
-                answer = await self.web.reactions_get(channel=channel, timestamp=message, full=True)
-            except SlackApiError as exc:
-                logger.info("reactions.get failed (%s); taking the reactions as they came",
-                            exc.response.get("error"))
-                return None
-            except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
-                logger.info("reactions.get failed (%s); taking the reactions as they came",
-                            type(exc).__name__)
-                return None
-        return answer.data
 
     async def _handle_mention(self, body: dict) -> None:
         try:

@@ -84,9 +84,14 @@ def _split_first_word(text: str) -> tuple[str, str]:
     return match.group(1), match.group(2)
 
 
+def command_origin(body: Payload) -> Origin:
+    """Who typed a slash command, and where."""
+    return Origin(PLATFORM, workspace_id(body), str(body["channel_id"]), str(body["user_id"]))
+
+
 def slash_command(body: Payload) -> SlashCommand:
     """A slash command's form fields -> who asked where, and the parsed command (or UserError)."""
-    origin = Origin(PLATFORM, workspace_id(body), str(body["channel_id"]), str(body["user_id"]))
+    origin = command_origin(body)
     name = str(body["command"]).lstrip("/").lower()
     text = str(body.get("text") or "")
     if name == UMBRELLA_COMMAND:
