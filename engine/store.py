@@ -24,6 +24,7 @@ from engine.types import ApprovedExample, FeedbackOutcome, Variant, Verdict
 logger = logging.getLogger(__name__)
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+BUSY_TIMEOUT_MS = 10_000  # how long a write waits for another writer before it fails
 _MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 
 
@@ -61,7 +62,7 @@ class Store:
         db.row_factory = sqlite3.Row
         await db.execute("PRAGMA journal_mode=WAL")
         await db.execute("PRAGMA foreign_keys=ON")
-        await db.execute("PRAGMA busy_timeout=10000")
+        await db.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         await db.execute("PRAGMA synchronous=NORMAL")  # safe with WAL: a crash loses no commit
         store = cls(db, path)
         try:
@@ -77,13 +78,31 @@ class Store:
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
         async with self._lock:
-            await self.db.execute("BEGIN IMMEDIATE")
+            await self._begin()
             try:
                 yield self.db
             except BaseException:
                 await self.db.execute("ROLLBACK")
                 raise
             await self.db.execute("COMMIT")
+
+    async def _begin(self) -> None:
+        """BEGIN IMMEDIATE. SQLite says "database is locked" at once, without waiting out the busy
+        timeout, when a read of this connection is still in progress on a snapshot older than
+        another connection's last commit (the journal writes through its own connection): the
+        read ends at the next await, so wait for it and try again, up to the busy timeout."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + BUSY_TIMEOUT_MS / 1000
+        delay = 0.001
+        while True:
+            try:
+                await self.db.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or loop.time() >= deadline:
+                    raise
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 0.05)
 
     async def schema_version(self) -> int:
         async with self.db.execute("PRAGMA user_version") as cursor:

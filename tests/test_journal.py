@@ -3,6 +3,7 @@ finished, finished together with the feedback it carries, given up after repeate
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from engine import Engine, Feedback, Origin, Verdict
@@ -64,5 +65,26 @@ async def test_an_event_unfinished_at_every_start_is_given_up(engine_config, tin
         with caplog.at_level(logging.WARNING):
             assert await engine.unfinished_events("slack") == []
         assert "slack:EvPoison (mention) was still unfinished after 3 starts" in caplog.text
+    finally:
+        await engine.close()
+
+
+async def test_a_write_waits_for_a_read_begun_before_the_journal_committed(engine_config,
+                                                                           tiny_backend):
+    engine = await Engine.open(engine_config, backend=tiny_backend)
+    try:
+        store = engine.store
+        for name in ("brand_voice", "report_channel", "timezone"):
+            await store.ensure_workspace(ORIGIN.workspace_key, "slack")
+            await store.set_setting(ORIGIN.workspace_key, name, "x", by="U0ADMIN")
+        reading = await store.db.execute("SELECT key FROM settings")  # e.g. settings() mid-way
+        await reading.fetchone()
+        await engine.accept_event(ORIGIN, "Ev5", "reaction", {})  # committed meanwhile
+        write = asyncio.create_task(store.set_setting(ORIGIN.workspace_key, "timezone",
+                                                      "Europe/Berlin", by="U0ADMIN"))
+        await asyncio.sleep(0)  # the write asks for the lock while the read is still open
+        await reading.close()
+        await write  # it waited for the read instead of failing with "database is locked"
+        assert (await store.settings(ORIGIN.workspace_key))["timezone"] == "Europe/Berlin"
     finally:
         await engine.close()
