@@ -80,6 +80,10 @@ async def crash_run(number: int, fake: FakeSlack, model: Path, reactions: int, r
         return lost
 
 
+def args_timeout(copies: int) -> float:
+    return 120.0 + 2.0 * copies
+
+
 def reaction_plan(timestamps: list[str], count: int, rng: random.Random):
     """``count`` reaction events: approvals, some withdrawn again (add and remove both sent, in
     random order), some sent twice. Returns (events, the approved messages expected)."""
@@ -108,7 +112,8 @@ def reaction_plan(timestamps: list[str], count: int, rng: random.Random):
     return events[:count], final
 
 
-async def load_run(fake: FakeSlack, model: Path, copies: int, reactions: int, rng: random.Random) -> bool:
+async def load_run(fake: FakeSlack, model: Path, copies: int, reactions: int, in_flight: int,
+                   rng: random.Random) -> bool:
     with tempfile.TemporaryDirectory() as tmp:
         data_dir = Path(tmp) / "data"
         database = data_dir / "copybot.db"
@@ -124,11 +129,13 @@ async def load_run(fake: FakeSlack, model: Path, copies: int, reactions: int, rn
         bot = await CopybotProcess.start(env)
         ack_ms: dict[str, list[float]] = {"copy": [], "reaction": []}
         statuses: list[int] = []
+        slots = asyncio.Semaphore(in_flight or copies + len(events))
         async with SlackSender(bot.events_url, connections=0) as sender:
             async def timed(kind: str, send) -> None:
-                started = time.perf_counter()
-                answer = await send
-                ack_ms[kind].append((time.perf_counter() - started) * 1000)
+                async with slots:  # Slack's side: at most this many requests open at once
+                    started = time.perf_counter()
+                    answer = await send
+                    ack_ms[kind].append((time.perf_counter() - started) * 1000)
                 statuses.append(answer.status)
 
             sends = [timed("copy", sender.command(recorded.slash(
@@ -139,7 +146,11 @@ async def load_run(fake: FakeSlack, model: Path, copies: int, reactions: int, rn
             started = time.perf_counter()
             await asyncio.gather(*sends)
             burst_s = time.perf_counter() - started
-        await until_journal_finished(database, timeout=1800)
+        try:
+            await until_journal_finished(database, timeout=args_timeout(copies))
+        except TimeoutError:
+            print("the journal never finished; the bot's log ends:\n" + "".join(bot.log[-40:]))
+            raise
         generations = query(database, "SELECT COUNT(*) FROM generations WHERE model_version != 'seeded'")[0][0]
         carried_out = query(database, "SELECT COUNT(*) FROM inbound_events WHERE kind = 'command' "
                                       "AND outcome = 'done'")[0][0]
@@ -153,7 +164,8 @@ async def load_run(fake: FakeSlack, model: Path, copies: int, reactions: int, rn
         await bot.stop()
     everything = ack_ms["copy"] + ack_ms["reaction"]
     not_ok = sum(status != 200 for status in statuses)
-    print(f"load: {copies} /copy + {len(events)} reaction events in {burst_s:.1f} s, {not_ok} not 200")
+    print(f"load: {copies} /copy + {len(events)} reaction events, "
+          f"{in_flight or 'all'} in flight at once: {burst_s:.1f} s, {not_ok} not 200")
     for kind, times in ack_ms.items():
         print(f"  ack {kind:8s} n={len(times):5d}  p50 {percentile(times, 0.5):7.1f} ms  "
               f"p99 {percentile(times, 0.99):7.1f} ms  max {max(times):7.1f} ms")
@@ -179,7 +191,9 @@ async def main(args: argparse.Namespace) -> int:
             lost = [await crash_run(i, fake, model, args.reactions, rng) for i in range(1, args.runs + 1)]
             print(f"acknowledged events lost per run: {lost} "
                   f"({'goal met' if not any(lost) else 'GOAL MISSED'}: 0 in every run)", flush=True)
-            load_ok = await load_run(fake, model, args.copies, args.load_reactions, rng)
+            load_ok = True
+            for in_flight in args.in_flight:
+                load_ok &= await load_run(fake, model, args.copies, args.load_reactions, in_flight, rng)
         finally:
             await fake.stop()
     return 0 if not any(lost) and load_ok else 1
@@ -191,6 +205,8 @@ if __name__ == "__main__":
     parser.add_argument("--reactions", type=int, default=300, help="reaction events per crash run")
     parser.add_argument("--copies", type=int, default=200, help="/copy requests in the load run")
     parser.add_argument("--load-reactions", type=int, default=1000, help="reaction events in the load run")
+    parser.add_argument("--in-flight", type=int, nargs="+", default=[0, 50],
+                        help="requests open at once in the load run, one run each; 0: all at once")
     parser.add_argument("--model", help="model folder for COPYBOT_MODEL (default: a tiny random model)")
     parser.add_argument("--seed", type=int, default=13)
     sys.exit(asyncio.run(main(parser.parse_args())))
