@@ -28,7 +28,8 @@ from engine.errors import EventNotStored
 
 logger = logging.getLogger(__name__)
 
-ACCEPT_BUSY_TIMEOUT_MS = 2000  # well inside Slack's 3 s for the acknowledgement
+ACCEPT_DEADLINE_SECONDS = 2.0  # waiting for the write lock, well inside Slack's 3 s for the ack
+LOCK_POLL_SECONDS = 0.0005  # SQLite's own busy handler backs off to 100 ms sleeps: too coarse
 KEEP_FINISHED = timedelta(days=7)  # retries and replays arrive within minutes
 MAX_STARTS = 3  # an event that was unfinished at this many starts is given up (it may crash us)
 PRUNE_EVERY_SECONDS = 3600.0  # finished rows past KEEP_FINISHED go, with the next write after this
@@ -77,7 +78,7 @@ class Journal:
 
     def _connect(self) -> None:
         db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-        db.execute(f"PRAGMA busy_timeout={ACCEPT_BUSY_TIMEOUT_MS}")
+        db.execute("PRAGMA busy_timeout=0")  # _begin waits for the lock itself, finely
         db.execute("PRAGMA synchronous=FULL")
         self._db = db
 
@@ -117,10 +118,24 @@ class Journal:
                 if not future.done():
                     future.set_result(event_id)
 
-    def _insert(self, rows: list[tuple], prune_before: str | None) -> list[int | None]:
+    def _begin(self, deadline_seconds: float) -> sqlite3.Connection:
+        """BEGIN IMMEDIATE, polling for the write lock every half millisecond: the store's short
+        transactions come and go all the time, and an acknowledgement should get the lock the
+        moment one ends, not after SQLite's busy handler has backed off to 100 ms naps."""
         db = self._db
         assert db is not None, "journal is closed"
-        db.execute("BEGIN IMMEDIATE")
+        deadline = time.monotonic() + deadline_seconds
+        while True:
+            try:
+                db.execute("BEGIN IMMEDIATE")
+                return db
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() >= deadline:
+                    raise
+            time.sleep(LOCK_POLL_SECONDS)
+
+    def _insert(self, rows: list[tuple], prune_before: str | None) -> list[int | None]:
+        db = self._begin(ACCEPT_DEADLINE_SECONDS)
         try:
             if prune_before is not None:
                 db.execute("DELETE FROM inbound_events WHERE finished_at < ?", (prune_before,))
@@ -153,29 +168,23 @@ class Journal:
                 for event_id, key, workspace, kind, payload in rows]
 
     def _recover(self, platform: str, finished_before: str) -> tuple[list[tuple], list[tuple]]:
-        db = self._db
-        assert db is not None, "journal is closed"
         unfinished = "platform = ? AND finished_at IS NULL"
-        db.execute("PRAGMA busy_timeout=10000")  # a start-up step: no acknowledgement is waiting
+        db = self._begin(10.0)  # a start-up step: no acknowledgement is waiting
         try:
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                abandoned = db.execute(f"SELECT key, kind FROM inbound_events WHERE {unfinished} "
-                                       "AND starts >= ?", (platform, MAX_STARTS)).fetchall()
-                db.execute(f"""UPDATE inbound_events SET outcome = 'abandoned',
-                               finished_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
-                               WHERE {unfinished} AND starts >= ?""", (platform, MAX_STARTS))
-                db.execute(f"UPDATE inbound_events SET starts = starts + 1 WHERE {unfinished}",
-                           (platform,))
-                db.execute("DELETE FROM inbound_events WHERE platform = ? AND finished_at < ?",
-                           (platform, finished_before))
-                rows = db.execute(f"SELECT id, key, workspace, kind, payload FROM inbound_events "
-                                  f"WHERE {unfinished} ORDER BY id", (platform,)).fetchall()
-                db.execute("COMMIT")
-            except BaseException:
-                if db.in_transaction:
-                    db.execute("ROLLBACK")
-                raise
-        finally:
-            db.execute(f"PRAGMA busy_timeout={ACCEPT_BUSY_TIMEOUT_MS}")
+            abandoned = db.execute(f"SELECT key, kind FROM inbound_events WHERE {unfinished} "
+                                   "AND starts >= ?", (platform, MAX_STARTS)).fetchall()
+            db.execute(f"""UPDATE inbound_events SET outcome = 'abandoned',
+                           finished_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
+                           WHERE {unfinished} AND starts >= ?""", (platform, MAX_STARTS))
+            db.execute(f"UPDATE inbound_events SET starts = starts + 1 WHERE {unfinished}",
+                       (platform,))
+            db.execute("DELETE FROM inbound_events WHERE platform = ? AND finished_at < ?",
+                       (platform, finished_before))
+            rows = db.execute(f"SELECT id, key, workspace, kind, payload FROM inbound_events "
+                              f"WHERE {unfinished} ORDER BY id", (platform,)).fetchall()
+            db.execute("COMMIT")
+        except BaseException:
+            if db.in_transaction:
+                db.execute("ROLLBACK")
+            raise
         return abandoned, rows
