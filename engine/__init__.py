@@ -2,7 +2,8 @@
 
 from engine.config import EngineConfig, engine_config_from_env, load_dotenv_file
 from engine.engine import Engine
-from engine.errors import BusyError, UserError
+from engine.errors import BusyError, EventNotStored, UserError
+from engine.journal import InboundEvent
 from engine.redaction import shown_value
 from engine.reports.figures import WeeklyReport
 from engine.reviews import ReviewSummary, write_labels
@@ -21,7 +22,8 @@ from engine.types import (
 )
 
 __all__ = [
-    "Announcement", "ApprovedExample", "BusyError", "CopyPreview", "CopyRequest", "CopyResult", "Engine", "EngineConfig", "Feedback",
-    "FeedbackOutcome", "Origin", "ReviewSummary", "SETTINGS", "UserError", "Variant", "Verdict",
-    "WeeklyReport", "engine_config_from_env", "load_dotenv_file", "shown_value", "write_labels",
+    "Announcement", "ApprovedExample", "BusyError", "CopyPreview", "CopyRequest", "CopyResult", "Engine",
+    "EngineConfig", "EventNotStored", "Feedback", "FeedbackOutcome", "InboundEvent", "Origin",
+    "ReviewSummary", "SETTINGS", "UserError", "Variant", "Verdict", "WeeklyReport",
+    "engine_config_from_env", "load_dotenv_file", "shown_value", "write_labels",
 ]

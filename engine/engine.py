@@ -20,6 +20,7 @@ from engine.errors import UserError
 from engine.generation import Generator
 from engine.generator import BatchingGenerator
 from engine.housekeeping import CHARTS_KEPT, EVENT_RETENTION, HOUSEKEEPING_CRON, Pruned, prune_charts
+from engine.journal import InboundEvent, Journal
 from engine.learning.service import Learning
 from engine.learning.status import FinetuneStart, FinetuneStatus, ModelList, ModelSwitch
 from engine.learning.versions import load_active_generator
@@ -62,8 +63,10 @@ def as_generator(backend: Generator | GenerationBackend, config: EngineConfig) -
 
 class Engine:
     def __init__(self, config: EngineConfig, store: Store, prompts: PromptBook,
-                 generator: SwitchableGenerator, metrics: Metrics | None = None) -> None:
+                 generator: SwitchableGenerator, metrics: Metrics | None = None,
+                 journal: Journal | None = None) -> None:
         self.config = config
+        self.journal = journal
         self.metrics = metrics or Metrics()
         self.metrics.watch(generator)
         self.store = store
@@ -91,18 +94,22 @@ class Engine:
         """
         prompts = PromptBook.load(config.prompts_dir)
         store = await Store.open(config.database_path)
+        journal = None
         try:
+            journal = await Journal.open(config.database_path)
             if backend is None:
                 generator = await open_configured_generator(config, store)
             else:
                 generator = as_generator(backend, config)
         except BaseException:
+            if journal is not None:
+                await journal.close()
             await store.close()
             raise
         metrics = Metrics()
         switchable = SwitchableGenerator(generator, on_result=metrics.observe_batch,
                                          on_failure=lambda: metrics.count_error("generator"))
-        engine = cls(config, store, prompts, switchable, metrics)
+        engine = cls(config, store, prompts, switchable, metrics, journal)
         await engine.learning.recover()
         await switchable.warm_up(prompts.warm_up_messages())
         return engine
@@ -124,6 +131,8 @@ class Engine:
         await self.scheduler.shutdown()
         await self.learning.close()
         await self.generator.stop()
+        if self.journal is not None:
+            await self.journal.close()
         await self.store.close()
 
     async def __aenter__(self) -> "Engine":
@@ -203,9 +212,13 @@ class Engine:
 
     # --- feedback ------------------------------------------------------------------------------
 
-    async def record_feedback(self, feedback: Feedback) -> FeedbackOutcome | None:
+    async def record_feedback(self, feedback: Feedback,
+                              event: InboundEvent | None = None) -> FeedbackOutcome | None:
         """Store an approval/rejection (or its withdrawal). Returns ``None`` for a message that is
-        not one of our variants (reactions elsewhere are none of our business)."""
+        not one of our variants (reactions elsewhere are none of our business).
+
+        ``event``: the journaled reaction this carries out; it is marked finished in the same
+        transaction as the feedback, so a crash never leaves one without the other."""
         workspace = feedback.origin.workspace_key
         variant_id = feedback.variant_id
         if variant_id is None:
@@ -215,6 +228,8 @@ class Engine:
                 workspace, feedback.origin.channel, feedback.message
             )
             if variant_id is None:
+                if event is not None:
+                    await self.finish_event(event, "ignored")
                 return None
         elif not await self.store.variant_visible(workspace, variant_id, feedback.origin.channel,
                                                   feedback.origin.user):
@@ -223,7 +238,8 @@ class Engine:
             raise UserError(f"There is no variant #{variant_id} in this channel; check the number, "
                             "or react to the variant where it was posted.")
         outcome = await self.store.set_feedback(
-            variant_id, feedback.origin.user, feedback.verdict, feedback.added
+            variant_id, feedback.origin.user, feedback.verdict, feedback.added,
+            finishing_event=None if event is None else event.id,
         )
         if outcome.changed:
             self.metrics.count_feedback(feedback.verdict.value, feedback.added)
@@ -231,9 +247,35 @@ class Engine:
                     "added" if feedback.added else "withdrawn", outcome.changed)
         return outcome
 
-    async def claim_event(self, origin: Origin, event_id: str) -> bool:
-        """True the first time a platform event id is seen; adapters drop retried events."""
-        return await self.store.claim_event(f"{origin.platform}:{event_id}")
+    async def posted_variant(self, origin: Origin, message: str) -> int | None:
+        """The variant posted as ``message`` in ``origin``'s channel, or ``None``."""
+        return await self.store.variant_for_message(origin.workspace_key, origin.channel, message)
+
+    # --- inbound events: durable before they are acknowledged ---------------------------------
+
+    async def accept_event(self, origin: Origin, event_id: str, kind: str,
+                           payload: dict) -> InboundEvent | None:
+        """Commit an inbound platform event to the journal; call it before acknowledging the event.
+
+        ``event_id`` is the platform's id for it (Slack ``event_id`` or ``trigger_id``, a Discord
+        interaction id). Returns the journaled event, to be carried out and then finished
+        (``finish_event``, or ``record_feedback(..., event=)``); ``None`` when that id was accepted
+        before (a retry or replay: acknowledge it, do nothing). Raises ``EventNotStored`` when
+        it could not be committed: then do not acknowledge it."""
+        if self.journal is None:
+            raise RuntimeError("the engine was opened without a journal")
+        return await self.journal.accept(f"{origin.platform}:{event_id}", origin.platform,
+                                         origin.workspace_key, kind, payload)
+
+    async def unfinished_events(self, platform: str) -> list[InboundEvent]:
+        """At an adapter's start: the events it acknowledged but did not finish, oldest first."""
+        if self.journal is None:
+            return []
+        return await self.journal.recover(platform)
+
+    async def finish_event(self, event: InboundEvent, outcome: str = "done") -> None:
+        """``outcome``: done, ignored (nothing to do) or failed (the user was told)."""
+        await self.store.finish_event(event.id, outcome)
 
     # --- settings ------------------------------------------------------------------------------
 

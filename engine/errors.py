@@ -12,3 +12,9 @@ class UserError(Exception):
 
 class BusyError(UserError):
     """The generator queue is full; the user should retry shortly."""
+
+
+class EventNotStored(Exception):
+    """An inbound platform event could not be committed to the journal (the database stayed locked
+    past the busy timeout, the disk is full). The adapter must not acknowledge it: Slack then sends
+    it again, and a Discord user is told to retry."""

@@ -24,6 +24,7 @@ from engine.types import ApprovedExample, FeedbackOutcome, Variant, Verdict
 logger = logging.getLogger(__name__)
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+BUSY_TIMEOUT_MS = 10_000  # how long a write waits for another writer before it fails
 _MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 
 
@@ -61,7 +62,7 @@ class Store:
         db.row_factory = sqlite3.Row
         await db.execute("PRAGMA journal_mode=WAL")
         await db.execute("PRAGMA foreign_keys=ON")
-        await db.execute("PRAGMA busy_timeout=10000")
+        await db.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         await db.execute("PRAGMA synchronous=NORMAL")  # safe with WAL: a crash loses no commit
         store = cls(db, path)
         try:
@@ -77,13 +78,31 @@ class Store:
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
         async with self._lock:
-            await self.db.execute("BEGIN IMMEDIATE")
+            await self._begin()
             try:
                 yield self.db
             except BaseException:
                 await self.db.execute("ROLLBACK")
                 raise
             await self.db.execute("COMMIT")
+
+    async def _begin(self) -> None:
+        """BEGIN IMMEDIATE. SQLite says "database is locked" at once, without waiting out the busy
+        timeout, when a read of this connection is still in progress on a snapshot older than
+        another connection's last commit (the journal writes through its own connection): the
+        read ends at the next await, so wait for it and try again, up to the busy timeout."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + BUSY_TIMEOUT_MS / 1000
+        delay = 0.001
+        while True:
+            try:
+                await self.db.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or loop.time() >= deadline:
+                    raise
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 0.05)
 
     async def schema_version(self) -> int:
         async with self.db.execute("PRAGMA user_version") as cursor:
@@ -147,6 +166,17 @@ class Store:
             cursor = await db.execute("DELETE FROM processed_events WHERE created_at < ?",
                                       (utc_text(older_than),))
             return cursor.rowcount
+
+    async def finish_event(self, event_id: int, outcome: str) -> None:
+        """Mark a journaled inbound event carried out (``engine.journal``)."""
+        async with self.transaction() as db:
+            await self._finish_event(db, event_id, outcome)
+
+    @staticmethod
+    async def _finish_event(db: aiosqlite.Connection, event_id: int, outcome: str) -> None:
+        await db.execute(
+            """UPDATE inbound_events SET outcome = ?, finished_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
+               WHERE id = ? AND finished_at IS NULL""", (outcome, event_id))
 
     # --- generations and variants --------------------------------------------------------------
 
@@ -228,10 +258,15 @@ class Store:
     # --- feedback ------------------------------------------------------------------------------
 
     async def set_feedback(
-        self, variant_id: int, user: str, verdict: Verdict, active: bool
+        self, variant_id: int, user: str, verdict: Verdict, active: bool,
+        finishing_event: int | None = None,
     ) -> FeedbackOutcome:
-        """Record that ``user`` has (or no longer has) ``verdict`` on a variant. Idempotent."""
+        """Record that ``user`` has (or no longer has) ``verdict`` on a variant. Idempotent.
+        ``finishing_event``: the journaled inbound event this carries out, marked finished in the
+        same transaction (a crash leaves both undone, and the event is carried out again)."""
         async with self.transaction() as db:
+            if finishing_event is not None:
+                await self._finish_event(db, finishing_event, "done")
             async with db.execute(
                 "SELECT active FROM feedback WHERE variant_id = ? AND user_id = ? AND verdict = ?",
                 (variant_id, user, verdict.value),

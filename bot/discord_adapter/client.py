@@ -1,9 +1,11 @@
 """The Discord adapter: a discord.py client that answers copybot's slash commands and records
 approvals given as reactions.
 
-Receive path: every command is deferred (or answered) within Discord's 3 seconds, before the model
-is asked anything; generation and posting run in tracked tasks. Reactions are recorded by one
-worker in the order the gateway delivered them, so a quick add-then-remove ends withdrawn.
+Receive path: every command is committed to the engine's journal, then deferred (or answered)
+within Discord's 3 seconds, before the model is asked anything; generation and posting run in
+tracked tasks that carry the journaled command out and mark it finished. Reactions are journaled
+as they arrive and applied per message (``EventLanes``), each set to what the message's current
+reactions say. At start, what was journaled but not finished before a crash is carried out.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import uuid
 from dataclasses import replace
 
 import discord
@@ -22,9 +25,11 @@ from bot.discord_adapter.config import DiscordConfig
 from bot.discord_adapter.delivery import InteractionReplies, post_to_channel
 from bot.live import LiveCopy
 from bot.discord_adapter.slash import ReviewsForm, build_command_tree
-from bot.tasks import TaskTracker
 from bot.dispatch import execute, failure_text
-from engine import Announcement, CopyRequest, CopyResult, Engine, Origin, UserError
+from bot.inbound import EventLanes
+from bot.tasks import TaskTracker
+from engine import (Announcement, CopyRequest, CopyResult, Engine, EventNotStored, Feedback, InboundEvent,
+                    Origin, UserError)
 
 logger = logging.getLogger(__name__)
 
@@ -32,7 +37,8 @@ NOT_SERVED = "copybot is not enabled in this channel; ask a server admin which c
 RESTARTING = "copybot is restarting; try again in a minute."
 # Answers the whole channel should see; everything else goes only to the person who asked.
 PUBLIC_COMMANDS = (CopyCommand, ReviewsCommand, ReportCommand)
-INTERRUPTED = "copybot had to stop before finishing this; please ask again in a minute."
+INTERRUPTED = "copybot had to stop before finishing this; it will finish it once it is back."
+NOT_TAKEN = "copybot could not take that request just now; please send it again in a moment."
 
 
 class CopybotClient(discord.Client):
@@ -48,11 +54,18 @@ class CopybotClient(discord.Client):
         self.tasks = TaskTracker()
         self.tree = build_command_tree(self)
         self._synced_guilds: set[int] = set()
-        self._reactions: asyncio.Queue[discord.RawReactionActionEvent | None] = asyncio.Queue()
+        # Journaled events are carried out in lanes: one per message for reactions.
+        self.lanes = EventLanes(self.tasks, self._carry_out, name="discord")
 
     async def setup_hook(self) -> None:
-        self.tasks.spawn(self._record_reactions(), name="discord:reactions")
+        """After login, before the gateway connects: finish what an earlier run journaled."""
         self.engine.set_publisher(translate.PLATFORM, self.publish)
+        unfinished = await self.engine.unfinished_events(translate.PLATFORM)
+        if unfinished:
+            logger.warning("finishing %d Discord events acknowledged before the last stop",
+                           len(unfinished))
+        for event in unfinished:
+            self._submit(event)
 
     # --- command registration: per guild, so commands show up at once ------------------------
 
@@ -107,21 +120,55 @@ class CopybotClient(discord.Client):
         except Exception as exc:
             await interaction.response.send_message(failure_text(exc), ephemeral=True)
             return
-        await self._defer_and_start(interaction, invocation)
+        await self._defer_and_start(interaction, invocation, form_text=text)
 
     async def _defer_and_start(self, interaction: discord.Interaction,
-                               invocation: translate.Invocation) -> None:
+                               invocation: translate.Invocation, form_text: str | None = None) -> None:
         if self.tasks.closing:
             await interaction.response.send_message(RESTARTING, ephemeral=True)
             return
         private = not isinstance(invocation.command, PUBLIC_COMMANDS)
+        record = translate.interaction_record(interaction, private=private, form_text=form_text)
+        try:  # committed before the defer: a deferred command is finished even after a crash
+            event = await self.engine.accept_event(translate.interaction_origin(record),
+                                                   f"interaction:{interaction.id}", "interaction",
+                                                   record)
+        except EventNotStored:
+            await interaction.response.send_message(NOT_TAKEN, ephemeral=True)
+            return
+        if event is None:
+            logger.info("dropping repeated interaction %s", interaction.id)
+            return
         # Within Discord's 3 seconds and before any model work: the generator may be busy.
         await interaction.response.defer(ephemeral=private, thinking=True)
-        origin = translate.origin_for(interaction.guild_id, interaction.channel_id, interaction.user.id,
-                                      translate.role_ids(interaction.user))
-        replies = InteractionReplies(self, interaction, deferred_private=private)
-        self.tasks.spawn(self._complete(replies, origin, invocation),
-                         name=f"discord:{type(invocation.command).__name__}:{interaction.id}")
+        self._submit(event)
+
+    # --- carrying out journaled events ---------------------------------------------------------
+
+    def _submit(self, event: InboundEvent) -> None:
+        if event.kind == "reaction":
+            record = event.payload
+            lane = f"{record['channel_id']} {record['message_id']}"
+        else:
+            lane = event.key
+        self.lanes.submit(lane, event)
+
+    async def _carry_out(self, events: list[InboundEvent]) -> None:
+        if events[0].kind == "reaction":  # a lane's reactions are all on one message
+            await self._apply_reactions(events)
+            return
+        for event in events:
+            record = event.payload
+            # Rebuilt from the journal, live or after a restart: the same path either way.
+            interaction = discord.Interaction(data=record["interaction"], state=self._connection)
+            replies = InteractionReplies(self, interaction, deferred_private=record["private"])
+            try:
+                invocation = translate.invocation_from_record(record)
+            except Exception as exc:  # parsed fine when accepted; a grammar change since
+                await replies.send(render.Outgoing(failure_text(exc)), private=True)
+            else:
+                await self._complete(replies, translate.interaction_origin(record), invocation)
+            await self.engine.finish_event(event)
 
     async def _complete(self, replies: InteractionReplies, origin: Origin,
                         invocation: translate.Invocation) -> None:
@@ -204,12 +251,12 @@ class CopybotClient(discord.Client):
     # --- reactions -----------------------------------------------------------------------------
 
     async def on_raw_reaction_add(self, event: discord.RawReactionActionEvent) -> None:
-        self._take_reaction(event)
+        await self._take_reaction(event)
 
     async def on_raw_reaction_remove(self, event: discord.RawReactionActionEvent) -> None:
-        self._take_reaction(event)
+        await self._take_reaction(event)
 
-    def _take_reaction(self, event: discord.RawReactionActionEvent) -> None:
+    async def _take_reaction(self, event: discord.RawReactionActionEvent) -> None:
         # The channel allow-list needs no check: variants exist only where commands were allowed.
         if not self.config.serves_guild(event.guild_id):
             return
@@ -217,21 +264,76 @@ class CopybotClient(discord.Client):
             return  # our own click-to-approve seeds
         if event.member is not None and event.member.bot:
             return  # other bots' reactions are not a person's verdict
-        if self.tasks.closing:
-            logger.warning("shutting down: reaction on message %s not recorded", event.message_id)
+        record = translate.reaction_record(event)
+        try:  # the gateway has no per-event ack: journal it the moment it arrives
+            accepted = await self.engine.accept_event(translate.record_origin(record),
+                                                      f"reaction:{uuid.uuid4().hex}", "reaction", record)
+        except EventNotStored:
+            logger.warning("reaction on message %s not recorded: the database is busy",
+                           event.message_id)
             return
-        self._reactions.put_nowait(event)
+        if accepted is not None:
+            self._submit(accepted)
 
-    async def _record_reactions(self) -> None:
-        while (event := await self._reactions.get()) is not None:
-            try:
-                settings = await self.engine.settings(translate.reaction_origin(event))
-                feedback = translate.feedback_from_reaction(event, settings)
-                if feedback is not None and await self.engine.record_feedback(feedback) is None:
-                    logger.debug("reaction on message %s: not a variant", event.message_id)
-            except Exception as exc:  # nobody to tell: log it (failure_text logs bugs with traceback)
-                logger.warning("reaction on message %s not recorded: %s", event.message_id,
-                               failure_text(exc))
+    async def _apply_reactions(self, events: list[InboundEvent]) -> None:
+        """Reactions on one message, in the order accepted. Each sets the person's verdict to what
+        the message's reactions say now (✅ and 👍 both approve: removing one keeps the approval)."""
+        first = events[0].payload
+        origin = translate.record_origin(first)
+        try:
+            settings = await self.engine.settings(origin)
+            verdicts: list[tuple[InboundEvent, Feedback]] = []
+            for event in events:
+                feedback = translate.feedback_from_record(event.payload, settings)
+                if feedback is None:
+                    await self.engine.finish_event(event, "ignored")
+                else:
+                    verdicts.append((event, feedback))
+            if not verdicts:
+                return
+            if await self.engine.posted_variant(origin, str(first["message_id"])) is None:
+                logger.debug("reaction on message %s: not a variant", first["message_id"])
+                for event, _ in verdicts:
+                    await self.engine.finish_event(event, "ignored")
+                return
+            message = await self._current_message(first["channel_id"], first["message_id"])
+            for event, feedback in verdicts:
+                if message is not None:
+                    holds = await self._holds_verdict(message, int(feedback.origin.user),
+                                                      feedback, settings)
+                    if holds is not None:
+                        feedback = replace(feedback, added=holds)
+                await self.engine.record_feedback(feedback, event=event)
+        except Exception as exc:  # nobody to tell: log it; the events stay for the next start
+            logger.warning("reactions on message %s not recorded: %s", first["message_id"],
+                           failure_text(exc))
+
+    async def _current_message(self, channel_id: int, message_id: int) -> dict | None:
+        try:
+            return await self.http.get_message(channel_id, message_id)
+        except discord.HTTPException as exc:
+            logger.info("could not read message %s (%s); taking its reactions as they came",
+                        message_id, exc.status)
+            return None
+
+    async def _holds_verdict(self, message: dict, user_id: int, feedback: Feedback,
+                             settings: dict[str, str]) -> bool | None:
+        """Does the person have, right now, a reaction on ``message`` giving ``feedback``'s verdict?
+        ``None`` when Discord will not say."""
+        for reaction in message.get("reactions") or ():
+            emoji = reaction.get("emoji") or {}
+            if translate.verdict_for_emoji(emoji.get("name"), settings) is not feedback.verdict:
+                continue
+            try:  # reactors come sorted by id: the first after id-1 is this person, if they reacted
+                users = await self.http.get_reaction_users(message["channel_id"], message["id"],
+                                                           translate.reaction_key(emoji), limit=1,
+                                                           after=user_id - 1)
+            except discord.HTTPException as exc:
+                logger.info("could not read reactions of message %s (%s)", message["id"], exc.status)
+                return None
+            if users and int(users[0]["id"]) == user_id:
+                return True
+        return False
 
     # --- the engine's own posts ------------------------------------------------------------------
 
@@ -252,8 +354,8 @@ class CopybotClient(discord.Client):
 
     async def shutdown(self) -> None:
         """Take nothing new; finish the queued reactions and running commands, then disconnect.
-        Cancelled meanwhile (the stop deadline): cancel that work and disconnect at once."""
-        self._reactions.put_nowait(None)  # the worker stops after the reactions already queued
+        Cancelled meanwhile (the stop deadline): cancel that work and disconnect at once; what it
+        did not finish stays journaled for the next start."""
         try:
             await self.tasks.close()
         finally:

@@ -139,16 +139,78 @@ def verdict_for_emoji(name: str | None, settings: Mapping[str, str]) -> Verdict 
     return None
 
 
+def reaction_record(event: discord.RawReactionActionEvent) -> dict[str, Any]:
+    """What the journal keeps of a reaction event (JSON), enough to act on it after a restart."""
+    return {
+        "type": event.event_type,  # REACTION_ADD or REACTION_REMOVE
+        "guild_id": event.guild_id, "channel_id": event.channel_id,
+        "message_id": event.message_id, "user_id": event.user_id,
+        "emoji": {"name": event.emoji.name, "id": event.emoji.id},
+        "roles": list(role_ids(event.member)),
+    }
+
+
+def record_origin(record: Mapping[str, Any]) -> Origin:
+    """Who reacted where, from a ``reaction_record``."""
+    return origin_for(record["guild_id"], record["channel_id"], record["user_id"], record["roles"])
+
+
 def reaction_origin(event: discord.RawReactionActionEvent) -> Origin:
-    return origin_for(event.guild_id, event.channel_id, event.user_id, role_ids(event.member))
+    return record_origin(reaction_record(event))
+
+
+def feedback_from_record(record: Mapping[str, Any], settings: Mapping[str, str]) -> Feedback | None:
+    """A reaction added or removed -> approval/rejection of the message it is on, or ``None``
+    for an emoji that is neither. Whether the message is a variant is the engine's to say."""
+    verdict = verdict_for_emoji(record["emoji"]["name"], settings)
+    if verdict is None:
+        return None
+    return Feedback(record_origin(record), verdict, added=record["type"] == "REACTION_ADD",
+                    message=str(record["message_id"]))
 
 
 def feedback_from_reaction(event: discord.RawReactionActionEvent,
                            settings: Mapping[str, str]) -> Feedback | None:
-    """A reaction added or removed -> approval/rejection of the message it is on, or ``None``
-    for an emoji that is neither. Whether the message is a variant is the engine's to say."""
-    verdict = verdict_for_emoji(event.emoji.name, settings)
-    if verdict is None:
-        return None
-    return Feedback(reaction_origin(event), verdict, added=event.event_type == "REACTION_ADD",
-                    message=str(event.message_id))
+    return feedback_from_record(reaction_record(event), settings)
+
+
+def reaction_key(emoji: Mapping[str, Any]) -> str:
+    """An emoji of a message's ``reactions`` as the reactions route names it: the character, or
+    ``name:id`` for a server's custom emoji."""
+    return str(emoji["name"]) if not emoji.get("id") else f"{emoji['name']}:{emoji['id']}"
+
+
+def interaction_record(interaction: discord.Interaction, *, private: bool,
+                       form_text: str | None = None) -> dict[str, Any]:
+    """What the journal keeps of a slash command or form (JSON): enough to rebuild the
+    interaction (its follow-up token lives 15 minutes) and the command after a restart."""
+    channel = interaction.channel
+    return {
+        "interaction": {
+            "id": str(interaction.id), "type": interaction.type.value, "token": interaction.token,
+            "version": interaction.version, "application_id": str(interaction.application_id),
+            "guild_id": None if interaction.guild_id is None else str(interaction.guild_id),
+            "channel_id": str(interaction.channel_id),
+            # As a plain text channel (a thread's id works the same for posting): rebuilt before
+            # the guild is cached, discord.py makes the channel from this alone.
+            "channel": {"id": str(interaction.channel_id), "type": 0, "position": 0,
+                        "name": str(getattr(channel, "name", None) or "")},
+            "attachment_size_limit": interaction.filesize_limit,
+            "data": interaction.data,
+        },
+        "user_id": interaction.user.id,
+        "roles": list(role_ids(interaction.user)),
+        "private": private,
+        "form_text": form_text,  # the /reviews form's text; None for a slash command
+    }
+
+
+def invocation_from_record(record: Mapping[str, Any]) -> Invocation:
+    if record["form_text"] is not None:
+        return reviews_from_form(record["form_text"])
+    return command_from_interaction(record["interaction"]["data"] or {})
+
+
+def interaction_origin(record: Mapping[str, Any]) -> Origin:
+    raw = record["interaction"]
+    return origin_for(raw["guild_id"], raw["channel_id"], record["user_id"], record["roles"])

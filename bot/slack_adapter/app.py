@@ -1,5 +1,8 @@
-"""The Slack adapter: a slack-bolt AsyncApp whose listeners only translate, acknowledge and hand the
-slow work to tracked background tasks; the tasks run commands through ``bot.dispatch`` and post.
+"""The Slack adapter: a slack-bolt AsyncApp whose listeners translate, commit the event to the
+engine's journal, and only then acknowledge it; tracked background work (``EventLanes``) carries
+the journaled events out — commands through ``bot.dispatch``, reactions reconciled against the
+message's current reactions — and marks them finished. At start, events acknowledged but not
+finished before a crash are carried out first.
 
 Socket Mode when an app-level token is configured, HTTP mode (signed requests on a port) otherwise.
 """
@@ -16,25 +19,32 @@ from aiohttp import web
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.authorization import AuthorizeResult
+from slack_bolt.context.respond.async_respond import AsyncRespond
+from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.commands import CopyCommand
 from bot.dispatch import execute, failure_text
+from bot.inbound import EventLanes
 from bot.live import LiveCopy
 from bot.slack_adapter import files, render, translate
-from bot.tasks import TaskTracker
 from bot.slack_adapter.config import SlackConfig
 from bot.slack_adapter.delivery import Delivery
 from bot.slack_adapter.errors import as_user_error
-from engine import CopyRequest, CopyResult, Engine, Origin, UserError, Verdict
+from bot.slack_adapter.http import events_app
+from bot.slack_adapter.reactions import Reactions
+from bot.tasks import TaskTracker
+from engine import CopyRequest, CopyResult, Engine, EventNotStored, InboundEvent, Origin, UserError
 
 logger = logging.getLogger(__name__)
 
 # The events this app listens to; deploy/slack-manifest.yml subscribes to exactly these.
 REACTION_EVENTS = ("reaction_added", "reaction_removed")
 MENTION_EVENT = "app_mention"
+# A slash command is not retried by Slack: the person is told instead.
+NOT_TAKEN = "copybot could not take that request just now; please send it again in a moment."
 
 
 class SlackBot:
@@ -49,8 +59,9 @@ class SlackBot:
         self.bot_user_id: str | None = None
         self.bot_id: str | None = None
         self.port: int | None = None  # the HTTP port actually bound (config.port may be 0)
-        # Reactions are applied one at a time, in the order they arrived (add, then remove).
-        self._feedback_lock = asyncio.Lock()
+        # Journaled events are carried out in lanes: one per message for reactions.
+        self.lanes = EventLanes(self.tasks, self._carry_out, name="slack")
+        self.reactions = Reactions(engine, self.web)
         self._http: web.AppRunner | None = None
         self._socket: AsyncSocketModeHandler | None = None
         self.app = AsyncApp(
@@ -58,8 +69,8 @@ class SlackBot:
             signing_secret=config.signing_secret or "",
             # Our own authorize: the bot identity is looked up once at start, not on the first ack.
             authorize=self._authorize_function(),
-            # Listeners only translate, ack and start a task (microseconds), so running them before
-            # the response costs nothing, and the task exists before Slack hears back.
+            # Listeners translate, journal the event (one commit) and ack; running them before the
+            # response is what makes the ack mean "it is stored".
             process_before_response=True,
         )
         self._register_listeners()
@@ -83,14 +94,14 @@ class SlackBot:
         return authorize
 
     def _register_listeners(self) -> None:
-        async def on_command(ack: Any, body: dict, respond: Any) -> None:
-            await self._on_command(ack, body, respond)
+        async def on_command(ack: Any, body: dict) -> BoltResponse | None:
+            return await self._on_command(ack, body)
 
-        async def on_reaction(body: dict) -> None:
-            self.tasks.spawn(self._handle_reaction(body), name="slack reaction")
+        async def on_reaction(body: dict) -> BoltResponse | None:
+            return await self._on_reaction(body)
 
-        async def on_mention(body: dict) -> None:
-            self.tasks.spawn(self._handle_mention(body), name="slack mention")
+        async def on_mention(body: dict) -> BoltResponse | None:
+            return await self._on_mention(body)
 
         self.app.command(re.compile(r"^/"))(on_command)
         for name in REACTION_EVENTS:
@@ -105,6 +116,12 @@ class SlackBot:
         self.bot_user_id, self.bot_id = identity.get("user_id"), identity.get("bot_id")
         logger.info("Slack bot user %s in team %s", self.bot_user_id, identity.get("team_id"))
         self.engine.set_publisher(translate.PLATFORM, self.delivery.announce)
+        unfinished = await self.engine.unfinished_events(translate.PLATFORM)
+        if unfinished:
+            logger.warning("finishing %d Slack events acknowledged before the last stop",
+                           len(unfinished))
+        for event in unfinished:
+            self._submit(event)
         if self.config.socket_mode:
             opened = await self._call_for_start(
                 self.app.client.apps_connections_open(app_token=self.config.app_token),
@@ -114,8 +131,8 @@ class SlackBot:
             await self._socket.connect_async()
             logger.info("Slack Socket Mode connected")
         else:
-            runner = web.AppRunner(self.app.web_app(path=self.config.path, port=self.config.port),
-                                   access_log=None)
+            runner = web.AppRunner(events_app(self.app, self.config.signing_secret or "",
+                                              self.config.path), access_log=None)
             await runner.setup()
             try:
                 await web.TCPSite(runner, self.config.host, self.config.port).start()
@@ -147,17 +164,89 @@ class SlackBot:
             self._http = None
         await self.tasks.close(self.config.shutdown_grace_seconds)
 
-    # --- listeners: fast, no I/O but the ack ---------------------------------------------------
+    # --- listeners: translate, journal (one commit), acknowledge -----------------------------
 
-    async def _on_command(self, ack: Any, body: dict, respond: Any) -> None:
+    async def _on_command(self, ack: Any, body: dict) -> BoltResponse | None:
         try:
             request = translate.slash_command(body)
         except Exception as exc:  # a command we cannot parse: say why in the acknowledgement
             await ack(text=failure_text(exc))
-            return
+            return None
+        try:
+            event = await self.engine.accept_event(request.origin, translate.command_id(body),
+                                                   "command", dict(body))
+        except EventNotStored:
+            await ack(text=NOT_TAKEN)
+            return None
+        if event is None:
+            logger.info("dropping repeated Slack command %s", body.get("command"))
+            await ack()
+            return None
         note = render.ack_note(request.command)
         await (ack(text=note) if note else ack())
-        self.tasks.spawn(self._run_command(request, respond), name=f"slack {body.get('command')}")
+        self._submit(event)
+        return None
+
+    async def _on_reaction(self, body: dict) -> BoltResponse | None:
+        reaction = translate.reaction(body)
+        if reaction is None or translate.by_bot(body):
+            return None  # a reaction to a file, or by a bot: acknowledged, nothing to do
+        return await self._accept(reaction.origin, "reaction", body)
+
+    async def _on_mention(self, body: dict) -> BoltResponse | None:
+        try:
+            origin = translate.event_origin(body)
+        except (KeyError, ValueError):
+            logger.warning("app_mention without a user or channel; ignored")
+            return None
+        return await self._accept(origin, "mention", body)
+
+    async def _accept(self, origin: Origin, kind: str, body: dict) -> BoltResponse | None:
+        """Journal an Events API event; ``None`` lets bolt acknowledge it, a 503 (the journal could
+        not take it) makes Slack send it again."""
+        try:
+            event = await self.engine.accept_event(origin, str(body["event_id"]), kind, body)
+        except EventNotStored:
+            return BoltResponse(status=503, body="")  # not acknowledged: Slack sends it again
+        if event is None:
+            logger.info("dropping repeated Slack event %s", body["event_id"])
+            return None
+        self._submit(event)
+        return None
+
+    def _submit(self, event: InboundEvent) -> None:
+        if event.kind == "reaction":
+            reaction = translate.reaction(event.payload)
+            assert reaction is not None, "only message reactions are journaled"
+            lane = f"{reaction.origin.workspace_key} {reaction.origin.channel} {reaction.message}"
+        else:
+            lane = event.key
+        self.lanes.submit(lane, event)
+
+    async def _carry_out(self, events: list[InboundEvent]) -> None:
+        if events[0].kind == "reaction":  # a lane's reactions are all on one message
+            try:
+                await self.reactions.apply(events)
+            except Exception as exc:  # the events stay unfinished: the next start tries them again
+                origin = translate.reaction(events[0].payload).origin
+                await self._tell_privately(origin, exc)
+            return
+        for event in events:
+            if event.kind == "command":
+                respond = AsyncRespond(response_url=event.payload.get("response_url"))
+                try:
+                    request = translate.slash_command(event.payload)
+                except Exception as exc:  # it parsed when accepted: the grammar changed since
+                    await self._respond_privately(respond, translate.command_origin(event.payload),
+                                                  exc)
+                    await self.engine.finish_event(event, "failed")
+                    continue
+                await self._run_command(request, respond)
+            elif event.kind == "mention":
+                await self._handle_mention(event.payload)
+            else:
+                logger.warning("journaled Slack event %s of unknown kind %s", event.key, event.kind)
+            await self.engine.finish_event(event)
 
     # --- background work -----------------------------------------------------------------------
 
@@ -218,39 +307,6 @@ class SlackBot:
             where = replace(origin, channel=str(message.get("channel") or origin.channel))
             await self.engine.mark_posted(where, variant.id, str(message["ts"]))
 
-    async def _handle_reaction(self, body: dict) -> None:
-        event = translate.reaction(body)
-        if event is None:
-            return
-        try:
-            # Held for the whole event: the lock queues waiters first come, first served, so an
-            # add followed at once by a remove is applied in that order.
-            async with self._feedback_lock:
-                settings = await self.engine.settings(event.origin)
-                feedback = translate.feedback(event, settings)
-                if feedback is None:
-                    return
-                if not await self.engine.claim_event(event.origin, event.event_id):
-                    logger.info("dropping repeated Slack event %s", event.event_id)
-                    return
-                if not feedback.added and await self._still_holds(event, feedback.verdict, settings):
-                    return
-                if await self.engine.record_feedback(feedback) is None:
-                    logger.debug("reaction on a message that is not a variant; ignored")
-        except Exception as exc:
-            await self._tell_privately(event.origin, exc)
-
-    async def _still_holds(self, event: translate.Reaction, verdict: Verdict,
-                           settings: dict[str, str]) -> bool:
-        try:
-            current = await self.web.reactions_get(channel=event.origin.channel,
-                                                   timestamp=event.message, full=True)
-        except SlackApiError as exc:
-            logger.info("reactions.get failed (%s); withdrawing the feedback",
-                        exc.response.get("error"))
-            return False
-        return translate.still_holds_verdict(current.data, event.origin.user, verdict, settings)
-
     async def _handle_mention(self, body: dict) -> None:
         try:
             origin = translate.event_origin(body)
@@ -258,9 +314,6 @@ class SlackBot:
             logger.warning("app_mention without a user or channel; ignored")
             return
         try:
-            if not await self.engine.claim_event(origin, str(body["event_id"])):
-                logger.info("dropping repeated Slack event %s", body["event_id"])
-                return
             mention = translate.mention(body, self.bot_user_id)
             command = mention.command
             if mention.file is not None:

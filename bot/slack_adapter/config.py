@@ -10,6 +10,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Mapping
 
+from bot.lifecycle import DEFAULT_SHUTDOWN_SECONDS, shutdown_seconds_from_env
 from engine import UserError, shown_value
 
 DEFAULT_API_URL = "https://slack.com/api/"
@@ -28,7 +29,8 @@ class SlackConfig:
     path: str = EVENTS_PATH
     api_url: str = DEFAULT_API_URL  # tests point this at a local fake Slack
     rate_limit_retries: int = 3  # 429s retried after Retry-After, per Web API call
-    shutdown_grace_seconds: float = 10.0  # in-flight /copy may finish before it is cancelled
+    # In-flight work may finish for this long before it is cancelled (COPYBOT_SHUTDOWN_SECONDS).
+    shutdown_grace_seconds: float = DEFAULT_SHUTDOWN_SECONDS
     stream_interval: float = 1.0  # seconds between two chat.update calls on one message (Slack's pace)
 
     @property
@@ -74,4 +76,5 @@ class SlackConfig:
             port=int(port),
             host=get("COPYBOT_SLACK_HOST") or "0.0.0.0",
             api_url=api_url if api_url.endswith("/") else api_url + "/",
+            shutdown_grace_seconds=shutdown_seconds_from_env(env),
         )

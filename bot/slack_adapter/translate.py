@@ -6,6 +6,8 @@ happened in), so two workspaces never share a store key even when the same bot t
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from dataclasses import dataclass
 from typing import Any, Mapping
@@ -82,15 +84,36 @@ def _split_first_word(text: str) -> tuple[str, str]:
     return match.group(1), match.group(2)
 
 
+def command_origin(body: Payload) -> Origin:
+    """Who typed a slash command, and where."""
+    return Origin(PLATFORM, workspace_id(body), str(body["channel_id"]), str(body["user_id"]))
+
+
 def slash_command(body: Payload) -> SlashCommand:
     """A slash command's form fields -> who asked where, and the parsed command (or UserError)."""
-    origin = Origin(PLATFORM, workspace_id(body), str(body["channel_id"]), str(body["user_id"]))
+    origin = command_origin(body)
     name = str(body["command"]).lstrip("/").lower()
     text = str(body.get("text") or "")
     if name == UMBRELLA_COMMAND:
         word, text = _split_first_word(text)
         name = word.lstrip("/") or "help"
     return SlashCommand(origin, parse_command(name, text))
+
+
+def command_id(body: Payload) -> str:
+    """The id that names one invocation of a slash command: Slack's ``trigger_id`` (new for every
+    invocation; the same in a replay, an HTTP retry or a repeated Socket Mode envelope)."""
+    trigger = body.get("trigger_id")
+    if trigger:
+        return f"trigger:{trigger}"
+    fields = json.dumps(body, sort_keys=True, separators=(",", ":"))
+    return "command:" + hashlib.sha256(fields.encode()).hexdigest()
+
+
+def by_bot(body: Payload) -> bool:
+    """True for an event another app's bot caused: a bot's reaction is not a person's verdict."""
+    event = body.get("event") or {}
+    return bool(event.get("bot_id") or event.get("bot_profile") or event.get("subtype") == "bot_message")
 
 
 def event_origin(body: Payload) -> Origin:
@@ -136,10 +159,11 @@ def feedback_from_reaction(body: Payload, settings: Mapping[str, str]) -> Feedba
     return None if event is None else feedback(event, settings)
 
 
-def still_holds_verdict(reactions_get: Payload, user: str, verdict: Verdict,
-                        settings: Mapping[str, str]) -> bool:
-    """After ``user`` removed one reaction: does another of theirs on the message say the same?
-    (✅ and 👍 both approve; removing one of them must not withdraw the approval.)"""
+def holds_verdict(reactions_get: Payload, user: str, verdict: Verdict,
+                  settings: Mapping[str, str]) -> bool:
+    """Does ``user`` have, right now, a reaction on the message that gives ``verdict``? Feedback
+    follows this, not the event: ✅ and 👍 both approve, so removing one of them keeps the
+    approval, and an add delivered after its remove leaves nothing."""
     message = reactions_get.get("message") or {}
     return any(user in (r.get("users") or ()) and verdict_for(str(r.get("name", "")), settings) is verdict
                for r in message.get("reactions") or ())

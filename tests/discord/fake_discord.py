@@ -90,6 +90,8 @@ class FakeDiscord:
         self.gateway_in: list[tuple[str, int, Any]] = []  # (path, op, d) received, token removed
         self.connections: list[tuple[str, dict[str, str]]] = []  # (path, query) of each websocket
         self.messages: dict[str, dict] = {}  # every message the bot posted, by id
+        # message id -> reaction ("✅", or "name:id" for a custom emoji) -> ids of who reacted
+        self.reactions: dict[str, dict[str, list[str]]] = {}
         self.attachments: dict[str, bytes] = {}
         self.rate_limits: list[RateLimit] = []
         self.refusals: list[Refusal] = []
@@ -240,14 +242,14 @@ class FakeDiscord:
                 "X-RateLimit-Bucket": "80c17d2f203122d936070c88c8d10f33", "X-RateLimit-Scope": "user",
                 "Via": "1.1 google"})
         else:
-            response = await self._route(request.method, path, body)
+            response = await self._route(request.method, path, body, record.query)
         record.status = response.status
         if response.content_type == "application/json":
             record.response = json.loads(response.body)
         await self._note()
         return response
 
-    async def _route(self, method: str, path: str, body: Any) -> web.Response:
+    async def _route(self, method: str, path: str, body: Any, query: dict[str, str]) -> web.Response:
         parts = path.strip("/").split("/")
         if path == "/users/@me":
             if self.token_revoked:
@@ -287,10 +289,18 @@ class FakeDiscord:
         if parts[0] == "channels" and len(parts) == 3 and parts[2] == "messages" and method == "POST":
             return _json(self._post_message(parts[1], body, webhook=False))
         if parts[0] == "channels" and "reactions" in parts and method == "PUT":
+            self.react(parts[3], unquote(parts[5]), self.identity["id"])
             # Discord tells every client about the bot's own reaction too.
             await self.dispatch("MESSAGE_REACTION_ADD", self.reaction(
                 "reaction_add_check", parts[3], emoji=unquote(parts[5]), member=self._bot_member()))
             return web.Response(status=204)
+        if parts[0] == "channels" and len(parts) == 6 and parts[4] == "reactions" and method == "GET":
+            return _json(self._reactors(parts[3], unquote(parts[5]), query))
+        if parts[0] == "channels" and len(parts) == 4 and parts[2] == "messages" and method == "GET":
+            message = self.messages.get(parts[3])
+            if message is None:
+                return _json({"message": "Unknown Message", "code": 10008}, status=404)
+            return _json(dict(message, reactions=self._reaction_counts(parts[3])))
         return _json({"message": "404: Not Found", "code": 0}, status=404)
 
     def _post_message(self, channel_id: str, body: dict, *, webhook: bool) -> dict:
@@ -306,6 +316,35 @@ class FakeDiscord:
         self.messages[message["id"]] = message
         message["shown"] = [message["content"]]  # every content it had, edits included (not Discord's)
         return {k: v for k, v in message.items() if k != "shown"}
+
+    # --- reactions on messages ---------------------------------------------------------------
+
+    def react(self, message_id: str, emoji: str, user_id: str, present: bool = True) -> None:
+        """Change who has reacted with ``emoji`` (the event is dispatched separately)."""
+        users = self.reactions.setdefault(message_id, {}).setdefault(emoji, [])
+        if present and user_id not in users:
+            users.append(user_id)
+        elif not present and user_id in users:
+            users.remove(user_id)
+
+    def _reaction_counts(self, message_id: str) -> list[dict]:
+        counts = []
+        for key, users in self.reactions.get(message_id, {}).items():
+            if not users:
+                continue
+            name, _, emoji_id = key.partition(":")
+            counts.append({"count": len(users), "count_details": {"burst": 0, "normal": len(users)},
+                           "me": self.identity["id"] in users, "me_burst": False, "burst_colors": [],
+                           "emoji": {"id": emoji_id or None, "name": name}})
+        return counts
+
+    def _reactors(self, message_id: str, emoji: str, query: dict[str, str]) -> list[dict]:
+        """Who reacted with ``emoji``, by id ascending, after ``after``, at most ``limit``."""
+        users = sorted(self.reactions.get(message_id, {}).get(emoji, []), key=int)
+        after = int(query.get("after", 0))
+        chosen = [u for u in users if int(u) > after][: int(query.get("limit", 25))]
+        return [{"id": u, "username": f"user{u}", "discriminator": "0", "global_name": None,
+                 "avatar": None} for u in chosen]
 
     def _bot_member(self) -> dict:
         return {"user": self.identity, "roles": [], "joined_at": "2026-01-12T10:02:11.114000+00:00",

@@ -6,16 +6,17 @@ import asyncio
 import contextlib
 import logging
 import re
+import sqlite3
 from dataclasses import replace
 
 import pytest
 
 from bot.commands import ReportCommand, ReviewsCommand, parse_command
 from bot.discord_adapter import run_discord
-from bot.discord_adapter.client import INTERRUPTED
+from bot.discord_adapter.client import INTERRUPTED, NOT_TAKEN
 from bot.discord_adapter.render import reply_messages
 from bot.dispatch import execute, failure_text
-from engine import Announcement, CopyRequest, Origin, UserError
+from engine import Announcement, CopyRequest, Engine, Origin, UserError
 from tests.discord.fake_discord import ADMIN_ROLE, EPHEMERAL, LEAD, load_payload
 
 VARIANT_ID = re.compile(r"^\*\*#(\d+)\*\*")
@@ -79,8 +80,14 @@ def variant_id(message: dict) -> int:
 
 
 async def react(fake, recorded: str, message: dict, **reaction_args) -> None:
+    """Someone reacts: the message's reactions change (what Discord's REST API reports), then the
+    gateway delivers the event."""
     event = "MESSAGE_REACTION_REMOVE" if "remove" in recorded else "MESSAGE_REACTION_ADD"
-    await fake.dispatch(event, fake.reaction(recorded, message["id"], **reaction_args))
+    payload = fake.reaction(recorded, message["id"], **reaction_args)
+    emoji = payload["emoji"]
+    key = emoji["name"] if not emoji.get("id") else f"{emoji['name']}:{emoji['id']}"
+    fake.react(message["id"], key, payload["user_id"], present=event == "MESSAGE_REACTION_ADD")
+    await fake.dispatch(event, payload)
 
 
 async def test_copy_is_deferred_before_the_model_runs_then_each_variant_is_its_own_message(
@@ -385,3 +392,70 @@ async def _variant_texts(engine) -> list[tuple[int, str]]:
     reply = await execute(engine, origin(fake), ReportCommand(last_week=True))
     assert [post.body["content"] for post in posts] == [m.content for m in reply_messages(reply)]
     assert posts[-1].files == {reply.report.chart.name: reply.report.chart.read_bytes()}
+
+
+async def test_removing_one_of_two_approving_emoji_keeps_the_approval(bot, fake, engine):
+    _, _, (variant,) = await run_copy(fake, n=1)
+    await react(fake, "reaction_add_check", variant)
+    await react(fake, "reaction_add_check", variant, emoji="👍")
+    await settle(engine, variant_id(variant), (1, 0))
+    await react(fake, "reaction_remove_check", variant, emoji="👍")
+    # Reactions on a message are applied in order: once Sam's ✅ counts, Maya's removal of 👍
+    # has been applied too, and her ✅ still stands.
+    lead = fake.member(LEAD, "sam.lead", roles=[ADMIN_ROLE])
+    await react(fake, "reaction_add_check", variant, member=lead)
+    await settle(engine, variant_id(variant), (2, 0))
+
+    await react(fake, "reaction_remove_check", variant)  # Maya's ✅ goes too: only Sam's is left
+    await settle(engine, variant_id(variant), (1, 0))
+
+
+async def test_an_interaction_the_database_cannot_take_gets_one_sentence(bot, fake, engine):
+    other = sqlite3.connect(engine.config.database_path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # another writer holds the database past the busy timeout
+    try:
+        payload = fake.interaction("interaction_copy")
+        await fake.dispatch("INTERACTION_CREATE", payload)
+        (callback,) = await fake.wait_for(lambda: fake.callbacks(payload))
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    assert callback.body["type"] == 4 and callback.body["data"]["flags"] & EPHEMERAL
+    assert callback.body["data"]["content"] == NOT_TAKEN
+    assert await engine.store.variant_for_message(f"discord:{fake.guild_id}", payload["channel_id"],
+                                                  "0") is None
+    async with engine.store.db.execute("SELECT COUNT(*) AS n FROM generations") as cursor:
+        assert (await cursor.fetchone())["n"] == 0
+
+
+async def test_a_deferred_copy_cut_off_by_a_stop_is_finished_by_the_next_start(
+        fake, engine_config, gate, discord_config):
+    engine = await Engine.open(engine_config, backend=gate)
+    task = asyncio.create_task(run_discord(engine, discord_config))
+    await fake.wait_for(lambda: fake.calls("PUT", f"/applications/{fake.app_id}/guilds/"))
+    gate.shut()
+    payload = fake.interaction("interaction_copy")
+    await fake.dispatch("INTERACTION_CREATE", payload)
+    await fake.wait_for(lambda: fake.callbacks(payload))
+    assert await asyncio.to_thread(gate.entered.wait, 10)
+    task.cancel()
+    done, _ = await asyncio.wait({task}, timeout=0.5)
+    assert not done  # still waiting for the copy
+    task.cancel()  # the stop deadline passed: the copy is cut off
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    gate.open()
+    await engine.close()
+    (notice,) = [post.body for post in fake.webhook_posts(payload["token"])]
+    assert notice["content"] == INTERRUPTED
+
+    engine = await Engine.open(engine_config, backend=gate)
+    task = asyncio.create_task(run_discord(engine, discord_config))
+    try:
+        # The same interaction's token, still valid: the header and both variants follow.
+        await fake.wait_for(lambda: len(fake.webhook_posts(payload["token"])) == 4)
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        await engine.close()

@@ -63,6 +63,8 @@ class FakeSlack:
         self.socket_acks: dict[str, dict[str, Any]] = {}
         self.socket_connections = 0
         self._failures: dict[str, list[_Failure]] = defaultdict(list)
+        self._holds: list[tuple[str, dict[str, str], asyncio.Event]] = []
+        self._waiting_at_hold: dict[str, int] = defaultdict(int)
         self._changed = asyncio.Condition()
         self._socket: web.WebSocketResponse | None = None
         self._clock = 1_700_000_000
@@ -117,6 +119,17 @@ class FakeSlack:
         headers = {} if retry_after is None else {"Retry-After": str(retry_after)}
         body = {"ok": False, "error": error or ("ratelimited" if status == 429 else "fatal_error")}
         self._failures[method] += [_Failure(status, body, headers) for _ in range(times)]
+
+    def hold(self, method: str, **params: str) -> asyncio.Event:
+        """Calls of ``method`` with these params wait (a slow or rate-limited Slack) until the
+        returned event is set."""
+        release = asyncio.Event()
+        self._holds.append((method, params, release))
+        return release
+
+    def held(self, method: str) -> int:
+        """How many calls of ``method`` are waiting at a hold now."""
+        return self._waiting_at_hold.get(method, 0)
 
     def calls_to(self, method: str) -> list[ApiCall]:
         return [call for call in self.calls if call.method == method]
@@ -181,6 +194,12 @@ class FakeSlack:
                 params.update(await request.json())
             else:
                 params.update(await request.post())
+        for held_method, held_params, release in self._holds:
+            if held_method == method and all(str(params.get(k)) == v for k, v in held_params.items()):
+                self._waiting_at_hold[method] += 1
+                await self._notify()
+                await release.wait()
+                self._waiting_at_hold[method] -= 1
         auth = request.headers.get("Authorization", "")
         token = auth.removeprefix("Bearer ") if auth.startswith("Bearer ") else params.pop("token", None)
         failures = self._failures.get(method)
@@ -345,13 +364,14 @@ class Answer:
 class SlackSender:
     """Slack's side of HTTP mode: signed POSTs of slash commands and event envelopes to the bot."""
 
-    def __init__(self, url: str, secret: str = SIGNING_SECRET) -> None:
+    def __init__(self, url: str, secret: str = SIGNING_SECRET, connections: int = 100) -> None:
         self.url = url
         self.secret = secret
+        self.connections = connections  # at once; 0: as many as there are requests (a burst)
         self._session: aiohttp.ClientSession | None = None
 
     async def __aenter__(self) -> "SlackSender":
-        self._session = aiohttp.ClientSession()
+        self._session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=self.connections))
         return self
 
     async def __aexit__(self, *exc: Any) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from engine import Engine
+from tests.slack import recorded
 
 VARIANT_ID = re.compile(r"^\*#(\d+)\*")
 
@@ -31,3 +32,12 @@ def variant_messages(posted: list[dict]) -> list[tuple[int, str]]:
     """(variant id, ts) of each posted variant message, in posting order."""
     return [(int(match.group(1)), message["ts"]) for message in posted
             if (match := VARIANT_ID.match(message["text"]))]
+
+
+async def react(sender, fake, emoji: str, ts: str, *, added: bool = True,
+                channel: str = recorded.CHANNEL, user: str = "U0BRUNO", **ids):
+    """Someone reacts in Slack: the message's reactions change (what reactions.get reports),
+    then Slack sends the event. Returns the bot's HTTP answer."""
+    fake.react(channel, ts, emoji, user, present=added)
+    return await sender.event(recorded.reaction(emoji, ts, added=added, channel=channel, user=user,
+                                                **ids))

@@ -20,6 +20,11 @@ def new_event_id() -> str:
     return "Ev" + uuid.uuid4().hex[:10].upper()
 
 
+def new_trigger_id() -> str:
+    """Slack gives every invocation of a slash command its own trigger id."""
+    return f"6134201337.1234567890123.{uuid.uuid4().hex}"
+
+
 def _set_team(envelope: dict[str, Any], team: str) -> None:
     envelope["team_id"] = team
     if "context_team_id" in envelope:
@@ -33,7 +38,7 @@ def slash(text: str, *, command: str = "/copy", response_url: str, team: str = "
     """The form fields of a recorded slash command, with this text and these ids."""
     fields = load("slash_command_copy")
     fields.update(text=text, command=command, response_url=response_url, team_id=team,
-                  channel_id=channel, user_id=user)
+                  channel_id=channel, user_id=user, trigger_id=new_trigger_id())
     return fields
 
 

@@ -11,7 +11,7 @@ from engine import Announcement
 from tests.slack import recorded
 from tests.slack.conftest import http_config, started
 from tests.slack.fake_slack import SlackSender
-from tests.slack.helpers import feedback_rows, generations, rows, statuses, variant_messages
+from tests.slack.helpers import feedback_rows, generations, react, rows, statuses, variant_messages
 
 CHANNEL = recorded.CHANNEL
 
@@ -83,18 +83,18 @@ async def test_reaction_approves_exactly_that_variant(http_bot, sender, fake_sla
     variants = await copy(sender, http_bot, fake_slack)
     (first, _), (second, second_ts), (third, _) = variants
 
-    added = await sender.event(recorded.reaction("+1::skin-tone-3", second_ts))
+    added = await react(sender, fake_slack, "+1::skin-tone-3", second_ts)
     assert added.status == 200
     await http_bot.tasks.wait_idle(10)
     assert await statuses(engine) == {first: "pending", second: "approved", third: "pending"}
 
     # Someone else rejects it: one approval, one rejection.
-    await sender.event(recorded.reaction("x", second_ts, user="U0CARLA"))
+    await react(sender, fake_slack, "x", second_ts, user="U0CARLA")
     await http_bot.tasks.wait_idle(10)
     assert (await statuses(engine))[second] == "pending"
 
     # Bruno takes his 👍 back: rejected.
-    await sender.event(recorded.reaction("+1::skin-tone-3", second_ts, added=False))
+    await react(sender, fake_slack, "+1::skin-tone-3", second_ts, added=False)
     await http_bot.tasks.wait_idle(10)
     assert (await statuses(engine))[second] == "rejected"
     assert errors(fake_slack) == []
@@ -104,15 +104,12 @@ async def test_removing_one_of_two_approving_reactions_keeps_the_approval(http_b
     engine = http_bot.engine
     [(variant, ts), *_] = await copy(sender, http_bot, fake_slack, "oat milk n: 1")
     for emoji in ("white_check_mark", "+1"):
-        fake_slack.react(CHANNEL, ts, emoji, "U0BRUNO")
-        await sender.event(recorded.reaction(emoji, ts))
-    fake_slack.react(CHANNEL, ts, "+1", "U0BRUNO", present=False)
-    await sender.event(recorded.reaction("+1", ts, added=False))
+        await react(sender, fake_slack, emoji, ts)
+    await react(sender, fake_slack, "+1", ts, added=False)
     await http_bot.tasks.wait_idle(10)
     assert (await statuses(engine))[variant] == "approved"  # ✅ is still on the message
 
-    fake_slack.react(CHANNEL, ts, "white_check_mark", "U0BRUNO", present=False)
-    await sender.event(recorded.reaction("white_check_mark", ts, added=False))
+    await react(sender, fake_slack, "white_check_mark", ts, added=False)
     await http_bot.tasks.wait_idle(10)
     assert (await statuses(engine))[variant] == "pending"
 
@@ -121,8 +118,9 @@ async def test_retried_events_are_handled_once(http_bot, sender, fake_slack):
     engine = http_bot.engine
     [(variant, ts), *_] = await copy(sender, http_bot, fake_slack, "oat milk n: 1")
     approve = recorded.reaction("white_check_mark", ts)
+    fake_slack.react(CHANNEL, ts, "white_check_mark", "U0BRUNO")
     await sender.event(approve)
-    await sender.event(recorded.reaction("white_check_mark", ts, added=False))
+    await react(sender, fake_slack, "white_check_mark", ts, added=False)
     await http_bot.tasks.wait_idle(10)
     # Slack resends the first event (it thought our answer was lost): it must not re-approve.
     retry = await sender.event(approve, retry_num=1)
@@ -156,9 +154,9 @@ async def test_reactions_elsewhere_are_ignored(http_bot, sender, fake_slack):
     [(variant, ts), *_] = await copy(sender, http_bot, fake_slack, "oat milk n: 1")
     calls_before = len(fake_slack.calls)
     someone_elses_message = "1699999999.000100"
-    await sender.event(recorded.reaction("white_check_mark", someone_elses_message))
-    await sender.event(recorded.reaction("white_check_mark", ts, channel="C0RANDOM"))
-    await sender.event(recorded.reaction("tada", ts))  # not a verdict emoji
+    await react(sender, fake_slack, "white_check_mark", someone_elses_message)
+    await react(sender, fake_slack, "white_check_mark", ts, channel="C0RANDOM")
+    await react(sender, fake_slack, "tada", ts)  # not a verdict emoji
     await sender.event(recorded.load("event_reaction_added_file"))
     await http_bot.tasks.wait_idle(10)
     assert await feedback_rows(engine) == 0
@@ -176,8 +174,8 @@ async def test_workspaces_do_not_see_each_others_variants(http_bot, sender, fake
                                          ("slack:T0OTHER02", "C0SHARED", "U0ALICE")]
 
     # A reaction from the other team naming Acme's message finds nothing there.
-    await sender.event(recorded.reaction("+1", acme_ts, channel="C0SHARED", team="T0OTHER02"))
-    await sender.event(recorded.reaction("+1", other_ts, channel="C0SHARED", team="T0OTHER02"))
+    await react(sender, fake_slack, "+1", acme_ts, channel="C0SHARED", team="T0OTHER02")
+    await react(sender, fake_slack, "+1", other_ts, channel="C0SHARED", team="T0OTHER02")
     await http_bot.tasks.wait_idle(10)
     assert await statuses(engine) == {acme_variant: "pending", other_variant: "approved"}
 
@@ -187,11 +185,11 @@ async def test_workspaces_do_not_see_each_others_variants(http_bot, sender, fake
     settings["text"] = "settings approve_emoji: rocket"
     assert (await sender.command(settings)).status == 200
     await http_bot.tasks.wait_idle(10)
-    await sender.event(recorded.reaction("rocket", acme_ts, channel="C0SHARED"))
-    await sender.event(recorded.reaction("+1", other_ts, channel="C0SHARED", team="T0OTHER02",
-                                         user="U0CARLA"))
-    await sender.event(recorded.reaction("rocket", other_ts, channel="C0SHARED", team="T0OTHER02",
-                                         user="U0DAVE"))
+    await react(sender, fake_slack, "rocket", acme_ts, channel="C0SHARED")
+    await react(sender, fake_slack, "+1", other_ts, channel="C0SHARED", team="T0OTHER02",
+                user="U0CARLA")
+    await react(sender, fake_slack, "rocket", other_ts, channel="C0SHARED", team="T0OTHER02",
+                user="U0DAVE")
     await http_bot.tasks.wait_idle(10)
     rows = await statuses(engine)
     assert rows[acme_variant] == "approved"

@@ -34,11 +34,13 @@ async def test_copy_and_approval_over_the_websocket(engine, fake_slack):
         (first, _), (second, second_ts) = variant_messages(posted)
 
         approve = recorded.reaction("white_check_mark", second_ts)
+        fake_slack.react(CHANNEL, second_ts, "white_check_mark", "U0BRUNO")
         await fake_slack.socket_ack(await fake_slack.send_envelope("events_api", approve))
         await bot.tasks.wait_idle(10)
         assert await statuses(engine) == {first: "pending", second: "approved"}
 
         withdraw = recorded.reaction("white_check_mark", second_ts, added=False)
+        fake_slack.react(CHANNEL, second_ts, "white_check_mark", "U0BRUNO", present=False)
         await fake_slack.socket_ack(await fake_slack.send_envelope("events_api", withdraw))
         # Slack redelivers the approval (retry_attempt 1): acknowledged, not applied again.
         retried = await fake_slack.send_envelope("events_api", approve, retry_attempt=1)

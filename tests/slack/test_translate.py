@@ -100,12 +100,12 @@ def test_workspace_falls_back_to_authorizations():
     assert translate.reaction(body).origin.workspace == "T0ACME01"
 
 
-def test_still_holds_verdict_reads_reactions_get():
+def test_holds_verdict_reads_reactions_get():
     answer = load("reactions_get")
-    assert translate.still_holds_verdict(answer, "U0BRUNO", Verdict.APPROVE, DEFAULTS)
-    assert translate.still_holds_verdict(answer, "U0CARLA", Verdict.APPROVE, DEFAULTS)  # skin tone
-    assert not translate.still_holds_verdict(answer, "U0CARLA", Verdict.REJECT, DEFAULTS)
-    assert not translate.still_holds_verdict(answer, "U0ERIN", Verdict.APPROVE, DEFAULTS)
+    assert translate.holds_verdict(answer, "U0BRUNO", Verdict.APPROVE, DEFAULTS)
+    assert translate.holds_verdict(answer, "U0CARLA", Verdict.APPROVE, DEFAULTS)  # skin tone
+    assert not translate.holds_verdict(answer, "U0CARLA", Verdict.REJECT, DEFAULTS)
+    assert not translate.holds_verdict(answer, "U0ERIN", Verdict.APPROVE, DEFAULTS)
 
 
 def test_mention_with_a_file_asks_for_reviews():
