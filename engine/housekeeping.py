@@ -1,7 +1,8 @@
-"""What would otherwise grow without bound: the record of platform events already handled, and the
+"""What would otherwise grow without bound: the old record of handled platform events, and the
 report charts. A daily scheduled job (``Engine.housekeeping``) prunes both.
 
-- ``processed_events`` only has to outlive the platforms' retries (Slack retries for minutes to
+- ``processed_events`` (where handled events were recorded before the inbound journal, which
+  prunes its own finished rows) only had to outlive the platforms' retries (Slack retries for minutes to
   hours); rows older than ``EVENT_RETENTION`` are deleted.
 - Report charts (``<data dir>/reports/*.png``, one per workspace and period): the newest
   ``CHARTS_KEPT`` of each workspace are kept, older ones deleted (a retried report whose chart is

@@ -154,14 +154,9 @@ class Store:
                 (workspace_id, key, value, by),
             )
 
-    async def claim_event(self, key: str) -> bool:
-        """True the first time ``key`` is claimed, False for every repeat (across restarts too)."""
-        async with self.transaction() as db:
-            cursor = await db.execute("INSERT OR IGNORE INTO processed_events(key) VALUES (?)", (key,))
-            return cursor.rowcount == 1
-
     async def prune_events(self, older_than: datetime) -> int:
-        """Forget handled events claimed before ``older_than`` (no platform retries that late)."""
+        """Forget ``processed_events`` rows (handled events as recorded before the inbound journal,
+        which prunes itself) older than ``older_than``."""
         async with self.transaction() as db:
             cursor = await db.execute("DELETE FROM processed_events WHERE created_at < ?",
                                       (utc_text(older_than),))

@@ -129,15 +129,3 @@ async def test_messages_map_back_to_variants_per_workspace(tmp_path):
             await store.mark_posted("slack:T1", theirs[1].id, "C1", "222.2")
     finally:
         await store.close()
-
-
-async def test_claimed_events_stay_claimed_across_restarts(tmp_path):
-    store = await Store.open(tmp_path / "c.db")
-    assert await store.claim_event("slack:Ev1") is True
-    assert await store.claim_event("slack:Ev1") is False
-    await store.close()
-    store = await Store.open(tmp_path / "c.db")
-    try:
-        assert await store.claim_event("slack:Ev1") is False
-    finally:
-        await store.close()
