@@ -42,7 +42,7 @@ from engine.cleaning import clean_variant  # noqa: E402
 from engine.learning.evaluate import mean_nll  # noqa: E402
 from engine.learning.tokens import encode  # noqa: E402
 from engine.local_backend import LocalBackend, SamplingSettings  # noqa: E402
-from engine.model import resolve_model_path  # noqa: E402
+from engine.serving import training_source  # noqa: E402
 
 DATA = REPO.parent / "shared" / "data" / "copy"
 ORIGIN = Origin(platform="console", workspace="bench", channel="bench", user="bench")
@@ -170,7 +170,7 @@ async def main() -> None:
     valid_rows = read_rows("amazon_products_valid.csv")
 
     env_config = engine_config_from_env()
-    source, _ = resolve_model_path(env_config.model, env_config.model_cache_dir)
+    source = training_source(env_config)  # a transformers checkpoint: the training path
     workdir = Path(tempfile.mkdtemp(prefix="copybot-bench-finetune-"))
     config = replace(env_config, data_dir=workdir, database=None, model=source, backend="local",
                      finetune_threads=args.threads, finetune_min_examples=1, finetune_cron="off")
@@ -210,8 +210,12 @@ async def main() -> None:
               f"measured, ≈ {per_200_idle:.0f} s on an idle machine (CPU time / {args.threads} threads); "
               f"goal: under 300 s")
         print(f"  decision: {'; '.join(metrics['decision']['reasons'])}")
-        tuned = engine.generator.backend if result.status == "promoted" else \
-            await engine.learning.versions.load_backend(config, result.version)
+        if result.status == "promoted":
+            tuned = engine.generator.current.backend  # the transformers worker serving it
+        else:
+            candidate = await engine.learning.versions.load_generator(config, result.version)
+            tuned = candidate.backend
+            await candidate.stop()
         after = quality(engine, tuned, valid_rows)
         print(f"after:  validation NLL {after[0]:.3f}, ROUGE-L {after[1]:.3f}")
     finally:

@@ -22,7 +22,8 @@ os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from engine import CopyRequest, engine_config_from_env  # noqa: E402
-from engine.engine import load_local_backend  # noqa: E402
+from engine.model import cached_bundled_model  # noqa: E402
+from engine.serving import transformers_backend  # noqa: E402
 from engine.generator import BatchingGenerator  # noqa: E402
 from engine.prompts import PromptBook  # noqa: E402
 from bench.stats import percentile  # noqa: E402
@@ -83,7 +84,8 @@ def main() -> None:
     args = parser.parse_args()
 
     config = engine_config_from_env()
-    backend = load_local_backend(config)
+    # The transformers engine (the batching worker) on SmolLM2-135M: what this benchmark measures.
+    backend = transformers_backend(str(cached_bundled_model(config.model_cache_dir)), config)
     backend.sampling.min_new_tokens = args.tokens  # every sequence exactly --tokens long
     book = PromptBook.load(config.prompts_dir)
     prompts = [book.messages(CopyRequest(product=PRODUCTS[i % len(PRODUCTS)], tone="playful"))

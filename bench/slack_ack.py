@@ -83,7 +83,8 @@ async def burst(conn, label: str, count: int) -> list[float]:
 
 async def main(requests: int, threads: int) -> int:
     logging.basicConfig(level=logging.ERROR)
-    from engine.engine import load_local_backend
+    from engine.model import cached_bundled_model
+    from engine.serving import transformers_backend
 
     mine, theirs = multiprocessing.Pipe()
     slack = multiprocessing.get_context("spawn").Process(target=slack_side, args=(theirs,))
@@ -92,8 +93,9 @@ async def main(requests: int, threads: int) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         config = EngineConfig(data_dir=Path(tmp), prompts_dir=REPO / "prompts", threads=threads)
         print("loading SmolLM2-135M-Instruct …", flush=True)
+        small = EngineConfig(threads=threads)  # SmolLM2 on transformers, cached under ./data
         backend = await asyncio.to_thread(
-            load_local_backend, EngineConfig(threads=threads))  # the bundled model, cached
+            transformers_backend, str(cached_bundled_model(small.model_cache_dir)), small)
         engine = await Engine.open(config, backend=backend)
         bot = SlackBot(engine, SlackConfig(bot_token=BOT_TOKEN, signing_secret=SIGNING_SECRET,
                                            host="127.0.0.1", port=0, api_url=api_url,

@@ -235,7 +235,9 @@ def preview_text(raw: str, limits: CopyLimits) -> str:
 
 
 def clean_variant(raw: str, limits: CopyLimits) -> str | None:
-    text = _strip_wrapping(raw, multiline=limits.multiline)
+    from engine.validation import strip_invisible
+
+    text = _strip_wrapping(strip_invisible(raw), multiline=limits.multiline)
     if not text:
         return None
     text = _drop_unclosed_quote(fit_length(text, limits))

@@ -84,7 +84,9 @@ class Copywriter:
         for round_number in range(1, self.max_rounds + 1):
             missing = request.n - len(kept)
             # A retry means this prompt often gives junk or repeats: ask for twice what is missing.
-            wanted = missing + extra_candidates(missing) if round_number == 1 else 2 * missing
+            # Spares only while the model is idle: under load every sequence costs someone time.
+            spare = extra_candidates(missing) if self.generator.queue_depth == 0 else 0
+            wanted = missing + spare if round_number == 1 else 2 * missing
             stream = None
             if on_preview is not None and round_number == 1:
                 def stream(index: int, raw: str) -> None:

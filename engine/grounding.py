@@ -95,8 +95,8 @@ def product_names(description: str) -> list[str]:
         return names + brands
     chinese = [t for t in tokens if _CJK.match(t)]
     if chinese:
-        # Chinese names run together ("山泉咖啡冷萃咖啡"): four characters of one in a row name it.
-        return names + [t[i:i + 4] for t in chinese for i in range(max(1, len(t) - 3))]
+        # Chinese names run together ("云朵记忆枕"): three characters of one in a row name it.
+        return names + [t[i:i + 3] for t in chinese for i in range(max(1, len(t) - 2))]
     return names + [w for w in words(head) if len(w) > 2 and w not in _STOP]
 
 

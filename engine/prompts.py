@@ -127,8 +127,11 @@ class PromptBook:
         limits = self.limits(request)
         templates = self.templates.get(language, self.templates["en"])
         tone = request.tone.strip() if request.tone else None
+        from engine.grounding import product_names
+
         values = {
             "product": request.product,
+            "product_name": product_names(request.product)[0] if request.product.strip() else "",
             "tone": tone or "",
             "tone_guidance": self.tone_guidance(tone, language) if tone else "",
             "audience": request.audience or "",

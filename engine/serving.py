@@ -91,13 +91,20 @@ def load_generator(config: EngineConfig, adapters: list[Path] = (), name: str | 
             raise UserError(f"The model {source.gguf.name} could not be loaded by llama.cpp; run "
                             "`copybot doctor`, or reinstall with `make install`.") from exc
     from engine.generator import BatchingGenerator
+
+    backend = transformers_backend(source.transformers, config, adapters, name or source.name)
+    return BatchingGenerator(backend, max_batch=config.max_batch, queue_size=config.queue_size)
+
+
+def transformers_backend(source: str, config: EngineConfig, adapters: list[Path] = (), name: str | None = None):
+    """A transformers model (``source``: an id or folder) with ``adapters`` merged, as the batching
+    worker's backend; benchmarks of that engine use it directly."""
     from engine.learning.versions import load_with_adapters
     from engine.local_backend import LocalBackend, SamplingSettings
 
-    model, tokenizer = load_with_adapters(source.transformers, list(adapters), threads=config.threads)
+    model, tokenizer = load_with_adapters(source, list(adapters), threads=config.threads)
     sampling = SamplingSettings(temperature=config.temperature, top_p=config.top_p)
-    backend = LocalBackend(model, tokenizer, version=name or source.name, sampling=sampling)
-    return BatchingGenerator(backend, max_batch=config.max_batch, queue_size=config.queue_size)
+    return LocalBackend(model, tokenizer, version=name or Path(source).name, sampling=sampling)
 
 
 async def open_generator(config: EngineConfig, adapters: list[Path] = (), name: str | None = None) -> Generator:

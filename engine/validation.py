@@ -23,8 +23,21 @@ def language_code(value: str) -> str:
     return code
 
 
+# Invisible characters that change how text reads without being seen: bidirectional overrides
+# and isolates (a product name shown backwards, "Trojan Source") and zero-width spaces/joiners
+# pasted in from documents. The zero-width joiner (U+200D) stays: emoji sequences need it.
+INVISIBLE = dict.fromkeys([*range(0x202A, 0x202F), *range(0x2066, 0x206A), 0x200E, 0x200F, 0x061C,
+                           0x200B, 0x200C, 0x2060, 0xFEFF])
+
+
+def strip_invisible(text: str) -> str:
+    """``text`` without the invisible direction and zero-width characters (``INVISIBLE``)."""
+    return text.translate(INVISIBLE)
+
+
 def clean_text(value: str, what: str) -> str:
-    """Reject text no person meant to send (control characters, broken Unicode); fold whitespace."""
+    """Reject text no person meant to send (control characters, broken Unicode); drop invisible
+    direction overrides and zero-width characters; fold whitespace."""
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:
@@ -36,7 +49,7 @@ def clean_text(value: str, what: str) -> str:
             raise UserError(
                 f"The {what} contains a control character (U+{ord(char):04X}); send plain text."
             )
-    return " ".join(value.split())
+    return " ".join(strip_invisible(value).split())
 
 
 def validate_copy_request(request: CopyRequest) -> CopyRequest:

@@ -90,3 +90,11 @@ def test_cut_and_wrapped_copy_reads_as_finished(raw, limits, expected):
 def test_a_placeholder_cut_off_by_the_token_budget_is_removed():
     assert clean_variant("Fresh linen, better sleep. Love, [Your", SOCIAL) == "Fresh linen, better sleep."
     assert clean_variant("🎉💡 I'm [Your", SOCIAL) is None
+
+
+def test_invisible_direction_and_zero_width_characters_never_reach_a_channel():
+    # A right-to-left override would show "moc.elpmaxe" reversed; zero-width spaces hide in names.
+    raw = "Our bottle\u202e keeps it cold\u200b all day. Meet the family 👨\u200d👩\u200d👧!"
+    text = clean_variant(raw, CopyLimits(max_words=30, max_chars=None))
+    assert "\u202e" not in text and "\u200b" not in text
+    assert "👨\u200d👩\u200d👧" in text  # the joiner inside an emoji sequence stays

@@ -111,3 +111,12 @@ async def test_only_admins_change_settings(engine):
         await engine.change_setting(admin, "timezone", "Mars/Olympus")
     assert (await engine.settings(member))["timezone"] == "Europe/Berlin"
     assert (await engine.change_setting(admin, "timezone", None))["timezone"] == "UTC"
+
+
+async def test_invisible_characters_in_a_description_are_dropped_before_anything_is_stored(
+        engine, console_origin):
+    result = await engine.copy(console_origin, CopyRequest(product="Glacier\u202e bottle\u200b", n=1))
+    async with engine.store.db.execute("SELECT request FROM generations WHERE id = ?",
+                                       (result.generation_id,)) as cursor:
+        stored = json.loads((await cursor.fetchone())[0])
+    assert stored["product"] == "Glacier bottle"
