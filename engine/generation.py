@@ -18,12 +18,15 @@ OnText = Callable[[int, str], None]
 
 
 class Completions(list):
-    """``generate``'s texts, plus how many tokens the model produced for them (``None``: unknown);
-    the metrics count tokens from it."""
+    """``generate``'s texts, plus how many tokens the model produced for them (``None``: unknown;
+    the metrics count them) and which were stopped by the token budget rather than by the model
+    (their last word may be cut: "#Aur"), where the engine says."""
 
-    def __init__(self, texts: list[str], tokens: int | None = None) -> None:
+    def __init__(self, texts: list[str], tokens: int | None = None,
+                 truncated: list[bool] | None = None) -> None:
         super().__init__(texts)
         self.tokens = tokens
+        self.truncated = truncated if truncated is not None else [False] * len(texts)
 
 
 class Generator(Protocol):

@@ -37,6 +37,7 @@ class _Job:
     scheduled: int = 0  # sequences already handed to a batch
     results: dict[int, str] = field(default_factory=dict)  # sequence index -> finished text
     tokens: int | None = 0  # generated for this job (None: the backend does not say)
+    truncated: dict[int, bool] = field(default_factory=dict)  # sequence index -> budget ran out
 
 
 @dataclass
@@ -172,11 +173,14 @@ class BatchingGenerator:
             self.stats.sequences += len(batch)
             self.stats.largest_batch = max(self.stats.largest_batch, len(batch))
             per_row = getattr(texts, "per_row", None)
+            cut_off = getattr(texts, "truncated", None) or [False] * len(texts)
             for row, ((job, index), text) in enumerate(zip(batch, texts)):
                 job.results[index] = text
+                job.truncated[index] = cut_off[row]
                 job.tokens = None if per_row is None or job.tokens is None else job.tokens + per_row[row]
                 if len(job.results) == job.n and not job.future.done():
-                    finished = Completions([job.results[i] for i in range(job.n)], tokens=job.tokens)
+                    finished = Completions([job.results[i] for i in range(job.n)], tokens=job.tokens,
+                                           truncated=[job.truncated[i] for i in range(job.n)])
                     job.future.set_result((finished, backend.version))
 
     def _take_batch(self) -> list[tuple[_Job, int]]:

@@ -171,7 +171,8 @@ class LlamaGenerator:
         finally:
             self._in_flight -= 1
         texts = Completions([text for part in parts for text in part],
-                            tokens=sum(part.tokens for part in parts))
+                            tokens=sum(part.tokens for part in parts),
+                            truncated=[cut for part in parts for cut in part.truncated])
         self.stats.sequences += len(texts)
         return texts, self.name
 
@@ -179,6 +180,7 @@ class LlamaGenerator:
                     on_text: OnText | None) -> list[str]:
         texts = [""] * n
         tokens = [0]  # streamed pieces: llama.cpp sends one per token
+        truncated = [False] * n  # stopped by the token budget, not by the model
         errors: list = []
         abandoned = threading.Event()  # the caller went away: stop generating for it
         request = {
@@ -196,6 +198,8 @@ class LlamaGenerator:
             for choice in chunk.get("choices", ()):
                 delta = (choice.get("delta") or {}).get("content")
                 index = choice.get("index", 0)
+                if choice.get("finish_reason") == "length" and 0 <= index < n:
+                    truncated[index] = True
                 if delta and 0 <= index < n:
                     texts[index] += delta
                     tokens[0] += 1
@@ -223,7 +227,7 @@ class LlamaGenerator:
             raise BusyError(SHUTDOWN_MESSAGE)
         if errors:
             raise RuntimeError(f"llama.cpp refused the request: {errors[0]}")
-        return Completions(texts, tokens=tokens[0])
+        return Completions(texts, tokens=tokens[0], truncated=truncated)
 
     async def warm_up(self, prompts: list[Messages]) -> None:
         def run() -> None:

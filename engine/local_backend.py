@@ -69,10 +69,16 @@ class LocalBackend:
         new_tokens = output[:, inputs["input_ids"].shape[1]:]
         # One batch serves requests with different budgets: cut each at its own.
         rows = [row[:limit] for row, limit in zip(new_tokens, max_new_tokens)]
+        lengths = [self._generated_length(row) for row in rows]
         texts = Completions([self.tokenizer.decode(row, skip_special_tokens=True) for row in rows],
-                            tokens=sum(self._generated_length(row) for row in rows))
-        texts.per_row = [self._generated_length(row) for row in rows]
+                            tokens=sum(lengths),
+                            truncated=[not self._stopped(row) for row in rows])
+        texts.per_row = lengths
         return texts
+
+    def _stopped(self, row) -> bool:
+        """The model ended this row itself (an end-of-sequence token), not the budget."""
+        return bool(((row == self.tokenizer.eos_token_id) | (row == self.tokenizer.pad_token_id)).any())
 
     def _generated_length(self, row) -> int:
         """Tokens up to and including the first end-of-sequence (the rest is padding)."""

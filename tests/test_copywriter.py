@@ -133,3 +133,22 @@ async def test_a_full_queue_in_a_retry_round_still_delivers_the_good_copy_alread
 async def test_a_full_queue_in_the_first_round_says_busy():
     with pytest.raises(BusyError):
         await write([], n=1)
+
+
+async def test_the_last_word_of_a_variant_the_token_budget_cut_off_goes():
+    class Truncating(ScriptedBackend):
+        def generate(self, prompts, max_new_tokens, on_text=None):
+            from engine.generation import Completions
+
+            texts = super().generate(prompts, max_new_tokens, on_text)
+            return Completions(texts, truncated=[True] * len(texts))
+
+    backend = Truncating([["Our steel bottle keeps it cold all day. #SteelBot"]])
+    generator = BatchingGenerator(backend, max_batch=8, queue_size=8)
+    copywriter = Copywriter(PromptBook.load(REPO / "prompts"), generator, max_new_tokens=96, max_rounds=1)
+    generator.start()
+    try:
+        draft = await copywriter.write(CopyRequest(product="steel water bottle", n=1), None, [])
+    finally:
+        await generator.stop()
+    assert draft.texts == ["Our steel bottle keeps it cold all day."]  # not "#SteelBot", which may be "#SteelBottle"
