@@ -90,6 +90,18 @@ async def react(fake, recorded: str, message: dict, **reaction_args) -> None:
     await fake.dispatch(event, payload)
 
 
+async def copy_held_at_the_model(fake, engine, gate, discord_config) -> tuple[asyncio.Task, dict]:
+    """The adapter running, and a /copy deferred and waiting at the (shut) model gate."""
+    task = asyncio.create_task(run_discord(engine, discord_config))
+    await fake.wait_for(lambda: fake.calls("PUT", f"/applications/{fake.app_id}/guilds/"))
+    gate.shut()
+    payload = fake.interaction("interaction_copy")
+    await fake.dispatch("INTERACTION_CREATE", payload)
+    await fake.wait_for(lambda: fake.callbacks(payload))
+    assert await asyncio.to_thread(gate.entered.wait, 10)
+    return task, payload
+
+
 async def test_copy_is_deferred_before_the_model_runs_then_each_variant_is_its_own_message(
         bot, fake, engine, gate):
     gate.shut()  # the generator is busy
@@ -298,13 +310,7 @@ async def answer_for(engine, fake, command) -> list[tuple[str, bool]]:
 
 
 async def test_stopping_the_bot_lets_a_running_copy_finish_first(fake, engine, gate, discord_config):
-    task = asyncio.create_task(run_discord(engine, discord_config))
-    await fake.wait_for(lambda: fake.calls("PUT", f"/applications/{fake.app_id}/guilds/"))
-    gate.shut()
-    payload = fake.interaction("interaction_copy")
-    await fake.dispatch("INTERACTION_CREATE", payload)
-    await fake.wait_for(lambda: fake.callbacks(payload))
-    assert await asyncio.to_thread(gate.entered.wait, 10)
+    task, payload = await copy_held_at_the_model(fake, engine, gate, discord_config)
 
     task.cancel()  # e.g. systemd stopping the service while the model works
     gate.open()
@@ -315,13 +321,7 @@ async def test_stopping_the_bot_lets_a_running_copy_finish_first(fake, engine, g
 
 
 async def test_stopping_now_tells_whoever_waits_that_it_was_interrupted(fake, engine, gate, discord_config):
-    task = asyncio.create_task(run_discord(engine, discord_config))
-    await fake.wait_for(lambda: fake.calls("PUT", f"/applications/{fake.app_id}/guilds/"))
-    gate.shut()  # and it stays shut: the model never finishes
-    payload = fake.interaction("interaction_copy")
-    await fake.dispatch("INTERACTION_CREATE", payload)
-    await fake.wait_for(lambda: fake.callbacks(payload))
-    assert await asyncio.to_thread(gate.entered.wait, 10)
+    task, payload = await copy_held_at_the_model(fake, engine, gate, discord_config)  # and it stays shut: the model never finishes
 
     task.cancel()
     done, _ = await asyncio.wait({task}, timeout=0.5)
@@ -431,13 +431,7 @@ async def test_an_interaction_the_database_cannot_take_gets_one_sentence(bot, fa
 async def test_a_deferred_copy_cut_off_by_a_stop_is_finished_by_the_next_start(
         fake, engine_config, gate, discord_config):
     engine = await Engine.open(engine_config, backend=gate)
-    task = asyncio.create_task(run_discord(engine, discord_config))
-    await fake.wait_for(lambda: fake.calls("PUT", f"/applications/{fake.app_id}/guilds/"))
-    gate.shut()
-    payload = fake.interaction("interaction_copy")
-    await fake.dispatch("INTERACTION_CREATE", payload)
-    await fake.wait_for(lambda: fake.callbacks(payload))
-    assert await asyncio.to_thread(gate.entered.wait, 10)
+    task, payload = await copy_held_at_the_model(fake, engine, gate, discord_config)
     task.cancel()
     done, _ = await asyncio.wait({task}, timeout=0.5)
     assert not done  # still waiting for the copy
