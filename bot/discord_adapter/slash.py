@@ -53,11 +53,15 @@ def build_command_tree(client: CopybotClient) -> app_commands.CommandTree:
         audience="Who the copy speaks to, e.g. busy parents",
         channel="Where it will appear, e.g. instagram, tweet, email subject",
         length="short, medium, long, or a number of words",
+        language="English or Chinese (default: the description's language)",
         n="How many variants (1-10)",
     )
+    @app_commands.choices(language=[app_commands.Choice(name="English", value="en"),
+                                    app_commands.Choice(name="中文 (Chinese)", value="zh")])
     async def copy(interaction: discord.Interaction, product: str, tone: str | None = None,
                    audience: str | None = None, channel: str | None = None,
-                   length: str | None = None, n: app_commands.Range[int, 1, 10] = 3) -> None:
+                   length: str | None = None, language: str | None = None,
+                   n: app_commands.Range[int, 1, 10] = 3) -> None:
         await client.handle_command(interaction)
 
     @copy.autocomplete("tone")

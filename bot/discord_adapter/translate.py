@@ -95,6 +95,7 @@ def command_from_interaction(data: Mapping[str, Any]) -> Invocation:
             audience=options.get("audience"),
             ad_channel=options.get("channel"),
             length=options.get("length"),
+            language=options.get("language"),
             n=int(options.get("n", 3)),
         )))
     if name == "reviews":

@@ -37,6 +37,7 @@ async def test_login_registers_typed_commands_per_guild_without_privileged_inten
     assert copy_options["product"]["required"] and copy_options["product"]["type"] == 3
     assert all(copy_options[name].get("autocomplete") for name in ("tone", "channel", "length"))
     assert (copy_options["n"]["type"], copy_options["n"]["min_value"], copy_options["n"]["max_value"]) == (4, 1, 10)
+    assert [c["value"] for c in copy_options["language"]["choices"]] == ["en", "zh"]
     review_options = {option["name"]: option["type"] for option in commands["reviews"]["options"]}
     assert review_options["file"] == 11  # an attachment
     assert not fake.calls("PUT", f"/applications/{fake.app_id}/commands")  # nothing global

@@ -28,6 +28,12 @@ def test_copy_options_become_the_request_as_typed():
         ad_channel="instagram", n=2)))
 
 
+def test_copy_language_choice_is_passed_on():
+    data = load_payload("interaction_copy")["data"]
+    data["options"].append({"name": "language", "type": 3, "value": "zh"})
+    assert translate.command_from_interaction(data).command.request.language == "zh"
+
+
 def test_copy_defaults_to_three_variants():
     data = load_payload("interaction_copy")["data"]
     data["options"] = [option for option in data["options"] if option["name"] == "product"]
