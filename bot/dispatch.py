@@ -51,10 +51,11 @@ def failure_text(exc: BaseException) -> str:
 def help_text(engine: Engine) -> str:
     presets = engine.presets()
     return "\n".join([
-        "/copy <product description> [tone: …] [audience: …] [channel: …] [length: …] [n: 3]",
+        "/copy <product description> [tone: …] [audience: …] [channel: …] [length: …] [language: …] [n: 3]",
         f"    tones: {', '.join(presets['tone'])} (or your own words)",
         f"    channels: {', '.join(presets['channel'])}",
         f"    lengths: {', '.join(presets['length'])}, or a number of words",
+        "    language: en or zh (default: the description's own language)",
         "    n: how many variants, 1 to 10. Put a description containing a colon in double quotes.",
         "React to a variant to approve (✅ 👍) or reject (❌ 👎) it; in the console: /approve <number>, "
         "/reject <number>, /withdraw <number>.",
