@@ -11,6 +11,7 @@ import re
 import unicodedata
 
 from engine.prompts import CopyLimits
+from engine.validation import strip_invisible
 
 _PREAMBLE = re.compile(
     r"^\s*((sure|certainly|of course|absolutely|here('s| is| are)|okay|ok)\b[^\n:]*[:!.]"
@@ -27,7 +28,13 @@ _LABEL_PREFIX = re.compile(
     r"邮件主题)\s*[:：][*_]*\s*",
     re.IGNORECASE,
 )
-_MARKDOWN = re.compile(r"(\*\*|__|^#+\s*)", re.MULTILINE)
+# A markdown heading has a space after its #s; "#NordicOak" at the start of a line is a hashtag.
+_MARKDOWN = re.compile(r"(\*\*|__|^#+\s+)", re.MULTILINE)
+# The parts of a format the prompt names ("a hook, one benefit, a call to action"), written out
+# as labels by the model: "Hook: … Benefit: … Call to action: …".
+_PART_LABEL = re.compile(r"(^|[.!?…]\s+|\n)\s*[*_]*(hook|benefit|call to action|cta|body|"
+                         r"offer)[*_]*\s*[:：]\s*", re.IGNORECASE)
+_HASHTAG = re.compile(r"(?<!\w)#\w+")
 # Links, @handles and [placeholders] are never right in generated copy: the model invents them.
 _INVENTED = re.compile(
     r"\[[^\]]*\]\([^)]*\)|https?://\S+|www\.\S+|(?<![\w.])@\w+|\[[^\]\n]{0,60}\]|<[^>\n]{0,200}>"
@@ -118,6 +125,7 @@ def _drop_unclosed_placeholder(text: str) -> str:
 
 def _strip_wrapping(text: str, multiline: bool = False) -> str:
     text = _PREAMBLE.sub("", text, count=1)
+    text = _PART_LABEL.sub(lambda m: m.group(1), text)
     lines = [line for line in text.splitlines() if not _LABEL_LINE.match(line)]
     if lines:
         lines[0] = _LABEL_PREFIX.sub("", lines[0], count=1)
@@ -157,9 +165,10 @@ def _letter_share(text: str) -> float:
 
 
 def is_degenerate(text: str) -> bool:
-    """True for output nobody would publish: too short, mostly symbols, or looping."""
+    """True for output nobody would publish: too short (hashtags not counted), mostly symbols, or
+    looping."""
     tokens = words(text)
-    if word_count(text) < MIN_WORDS or _letter_share(text) < 0.6:
+    if word_count(_HASHTAG.sub("", text)) < MIN_WORDS or _letter_share(text) < 0.6:
         return True
     # The same word four times in a row, or a long text made of few distinct words.
     for i in range(len(tokens) - 3):
@@ -235,8 +244,6 @@ def preview_text(raw: str, limits: CopyLimits) -> str:
 
 
 def clean_variant(raw: str, limits: CopyLimits) -> str | None:
-    from engine.validation import strip_invisible
-
     text = _strip_wrapping(strip_invisible(raw), multiline=limits.multiline)
     if not text:
         return None

@@ -98,3 +98,21 @@ def test_invisible_direction_and_zero_width_characters_never_reach_a_channel():
     text = clean_variant(raw, CopyLimits(max_words=30, max_chars=None))
     assert "\u202e" not in text and "\u200b" not in text
     assert "👨\u200d👩\u200d👧" in text  # the joiner inside an emoji sequence stays
+
+
+# Recorded from the 1.5B model on an Instagram brief ("a hook, one benefit, a call to action").
+@pytest.mark.parametrize("raw, expected", [
+    ("Hook: Transform your kitchen workflow with Nordic Oak's cutting board. Benefit: End-grain oak for "
+     "a rustic and durable surface. Call to action: Get yours today! #NordicOak #CuttingBoard",
+     "Transform your kitchen workflow with Nordic Oak's cutting board. End-grain oak for a rustic and "
+     "durable surface. Get yours today! #NordicOak #CuttingBoard"),
+    ('Hook: "Say goodbye to boring wooden boards - get your hands on Nordic Oak!"',
+     "Say goodbye to boring wooden boards - get your hands on Nordic Oak!"),
+])
+def test_the_parts_of_a_format_are_not_written_out_as_labels(raw, expected):
+    assert clean_variant(raw, CopyLimits(max_words=40, max_chars=2200)) == expected
+
+
+def test_a_variant_of_hashtags_only_is_junk_and_a_leading_hashtag_is_kept():
+    assert clean_variant("#NordicOak #CuttingBoard #EndGrain", SOCIAL) is None
+    assert clean_variant("#NordicOak boards last a lifetime. Oil them twice a year.", SOCIAL).startswith("#NordicOak")
