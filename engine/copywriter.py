@@ -104,8 +104,7 @@ class Copywriter:
                             request.n)
                 break
             round_checks = []
-            cut_off = getattr(raw, "truncated", None) or [False] * len(raw)
-            for text, truncated in zip(raw, cut_off):
+            for text, truncated in zip(raw, raw.truncated):
                 if truncated:  # the budget ran out mid-word, perhaps mid-hashtag: that word goes
                     text = text.rsplit(None, 1)[0] if len(text.split()) > 1 else text
                 cleaned = clean_variant(text, limits)

@@ -251,6 +251,21 @@ class Engine:
         """The variant posted as ``message`` in ``origin``'s channel, or ``None``."""
         return await self.store.variant_for_message(origin.workspace_key, origin.channel, message)
 
+    async def verdicts_on_variant(self, origin: Origin, message: str,
+                                  reactions: list[tuple[InboundEvent, Feedback | None]]
+                                  ) -> list[tuple[InboundEvent, Feedback]]:
+        """Of journaled reactions on one message, those that are verdicts (``Feedback``) on a
+        variant of ours; every other one is finished as ignored here."""
+        verdicts = [(event, feedback) for event, feedback in reactions if feedback is not None]
+        if verdicts and await self.posted_variant(origin, message) is None:
+            logger.debug("reactions on message %s: not a variant; ignored", message)
+            verdicts = []
+        kept = {id(event) for event, _ in verdicts}
+        for event, _ in reactions:
+            if id(event) not in kept:
+                await self.finish_event(event, "ignored")
+        return verdicts
+
     # --- inbound events: durable before they are acknowledged ---------------------------------
 
     async def accept_event(self, origin: Origin, event_id: str, kind: str,

@@ -23,10 +23,11 @@ class Completions(list):
     (their last word may be cut: "#Aur"), where the engine says."""
 
     def __init__(self, texts: list[str], tokens: int | None = None,
-                 truncated: list[bool] | None = None) -> None:
+                 truncated: list[bool] | None = None, lengths: list[int] | None = None) -> None:
         super().__init__(texts)
         self.tokens = tokens
         self.truncated = truncated if truncated is not None else [False] * len(texts)
+        self.lengths = lengths  # tokens of each text, where the engine counts them per text
 
 
 class Generator(Protocol):
@@ -43,7 +44,7 @@ class Generator(Protocol):
         "writing…" first."""
 
     async def generate(self, messages: Messages, n: int, max_new_tokens: int,
-                       on_text: OnText | None = None) -> tuple[list[str], str]:
+                       on_text: OnText | None = None) -> tuple[Completions, str]:
         """``n`` completions of one prompt, and the model version that wrote them. Raises
         ``BusyError`` when the queue is full, ``UserError`` for failures people can act on."""
 

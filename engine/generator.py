@@ -172,7 +172,8 @@ class BatchingGenerator:
             self.stats.model_calls += 1
             self.stats.sequences += len(batch)
             self.stats.largest_batch = max(self.stats.largest_batch, len(batch))
-            per_row = getattr(texts, "per_row", None)
+            # A backend may answer with a plain list (tests' stand-ins): nothing known per text.
+            per_row = getattr(texts, "lengths", None)
             cut_off = getattr(texts, "truncated", None) or [False] * len(texts)
             for row, ((job, index), text) in enumerate(zip(batch, texts)):
                 job.results[index] = text

@@ -70,11 +70,9 @@ class LocalBackend:
         # One batch serves requests with different budgets: cut each at its own.
         rows = [row[:limit] for row, limit in zip(new_tokens, max_new_tokens)]
         lengths = [self._generated_length(row) for row in rows]
-        texts = Completions([self.tokenizer.decode(row, skip_special_tokens=True) for row in rows],
-                            tokens=sum(lengths),
-                            truncated=[not self._stopped(row) for row in rows])
-        texts.per_row = lengths
-        return texts
+        return Completions([self.tokenizer.decode(row, skip_special_tokens=True) for row in rows],
+                           tokens=sum(lengths), truncated=[not self._stopped(row) for row in rows],
+                           lengths=lengths)
 
     def _stopped(self, row) -> bool:
         """The model ended this row itself (an end-of-sequence token), not the budget."""

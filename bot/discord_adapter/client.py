@@ -282,19 +282,9 @@ class CopybotClient(discord.Client):
         origin = translate.record_origin(first)
         try:
             settings = await self.engine.settings(origin)
-            verdicts: list[tuple[InboundEvent, Feedback]] = []
-            for event in events:
-                feedback = translate.feedback_from_record(event.payload, settings)
-                if feedback is None:
-                    await self.engine.finish_event(event, "ignored")
-                else:
-                    verdicts.append((event, feedback))
+            verdicts = await self.engine.verdicts_on_variant(origin, str(first["message_id"]), [
+                (event, translate.feedback_from_record(event.payload, settings)) for event in events])
             if not verdicts:
-                return
-            if await self.engine.posted_variant(origin, str(first["message_id"])) is None:
-                logger.debug("reaction on message %s: not a variant", first["message_id"])
-                for event, _ in verdicts:
-                    await self.engine.finish_event(event, "ignored")
                 return
             message = await self._current_message(first["channel_id"], first["message_id"])
             for event, feedback in verdicts:

@@ -17,7 +17,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.slack_adapter import translate
-from engine import Engine, Feedback, InboundEvent, Origin
+from engine import Engine, InboundEvent, Origin
 
 logger = logging.getLogger(__name__)
 
@@ -40,19 +40,10 @@ class Reactions:
         first = reactions[0]
         assert first is not None
         settings = await self.engine.settings(first.origin)
-        verdicts: list[tuple[InboundEvent, Feedback]] = []
-        for event, reaction in zip(events, reactions):
-            feedback = None if reaction is None else translate.feedback(reaction, settings)
-            if feedback is None:
-                await self.engine.finish_event(event, "ignored")
-            else:
-                verdicts.append((event, feedback))
+        verdicts = await self.engine.verdicts_on_variant(first.origin, first.message, [
+            (event, None if reaction is None else translate.feedback(reaction, settings))
+            for event, reaction in zip(events, reactions)])
         if not verdicts:
-            return
-        if await self.engine.posted_variant(first.origin, first.message) is None:
-            logger.debug("reaction on a message that is not a variant; ignored")
-            for event, _ in verdicts:
-                await self.engine.finish_event(event, "ignored")
             return
         current = await self._current(first.origin, first.message)
         for event, feedback in verdicts:

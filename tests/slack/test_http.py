@@ -296,15 +296,20 @@ async def test_an_expired_response_url_falls_back_to_an_ephemeral_post(http_bot,
     assert call.params["text"].startswith("/copy &lt;product description&gt;")
 
 
+async def streamed_copy(engine, fake_slack, stream_interval: float) -> list[tuple[int, str]]:
+    """One /copy of two variants through a bot that updates messages every ``stream_interval`` s."""
+    bot = await started(engine, replace(http_config(fake_slack), stream_interval=stream_interval))
+    try:
+        async with SlackSender(f"http://127.0.0.1:{bot.port}/slack/events") as sender:
+            return await copy(sender, bot, fake_slack, "oat milk barista edition n: 2")
+    finally:
+        await bot.stop()
+
+
 async def test_copy_streams_into_its_messages_then_shows_the_final_text(engine, fake_slack):
     """Each variant message appears at the model's first text, is updated while it grows, and
     ends as the cleaned, numbered variant; spare candidates leave no message behind."""
-    bot = await started(engine, replace(http_config(fake_slack), stream_interval=0))
-    try:
-        async with SlackSender(f"http://127.0.0.1:{bot.port}/slack/events") as sender:
-            variants = await copy(sender, bot, fake_slack, "oat milk barista edition n: 2")
-    finally:
-        await bot.stop()
+    variants = await streamed_copy(engine, fake_slack, stream_interval=0)
     posted = fake_slack.posted(CHANNEL)
     assert len(posted) == 3 and len(variants) == 2  # header + 2 variants; no leftover preview
     header = fake_slack.shown(CHANNEL, posted[0]["ts"])
@@ -323,24 +328,14 @@ async def test_copy_streams_into_its_messages_then_shows_the_final_text(engine, 
 async def test_copy_updates_respect_the_per_message_interval(engine, fake_slack):
     # An interval longer than the whole generation: the previews are posted once and then only
     # the final text follows; no update in between.
-    bot = await started(engine, replace(http_config(fake_slack), stream_interval=600))
-    try:
-        async with SlackSender(f"http://127.0.0.1:{bot.port}/slack/events") as sender:
-            variants = await copy(sender, bot, fake_slack, "oat milk barista edition n: 2")
-    finally:
-        await bot.stop()
+    variants = await streamed_copy(engine, fake_slack, stream_interval=600)
     for _, ts in variants:
         assert len(fake_slack.shown(CHANNEL, ts)) == 2
 
 
 async def test_a_failed_copy_leaves_no_preview_behind(engine, fake_slack):
-    bot = await started(engine, replace(http_config(fake_slack), stream_interval=0))
     fake_slack.fail_next("chat.update", error="fatal_error", times=1000)  # every edit fails
-    try:
-        async with SlackSender(f"http://127.0.0.1:{bot.port}/slack/events") as sender:
-            await copy(sender, bot, fake_slack, "oat milk barista edition n: 2")
-    finally:
-        await bot.stop()
+    await streamed_copy(engine, fake_slack, stream_interval=0)
     # The final edit failed too: the previews were deleted, and the person was told privately.
     assert [m for m in fake_slack.posted(CHANNEL) if "✍️" in m["text"]] == []
     assert len(errors(fake_slack)) == 1
