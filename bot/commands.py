@@ -2,6 +2,7 @@
 
     /copy <product description> [tone: …] [audience: …] [channel: …] [length: …] [language: en|zh] [n: 3]
     /approve <id>   /reject <id>   /withdraw <id>      (the console's stand-in for reactions)
+    /refine <id> <what to change>   /refine again      (the console's stand-in for thread replies)
     /reviews [column: …] <pasted reviews, one per line>
     /settings   /settings <name>: <value>   /settings reset <name>
     /report [last]   /models [list | use <version> | rollback]   /finetune [now | status]
@@ -35,6 +36,14 @@ class CopyCommand:
 class FeedbackCommand:
     variant_id: int
     verdict: Verdict | None  # None: withdraw the user's feedback on the variant
+
+
+@dataclass(frozen=True)
+class RefineCommand:
+    """A turn of the conversation, as typed; ``bot.conversation.parse_turn`` reads it (it needs
+    the engine's presets to know a channel from a word)."""
+
+    text: str
 
 
 @dataclass(frozen=True)
@@ -73,7 +82,7 @@ class HelpCommand:
     topic: str | None = None
 
 
-Command = (CopyCommand | FeedbackCommand | ReviewsCommand | SettingsCommand | ReportCommand
+Command = (CopyCommand | FeedbackCommand | RefineCommand | ReviewsCommand | SettingsCommand | ReportCommand
            | ModelsCommand | FinetuneCommand | HelpCommand)
 
 
@@ -186,6 +195,16 @@ def parse_command(name: str, args: str | bytes = "") -> Command:
     if name in ("approve", "reject", "withdraw"):
         verdict = {"approve": Verdict.APPROVE, "reject": Verdict.REJECT, "withdraw": None}[name]
         return FeedbackCommand(_variant_id(args, name), verdict)
+    if name == "refine":
+        words = args.split(maxsplit=1)
+        if not words:
+            raise UserError("Say what to change, e.g. /refine 2 shorter, /refine 2 in Chinese, "
+                            "/refine more like 3 or /refine again.")
+        # A bare number names the variant: "/refine 2 shorter" is "#2 shorter", "/refine more
+        # like 3" is "more like #3".
+        if words[0].isascii() and words[0].isdigit():
+            args = f"#{words[0]} " + (words[1] if len(words) > 1 else "")
+        return RefineCommand(re.sub(r"\blike\s+(\d{1,18})\b", r"like #\1", args))
     if name == "reviews":
         # Options go on the first line; every line after it is a review.
         first, _, rest = args.lstrip().partition("\n")

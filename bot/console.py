@@ -10,12 +10,13 @@ import sys
 import threading
 from typing import BinaryIO, TextIO
 
-from bot.commands import parse_line
-from bot.dispatch import Reply, execute, failure_text
+from bot.commands import CopyCommand, RefineCommand, parse_line
+from bot.conversation import parse_turn
+from bot.dispatch import Reply, execute, execute_turn, failure_text
 from bot.rendering.markup import PLAIN
 from bot.rendering.report import report_text
 from bot.rendering.reviews import summary_text
-from engine import CopyPreview, Engine, Origin, ReviewSummary, WeeklyReport
+from engine import CopyPreview, Engine, Origin, ReviewSummary, Thread, UserError, WeeklyReport
 
 logger = logging.getLogger(__name__)
 
@@ -35,7 +36,7 @@ def weekly_report_text(report: WeeklyReport) -> str:
     return report_text(report, PLAIN) + (f"\nChart: {report.chart}" if report.chart else "")
 
 
-def render_reply(reply: Reply) -> str:
+def render_reply(reply: Reply, session: int | None = None) -> str:
     if reply.reviews is not None:
         return review_summary_text(reply.reviews)
     if reply.report is not None:
@@ -43,11 +44,54 @@ def render_reply(reply: Reply) -> str:
     if reply.copy is None:
         return reply.text
     result = reply.copy
-    lines = [f"  #{variant.id}  {variant.text}" for variant in result.variants]
+    lines = []
+    for variant, source in zip(result.variants, result.sources or [None] * len(result.variants)):
+        rewritten = f"  (from #{source})" if source is not None else ""
+        lines.append(f"  #{variant.id}  {variant.text}{rewritten}")
     if len(result.variants) < result.requested:
         lines.append(f"  (only {len(result.variants)} of {result.requested} were good enough to show)")
     lines.append("Approve with /approve <number>, reject with /reject <number>.")
+    if session is not None:
+        lines.append(f"Session {session}: change one with /refine <number> <what to change> "
+                     "(shorter, in Chinese, for linkedin, more like <number>), or /refine again.")
     return "\n".join(lines)
+
+
+class ConsoleSession:
+    """A terminal has no threads: each /copy opens a numbered session, and /refine works in the
+    latest one (or in the session of the variant it names)."""
+
+    def __init__(self) -> None:
+        self.conversation: int | None = None
+
+    async def run(self, engine: Engine, origin: Origin, command, progress, preview) -> str:
+        if isinstance(command, RefineCommand):
+            turn = parse_turn(command.text, engine.presets())
+            named = (await engine.conversation(origin, None, targets=turn.targets)
+                     if turn.targets else None)
+            conversation = named or self.conversation
+            if conversation is None:
+                raise UserError("There is no session to refine yet; start one with /copy, then "
+                                "/refine <number> <what to change>.")
+            reply = await execute_turn(engine, origin, conversation, turn, progress=progress,
+                                       preview=preview)
+            await self._shown(engine, origin, reply)
+            self.conversation = conversation
+            return render_reply(reply, session=conversation)
+        reply = await execute(engine, origin, command, progress=progress, preview=preview)
+        if isinstance(command, CopyCommand) and reply.copy is not None:
+            result = reply.copy
+            await self._shown(engine, origin, reply)
+            self.conversation = await engine.open_thread(
+                origin, result.generation_id, Thread(origin.channel, str(result.generation_id)))
+            return render_reply(reply, session=self.conversation)
+        return render_reply(reply)
+
+    @staticmethod
+    async def _shown(engine: Engine, origin: Origin, reply: Reply) -> None:
+        """The variants are on the screen now: the conversation counts them as delivered."""
+        for variant in reply.copy.variants:
+            await engine.mark_posted(origin, variant.id, f"console:{variant.id}")
 
 
 class StreamedVariant:
@@ -76,17 +120,19 @@ class StreamedVariant:
             self.stdout.flush()
 
 
-async def handle_line(engine: Engine, origin: Origin, line: bytes, stdout: TextIO) -> str:
+async def handle_line(engine: Engine, origin: Origin, line: bytes, stdout: TextIO,
+                      session: ConsoleSession | None = None) -> str:
     """One typed line in, the text to print out. Never raises for a bad line."""
+    session = session or ConsoleSession()
     async def show_progress(note: str) -> None:
         print(note, file=stdout, flush=True)
 
     stream = StreamedVariant(stdout)
     try:
         command = parse_line(line)
-        reply = await execute(engine, origin, command, progress=show_progress, preview=stream.preview)
+        text = await session.run(engine, origin, command, show_progress, stream.preview)
         stream.end()
-        return render_reply(reply)
+        return text
     except Exception as exc:  # the console's error boundary
         stream.end()
         return failure_text(exc)
@@ -100,6 +146,7 @@ async def run_console(engine: Engine, stdin: BinaryIO | None = None, stdout: Tex
                     user=user or getpass.getuser())
     interactive = stdin.isatty() if hasattr(stdin, "isatty") else False
     print(GREETING, file=stdout, flush=True)
+    session = ConsoleSession()
     while True:
         if interactive:
             print(PROMPT, end="", file=stdout, flush=True)
@@ -112,7 +159,7 @@ async def run_console(engine: Engine, stdin: BinaryIO | None = None, stdout: Tex
             line = await read_pasted_reviews(stdin, stdout, line)
         # Shutdown cancels the console: a command already running may finish first (shield); a
         # second cancellation (the shutdown deadline) stops it.
-        work = asyncio.ensure_future(handle_line(engine, origin, line, stdout))
+        work = asyncio.ensure_future(handle_line(engine, origin, line, stdout, session))
         try:
             text = await asyncio.shield(work)
         except asyncio.CancelledError:

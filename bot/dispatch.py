@@ -24,7 +24,7 @@ from bot.commands import (
     SettingsCommand,
 )
 from bot.logs import request_scope
-from engine import (SETTINGS, CopyPreview, CopyRequest, CopyResult, Engine, Feedback, Origin,
+from engine import (SETTINGS, CopyPreview, CopyRequest, CopyResult, Engine, Feedback, Origin, Refinement,
                     ReviewSummary, UserError, Verdict, WeeklyReport)
 
 logger = logging.getLogger(__name__)
@@ -59,6 +59,9 @@ def help_text(engine: Engine) -> str:
         "    n: how many variants, 1 to 10. Put a description containing a colon in double quotes.",
         "React to a variant to approve (✅ 👍) or reject (❌ 👎) it; in the console: /approve <number>, "
         "/reject <number>, /withdraw <number>.",
+        "Each request is a thread: reply in it (mention me on Discord) with #2 shorter, make them "
+        "more formal, translate #1 to Chinese, more like #3, for linkedin, or again; in the "
+        "console: /refine 2 shorter, /refine again.",
         "/reviews <one review per line>, or attach a CSV/text file (column: <name> picks the text column)",
         "/settings, /settings <name>: <value>, /settings reset <name>  (admins; names: "
         + ", ".join(SETTINGS) + ")",
@@ -85,6 +88,20 @@ async def execute(engine: Engine, origin: Origin, command: Command, *,
     """
     with request_scope(), engine.metrics.count_request(command_name(command)):
         return await _execute(engine, origin, command, progress=progress, preview=preview)
+
+
+async def execute_turn(engine: Engine, origin: Origin, conversation_id: int, turn: Refinement, *,
+                       progress: Callable[[str], Awaitable[None]] | None = None,
+                       preview: Callable[[CopyPreview], None] | None = None) -> Reply:
+    """Carry out one turn of a conversation (a reply in a copybot thread, a Shorter button,
+    the console's /refine). Raises ``UserError`` for problems the person can fix."""
+    async def accepted(count: int) -> None:
+        if progress is not None:
+            await progress(f"Writing {count} variant{'s' if count != 1 else ''}…")
+
+    with request_scope(), engine.metrics.count_request("refine"):
+        return Reply(copy=await engine.refine(origin, conversation_id, turn, on_accepted=accepted,
+                                              on_preview=preview))
 
 
 def command_name(command: Command) -> str:

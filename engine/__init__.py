@@ -17,6 +17,9 @@ from engine.types import (
     Feedback,
     FeedbackOutcome,
     Origin,
+    Refinement,
+    Thread,
+    TurnKind,
     Variant,
     Verdict,
 )
@@ -24,6 +27,6 @@ from engine.types import (
 __all__ = [
     "Announcement", "ApprovedExample", "BusyError", "CopyPreview", "CopyRequest", "CopyResult", "Engine",
     "EngineConfig", "EventNotStored", "Feedback", "FeedbackOutcome", "InboundEvent", "Origin",
-    "ReviewSummary", "SETTINGS", "UserError", "Variant", "Verdict", "WeeklyReport",
+    "Refinement", "ReviewSummary", "Thread", "TurnKind", "SETTINGS", "UserError", "Variant", "Verdict", "WeeklyReport",
     "engine_config_from_env", "load_dotenv_file", "shown_value", "write_labels",
 ]

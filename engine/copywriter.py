@@ -18,7 +18,7 @@ from engine.cleaning import clean_variant, ends_sentence, preview_text
 from engine.errors import BusyError
 from engine.generation import Generator
 from engine.grounding import Check, check_variant, language_of, rank
-from engine.prompts import PromptBook
+from engine.prompts import CopyLimits, PromptBook
 from engine.types import CopyRequest
 
 logger = logging.getLogger(__name__)
@@ -75,14 +75,22 @@ class Copywriter:
         language = request.language or language_of(request.product)
         messages = self.prompts.messages(request, brand_voice=brand_voice, examples=examples,
                                          language=language)
-        limits = self.prompts.limits(request)
+        return await self.complete(messages, request.product, language, self.prompts.limits(request),
+                                   request.n, avoid=list(examples), on_preview=on_preview)
+
+    async def complete(self, messages: list[dict[str, str]], product: str, language: str,
+                       limits: CopyLimits, n: int, avoid: list[str] = (),
+                       on_preview: OnPreview | None = None) -> Draft:
+        """``n`` clean, on-brief, distinct variants for a prompt already built (a /copy, or a turn
+        of a conversation): the same cleaning and brief checks against ``product`` (the
+        description) either way, and nothing like ``avoid``."""
         budget = self.token_budget(limits.max_words, language)
         kept: list[Check] = []
         checks: list[Check] = []
         version = self.generator.version
         round_number = 0
         for round_number in range(1, self.max_rounds + 1):
-            missing = request.n - len(kept)
+            missing = n - len(kept)
             # A retry means this prompt often gives junk or repeats: ask for twice what is missing.
             # Spares only while the model is idle: under load every sequence costs someone time.
             spare = extra_candidates(missing) if self.generator.queue_depth == 0 else 0
@@ -90,7 +98,7 @@ class Copywriter:
             stream = None
             if on_preview is not None and round_number == 1:
                 def stream(index: int, raw: str) -> None:
-                    if index < request.n:
+                    if index < n:
                         text = preview_text(raw, limits)
                         if text:
                             on_preview(index, text)
@@ -100,8 +108,7 @@ class Copywriter:
                 if not kept:
                     raise
                 # The queue filled up meanwhile: the good variants already written are delivered.
-                logger.info("busy during round %d; delivering %d of %d", round_number, len(kept),
-                            request.n)
+                logger.info("busy during round %d; delivering %d of %d", round_number, len(kept), n)
                 break
             round_checks = []
             for text, truncated in zip(raw, raw.truncated):
@@ -111,7 +118,7 @@ class Copywriter:
                 if cleaned is None:
                     logger.debug("dropped unusable variant: %r", text[:200])
                     continue
-                check = check_variant(cleaned, request.product, language)
+                check = check_variant(cleaned, product, language)
                 if limits.max_words >= MIN_WORDS_FOR_SENTENCES and not ends_sentence(cleaned):
                     check = Check(check.text, check.problems + ("is cut off mid-sentence",), check.words)
                 round_checks.append(check)
@@ -123,10 +130,9 @@ class Copywriter:
             if not self.grounding:
                 round_checks = [Check(c.text, (), c.words) for c in round_checks]
             kept += rank(round_checks, missing, limits.max_words,
-                         avoid=[c.text for c in kept] + list(examples))
-            if len(kept) >= request.n:
+                         avoid=[c.text for c in kept] + list(avoid))
+            if len(kept) >= n:
                 break
-            logger.info("round %d kept %d of %d variants; asking again", round_number, len(kept),
-                        request.n)
-        return Draft(messages=messages, texts=[c.text for c in kept[: request.n]],
+            logger.info("round %d kept %d of %d variants; asking again", round_number, len(kept), n)
+        return Draft(messages=messages, texts=[c.text for c in kept[:n]],
                      model_version=version, language=language, checks=checks, rounds=round_number)

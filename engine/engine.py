@@ -15,6 +15,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from engine.config import EngineConfig
+from engine.conversations.pairs import preference_pairs
+from engine.conversations.prompts import TurnPrompts
+from engine.conversations.service import Conversations
+from engine.conversations.store import ConversationStore
 from engine.copywriter import Copywriter
 from engine.errors import UserError
 from engine.generation import Generator
@@ -35,7 +39,8 @@ from engine.scheduler import Scheduler
 from engine.serving import SwitchableGenerator
 from engine.settings import setting_spec, with_defaults
 from engine.store import Store
-from engine.types import Announcement, CopyPreview, CopyRequest, CopyResult, Feedback, FeedbackOutcome, Origin
+from engine.types import (Announcement, CopyPreview, CopyRequest, CopyResult, Feedback, FeedbackOutcome,
+                          Origin, Refinement, Thread)
 from engine.validation import validate_copy_request
 
 logger = logging.getLogger(__name__)
@@ -74,6 +79,8 @@ class Engine:
         self.generator = generator
         self.copywriter = Copywriter(prompts, generator, config.max_new_tokens, config.max_rounds,
                                      grounding=config.grounding)
+        self.conversations = Conversations(ConversationStore(store), prompts,
+                                           TurnPrompts.load(config.prompts_dir, prompts), self.copywriter)
         # platform -> coroutine that posts an Announcement; each running adapter registers its own.
         self._publishers: dict[str, Callable[[Announcement], Awaitable[None]]] = {}
         self.learning = Learning(config, store, prompts, generator, self.announce,
@@ -209,6 +216,32 @@ class Engine:
     async def mark_posted(self, origin: Origin, variant_id: int, message: str) -> None:
         """Remember which chat message shows a variant, so a reaction on it can name it."""
         await self.store.mark_posted(origin.workspace_key, variant_id, origin.channel, message)
+
+    # --- conversations: a request is a thread, replies in it are turns -----------------------
+
+    async def open_thread(self, origin: Origin, generation_id: int, thread: Thread) -> int:
+        """The adapter posted a request's variants in ``thread``: replies there are its turns.
+        Returns the conversation's number."""
+        return await self.conversations.store.open_thread(origin.workspace_key, thread.channel, thread.thread,
+                                                   origin.user, generation_id)
+
+    async def conversation(self, origin: Origin, thread: Thread | None, replied_to: str | None = None,
+                           targets: tuple[int, ...] = ()) -> int | None:
+        """The conversation a message in ``thread`` (or replying to ``replied_to``) belongs to;
+        ``None`` when it is none of copybot's threads. A cheap indexed read: adapters ask it
+        before they journal a thread reply, so a busy channel's other threads cost nothing."""
+        return await self.conversations.find(origin, thread, replied_to, targets)
+
+    async def refine(self, origin: Origin, conversation_id: int, turn: Refinement,
+                     on_accepted: Callable[[int], Awaitable[None]] | None = None,
+                     on_preview: Callable[[CopyPreview], None] | None = None) -> CopyResult:
+        """Carry out one turn ("#2 shorter", "in Chinese", "again") with the thread as context;
+        the new variants are stored as the turn. ``on_accepted`` gets how many are coming."""
+        settings = await self.settings(origin)
+        with self.metrics.generation_seconds.time():
+            return await self.conversations.refine(origin, conversation_id, turn,
+                                                   settings["brand_voice"] or None,
+                                                   on_accepted=on_accepted, on_preview=on_preview)
 
     # --- feedback ------------------------------------------------------------------------------
 
@@ -393,3 +426,13 @@ class Engine:
                 out.write(json.dumps({"messages": messages}, ensure_ascii=False) + "\n")
         partial.replace(path)
         return len(examples)
+
+    async def export_pairs(self, path: Path, workspace: str | None = None) -> int:
+        """Write preference pairs (prompt, chosen, rejected; TRL's conversational format) as JSONL."""
+        pairs = await preference_pairs(self.store, workspace)
+        partial = path.with_name(path.name + ".partial")
+        with partial.open("w", encoding="utf-8") as out:
+            for pair in pairs:
+                out.write(json.dumps(pair, ensure_ascii=False) + "\n")
+        partial.replace(path)
+        return len(pairs)

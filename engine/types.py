@@ -46,6 +46,40 @@ class CopyRequest:
 
 
 @dataclass(frozen=True)
+class Thread:
+    """Where a conversation lives on its platform: ``channel`` and the platform's thread id in it
+    (Slack: the header's ts; Discord: the thread's id, or the header message's id where no thread
+    could be made; the console: its session number)."""
+
+    channel: str
+    thread: str
+
+
+class TurnKind(str, enum.Enum):
+    REWRITE = "rewrite"  # change a variant (or each of the last turn's) as the instruction says
+    LIKE = "like"  # new variants in the manner of one
+    AGAIN = "again"  # new variants of the request, unlike those shown
+
+
+@dataclass(frozen=True)
+class Refinement:
+    """One turn of a conversation, as the person wrote it, already read by the bot's grammar.
+
+    ``targets`` are the variant numbers it names (empty: the variants of the latest turn, or none
+    for AGAIN). Options left ``None`` keep what the conversation had; ``length_change`` is -1 for
+    "shorter", +1 for "longer"."""
+
+    instruction: str  # as typed, kept with the turn ("#2 shorter")
+    kind: TurnKind = TurnKind.REWRITE
+    targets: tuple[int, ...] = ()
+    change: str = ""  # what to change, for the prompt ("more formal"); empty for pure option changes
+    length_change: int = 0
+    language: str | None = None
+    ad_channel: str | None = None
+    tone: str | None = None
+
+
+@dataclass(frozen=True)
 class Variant:
     id: int
     text: str
@@ -68,6 +102,14 @@ class CopyResult:
     model_version: str
     # Fewer than asked when the model kept producing duplicates or junk; adapters may say so.
     requested: int = 0
+    # A turn of a conversation: what it did, and the variant each new one rewrote (None: none).
+    turn: Refinement | None = None
+    sources: tuple[int | None, ...] = ()
+    generation_ids: tuple[int, ...] = ()  # a turn that rewrote several variants made several
+
+    @property
+    def generations(self) -> tuple[int, ...]:
+        return self.generation_ids or (self.generation_id,)
 
 
 class Verdict(str, enum.Enum):
