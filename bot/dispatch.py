@@ -92,10 +92,14 @@ async def execute(engine: Engine, origin: Origin, command: Command, *,
 
 async def execute_turn(engine: Engine, origin: Origin, conversation_id: int, turn: Refinement, *,
                        progress: Callable[[str], Awaitable[None]] | None = None,
-                       preview: Callable[[CopyPreview], None] | None = None) -> Reply:
+                       preview: Callable[[CopyPreview], None] | None = None,
+                       on_accepted: Callable[[int], Awaitable[None]] | None = None) -> Reply:
     """Carry out one turn of a conversation (a reply in a copybot thread, a Shorter button,
-    the console's /refine). Raises ``UserError`` for problems the person can fix."""
+    the console's /refine). Raises ``UserError`` for problems the person can fix.
+    ``on_accepted`` is told how many variants are coming, before the model starts."""
     async def accepted(count: int) -> None:
+        if on_accepted is not None:
+            await on_accepted(count)
         if progress is not None:
             await progress(f"Writing {count} variant{'s' if count != 1 else ''}…")
 

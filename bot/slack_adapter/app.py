@@ -28,21 +28,23 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.commands import CopyCommand
 from bot.dispatch import execute, failure_text
 from bot.inbound import EventLanes
-from bot.live import LiveCopy
 from bot.slack_adapter import files, render, translate
 from bot.slack_adapter.config import SlackConfig
 from bot.slack_adapter.delivery import Delivery
 from bot.slack_adapter.errors import as_user_error
 from bot.slack_adapter.http import events_app
 from bot.slack_adapter.reactions import Reactions
+from bot.slack_adapter.threads import SlackThreads
 from bot.tasks import TaskTracker
-from engine import CopyRequest, CopyResult, Engine, EventNotStored, InboundEvent, Origin, UserError
+from engine import Engine, EventNotStored, InboundEvent, Origin, Thread, UserError
 
 logger = logging.getLogger(__name__)
 
 # The events this app listens to; deploy/slack-manifest.yml subscribes to exactly these.
 REACTION_EVENTS = ("reaction_added", "reaction_removed")
 MENTION_EVENT = "app_mention"
+# DMs (message.im) and replies in copybot's threads (message.channels, message.groups).
+MESSAGE_EVENT = "message"
 # A slash command is not retried by Slack: the person is told instead.
 NOT_TAKEN = "copybot could not take that request just now; please send it again in a moment."
 
@@ -62,6 +64,7 @@ class SlackBot:
         # Journaled events are carried out in lanes: one per message for reactions.
         self.lanes = EventLanes(self.tasks, self._carry_out, name="slack")
         self.reactions = Reactions(engine, self.web)
+        self.threads = SlackThreads(engine, self.delivery, config.stream_interval)
         self._http: web.AppRunner | None = None
         self._socket: AsyncSocketModeHandler | None = None
         self.app = AsyncApp(
@@ -103,10 +106,18 @@ class SlackBot:
         async def on_mention(body: dict) -> BoltResponse | None:
             return await self._on_mention(body)
 
+        async def on_message(body: dict) -> BoltResponse | None:
+            return await self._on_message(body)
+
+        async def on_button(ack: Any, body: dict) -> BoltResponse | None:
+            return await self._on_button(ack, body)
+
         self.app.command(re.compile(r"^/"))(on_command)
         for name in REACTION_EVENTS:
             self.app.event(name)(on_reaction)
         self.app.event(MENTION_EVENT)(on_mention)
+        self.app.event(MESSAGE_EVENT)(on_message)
+        self.app.action(re.compile(rf"^{translate.ACTION_PREFIX}"))(on_button)
 
     # --- lifecycle -----------------------------------------------------------------------------
 
@@ -201,6 +212,33 @@ class SlackBot:
             return None
         return await self._accept(origin, "mention", body)
 
+    async def _on_message(self, body: dict) -> BoltResponse | None:
+        message = translate.message(body, self.bot_user_id)
+        if message is None:
+            return None  # a bot's, an edit, a channel message outside any thread: not for us
+        if not message.direct:
+            # A reply in some thread of a busy channel: journaled only when the thread is one of
+            # copybot's (an indexed read, well inside the 3 s).
+            thread = Thread(message.origin.channel, message.in_thread)
+            if await self.engine.conversation(message.origin, thread) is None:
+                return None
+        return await self._accept(message.origin, "message", body)
+
+    async def _on_button(self, ack: Any, body: dict) -> BoltResponse | None:
+        pressed = translate.button(body)
+        if pressed is None:
+            await ack()
+            return None
+        try:
+            event = await self.engine.accept_event(pressed.origin, translate.action_id(body),
+                                                   "button", dict(body))
+        except EventNotStored:
+            return BoltResponse(status=503, body="")  # not acknowledged: Slack says it failed
+        await ack()  # a resent press (event None) is acknowledged and changes nothing
+        if event is not None:
+            self._submit(event)
+        return None
+
     async def _accept(self, origin: Origin, kind: str, body: dict) -> BoltResponse | None:
         """Journal an Events API event; ``None`` lets bolt acknowledge it, a 503 (the journal could
         not take it) makes Slack send it again."""
@@ -219,6 +257,10 @@ class SlackBot:
             reaction = translate.reaction(event.payload)
             assert reaction is not None, "only message reactions are journaled"
             lane = f"{reaction.origin.workspace_key} {reaction.origin.channel} {reaction.message}"
+        elif event.kind == "button" and (pressed := translate.button(event.payload)) is not None \
+                and pressed.action in ("approve", "reject"):
+            # One message's verdicts in order, so its tally is redrawn from the newest count.
+            lane = f"button {pressed.origin.workspace_key} {pressed.origin.channel} {pressed.message}"
         else:
             lane = event.key
         self.lanes.submit(lane, event)
@@ -242,8 +284,15 @@ class SlackBot:
                     await self.engine.finish_event(event, "failed")
                     continue
                 await self._run_command(request, respond)
-            elif event.kind == "mention":
+            elif event.kind in ("mention", "message"):
                 await self._handle_mention(event.payload)
+            elif event.kind == "button":
+                try:
+                    await self.threads.press(event)
+                except Exception as exc:
+                    await self._tell_privately(translate.button(event.payload).origin, exc)
+                    await self.engine.finish_event(event, "failed")
+                continue  # press() finished it, with the feedback where there was any
             else:
                 logger.warning("journaled Slack event %s of unknown kind %s", event.key, event.kind)
             await self.engine.finish_event(event)
@@ -259,62 +308,30 @@ class SlackBot:
             except Exception:  # a lost note must not cost the person their copy
                 logger.warning("could not show the progress note", exc_info=True)
 
-        live = self._live_copy(origin, command.request) if isinstance(command, CopyCommand) else None
         try:
-            reply = await execute(self.engine, origin, command, progress=progress,
-                                  preview=(lambda p: live.preview(p.slot, p.text)) if live else None)
-            if reply.copy is not None and live is not None:
-                await self._post_copy(origin, command.request, reply.copy, live)
-            elif reply.ephemeral:
+            if isinstance(command, CopyCommand):
+                await self.threads.copy(origin, command, progress=progress)
+                return
+            reply = await execute(self.engine, origin, command, progress=progress)
+            if reply.ephemeral:
                 await self._respond(respond, origin, reply.text)
             else:
                 await self.delivery.post_reply(origin.channel, reply)
         except Exception as exc:
-            if live is not None:
-                await live.abort()  # no preview stays behind without its final text
             await self._respond_privately(respond, origin, exc)
 
-    def _live_copy(self, origin: Origin, request: CopyRequest) -> LiveCopy:
-        """The /copy messages, posted at the first text and updated while the model writes (at
-        most one chat.update per message per ``stream_interval``, Slack's pace)."""
-        async def create(text: str) -> Any:
-            return await self.delivery.post(origin.channel, text)
-
-        async def edit(posted: Any, text: str) -> Any:
-            return await self.web.chat_update(channel=posted["channel"], ts=posted["ts"], text=text)
-
-        async def delete(posted: Any) -> Any:
-            return await self.web.chat_delete(channel=posted["channel"], ts=posted["ts"])
-
-        return LiveCopy(request.n, create=create, edit=edit, delete=delete,
-                        render_preview=render.preview_text,
-                        header=render.writing_header(request, origin.user),
-                        message_interval=self.config.stream_interval)
-
-    async def _post_copy(self, origin: Origin, request: CopyRequest, result: CopyResult,
-                         live: LiveCopy) -> None:
-        settings = await self.engine.settings(origin)
-        header = render.copy_header(result, request, origin.user, settings)
-        try:
-            posted = await live.finish(header, [render.variant_text(v) for v in result.variants])
-        except Exception:
-            await live.abort()
-            await self.engine.discard_unposted(origin, result.generation_id)
-            raise
-        for variant, message in zip(result.variants, posted):
-            # Slack answers with the real channel id (a DM asked for by user id comes back as D…),
-            # which is what reactions on the message will name.
-            where = replace(origin, channel=str(message.get("channel") or origin.channel))
-            await self.engine.mark_posted(where, variant.id, str(message["ts"]))
-
     async def _handle_mention(self, body: dict) -> None:
-        try:
-            origin = translate.event_origin(body)
-        except (KeyError, ValueError):
-            logger.warning("app_mention without a user or channel; ignored")
-            return
+        """A mention, a DM or a reply in a copybot thread: reviews, a turn, or a new request."""
         try:
             mention = translate.mention(body, self.bot_user_id)
+        except (KeyError, ValueError):
+            logger.warning("message event without a user or channel; ignored")
+            return
+        origin = mention.origin
+        try:
+            if mention.command is None:
+                await self.threads.message(mention)
+                return
             command = mention.command
             if mention.file is not None:
                 data = await files.download(mention.file, self.config.bot_token, self.config.api_url)
@@ -325,7 +342,7 @@ class SlackBot:
             else:
                 await self.delivery.post_reply(origin.channel, reply, thread=mention.thread)
         except Exception as exc:
-            await self._tell_privately(origin, exc)
+            await self._tell_privately(origin, exc, thread=mention.in_thread)
 
     # --- telling people what went wrong --------------------------------------------------------
 
@@ -347,11 +364,12 @@ class SlackBot:
         except Exception:
             logger.exception("could not tell the user that their command failed")
 
-    async def _tell_privately(self, origin: Origin, exc: BaseException) -> None:
+    async def _tell_privately(self, origin: Origin, exc: BaseException,
+                              thread: str | None = None) -> None:
         """The error boundary for events: an ephemeral message to the person who acted."""
         text = failure_text(as_user_error(exc))
         try:
-            await self.delivery.private(origin.channel, origin.user, text)
+            await self.delivery.private(origin.channel, origin.user, text, thread=thread)
         except Exception:
             logger.exception("could not tell the user that their action failed")
 

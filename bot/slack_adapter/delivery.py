@@ -29,10 +29,21 @@ class Delivery:
     def __init__(self, web: AsyncWebClient) -> None:
         self.web = web
 
-    async def post(self, channel: str, text: str, thread: str | None = None) -> Any:
-        """One message (``text`` already rendered and under the limit); Slack's answer."""
-        return await self.web.chat_postMessage(channel=channel, text=text, thread_ts=thread,
-                                               unfurl_links=False, unfurl_media=False)
+    async def post(self, channel: str, text: str | render.Message, thread: str | None = None) -> Any:
+        """One message (``text`` already rendered and under the limit, or a message with
+        blocks); Slack's answer."""
+        blocks = None
+        if isinstance(text, render.Message):
+            text, blocks = text.text, list(text.blocks) or None
+        return await self.web.chat_postMessage(channel=channel, text=text, blocks=blocks,
+                                               thread_ts=thread, unfurl_links=False,
+                                               unfurl_media=False)
+
+    async def update(self, channel: str, ts: str, text: str | render.Message) -> Any:
+        if isinstance(text, render.Message):
+            return await self.web.chat_update(channel=channel, ts=ts, text=text.text,
+                                              blocks=list(text.blocks))
+        return await self.web.chat_update(channel=channel, ts=ts, text=text)
 
     async def post_parts(self, channel: str, parts: list[render.Part], thread: str | None = None, *,
                          skip: int = 0, posted: Callable[[int], Awaitable[None]] | None = None) -> None:
@@ -54,10 +65,10 @@ class Delivery:
         """A public reply: text, a review summary, or a report with its chart as an upload."""
         await self.post_parts(channel, render.reply_parts(reply), thread)
 
-    async def private(self, channel: str, user: str, text: str) -> None:
-        """Ephemeral messages only ``user`` sees."""
+    async def private(self, channel: str, user: str, text: str, thread: str | None = None) -> None:
+        """Ephemeral messages only ``user`` sees (in ``thread``, when given)."""
         for piece in render.reply_texts(text):
-            await self.web.chat_postEphemeral(channel=channel, user=user, text=piece)
+            await self.web.chat_postEphemeral(channel=channel, user=user, text=piece, thread_ts=thread)
 
     async def announce(self, announcement: Announcement) -> None:
         """The engine's own posts (weekly reports), registered as the Slack publisher."""

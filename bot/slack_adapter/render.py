@@ -94,7 +94,8 @@ def copy_header(result: CopyResult, request: CopyRequest, user: str, settings: d
     if len(result.variants) < result.requested:
         lines.append(f"Only {len(result.variants)} of {result.requested} variants were good enough "
                      "to show.")
-    lines.append(how_to_react(settings))
+    lines.append(how_to_react(settings) + " Or use the buttons.")
+    lines.append(thread_hint())
     return split_text("\n".join(lines))[0]
 
 
@@ -153,3 +154,66 @@ def announcement_parts(announcement: Announcement) -> list[Part]:
     if announcement.report is not None:
         return _parts(split_text(report_text(announcement.report, MARKUP)), announcement.image)
     return _parts(reply_texts(announcement.text), announcement.image)
+
+
+# --- conversations: variants with buttons, turn headers, the tally --------------------------
+
+SECTION_LIMIT = 3000  # characters of mrkdwn in one section block
+BUTTONS = (("approve", "Approve", "primary"), ("reject", "Reject", "danger"),
+           ("shorter", "Shorter", None), ("like", "More like this", None))
+TALLY_BLOCK = "copybot_tally"
+
+
+@dataclass(frozen=True)
+class Message:
+    """A message with Block Kit blocks; ``text`` is what notifications and old clients show."""
+
+    text: str
+    blocks: tuple[dict, ...] = ()
+
+
+def _button(action: str, label: str, style: str | None, variant_id: int) -> dict:
+    button = {"type": "button", "action_id": f"copybot_{action}", "value": str(variant_id),
+              "text": {"type": "plain_text", "text": label}}
+    if style:
+        button["style"] = style
+    return button
+
+
+def tally_text(approvals: int, rejections: int) -> str:
+    return f"✅ {approvals} · ❌ {rejections}"
+
+
+def variant_message(variant: Variant, source: int | None = None) -> Message:
+    """A final variant: its number and text, where it came from, and the four buttons."""
+    text = variant_text(variant)
+    shown = text + (f"  _(from #{source})_" if source is not None else "")
+    blocks = (
+        {"type": "section", "text": {"type": "mrkdwn", "text": shown[:SECTION_LIMIT]}},
+        {"type": "actions", "block_id": f"copybot_variant_{variant.id}",
+         "elements": [_button(action, label, style, variant.id) for action, label, style in BUTTONS]},
+    )
+    return Message(text, blocks)
+
+
+def with_tally(blocks: list[dict], approvals: int, rejections: int) -> tuple[dict, ...]:
+    """A variant message's blocks with the tally (redrawn in place, never added twice)."""
+    kept = [block for block in blocks if block.get("block_id") != TALLY_BLOCK]
+    tally = {"type": "context", "block_id": TALLY_BLOCK,
+             "elements": [{"type": "mrkdwn", "text": tally_text(approvals, rejections)}]}
+    return tuple(kept + [tally])
+
+
+def turn_header(instruction: str, user: str, count: int | None = None, requested: int = 0) -> str:
+    """Above a turn's variants, in the thread."""
+    lines = [f"<@{user}>: _{escape(' '.join(instruction.split())[:200])}_"]
+    if count is None:
+        lines.append("Writing…")
+    elif count < requested:
+        lines.append(f"Only {count} of {requested} were good enough to show.")
+    return split_text("\n".join(lines))[0]
+
+
+def thread_hint() -> str:
+    return ("Reply in this thread to change them: #2 shorter, make them more formal, translate #1 "
+            "to Chinese, more like #3, for linkedin, again.")

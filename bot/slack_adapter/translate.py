@@ -20,8 +20,9 @@ PLATFORM = "slack"
 # `/copybot <command> …` reaches every command of the grammar (`/copybot settings`, `/copybot help`)
 # without claiming generic slash-command names a workspace's other apps may already use.
 UMBRELLA_COMMAND = "copybot"
-MENTION_HINT = ("Mention me in a message with a CSV or text file of reviews attached (you may add "
-                "column: <name>), or write reviews after the word reviews; for copy use /copy.")
+# What the buttons under a variant do; their action_id is "copybot_<action>", their value the variant.
+BUTTON_ACTIONS = ("approve", "reject", "shorter", "like")
+ACTION_PREFIX = "copybot_"
 
 _FIRST_WORD = re.compile(r"\s*(\S+)[ \t]*\n?(.*)", re.DOTALL)
 _USER_MENTION = re.compile(r"<@([A-Z0-9]+)(?:\|[^>]*)?>")
@@ -56,16 +57,35 @@ class SharedFile:
 
 @dataclass(frozen=True)
 class Mention:
+    """A message addressed to copybot: an app mention, a DM, or a reply in one of its threads."""
+
     origin: Origin
     event_id: str
     thread: str  # ts to answer under: the mention's thread, or the mention itself
-    command: ReviewsCommand
+    command: ReviewsCommand | None  # reviews to summarise; None: copy (a request or a turn)
     file: SharedFile | None
+    text: str = ""  # what was written, without the mention of copybot
+    in_thread: str | None = None  # the thread it was written in; None at the top level
+    direct: bool = False  # a DM
+
+
+@dataclass(frozen=True)
+class Button:
+    """A press of one of the buttons under a variant message (Block Kit ``block_actions``)."""
+
+    origin: Origin  # origin.channel is where the variant message is
+    action: str  # one of BUTTON_ACTIONS
+    variant_id: int
+    message: str  # the variant message's ts
+    thread: str | None  # the thread it is in
+    blocks: list  # the message's blocks as Slack has them now (the tally is redrawn in them)
+    text: str
 
 
 def workspace_id(body: Payload) -> str:
     """The team id of a slash command or an Events API envelope."""
-    team = body.get("team_id") or body.get("context_team_id")
+    team = (body.get("team_id") or body.get("context_team_id")
+            or (body.get("team") or {}).get("id") or (body.get("user") or {}).get("team_id"))
     if not team:
         for authorization in body.get("authorizations") or ():
             team = authorization.get("team_id")
@@ -180,26 +200,82 @@ def _shared_file(raw: Payload) -> SharedFile:
     )
 
 
-def mention(body: Payload, bot_user: str | None) -> Mention:
-    """An app_mention envelope -> a /reviews request (a shared file, or reviews typed after the word
-    "reviews"). Raises ``UserError`` with a hint for any other mention."""
-    event = body["event"]
-    text = str(event.get("text") or "")
+def _without_own_mention(text: str, bot_user: str | None) -> str:
     # Drop the mention of this bot; other people's mentions are part of what was written.
-    text = _USER_MENTION.sub(lambda m: "" if bot_user in (None, m.group(1)) else m.group(0), text)
+    return _USER_MENTION.sub(lambda m: "" if bot_user in (None, m.group(1)) else m.group(0), text)
+
+
+def mention(body: Payload, bot_user: str | None) -> Mention:
+    """An app_mention, or a message event ``message`` accepted, -> what it asks: reviews (a
+    shared file, or reviews typed after the word "reviews"), or copy (``command`` None)."""
+    event = body["event"]
+    text = _without_own_mention(str(event.get("text") or ""), bot_user)
     word, rest = _split_first_word(text)
     asked_for_reviews = word.lower().lstrip("/") == "reviews"
-    if asked_for_reviews:
-        text = rest
     files = [_shared_file(raw) for raw in event.get("files") or ()]
-    if not files and not (asked_for_reviews and text.strip()):
-        raise UserError(MENTION_HINT)
-    command = parse_command("reviews", text)
-    assert isinstance(command, ReviewsCommand)
+    command = None
+    if files or (asked_for_reviews and rest.strip()):
+        parsed = parse_command("reviews", rest if asked_for_reviews else text)
+        assert isinstance(parsed, ReviewsCommand)
+        command = parsed
+    in_thread = event.get("thread_ts")
     return Mention(
         origin=event_origin(body),
         event_id=str(body["event_id"]),
-        thread=str(event.get("thread_ts") or event["ts"]),
+        thread=str(in_thread or event["ts"]),
         command=command,
         file=files[0] if files else None,
+        text=" ".join(text.split()) if command is None else "",
+        in_thread=None if in_thread is None else str(in_thread),
+        direct=event.get("channel_type") == "im",
     )
+
+
+# Message subtypes that are someone writing; the rest (edits, deletions, joins, bot posts) are not.
+_WRITTEN = (None, "file_share", "thread_broadcast")
+
+
+def message(body: Payload, bot_user: str | None) -> Mention | None:
+    """A ``message`` event copybot should read, or ``None``: only a person's new message, in a DM
+    or as a reply in a thread; never a bot's (copybot's own included), an edit or a join, nor a
+    channel message that mentions copybot (its app_mention event carries it)."""
+    event = body.get("event") or {}
+    if event.get("type") != "message" or event.get("subtype") not in _WRITTEN:
+        return None
+    if by_bot(body) or not event.get("user") or event.get("user") == bot_user:
+        return None
+    direct = event.get("channel_type") == "im"
+    if not direct:
+        if not event.get("thread_ts") or event.get("thread_ts") == event.get("ts"):
+            return None
+        if bot_user and f"<@{bot_user}" in str(event.get("text") or ""):
+            return None
+    return mention(body, bot_user)
+
+
+def button(body: Payload) -> Button | None:
+    """A block_actions payload from one of copybot's variant buttons; ``None`` for anything else."""
+    actions = body.get("actions") or ()
+    container = body.get("container") or {}
+    if body.get("type") != "block_actions" or len(actions) != 1 or container.get("type") != "message":
+        return None
+    action = str(actions[0].get("action_id", "")).removeprefix(ACTION_PREFIX)
+    value = str(actions[0].get("value", ""))
+    if action not in BUTTON_ACTIONS or not value.isascii() or not value.isdigit():
+        return None
+    message_body = body.get("message") or {}
+    channel = str(container.get("channel_id") or (body.get("channel") or {}).get("id") or "")
+    origin = Origin(PLATFORM, workspace_id(body), channel, str((body.get("user") or {})["id"]))
+    thread = container.get("thread_ts") or message_body.get("thread_ts")
+    return Button(origin, action, int(value), str(container["message_ts"]),
+                  None if thread is None else str(thread), list(message_body.get("blocks") or []),
+                  str(message_body.get("text") or ""))
+
+
+def action_id(body: Payload) -> str:
+    """The journal key of one button press: its ``trigger_id`` (the same in a resent payload)."""
+    trigger = body.get("trigger_id")
+    if trigger:
+        return f"action:{trigger}"
+    fields = json.dumps(body, sort_keys=True, separators=(",", ":"))
+    return "action:" + hashlib.sha256(fields.encode()).hexdigest()

@@ -233,6 +233,8 @@ class FakeSlack:
                        "bot_id": BOT_ID, "app_id": APP_ID, "team": self.team_id, "ts": ts}
             if params.get("thread_ts"):
                 message["thread_ts"] = params["thread_ts"]
+            if params.get("blocks"):
+                message["blocks"] = _blocks(params["blocks"])
             self.messages[(channel, ts)] = message
             return {"ok": True, "channel": channel, "ts": ts, "message": message}
         if method == "chat.postEphemeral":
@@ -248,6 +250,8 @@ class FakeSlack:
             if len(params.get("text", "")) > 4000:
                 return {"ok": False, "error": "msg_too_long"}
             message["text"] = params.get("text", "")
+            if params.get("blocks"):
+                message["blocks"] = _blocks(params["blocks"])
             return {"ok": True, "channel": key[0], "ts": key[1], "text": message["text"]}
         if method == "reactions.get":
             key = (str(params["channel"]), str(params["timestamp"]))
@@ -339,6 +343,11 @@ class FakeSlack:
         return self.socket_acks[envelope_id]
 
 
+def _blocks(raw: Any) -> list[dict[str, Any]]:
+    """Blocks as a Web API call carries them: a JSON string in a form, a list in JSON."""
+    return json.loads(raw) if isinstance(raw, str) else list(raw)
+
+
 def signed_headers(body: str, secret: str = SIGNING_SECRET, timestamp: int | None = None,
                    content_type: str = "application/json") -> dict[str, str]:
     timestamp = int(time.time()) if timestamp is None else timestamp
@@ -389,6 +398,12 @@ class SlackSender:
         headers = signed_headers(body, secret or self.secret, timestamp,
                                  "application/x-www-form-urlencoded")
         return await self.post(body, headers)
+
+    async def action(self, payload: dict[str, Any]) -> Answer:
+        """An interactive payload (a button press), as Slack posts it: a form field ``payload``."""
+        body = urlencode({"payload": json.dumps(payload)})
+        return await self.post(body, signed_headers(body, self.secret, None,
+                                                    "application/x-www-form-urlencoded"))
 
     async def event(self, envelope: dict[str, Any], *, retry_num: int | None = None,
                     secret: str | None = None, timestamp: int | None = None) -> Answer:

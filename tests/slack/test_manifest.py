@@ -25,10 +25,14 @@ def test_every_manifest_command_reaches_the_grammar():
 
 def test_subscribed_events_are_the_ones_listened_to():
     events = set(MANIFEST["settings"]["event_subscriptions"]["bot_events"])
-    assert events == {*app.REACTION_EVENTS, app.MENTION_EVENT}
+    # message.* are one "message" event to bolt: DMs and replies in copybot's threads.
+    assert events == {*app.REACTION_EVENTS, app.MENTION_EVENT, "message.im", "message.channels",
+                      "message.groups"}
+    assert app.MESSAGE_EVENT == "message"
+    assert MANIFEST["settings"]["interactivity"]["is_enabled"]  # the buttons
 
 
 def test_scopes_cover_what_the_adapter_calls():
     scopes = set(MANIFEST["oauth_config"]["scopes"]["bot"])
     assert {"commands", "chat:write", "reactions:read", "files:read", "files:write",
-            "app_mentions:read"} == scopes
+            "app_mentions:read", "im:history", "channels:history", "groups:history"} == scopes

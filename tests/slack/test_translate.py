@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+
 import pytest
 
 from bot.commands import CopyCommand, ReviewsCommand, SettingsCommand
@@ -119,9 +121,41 @@ def test_mention_with_a_file_asks_for_reviews():
     assert mention.thread == "1700000300.000400"
 
 
-def test_mention_without_reviews_gets_a_hint():
-    with pytest.raises(UserError, match="CSV or text file"):
-        translate.mention(load("event_app_mention_text"), "U0COPYBOT")
+def test_mention_without_reviews_is_copy_written_in_its_thread():
+    mention = translate.mention(load("event_app_mention_text"), "U0COPYBOT")
+    assert mention.command is None and mention.file is None
+    assert mention.text == "can you help <@U0BRUNO> with the launch?"
+    assert mention.in_thread == "1700000350.000900" and not mention.direct
+
+
+def test_only_peoples_new_messages_in_dms_and_threads_are_read():
+    reply = load("event_message_thread_reply")
+    assert translate.message(reply, "U0COPYBOT").text == "#2 shorter"
+    dm = translate.message(load("event_message_im"), "U0COPYBOT")
+    assert dm.direct and dm.in_thread is None and dm.origin.channel == "D0ALICEDM"
+    top_level = copy.deepcopy(reply)
+    del top_level["event"]["thread_ts"]
+    edited = copy.deepcopy(reply)
+    edited["event"]["subtype"] = "message_changed"
+    by_bot = copy.deepcopy(reply)
+    by_bot["event"]["bot_id"] = "B0OTHER"
+    by_itself = copy.deepcopy(reply)
+    by_itself["event"]["user"] = "U0COPYBOT"
+    mentioning = copy.deepcopy(reply)  # its app_mention event carries it
+    mentioning["event"]["text"] = "<@U0COPYBOT> #2 shorter"
+    for body in (top_level, edited, by_bot, by_itself, mentioning):
+        assert translate.message(body, "U0COPYBOT") is None
+
+
+def test_a_button_press_names_its_variant_message_and_thread():
+    pressed = translate.button(load("block_actions_approve"))
+    assert pressed.origin == Origin("slack", "T0ACME01", "C0MARKETING", "U0BRUNO")
+    assert (pressed.action, pressed.variant_id, pressed.message, pressed.thread) == (
+        "approve", 1, "1700000501.000001", "1700000500.000200")
+    assert translate.action_id(load("block_actions_approve")).startswith("action:6134201337.")
+    other = load("block_actions_approve")
+    other["actions"][0]["action_id"] = "someone_elses_button"
+    assert translate.button(other) is None
 
 
 def test_mention_with_typed_reviews_keeps_other_mentions_and_answers_in_thread():

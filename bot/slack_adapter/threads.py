@@ -1,0 +1,165 @@
+"""Copy in Slack threads: a request's header in the channel and its variants under it, turns
+written as replies in the thread, and the buttons under each variant.
+
+Every request (a /copy, a mention, a DM) posts a header and its variants in the header's thread
+(or in the thread it was asked in), streamed as they are written, each variant with Approve,
+Reject, Shorter and More like this. Replies in that thread, and the Shorter / More like this
+buttons, are turns: their variants follow in the same thread. Approve and Reject record the
+person's verdict once and redraw the tally under the variant.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+from typing import Any
+
+from bot.conversation import parse_request, parse_turn
+from bot.dispatch import Reply, execute, execute_turn
+from bot.live import LiveCopy
+from bot.slack_adapter import render, translate
+from bot.slack_adapter.delivery import Delivery
+from engine import (CopyRequest, CopyResult, Engine, Feedback, InboundEvent, Origin, Refinement,
+                    Thread, TurnKind, Verdict)
+
+logger = logging.getLogger(__name__)
+
+BUTTON_TURNS = {"shorter": Refinement("Shorter", TurnKind.REWRITE, length_change=-1),
+                "like": Refinement("More like this", TurnKind.LIKE)}
+
+
+class SlackThreads:
+    def __init__(self, engine: Engine, delivery: Delivery, stream_interval: float) -> None:
+        self.engine = engine
+        self.delivery = delivery
+        self.stream_interval = stream_interval
+
+    # --- posting a request or a turn -----------------------------------------------------------
+
+    def _live(self, origin: Origin, n: int, header: str, thread: str | None) -> LiveCopy:
+        """Messages posted at the first text and updated while the model writes (at most one
+        chat.update per message per ``stream_interval``, Slack's pace): the header at ``thread``
+        (``None``: the channel), the variants in ``thread`` or else under the header."""
+        posted: dict[str, Any] = {}
+
+        async def create(text: Any) -> Any:
+            answer = await self.delivery.post(origin.channel, text, thread or posted.get("header"))
+            posted.setdefault("header", str(answer["ts"]))
+            return answer
+
+        async def edit(message: Any, text: Any) -> Any:
+            return await self.delivery.update(message["channel"], message["ts"], text)
+
+        async def delete(message: Any) -> Any:
+            return await self.delivery.web.chat_delete(channel=message["channel"], ts=message["ts"])
+
+        return LiveCopy(n, create=create, edit=edit, delete=delete,
+                        render_preview=render.preview_text, header=header,
+                        message_interval=self.stream_interval)
+
+    async def _finish(self, origin: Origin, result: CopyResult, live: LiveCopy, header: str) -> list:
+        """The final texts in place; each variant's message given to the engine."""
+        messages = [render.variant_message(variant, source) for variant, source in
+                    zip(result.variants, result.sources or [None] * len(result.variants))]
+        try:
+            posted = await live.finish(header, messages)
+        except Exception:
+            await live.abort()
+            for generation in result.generations:
+                await self.engine.discard_unposted(origin, generation)
+            raise
+        for variant, message in zip(result.variants, posted):
+            # Slack answers with the real channel id (a DM asked for by user id comes back as D…),
+            # which is what reactions and button presses on the message will name.
+            where = replace(origin, channel=str(message.get("channel") or origin.channel))
+            await self.engine.mark_posted(where, variant.id, str(message["ts"]))
+        return posted
+
+    async def copy(self, origin: Origin, command: Any, *, thread: str | None = None,
+                   progress: Any = None) -> Reply:
+        """A request (a /copy, a mention, a DM) as a new conversation in Slack."""
+        request: CopyRequest = command.request
+        live = self._live(origin, request.n, render.writing_header(request, origin.user), thread)
+        try:
+            reply = await execute(self.engine, origin, command, progress=progress,
+                                  preview=lambda p: live.preview(p.slot, p.text))
+            settings = await self.engine.settings(origin)
+            header = render.copy_header(reply.copy, request, origin.user, settings)
+            posted = await self._finish(origin, reply.copy, live, header)
+        except BaseException:
+            await live.abort()  # no preview stays behind without its final text
+            raise
+        header_ts = thread or str(live.handles[-1]["ts"])
+        channel = str(posted[0].get("channel") or origin.channel) if posted else origin.channel
+        await self.engine.open_thread(origin, reply.copy.generation_id, Thread(channel, header_ts))
+        return reply
+
+    async def turn(self, origin: Origin, conversation: int, turn: Refinement, thread: str) -> None:
+        """A turn of the conversation in ``thread``: a header reply, then the new variants."""
+        header = render.turn_header(turn.instruction, origin.user)
+        lives: list[LiveCopy] = []
+
+        async def accepted(count: int) -> None:  # how many are coming is known only now
+            lives.append(self._live(origin, count, header, thread))
+
+        def preview(p: Any) -> None:
+            if lives:
+                lives[0].preview(p.slot, p.text)
+
+        try:
+            reply = await execute_turn(self.engine, origin, conversation, turn, preview=preview,
+                                       on_accepted=accepted)
+            result = reply.copy
+            await self._finish(origin, result, lives[0], render.turn_header(
+                turn.instruction, origin.user, len(result.variants), result.requested))
+        except BaseException:
+            if lives:
+                await lives[0].abort()
+            raise
+
+    # --- what people write: mentions, DMs, replies in threads --------------------------------
+
+    async def message(self, mention: translate.Mention) -> Reply | None:
+        """A mention or message asking for copy: a turn when it is in one of copybot's threads,
+        else a new request. Raises ``UserError`` for what the person can fix."""
+        origin = mention.origin
+        if mention.in_thread is not None:
+            conversation = await self.engine.conversation(origin, Thread(origin.channel,
+                                                                         mention.in_thread))
+            if conversation is not None:
+                turn = parse_turn(mention.text, self.engine.presets())
+                await self.turn(origin, conversation, turn, mention.in_thread)
+                return None
+        command = parse_request(mention.text, self.engine.presets())
+        return await self.copy(origin, command, thread=mention.in_thread)
+
+    # --- buttons -----------------------------------------------------------------------------
+
+    async def press(self, event: InboundEvent) -> None:
+        """A journaled button press, carried out; the event is finished here."""
+        pressed = translate.button(event.payload)
+        assert pressed is not None, "only copybot's buttons are journaled"
+        origin = pressed.origin
+        if pressed.action in ("approve", "reject"):
+            verdict = Verdict.APPROVE if pressed.action == "approve" else Verdict.REJECT
+            other = Verdict.REJECT if verdict is Verdict.APPROVE else Verdict.APPROVE
+            # A button is a choice: approving takes back this person's rejection, and the other
+            # way round. The pressed verdict finishes the event in the same transaction.
+            await self.engine.record_feedback(Feedback(origin, other, added=False,
+                                                       message=pressed.message))
+            outcome = await self.engine.record_feedback(
+                Feedback(origin, verdict, added=True, message=pressed.message), event=event)
+            if outcome is None:
+                return
+            await self.delivery.update(origin.channel, pressed.message, render.Message(
+                pressed.text, render.with_tally(pressed.blocks, outcome.approvals,
+                                                outcome.rejections)))
+            return
+        turn = replace(BUTTON_TURNS[pressed.action], targets=(pressed.variant_id,))
+        thread = Thread(origin.channel, pressed.thread) if pressed.thread else None
+        conversation = await self.engine.conversation(origin, thread, replied_to=pressed.message)
+        if conversation is None:
+            await self.engine.finish_event(event, "ignored")
+            return
+        await self.turn(origin, conversation, turn, pressed.thread or pressed.message)
+        await self.engine.finish_event(event)
