@@ -94,6 +94,10 @@ async def cmd_copy(args: argparse.Namespace) -> int:
 
 async def cmd_export(args: argparse.Namespace) -> int:
     async with await _open_engine() as engine:
+        if args.pairs:
+            count = await engine.export_pairs(Path(args.path), workspace=args.workspace)
+            print(f"Wrote {count} preference pair{'s' if count != 1 else ''} to {args.path}")
+            return 0
         count = await engine.export_approved(Path(args.path), workspace=args.workspace)
     print(f"Wrote {count} approved example{'s' if count != 1 else ''} to {args.path}")
     return 0
@@ -153,8 +157,10 @@ def build_parser() -> argparse.ArgumentParser:
     copy.add_argument("-n", type=int, default=3, help="number of variants (1-10)")
     copy.set_defaults(handler=cmd_copy, log_level="WARNING")
 
-    export = sub.add_parser("export", help="write approved examples as chat-format JSONL")
+    export = sub.add_parser("export", help="write approved examples (or preference pairs) as JSONL")
     export.add_argument("path")
+    export.add_argument("--pairs", action="store_true",
+                        help="preference pairs (prompt, chosen, rejected) for DPO trainers instead")
     export.add_argument("--workspace", help="only this workspace, e.g. slack:T0123")
     export.set_defaults(handler=cmd_export, log_level="WARNING")
     reviews = sub.add_parser("reviews", help="summarise customer reviews from a CSV/text file or stdin")
