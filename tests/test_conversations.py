@@ -37,7 +37,7 @@ async def test_console_refine_rewrites_the_named_variant_of_the_session(engine, 
     rewrite_prompt = generations[1][0]
     assert "insulated steel water bottle" in rewrite_prompt[1]["content"]
     again_prompt = generations[2][0][-1]["content"]
-    assert "different from the copy already shown" in again_prompt
+    assert "from a new angle" in again_prompt
 
 
 async def test_pairs_export_has_chosen_and_rejected_rows_for_an_approved_rewrite(
