@@ -25,6 +25,7 @@ from bot.discord_adapter.config import DiscordConfig
 from bot.discord_adapter.delivery import InteractionReplies, post_to_channel
 from bot.live import LiveCopy
 from bot.discord_adapter.slash import ReviewsForm, build_command_tree
+from bot.discord_adapter.threads import DiscordThreads
 from bot.dispatch import execute, failure_text
 from bot.inbound import EventLanes
 from bot.tasks import TaskTracker
@@ -46,6 +47,10 @@ class CopybotClient(discord.Client):
         intents = discord.Intents.none()
         intents.guilds = True  # guilds, channels and roles (admin checks); per-guild command sync
         intents.guild_reactions = True  # approvals; not a privileged intent
+        # Mentions, DMs and replies that ping copybot: their text comes without message_content.
+        intents.guild_messages = True
+        intents.dm_messages = True
+        intents.message_content = config.message_content  # privileged: only when configured
         super().__init__(intents=intents, guild_ready_timeout=config.guild_ready_timeout,
                          # Model output must never ping @everyone, a role or a person.
                          allowed_mentions=discord.AllowedMentions.none())
@@ -56,6 +61,7 @@ class CopybotClient(discord.Client):
         self._synced_guilds: set[int] = set()
         # Journaled events are carried out in lanes: one per message for reactions.
         self.lanes = EventLanes(self.tasks, self._carry_out, name="discord")
+        self.threads = DiscordThreads(self, engine, config.stream_interval)
 
     async def setup_hook(self) -> None:
         """After login, before the gateway connects: finish what an earlier run journaled."""
@@ -159,6 +165,10 @@ class CopybotClient(discord.Client):
             return
         for event in events:
             record = event.payload
+            if event.kind == "message":
+                await self._answer_message(record)
+                await self.engine.finish_event(event)
+                continue
             # Rebuilt from the journal, live or after a restart: the same path either way.
             interaction = discord.Interaction(data=record["interaction"], state=self._connection)
             replies = InteractionReplies(self, interaction, deferred_private=record["private"])
@@ -247,6 +257,48 @@ class CopybotClient(discord.Client):
                 except discord.HTTPException as exc:  # e.g. no Add Reactions permission: still usable
                     logger.warning("could not add %s under message %s: %s", face, message.id, exc)
                     return
+
+    # --- messages: mentions, DMs, turns in copybot's threads ----------------------------------
+
+    async def on_message(self, message: discord.Message) -> None:
+        if message.author.bot or self.user is None:
+            return  # other bots and copybot itself are never answered
+        direct = message.guild is None
+        parent_id = getattr(message.channel, "parent_id", None)
+        if not direct and not self.config.serves_channel(message.guild.id, message.channel.id,
+                                                         parent_id):
+            return
+        record = translate.message_record(message, self.user.id)
+        if not direct and not any(user.id == self.user.id for user in message.mentions):
+            # Without message_content the text is empty here: only its own threads, and only
+            # with the intent, make such a message a turn.
+            if not (self.config.message_content and record["in_thread"]
+                    and await self.threads.conversation_of(record) is not None):
+                return
+        try:  # no ack on the gateway: journaled the moment it arrives (RESUME replays: same id)
+            event = await self.engine.accept_event(translate.message_origin(record),
+                                                   f"message:{message.id}", "message", record)
+        except EventNotStored:
+            logger.warning("message %s not taken: the database is busy", message.id)
+            return
+        if event is not None:
+            self._submit(event)
+
+    async def _answer_message(self, record: dict) -> None:
+        """The error boundary for messages: one sentence in reply, never the exception text."""
+        try:
+            posted = await self.threads.message(record)
+            settings = await self.engine.settings(translate.message_origin(record))
+            await self._seed_reactions(posted, render.seed_reactions(settings))
+        except Exception as exc:
+            text = failure_text(exc)
+            try:
+                channel = self.get_partial_messageable(record["channel_id"])
+                await channel.send(text, reference=discord.MessageReference(
+                    message_id=record["message_id"], channel_id=record["channel_id"],
+                    fail_if_not_exists=False))
+            except discord.HTTPException as send_error:
+                logger.warning("could not tell the user a message failed: %s", send_error)
 
     # --- reactions -----------------------------------------------------------------------------
 

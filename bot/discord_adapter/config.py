@@ -5,6 +5,8 @@
     COPYBOT_DISCORD_CHANNELS    comma-separated channel ids where commands work; empty: every channel
     COPYBOT_DISCORD_API_BASE    REST base URL, e.g. a rate-limit proxy; default Discord's own
     COPYBOT_DISCORD_GATEWAY     gateway websocket URL; default Discord's own
+    COPYBOT_DISCORD_MESSAGE_CONTENT  on: ask for the privileged message_content intent, so every
+                                message in copybot's threads is a turn (off: only mentions of it)
 """
 
 from __future__ import annotations
@@ -39,6 +41,9 @@ class DiscordConfig:
     # Seconds between two edits in one channel while a /copy streams: Discord allows five message
     # edits per five seconds per channel.
     stream_interval: float = 1.0
+    # The privileged intent (enable it in the Developer Portal first): without it, only DMs,
+    # mentions of copybot and replies that ping it carry their text.
+    message_content: bool = False
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> DiscordConfig | None:
@@ -53,6 +58,8 @@ class DiscordConfig:
             channels=_id_list("COPYBOT_DISCORD_CHANNELS", env.get("COPYBOT_DISCORD_CHANNELS", "")),
             api_base=env.get("COPYBOT_DISCORD_API_BASE", "").strip().rstrip("/") or None,
             gateway_url=env.get("COPYBOT_DISCORD_GATEWAY", "").strip() or None,
+            message_content=env.get("COPYBOT_DISCORD_MESSAGE_CONTENT", "").strip().lower()
+            in ("1", "on", "true", "yes"),
         )
 
     def serves_guild(self, guild_id: int | None) -> bool:

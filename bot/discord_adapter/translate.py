@@ -215,3 +215,30 @@ def invocation_from_record(record: Mapping[str, Any]) -> Invocation:
 def interaction_origin(record: Mapping[str, Any]) -> Origin:
     raw = record["interaction"]
     return origin_for(raw["guild_id"], raw["channel_id"], record["user_id"], record["roles"])
+
+
+_OWN_MENTION = "<@{id}>", "<@!{id}>"
+
+
+def message_record(message: discord.Message, bot_id: int | None) -> dict[str, Any]:
+    """What the journal keeps of a message written to copybot (JSON): enough to answer it after a
+    restart. The text is without copybot's mention; other people's mentions stay."""
+    content = message.content or ""
+    if bot_id is not None:
+        for form in _OWN_MENTION:
+            content = content.replace(form.format(id=bot_id), " ")
+    reference = message.reference.message_id if message.reference is not None else None
+    return {
+        "message_id": message.id, "channel_id": message.channel.id,
+        "guild_id": None if message.guild is None else message.guild.id,
+        "user_id": message.author.id, "roles": list(role_ids(message.author)),
+        "text": " ".join(content.split()), "reference": reference,
+        # A thread copybot made on a request's header: replies there are turns.
+        "in_thread": isinstance(message.channel, discord.Thread),
+        "direct": message.guild is None,
+    }
+
+
+def message_origin(record: Mapping[str, Any]) -> Origin:
+    return origin_for(record["guild_id"] or record["channel_id"], record["channel_id"],
+                      record["user_id"], record["roles"])

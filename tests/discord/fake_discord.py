@@ -90,6 +90,7 @@ class FakeDiscord:
         self.gateway_in: list[tuple[str, int, Any]] = []  # (path, op, d) received, token removed
         self.connections: list[tuple[str, dict[str, str]]] = []  # (path, query) of each websocket
         self.messages: dict[str, dict] = {}  # every message the bot posted, by id
+        self.threads: dict[str, dict] = {}  # threads the bot started, by id
         # message id -> reaction ("✅", or "name:id" for a custom emoji) -> ids of who reacted
         self.reactions: dict[str, dict[str, list[str]]] = {}
         self.attachments: dict[str, bytes] = {}
@@ -286,6 +287,8 @@ class FakeDiscord:
             if method == "DELETE":
                 return web.Response(status=204)
             return _json(self._post_message(self._channel_of_token[parts[2]], body, webhook=True))
+        if parts[0] == "channels" and len(parts) == 5 and parts[4] == "threads" and method == "POST":
+            return _json(await self._start_thread(parts[1], parts[3], body))
         if parts[0] == "channels" and len(parts) == 3 and parts[2] == "messages" and method == "POST":
             return _json(self._post_message(parts[1], body, webhook=False))
         if parts[0] == "channels" and "reactions" in parts and method == "PUT":
@@ -303,14 +306,46 @@ class FakeDiscord:
             return _json(dict(message, reactions=self._reaction_counts(parts[3])))
         return _json({"message": "404: Not Found", "code": 0}, status=404)
 
+    async def _start_thread(self, channel_id: str, message_id: str, body: dict) -> dict:
+        """A public thread on a message (its id is the message's, as on Discord); THREAD_CREATE
+        goes to the client, as Discord sends it."""
+        thread = {"id": message_id, "guild_id": self.guild_id, "parent_id": channel_id, "type": 11,
+                  "name": body["name"], "owner_id": self.identity["id"], "message_count": 0,
+                  "member_count": 1, "rate_limit_per_user": 0, "flags": 0, "last_message_id": None,
+                  "thread_metadata": {"archived": False, "auto_archive_duration": 1440,
+                                      "archive_timestamp": discord.utils.utcnow().isoformat(),
+                                      "locked": False, "create_timestamp": discord.utils.utcnow().isoformat()}}
+        self.threads[message_id] = thread
+        await self.dispatch("THREAD_CREATE", dict(thread, newly_created=True))
+        return thread
+
+    def message_event(self, content: str, *, channel_id: str | None = None, author: dict | None = None,
+                      mentions_bot: bool = True, reference: str | None = None) -> dict:
+        """A recorded MESSAGE_CREATE from a person (or ``author``), with a fresh id."""
+        payload = load_payload("gateway_message_create")
+        payload.update(id=self.snowflake(), content=content)
+        if channel_id is not None:
+            payload["channel_id"] = channel_id
+        if author is not None:
+            payload["author"] = author
+        if not mentions_bot:
+            payload["mentions"] = []
+        if reference is not None:
+            payload["message_reference"] = {"message_id": reference, "channel_id": payload["channel_id"],
+                                            "guild_id": self.guild_id, "type": 0}
+        return payload
+
     def _post_message(self, channel_id: str, body: dict, *, webhook: bool) -> dict:
         message = {
             "id": self.snowflake(), "channel_id": channel_id, "guild_id": self.guild_id,
             "author": self.identity, "content": body.get("content") or "", "embeds": body.get("embeds") or [],
             "flags": body.get("flags", 0), "timestamp": discord.utils.utcnow().isoformat(),
             "edited_timestamp": None, "tts": False, "mention_everyone": False, "mentions": [],
-            "mention_roles": [], "attachments": [], "pinned": False, "type": 0, "components": [],
+            "mention_roles": [], "attachments": [], "pinned": False, "type": 0,
+            "components": body.get("components") or [],
         }
+        if body.get("message_reference"):
+            message["message_reference"] = body["message_reference"]
         if webhook:
             message["webhook_id"] = self.app_id
         self.messages[message["id"]] = message

@@ -1,0 +1,148 @@
+"""Copy in Discord threads: a mention or a DM starts a request, its variants go in a thread made
+on the header (as replies where no thread can be made: a DM, a channel without the permission),
+and messages there that mention copybot (or reply to one of its messages, pinging it) are turns.
+
+Without the privileged ``message_content`` intent Discord sends a bot the text of DMs, of messages
+that mention it and of replies that ping it, and nothing else: the turns are designed around
+that. With the intent (``COPYBOT_DISCORD_MESSAGE_CONTENT=on``) any message in copybot's own
+threads is a turn.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+from typing import Any
+
+import discord
+
+from bot.conversation import parse_request, parse_turn
+from bot.discord_adapter import render, translate
+from bot.dispatch import execute, execute_turn
+from bot.live import LiveCopy
+from engine import CopyResult, Engine, Origin, Thread
+
+logger = logging.getLogger(__name__)
+
+THREAD_NAME_CHARS = 90  # Discord allows 100
+
+
+class DiscordThreads:
+    def __init__(self, client: discord.Client, engine: Engine, stream_interval: float) -> None:
+        self.client = client
+        self.engine = engine
+        self.stream_interval = stream_interval
+
+    async def conversation_of(self, record: dict) -> int | None:
+        origin = translate.message_origin(record)
+        channel = str(record["channel_id"])
+        reference = None if record["reference"] is None else str(record["reference"])
+        found = await self.engine.conversation(origin, Thread(channel, channel))
+        if found is None and reference is not None:  # a reply to a header or a variant
+            found = await self.engine.conversation(origin, Thread(channel, reference),
+                                                   replied_to=reference)
+        return found
+
+    def _live(self, channel: discord.abc.Messageable, n: int, header: render.Outgoing,
+              reply_to: int, thread_name: str | None) -> tuple[LiveCopy, dict]:
+        """The header as a reply to the person's message, then a thread on it (when
+        ``thread_name`` and the channel allow), the variants in the thread or as replies."""
+        where: dict[str, Any] = {}
+
+        async def create(message: render.Outgoing) -> discord.Message:
+            extras = {"embed": discord.Embed(description=message.embed)} if message.embed else {}
+            if "header" not in where:
+                reference = discord.MessageReference(message_id=reply_to, channel_id=channel.id,
+                                                     fail_if_not_exists=False)
+                posted = await channel.send(message.content, reference=reference, **extras)
+                where["header"] = posted
+                where["target"] = channel
+                if thread_name:
+                    try:
+                        where["target"] = await posted.create_thread(name=thread_name)
+                    except (discord.HTTPException, ValueError) as exc:
+                        logger.info("no thread on the header (%s); variants go as replies", exc)
+                return posted
+            if where["target"] is channel:
+                reference = where["header"].to_reference(fail_if_not_exists=False)
+                return await channel.send(message.content, reference=reference, **extras)
+            return await where["target"].send(message.content, **extras)
+
+        async def edit(posted: discord.Message, message: render.Outgoing) -> None:
+            embeds = [discord.Embed(description=message.embed)] if message.embed else []
+            await posted.edit(content=message.content, embeds=embeds)
+
+        async def delete(posted: discord.Message) -> None:
+            await posted.delete()
+
+        live = LiveCopy(n, create=create, edit=edit, delete=delete,
+                        render_preview=render.preview_message, header=header,
+                        message_interval=0.0, channel_interval=self.stream_interval)
+        return live, where
+
+    async def _finish(self, origin: Origin, result: CopyResult, live: LiveCopy,
+                      header: render.Outgoing) -> list[discord.Message]:
+        try:
+            posted = await live.finish(header, [render.variant_message(v) for v in result.variants])
+        except Exception:
+            await live.abort()
+            for generation in result.generations:
+                await self.engine.discard_unposted(origin, generation)
+            raise
+        for variant, message in zip(result.variants, posted):
+            await self.engine.mark_posted(replace(origin, channel=str(message.channel.id)),
+                                          variant.id, str(message.id))
+        return posted
+
+    async def message(self, record: dict) -> list[discord.Message]:
+        """A message written to copybot: a turn in one of its threads, or a new request."""
+        origin = translate.message_origin(record)
+        channel = self.client.get_partial_messageable(record["channel_id"],
+                                                      guild_id=record["guild_id"])
+        if not record["direct"]:
+            channel = self.client.get_channel(record["channel_id"]) or channel
+        conversation = await self.conversation_of(record)
+        if conversation is not None:
+            turn = parse_turn(record["text"], self.engine.presets())
+            lives: list[tuple[LiveCopy, dict]] = []
+
+            async def accepted(count: int) -> None:
+                lives.append(self._live(channel, count, render.Outgoing(
+                    f"*{discord.utils.escape_markdown(turn.instruction[:200])}*: writing…"),
+                    record["message_id"], None))
+
+            try:
+                reply = await execute_turn(self.engine, origin, conversation, turn,
+                                           on_accepted=accepted,
+                                           preview=lambda p: lives and lives[0][0].preview(p.slot, p.text))
+                result = reply.copy
+                return await self._finish(origin, result, lives[0][0], render.Outgoing(
+                    f"*{discord.utils.escape_markdown(turn.instruction[:200])}*: "
+                    f"{len(result.variants)} new variant{'s' if len(result.variants) != 1 else ''}"))
+            except BaseException:
+                if lives:
+                    await lives[0][0].abort()
+                raise
+        command = parse_request(record["text"], self.engine.presets())
+        request = command.request
+        makes_thread = isinstance(channel, discord.TextChannel)
+        live, where = self._live(channel, request.n,
+                                 render.writing_header(request.product, request.n),
+                                 record["message_id"],
+                                 request.product[:THREAD_NAME_CHARS] if makes_thread else None)
+        try:
+            reply = await execute(self.engine, origin, command,
+                                  preview=lambda p: live.preview(p.slot, p.text))
+            settings = await self.engine.settings(origin)
+            header = render.copy_header(reply.copy, request.product, settings)
+            posted = await self._finish(origin, reply.copy, live, header)
+        except BaseException:
+            await live.abort()
+            raise
+        target = where["target"]
+        if isinstance(target, discord.Thread):
+            thread = Thread(str(target.id), str(target.id))
+        else:
+            thread = Thread(str(record["channel_id"]), str(where["header"].id))
+        await self.engine.open_thread(origin, reply.copy.generation_id, thread)
+        return posted
