@@ -14,7 +14,7 @@ from typing import Any, Mapping
 
 from bot.commands import Command, ReviewsCommand, parse_command
 from bot.slack_adapter.emoji import canonical, canonical_set
-from engine import Feedback, Origin, UserError, Verdict
+from engine import Feedback, Origin, Verdict
 
 PLATFORM = "slack"
 # `/copybot <command> …` reaches every command of the grammar (`/copybot settings`, `/copybot help`)
