@@ -44,11 +44,12 @@ def test_a_bad_id_is_named():
 def test_the_setup_guide_invite_link_grants_exactly_the_permissions_it_lists():
     guide = (REPO / "deploy" / "discord-setup.md").read_text(encoding="utf-8")
     listed = re.findall(r"^\| (View Channel|Send Messages|Read Message History|Add Reactions|Embed Links"
-                        r"|Attach Files) \|", guide, flags=re.M)
+                        r"|Attach Files|Create Public Threads|Send Messages in Threads) \|", guide,
+                        flags=re.M)
     wanted = discord.Permissions(**{name.lower().replace(" ", "_"): True for name in listed})
     (link,) = re.findall(r"https://discord.com/oauth2/authorize\?\S+", guide)
     assert link.endswith(f"scope=bot+applications.commands&permissions={wanted.value}")
-    assert len(listed) == 6 and f"`{wanted.value}`" in guide
+    assert len(listed) == 8 and f"`{wanted.value}`" in guide
 
 
 async def test_a_refused_token_stops_the_adapter_with_one_sentence(fake, engine, discord_config, caplog):
