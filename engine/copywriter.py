@@ -71,7 +71,8 @@ class Copywriter:
         return token_budget(max_words, self.max_new_tokens, language)
 
     async def write(self, request: CopyRequest, brand_voice: str | None, examples: list[str],
-                    on_preview: OnPreview | None = None) -> Draft:
+                    on_preview: OnPreview | None = None, model: str | None = None) -> Draft:
+        """``model``: the served version to write with (the workspace's fine-tune; None: base)."""
         language = request.language or language_of(request.product)
         messages = self.prompts.messages(request, brand_voice=brand_voice, examples=examples,
                                          language=language)
@@ -95,7 +96,7 @@ class Copywriter:
                         if text:
                             on_preview(index, text)
             try:
-                raw, version = await self.generator.generate(messages, wanted, budget, stream)
+                raw, version = await self.generator.generate(messages, wanted, budget, stream, model=model)
             except BusyError:
                 if not kept:
                     raise

@@ -23,7 +23,7 @@ from engine.housekeeping import CHARTS_KEPT, EVENT_RETENTION, HOUSEKEEPING_CRON,
 from engine.journal import InboundEvent, Journal
 from engine.learning.service import Learning
 from engine.learning.status import FinetuneStart, FinetuneStatus, ModelList, ModelSwitch
-from engine.learning.versions import load_active_generator
+from engine.learning.versions import load_serving_generator
 from engine.local_backend import GenerationBackend
 from engine.metrics import Metrics
 from engine.prompts import PromptBook
@@ -43,12 +43,13 @@ logger = logging.getLogger(__name__)
 
 async def open_configured_generator(config: EngineConfig, store: Store) -> Generator:
     """The configured generator: an OpenAI-compatible server (COPYBOT_BACKEND=openai), or the local
-    model in the version that was active when the bot last ran (fine-tunes survive restarts)."""
+    model serving each workspace the version that was active when the bot last ran (fine-tunes
+    survive restarts)."""
     if config.backend == "openai":
         from engine.remote_backend import RemoteGenerator
 
         return RemoteGenerator.from_config(config)
-    return await load_active_generator(config, store)
+    return await load_serving_generator(config, store)
 
 
 def as_generator(backend: Generator | GenerationBackend, config: EngineConfig) -> Generator:
@@ -79,7 +80,7 @@ class Engine:
         self.learning = Learning(config, store, prompts, generator, self.announce,
                                  count_run=self.metrics.count_finetune)
         self.reports = ReportService(store, config.report_cron, config.data_dir / "reports",
-                                     model_version=lambda: self.generator.version,
+                                     model_version=self.learning.model_name,
                                      announce=self.announce, finetune_line=self.learning.finetune_line,
                                      can_announce=lambda platform: platform in self._publishers)
         self.scheduler = Scheduler(store)
@@ -187,7 +188,8 @@ class Engine:
         with self.metrics.generation_seconds.time():
             preview = (lambda slot, text: on_preview(CopyPreview(slot, text))) if on_preview else None
             draft = await self.copywriter.write(request, settings["brand_voice"] or None, examples,
-                                                on_preview=preview)
+                                                on_preview=preview,
+                                                model=self.learning.model_for(workspace))
         if not draft.texts:
             raise UserError(
                 "The model could not write usable copy for that description; add a detail or two "
@@ -333,26 +335,32 @@ class Engine:
         return f"{origin.platform}:{origin.user}"
 
     async def finetune_now(self, origin: Origin) -> FinetuneStart:
-        """Start a fine-tune now (or report the one under way, or why none can start)."""
-        return await self.learning.start(by=self._require_admin(origin))
+        """Start a fine-tune of the origin's workspace now (or report the one under way, or why
+        none can start)."""
+        by = self._require_admin(origin)
+        await self.store.ensure_workspace(origin.workspace_key, origin.platform)
+        return await self.learning.start(origin.workspace_key, by=by)
 
     # Looking is for everyone: the team's approvals train the model, and which version writes their
     # copy and how the weekly fine-tune went is their feedback (the weekly report says it anyway).
     # Starting a fine-tune and switching models changes everyone's copy: admins only.
 
     async def finetune_status(self, origin: Origin) -> FinetuneStatus:
-        return await self.learning.status()
+        return await self.learning.status(origin.workspace_key)
 
     async def models(self, origin: Origin) -> ModelList:
-        return await self.learning.models()
+        return await self.learning.models(origin.workspace_key)
 
     async def use_model(self, origin: Origin, version: str) -> ModelSwitch:
-        """Switch the generator to ``version`` ("base" for the base model); no restart needed."""
-        return await self.learning.use(version, by=self._require_admin(origin))
+        """Have the workspace's copy written by its ``version`` ("base" for the base model); no
+        restart needed."""
+        by = self._require_admin(origin)
+        await self.store.ensure_workspace(origin.workspace_key, origin.platform)
+        return await self.learning.use(origin.workspace_key, version, by=by)
 
     async def rollback_model(self, origin: Origin) -> ModelSwitch:
-        """Go back to the model that was active before the current one."""
-        return await self.learning.rollback(by=self._require_admin(origin))
+        """Go back to the model that wrote the workspace's copy before the current one."""
+        return await self.learning.rollback(origin.workspace_key, by=self._require_admin(origin))
 
     # --- reviews -------------------------------------------------------------------------------
 

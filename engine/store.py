@@ -114,15 +114,30 @@ class Store:
             if number <= current:
                 continue
             logger.info("applying schema migration %s", path.name)
-            # executescript would COMMIT before running; wrap the file so it is one transaction.
-            script = f"BEGIN IMMEDIATE;\n{path.read_text()}\nPRAGMA user_version = {number};\nCOMMIT;"
             async with self._lock:
-                try:
-                    await self.db.executescript(script)
-                except BaseException:
-                    if self.db.in_transaction:
-                        await self.db.execute("ROLLBACK")
-                    raise
+                await self._apply(number, path.read_text())
+
+    async def _apply(self, number: int, script: str) -> None:
+        """One migration in one transaction. Foreign keys are off while it runs, as SQLite's
+        procedure for rebuilding a table asks (a DROP would otherwise cascade or fail), and
+        checked in full before it commits."""
+        await self.db.execute("PRAGMA foreign_keys=OFF")  # a no-op inside a transaction: set first
+        try:
+            # executescript would COMMIT before running; the file runs inside our transaction.
+            await self.db.executescript(f"BEGIN IMMEDIATE;\n{script}")
+            async with self.db.execute("PRAGMA foreign_key_check") as cursor:
+                broken = await cursor.fetchall()
+            if broken:
+                raise RuntimeError(f"schema migration {number} leaves {len(broken)} rows whose "
+                                   f"references point nowhere (first: {tuple(broken[0])})")
+            await self.db.execute(f"PRAGMA user_version = {number}")
+            await self.db.execute("COMMIT")
+        except BaseException:
+            if self.db.in_transaction:
+                await self.db.execute("ROLLBACK")
+            raise
+        finally:
+            await self.db.execute("PRAGMA foreign_keys=ON")
 
     # --- workspaces and settings ---------------------------------------------------------------
 
@@ -131,6 +146,10 @@ class Store:
             await db.execute(
                 "INSERT OR IGNORE INTO workspaces(id, platform) VALUES (?, ?)", (workspace_id, platform)
             )
+
+    async def workspace_ids(self) -> list[str]:
+        async with self.db.execute("SELECT id FROM workspaces ORDER BY id") as cursor:
+            return [row["id"] async for row in cursor]
 
     async def settings(self, workspace_id: str) -> dict[str, str]:
         async with self.db.execute(

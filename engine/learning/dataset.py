@@ -1,4 +1,4 @@
-"""Fine-tuning data: what the team approved (to learn) and rejected (to check against).
+"""Fine-tuning data: what one workspace's team approved (to learn) and rejected (to check against).
 
 Each example is the exact chat prompt the generator was given plus the copy as the answer. Copies are
 deduplicated on their normalised text (the earliest variant wins), then split into train and
@@ -109,27 +109,32 @@ def build_dataset(approved: list[Example], rejected: list[Example], since: datet
                    data_until=max(stamps) if stamps else since)
 
 
-async def approved_examples(store: Store) -> list[Example]:
+async def approved_examples(store: Store, workspace: str) -> list[Example]:
     return [Example(e.variant_id, e.messages, e.text, e.approved_at, e.request)
-            for e in await store.approved_examples()]
+            for e in await store.approved_examples(workspace)]
 
 
-async def rejected_examples(store: Store, limit: int = MAX_REJECTED * 2) -> list[Example]:
+async def rejected_examples(store: Store, workspace: str, limit: int = MAX_REJECTED * 2) -> list[Example]:
     async with store.db.execute(
         """SELECT v.id, v.text, g.prompt, g.request
            FROM variant_status s JOIN variants v ON v.id = s.variant_id
            JOIN generations g ON g.id = v.generation_id
-           WHERE s.status = 'rejected' ORDER BY v.id DESC LIMIT ?""",
-        (limit,),
+           WHERE s.status = 'rejected' AND v.workspace_id = ? ORDER BY v.id DESC LIMIT ?""",
+        (workspace, limit),
     ) as cursor:
         return [Example(row["id"], json.loads(row["prompt"]), row["text"], None, json.loads(row["request"]))
                 async for row in cursor]
 
 
-async def load_dataset(store: Store, since: datetime | None, tried_until: datetime | None = None,
+async def load_dataset(store: Store, workspace: str, since: datetime | None,
+                       tried_until: datetime | None = None,
                        validation_share: float = VALIDATION_SHARE) -> Dataset:
-    dataset = build_dataset(await approved_examples(store), await rejected_examples(store), since,
-                            tried_until, validation_share)
-    logger.info("fine-tune data: %d new approved (%d to train), %d validation, %d rejected",
-                dataset.new_examples, len(dataset.train), len(dataset.validation), len(dataset.rejected))
+    """The workspace's own data: another team's copy (and brand voice, in its prompts) never
+    trains this workspace's model."""
+    dataset = build_dataset(await approved_examples(store, workspace),
+                            await rejected_examples(store, workspace), since, tried_until,
+                            validation_share)
+    logger.info("fine-tune data of %s: %d new approved (%d to train), %d validation, %d rejected",
+                workspace, dataset.new_examples, len(dataset.train), len(dataset.validation),
+                len(dataset.rejected))
     return dataset

@@ -1,13 +1,13 @@
 """The learning loop as the engine uses it: start and watch fine-tunes, list and switch model versions.
 
-Every model switch (a promotion, ``/models use``, ``/models rollback``) loads the new model first,
-then records it, then hands it to the generator, under one lock: requests already in a batch finish
-on the old model, the next batch uses the new one, and a model that fails to load never goes live.
+Everything here is per workspace: a workspace's fine-tune learns from its own team's approvals only,
+its versions are served to it only (``WorkspaceModels``), and what happened is announced in its own
+report channel only. Every model switch (a promotion, ``/models use``, ``/models rollback``) loads
+the new model first, then records it, then hands it to the generator (``WorkspaceModels``).
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 from collections.abc import Awaitable, Callable
@@ -19,6 +19,7 @@ from engine.learning.dataset import load_dataset
 from engine.learning.runner import FinetuneRunner, RunResult
 from engine.learning.status import FinetuneStart, FinetuneStatus, ModelList, ModelSwitch, RunRecord
 from engine.learning.versions import VersionStore
+from engine.learning.workspace_models import WorkspaceModels
 from engine.serving import base_name
 from engine.prompts import PromptBook
 from engine.store import Store, parse_utc_text, utc_text
@@ -35,14 +36,13 @@ class Learning:
                  count_run: Callable[[str], None] | None = None) -> None:
         self.config = config
         self.store = store
-        self.generator = generator
         self.base = base_name(config)
         self.versions = VersionStore(store, config.data_dir)
+        self.models_in_use = WorkspaceModels(config, generator)
         self._announce = announce
         self._count_run = count_run
-        self._switch_lock = asyncio.Lock()
-        self.runner = FinetuneRunner(config, store, prompts, self.versions, self._switching,
-                                     generator.switch, self._finished)
+        self.runner = FinetuneRunner(config, store, prompts, self.versions, self.models_in_use,
+                                     self._finished)
         # When the next scheduled run is; the engine sets it once the scheduler has the job.
         self.next_run: Callable[[], datetime | None] = lambda: None
 
@@ -56,100 +56,126 @@ class Learning:
                             "COPYBOT_BACKEND=openai, fine-tune on the model server (copybot export "
                             "writes the approved examples).")
 
-    async def _switching(self, switch: Callable[[], Awaitable[object]]) -> object:
-        async with self._switch_lock:
-            return await switch()
+    def model_for(self, workspace: str) -> str | None:
+        """The served version the generator is asked for on the workspace's behalf (None: base)."""
+        return self.models_in_use.key_for(workspace)
+
+    def model_name(self, workspace: str) -> str:
+        """The name of the model writing the workspace's copy ("v2", or the base model's)."""
+        return self.models_in_use.name_for(workspace)
 
     async def recover(self) -> None:
         await self.runner.recover()
+        if not self.local:
+            return
+        active = {}
+        for version in await self.versions.active_everywhere(self.base):
+            try:
+                active[version.workspace] = await self.versions.served(version)
+            except UserError:  # already logged when the generator was loaded
+                continue
+        self.models_in_use.start_serving(active)
 
     async def close(self) -> None:
         await self.runner.close()
 
     # --- fine-tunes ---------------------------------------------------------------------------------
 
-    async def start(self, by: str) -> FinetuneStart:
+    async def start(self, workspace: str, by: str) -> FinetuneStart:
         self._require_local()
-        return FinetuneStart(await self.runner.start(by))
+        return FinetuneStart(await self.runner.start(by, workspace))
 
-    async def run_scheduled(self) -> RunResult | None:
-        """The weekly job: a whole run (or the one already under way), awaited."""
+    async def run_scheduled(self) -> list[RunResult]:
+        """The weekly job: each workspace with approved copy in turn, one run at a time."""
         if not self.local:
             logger.info("scheduled fine-tune skipped: the generator is not the local model")
-            return None
-        return await self.runner.run(SCHEDULE_TRIGGER)
+            return []
+        results = []
+        for workspace in await self.store.workspace_ids():
+            results.append(await self.runner.run(SCHEDULE_TRIGGER, workspace))
+        return results
 
-    async def status(self) -> FinetuneStatus:
+    async def status(self, workspace: str) -> FinetuneStatus:
         self._require_local()
-        active = await self.versions.active(self.base)
-        dataset = await load_dataset(self.store, active.data_until if active else None)
-        async with self.store.db.execute("SELECT * FROM finetune_runs ORDER BY id DESC LIMIT 1") as cursor:
+        active = await self.versions.active(workspace, self.base)
+        dataset = await load_dataset(self.store, workspace, active.data_until if active else None)
+        async with self.store.db.execute(
+                "SELECT * FROM finetune_runs WHERE workspace_id = ? ORDER BY id DESC LIMIT 1",
+                (workspace,)) as cursor:
             row = await cursor.fetchone()
         last = None if row is None else RunRecord(
             row["id"], row["trigger"], row["status"], row["message"], parse_utc_text(row["started_at"]),
             parse_utc_text(row["finished_at"]) if row["finished_at"] else None)
+        progress = self.runner.progress if self.runner.running else None
+        ours = progress is not None and progress.workspace == workspace
         return FinetuneStatus(
-            running=self.runner.progress if self.runner.running else None, last_run=last,
+            running=progress if ours else None, last_run=last,
             active=active.name if active else f"base ({self.base})",
             new_examples=dataset.new_examples, needed=self.config.finetune_min_examples,
-            next_run=self.next_run(), enabled=self.config.finetune_cron.strip().lower() != "off")
+            next_run=self.next_run(), enabled=self.config.finetune_cron.strip().lower() != "off",
+            machine_busy=progress is not None and not ours)
 
-    async def _finished(self, result: RunResult, trigger: str) -> None:
+    async def _finished(self, result: RunResult, trigger: str, workspace: str) -> None:
         if self._count_run is not None:
             self._count_run(result.status)
         # A person who asked sees a skip in their reply; the channel hears about scheduled skips.
         if result.status == "skipped" and trigger != SCHEDULE_TRIGGER:
             return
-        await self.announce_text(result.message)
+        await self.announce_to(workspace, result.message)
 
-    async def announce_text(self, text: str) -> int:
-        """Post ``text`` to every workspace's report channel; returns how many were posted."""
-        async with self.store.db.execute(
-            "SELECT workspace_id, value FROM settings WHERE key = 'report_channel' AND value != ''"
-        ) as cursor:
-            targets = [(row["workspace_id"], row["value"]) async for row in cursor]
-        posted = 0
-        for workspace, channel in targets:
-            posted += bool(await self._announce(Announcement(workspace, channel, text)))
-        return posted
+    async def announce_to(self, workspace: str, text: str) -> bool:
+        """Post ``text`` to the workspace's report channel (and nowhere else); False without one."""
+        channel = (await self.store.settings(workspace)).get("report_channel", "")
+        if not channel:
+            return False
+        return bool(await self._announce(Announcement(workspace, channel, text)))
 
     # --- model versions -------------------------------------------------------------------------------
 
-    async def models(self) -> ModelList:
+    async def models(self, workspace: str) -> ModelList:
         self._require_local()
-        return ModelList(self.base, await self.versions.active(self.base),
-                         await self.versions.activation(self.base), await self.versions.all(self.base))
+        return ModelList(self.base, await self.versions.active(workspace, self.base),
+                         await self.versions.activation(workspace, self.base),
+                         await self.versions.all(workspace, self.base))
 
-    async def use(self, name: str, by: str) -> ModelSwitch:
+    async def use(self, workspace: str, name: str, by: str) -> ModelSwitch:
         self._require_local()
         wanted = name.strip().lower()
-        async with self._switch_lock:
+        async with self.models_in_use.lock:
             if wanted in ("base", self.base.lower()):
                 target = None
             else:
-                target = await self.versions.get(self.base, wanted)
+                target = await self.versions.get(workspace, self.base, wanted)
                 if target is None:
                     raise UserError(f"There is no model version {name[:40]!r}; /models lists them.")
-            active = await self.versions.active(self.base)
+            active = await self.versions.active(workspace, self.base)
             if (active.id if active else None) == (target.id if target else None):
                 return ModelSwitch(target, self.base, "It was already active.")
-            generator = await self.versions.load_generator(self.config, target)
-            await self.versions.activate(self.base, target, by)
-            self.generator.switch(generator)
+            await self._switch(workspace, target,
+                               lambda: self.versions.activate(workspace, self.base, target, by))
         note = ("Its evaluation had not found it better; /models rollback goes back."
                 if target is not None and target.status == "rejected" else "")
-        logger.info("%s switched the model to %s", by, target.name if target else "the base model")
+        logger.info("%s switched %s to %s", by, workspace, target.name if target else "the base model")
         return ModelSwitch(target, self.base, note)
 
-    async def rollback(self, by: str) -> ModelSwitch:
+    async def rollback(self, workspace: str, by: str) -> ModelSwitch:
         self._require_local()
-        async with self._switch_lock:
-            activation, target = await self.versions.rollback_target(self.base)
-            generator = await self.versions.load_generator(self.config, target)
-            await self.versions.undo_activation(activation, by)
-            self.generator.switch(generator)
-        logger.info("%s rolled the model back to %s", by, target.name if target else "the base model")
+        async with self.models_in_use.lock:
+            activation, target = await self.versions.rollback_target(workspace, self.base)
+            await self._switch(workspace, target, lambda: self.versions.undo_activation(activation, by))
+        logger.info("%s rolled %s back to %s", by, workspace, target.name if target else "the base model")
         return ModelSwitch(target, self.base, rolled_back=True)
+
+    async def _switch(self, workspace: str, target, record: Callable[[], Awaitable[None]]) -> None:
+        """Load the workspace's new model, record the change, put it live (lock held)."""
+        served = await self.versions.served(target) if target is not None else None
+        prepared = await self.models_in_use.prepare(workspace, served)
+        try:
+            await record()
+        except BaseException:
+            await self.models_in_use.discard(prepared)
+            raise
+        self.models_in_use.go_live(prepared)
 
     # --- for the weekly report ------------------------------------------------------------------------
 
@@ -159,8 +185,9 @@ class Learning:
             """SELECT r.status, m.name, m.train_examples, m.metrics, p.name AS parent
                FROM finetune_runs r JOIN model_versions m ON m.id = r.version_id
                LEFT JOIN model_versions p ON p.id = m.parent_id
-               WHERE r.finished_at >= ? AND r.finished_at < ? ORDER BY r.id DESC LIMIT 1""",
-            (utc_text(period.start), utc_text(period.end)),
+               WHERE r.workspace_id = ? AND r.finished_at >= ? AND r.finished_at < ?
+               ORDER BY r.id DESC LIMIT 1""",
+            (workspace, utc_text(period.start), utc_text(period.end)),
         ) as cursor:
             row = await cursor.fetchone()
         if row is None:

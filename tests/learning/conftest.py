@@ -13,6 +13,8 @@ from engine import CopyRequest, EngineConfig, Feedback, Origin, Verdict
 from tests.models import REPO
 
 ADMIN = Origin(platform="console", workspace="local", channel="terminal", user="owner")
+# An admin of another workspace on the same bot: its data, models and announcements are its own.
+OTHER_TEAM = Origin(platform="slack", workspace="T2", channel="C2", user="UADMIN")
 PRODUCTS = ["bamboo toothbrush", "steel water bottle", "linen bed sheets", "trail running shoes",
             "cold brew coffee", "vegan leather backpack", "smart plant pot", "wool winter socks",
             "solar garden lamp", "ceramic pour-over kettle"]

@@ -5,7 +5,7 @@ from datetime import datetime, timedelta, timezone
 
 from engine import Engine
 from engine.learning.dataset import Example, build_dataset, load_dataset, split
-from tests.learning.conftest import approved_copy, seed
+from tests.learning.conftest import ADMIN, OTHER_TEAM, approved_copy, seed
 
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=timezone.utc)
 
@@ -53,14 +53,21 @@ def test_only_approvals_after_the_active_model_are_trained_on():
     assert any(e.at <= since for e in dataset.validation)
 
 
-async def test_examples_come_from_the_store_in_chat_form(learning_config, tiny_backend):
+async def test_examples_come_from_the_store_in_chat_form_and_from_one_workspace_only(
+        learning_config, tiny_backend):
     engine = await Engine.open(learning_config, backend=tiny_backend)
     try:
         await seed(engine, ["bamboo toothbrush", "cold brew coffee", "bamboo toothbrush"],
                    rejected=[("steel water bottle", "Bottle bottle bottle. Buy.")])
-        dataset = await load_dataset(engine.store, since=None)
+        # Another team's approvals and rejections are never this team's training data.
+        await seed(engine, ["linen bed sheets"], rejected=[("wool winter socks", "Socks. Buy now.")],
+                   origin=OTHER_TEAM)
+        dataset = await load_dataset(engine.store, ADMIN.workspace_key, since=None)
+        theirs = await load_dataset(engine.store, OTHER_TEAM.workspace_key, since=None)
     finally:
         await engine.close()
+    assert [e.text for e in theirs.train + theirs.validation] == [approved_copy("linen bed sheets")]
+    assert [e.text for e in theirs.rejected] == ["Socks. Buy now."]
     examples = dataset.train + dataset.validation
     assert sorted(e.text for e in examples) == sorted([approved_copy("bamboo toothbrush"),
                                                         approved_copy("cold brew coffee")])

@@ -59,7 +59,7 @@ async def store(tmp_path):
 
 
 def service(store, channel, tmp_path):
-    return ReportService(store, "0 9 * * mon", tmp_path / "charts", model_version=lambda: "v7",
+    return ReportService(store, "0 9 * * mon", tmp_path / "charts", model_version=lambda workspace: "v7",
                          announce=channel.publish)
 
 
