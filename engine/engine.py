@@ -10,12 +10,12 @@ import asyncio
 import json
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
 from engine.config import EngineConfig
-from engine.copywriter import Copywriter
+from engine.copywriter import Copywriter, Draft
 from engine.errors import UserError
 from engine.generation import Generator
 from engine.generator import BatchingGenerator
@@ -24,6 +24,7 @@ from engine.journal import InboundEvent, Journal
 from engine.learning.service import Learning
 from engine.learning.status import FinetuneStart, FinetuneStatus, ModelList, ModelSwitch
 from engine.learning.versions import load_serving_generator
+from engine.learning.workspace_models import Writer
 from engine.local_backend import GenerationBackend
 from engine.metrics import Metrics
 from engine.prompts import PromptBook
@@ -186,21 +187,42 @@ class Engine:
         settings = await self.settings(origin)
         examples = await self.store.recent_approved_texts(workspace, self.config.few_shot)
         with self.metrics.generation_seconds.time():
-            preview = (lambda slot, text: on_preview(CopyPreview(slot, text))) if on_preview else None
-            draft = await self.copywriter.write(request, settings["brand_voice"] or None, examples,
-                                                on_preview=preview,
-                                                model=self.learning.model_for(workspace))
-        if not draft.texts:
+            drafts = await self._write(workspace, request, settings["brand_voice"] or None, examples,
+                                       on_preview)
+        # In slot order: in an A/B test the two models' variants are mixed, unlabelled.
+        written = sorted((slot, text, draft.model_version, writer.trial_id)
+                         for writer, draft in drafts for slot, text in zip(writer.slots, draft.texts))
+        if not written:
             raise UserError(
                 "The model could not write usable copy for that description; add a detail or two "
                 "about the product and try again."
             )
+        models = "+".join(dict.fromkeys(model for _, _, model, _ in written))
         generation_id, variants = await self.store.save_generation(
-            workspace, origin.channel, origin.user, asdict(request), draft.messages,
-            draft.model_version, draft.texts,
+            workspace, origin.channel, origin.user, asdict(request), drafts[0][1].messages, models,
+            [text for _, text, _, _ in written],
+            authors=[(model, trial) for _, _, model, trial in written],
         )
-        logger.info("generation %d: %d variants for %s", generation_id, len(variants), workspace)
-        return CopyResult(generation_id, variants, draft.model_version, requested=request.n)
+        logger.info("generation %d: %d variants for %s by %s", generation_id, len(variants),
+                    workspace, models)
+        return CopyResult(generation_id, variants, models, requested=request.n)
+
+    async def _write(self, workspace: str, request: CopyRequest, brand_voice: str | None,
+                     examples: list[str], on_preview) -> list[tuple[Writer, Draft]]:
+        """Each writer (one model, or both in an A/B test) writes its share of the variants, at
+        the same time; previews land in the slots the variants will have."""
+        writers = self.learning.writers(workspace, request.n)
+
+        def previews(writer: Writer):
+            if on_preview is None:
+                return None
+            return lambda index, text: on_preview(CopyPreview(writer.slots[index], text))
+
+        drafts = await asyncio.gather(*(
+            self.copywriter.write(replace(request, n=len(writer.slots)), brand_voice, examples,
+                                  on_preview=previews(writer), model=writer.model)
+            for writer in writers))
+        return list(zip(writers, drafts))
 
     async def discard_unposted(self, origin: Origin, generation_id: int) -> None:
         """The adapter could not post a /copy: forget the variants it did not post, so nothing
@@ -245,6 +267,7 @@ class Engine:
         )
         if outcome.changed:
             self.metrics.count_feedback(feedback.verdict.value, feedback.added)
+            self.learning.verdict_changed(workspace)  # A/B tests and auto-rollback look, later
         logger.info("feedback on variant %d: %s %s (changed=%s)", variant_id, feedback.verdict.value,
                     "added" if feedback.added else "withdrawn", outcome.changed)
         return outcome

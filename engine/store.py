@@ -203,8 +203,12 @@ class Store:
         prompt: list[dict[str, str]],
         model_version: str,
         texts: list[str],
+        authors: list[tuple[str, int | None]] | None = None,
     ) -> tuple[int, list[Variant]]:
-        """Store a generation and its variants in one transaction; returns their ids."""
+        """Store a generation and its variants in one transaction; returns their ids. ``authors``:
+        per variant, the model that wrote it and the A/B test it is evidence in (default: all by
+        ``model_version``, none in a test)."""
+        authors = authors or [(model_version, None)] * len(texts)
         async with self.transaction() as db:
             cursor = await db.execute(
                 """INSERT INTO generations(workspace_id, channel, user_id, request, prompt, model_version)
@@ -213,11 +217,11 @@ class Store:
             )
             generation_id = cursor.lastrowid
             variants = []
-            for position, text in enumerate(texts, start=1):
+            for position, (text, (model, trial_id)) in enumerate(zip(texts, authors, strict=True), start=1):
                 cursor = await db.execute(
-                    """INSERT INTO variants(generation_id, workspace_id, position, text)
-                       VALUES (?, ?, ?, ?)""",
-                    (generation_id, workspace_id, position, text),
+                    """INSERT INTO variants(generation_id, workspace_id, position, text, model_version,
+                       trial_id) VALUES (?, ?, ?, ?, ?, ?)""",
+                    (generation_id, workspace_id, position, text, model, trial_id),
                 )
                 variants.append(Variant(id=cursor.lastrowid, text=text, position=position))
         return generation_id, variants

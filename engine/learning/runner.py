@@ -32,7 +32,8 @@ from engine.learning.evaluate import Decision, Scores, decide
 from engine.learning.process import TrainingFailed, TrainingProcess
 from engine.generation import ServedVersion
 from engine.learning.versions import ModelVersion, VersionStore, served_key
-from engine.learning.workspace_models import WorkspaceModels
+from engine.learning.trials import TrialStore
+from engine.learning.workspace_models import Assignment, WorkspaceModels
 from engine.serving import base_name, training_source
 from engine.prompts import PromptBook
 from engine.store import Store, utc_text
@@ -65,7 +66,7 @@ class RunProgress:
 
 @dataclass(frozen=True)
 class RunResult:
-    status: str  # promoted | rejected | skipped | failed | busy
+    status: str  # promoted | trial (an A/B test started) | rejected | skipped | failed | busy
     message: str  # for people: the announcement / status line
     run_id: int | None = None
     version: ModelVersion | None = None
@@ -85,12 +86,13 @@ MACHINE_BUSY = ("The machine is training another workspace's model now (one fine
 
 class FinetuneRunner:
     def __init__(self, config: EngineConfig, store: Store, prompts: PromptBook, versions: VersionStore,
-                 models_in_use: WorkspaceModels,
+                 trials: TrialStore, models_in_use: WorkspaceModels,
                  on_finished: Callable[[RunResult, str, str], Awaitable[None]]) -> None:
         self.config = config
         self.store = store
         self.prompts = prompts
         self.versions = versions
+        self.trials = trials
         self.models_in_use = models_in_use
         self._on_finished = on_finished  # (result, trigger, workspace)
         self.progress: RunProgress | None = None
@@ -217,7 +219,7 @@ class FinetuneRunner:
         dataset = await load_dataset(self.store, workspace, active.data_until if active else None,
                                      tried_until)
         active_name = active.name if active else "the base model"
-        skip = self._skip_reason(dataset, active_name)
+        skip = await self._trial_running(workspace, base) or self._skip_reason(dataset, active_name)
         if skip is not None:
             skip = RunResult("skipped", skip[0], missing=skip[1])
             progress.run_id = await self._record_start(progress, "skipped", skip.message)
@@ -246,10 +248,23 @@ class FinetuneRunner:
         adapter = Path(job["output"])
         version = await self._keep(workspace, base, active, chain, adapter, dataset, metrics, decision,
                                    progress)
-        decision = Decision(version.status == "promoted", decision.improvement,
+        decision = Decision(version.status in ("promoted", "trial"), decision.improvement,
                             tuple(version.metrics["decision"]["reasons"]))
-        return RunResult("promoted" if decision.promote else "rejected",
-                         _result_text(version, active_name, decision, metrics), progress.run_id, version)
+        status = version.status if decision.promote else "rejected"
+        text = _result_text(version, active_name, decision, metrics)
+        if status == "trial":
+            text = _trial_start_text(version, active_name, metrics, decision, self.config)
+        return RunResult(status, text, progress.run_id, version)
+
+    async def _trial_running(self, workspace: str, base: str) -> tuple[str, int] | None:
+        trial = await self.trials.running(workspace, base)
+        if trial is None:
+            return None
+        candidate = await self.versions.by_id(trial.candidate_id)
+        ours, theirs = await self.trials.tallies(trial, candidate.name)
+        return (f"Fine-tune skipped: {candidate.name} is still in its A/B test ({ours.verdicts} and "
+                f"{theirs.verdicts} of the {trial.verdicts_needed} verdicts each model needs); the "
+                f"next fine-tune waits for its result.", 0)
 
     def _skip_reason(self, dataset: Dataset, active_name: str) -> tuple[str, int] | None:
         needed = self.config.finetune_min_examples
@@ -268,8 +283,10 @@ class FinetuneRunner:
     async def _keep(self, workspace: str, base: str, active: ModelVersion | None,
                     chain: list[ModelVersion], adapter: Path, dataset: Dataset, metrics: dict,
                     decision: Decision, progress: RunProgress) -> ModelVersion:
-        """Keep the candidate as the workspace's next version; when promoted, load it and serve it
-        to the workspace."""
+        """Keep the candidate as the workspace's next version; when it passed the offline check, load
+        it and serve it to the workspace: alone (no A/B test configured) or in an A/B test beside
+        the active model."""
+        trial = (self.config.ab_share, self.config.ab_verdicts) if self.config.ab_share > 0 else None
         async with self.models_in_use.lock:
             current = await self.versions.active(workspace, base)
             if decision.promote and (current.id if current else None) != (active.id if active else None):
@@ -277,20 +294,24 @@ class FinetuneRunner:
                 decision = Decision(False, decision.improvement,
                                     decision.reasons + ("the active model was changed during the run",))
             prepared = None
+            incumbent = self.models_in_use.assignment(workspace).active
             if decision.promote:  # load first: a version that cannot be loaded never goes live
                 name = await self.versions.next_name(workspace, base)
                 candidate = ServedVersion(served_key(workspace, name), name,
                                           tuple(self.versions.adapters(chain)) + (adapter,))
-                prepared = await self.models_in_use.prepare(workspace, candidate)
+                prepared = await self.models_in_use.prepare(
+                    workspace, Assignment(incumbent, candidate, self.config.ab_share) if trial
+                    else Assignment(candidate))  # the trial's id is set once it is recorded
             metrics["decision"] = {"promote": decision.promote, "improvement": decision.improvement,
                                    "reasons": list(decision.reasons)}
             try:
                 version = await self.versions.add(
                     workspace=workspace, base=base, parent=active, adapter_dir=adapter,
-                    status="promoted" if decision.promote else "rejected",
+                    status=("trial" if trial else "promoted") if decision.promote else "rejected",
                     train_examples=len(dataset.train), valid_examples=len(dataset.validation),
                     data_until=dataset.data_until, metrics=metrics, run_id=progress.run_id,
-                    activated_by=progress.trigger if decision.promote else None)
+                    activated_by=progress.trigger if decision.promote and not trial else None,
+                    trial=trial if decision.promote else None)
             except BaseException:
                 if prepared is not None:
                     await self.models_in_use.discard(prepared)
@@ -298,8 +319,14 @@ class FinetuneRunner:
             if prepared is not None:
                 # The generator read the adapter files when it loaded; the next load (another
                 # workspace's switch) finds them where the folder moved to.
-                serving = {**prepared.serving, workspace: await self.versions.served(version)}
-                self.models_in_use.go_live(replace(prepared, serving=serving))
+                served = await self.versions.served(version)
+                if trial:
+                    running = await self.trials.running(workspace, base)
+                    assignment = Assignment(incumbent, served, running.share, running.id)
+                else:
+                    assignment = Assignment(served)
+                self.models_in_use.go_live(replace(
+                    prepared, assignments={**prepared.assignments, workspace: assignment}))
             return version
 
     def _job(self, source: str, adapters: list[Path], output: Path, dataset: Dataset) -> dict:
@@ -401,6 +428,18 @@ class FinetuneRunner:
                      utc_text(datetime.now(timezone.utc)), run_id))
         except Exception:
             logger.exception("could not record the end of fine-tune run %d", run_id)
+
+
+def _trial_start_text(version: ModelVersion, active_name: str, metrics: dict, decision: Decision,
+                      config: EngineConfig) -> str:
+    active, candidate = metrics["active"], metrics["candidate"]
+    return (f"The model learned from {metrics['train_examples']} approved examples: {version.name} "
+            f"passed the offline check (approved-copy NLL {active['approved_nll']:.3f} → "
+            f"{candidate['approved_nll']:.3f}, {-decision.improvement:+.1%}) and now writes some of "
+            f"the variants of {config.ab_share:.0%} of /copy requests, unlabelled, beside "
+            f"{active_name}. Once each has {config.ab_verdicts} approvals or rejections, the one your "
+            f"team approves clearly more often stays (one-sided Fisher exact test, p < "
+            f"{config.ab_alpha:g}); until then {active_name} stays active.")
 
 
 def _result_text(version: ModelVersion, active_name: str, decision: Decision, metrics: dict) -> str:

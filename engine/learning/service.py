@@ -18,8 +18,10 @@ from engine.errors import UserError
 from engine.learning.dataset import load_dataset
 from engine.learning.runner import FinetuneRunner, RunResult
 from engine.learning.status import FinetuneStart, FinetuneStatus, ModelList, ModelSwitch, RunRecord
+from engine.learning.evidence import EvidenceWatcher, assignment_of
+from engine.learning.trials import TrialStore
 from engine.learning.versions import VersionStore
-from engine.learning.workspace_models import WorkspaceModels
+from engine.learning.workspace_models import Assignment, WorkspaceModels, Writer
 from engine.serving import base_name
 from engine.prompts import PromptBook
 from engine.store import Store, parse_utc_text, utc_text
@@ -38,11 +40,14 @@ class Learning:
         self.store = store
         self.base = base_name(config)
         self.versions = VersionStore(store, config.data_dir)
+        self.trials = TrialStore(store)
         self.models_in_use = WorkspaceModels(config, generator)
         self._announce = announce
         self._count_run = count_run
-        self.runner = FinetuneRunner(config, store, prompts, self.versions, self.models_in_use,
-                                     self._finished)
+        self.runner = FinetuneRunner(config, store, prompts, self.versions, self.trials,
+                                     self.models_in_use, self._finished)
+        self.evidence = EvidenceWatcher(config, self.base, self.versions, self.trials,
+                                        self.models_in_use, self._switch, self.announce_to)
         # When the next scheduled run is; the engine sets it once the scheduler has the job.
         self.next_run: Callable[[], datetime | None] = lambda: None
 
@@ -64,19 +69,42 @@ class Learning:
         """The name of the model writing the workspace's copy ("v2", or the base model's)."""
         return self.models_in_use.name_for(workspace)
 
+    def writers(self, workspace: str, n: int) -> list[Writer]:
+        """Who writes the workspace's next /copy of ``n`` (both models, in an A/B test)."""
+        return self.models_in_use.writers(workspace, n)
+
+    def writer_name(self, key: str | None) -> str:
+        return self.models_in_use.name_of(key)
+
+    def verdict_changed(self, workspace: str) -> None:
+        """A variant of the workspace was approved or rejected: A/B tests and rollbacks look."""
+        if self.local:
+            self.evidence.verdict_changed(workspace)
+
     async def recover(self) -> None:
         await self.runner.recover()
         if not self.local:
             return
         active = {}
         for version in await self.versions.active_everywhere(self.base):
-            try:
-                active[version.workspace] = await self.versions.served(version)
-            except UserError:  # already logged when the generator was loaded
-                continue
-        self.models_in_use.start_serving(active)
+            active[version.workspace] = await self._served_or_none(version)
+        trials = {t.workspace: t for t in await self.trials.running_everywhere(self.base)}
+        assignments = {}
+        for workspace in set(active) | set(trials):
+            trial = trials.get(workspace)
+            candidate = (await self._served_or_none(await self.versions.by_id(trial.candidate_id))
+                         if trial else None)
+            assignments[workspace] = assignment_of(active.get(workspace), candidate, trial)
+        self.models_in_use.start_serving(assignments)
+
+    async def _served_or_none(self, version):
+        try:
+            return await self.versions.served(version)
+        except UserError:  # already logged when the generator was loaded
+            return None
 
     async def close(self) -> None:
+        await self.evidence.close()
         await self.runner.close()
 
     # --- fine-tunes ---------------------------------------------------------------------------------
@@ -167,9 +195,10 @@ class Learning:
         return ModelSwitch(target, self.base, rolled_back=True)
 
     async def _switch(self, workspace: str, target, record: Callable[[], Awaitable[None]]) -> None:
-        """Load the workspace's new model, record the change, put it live (lock held)."""
+        """Load the workspace's new model, record the change, put it live (lock held). A running
+        A/B test ends with any switch (``record`` says how)."""
         served = await self.versions.served(target) if target is not None else None
-        prepared = await self.models_in_use.prepare(workspace, served)
+        prepared = await self.models_in_use.prepare(workspace, Assignment(served))
         try:
             await record()
         except BaseException:

@@ -22,6 +22,7 @@ from pathlib import Path
 from engine.config import EngineConfig
 from engine.errors import UserError
 from engine.generation import Generator, ServedVersion
+from engine.learning.trials import TrialStore
 from engine.model import load_model
 from engine.serving import base_name, open_generator
 from engine.store import Store, parse_utc_text, utc_text
@@ -40,7 +41,7 @@ class ModelVersion:
     parent_id: int | None
     parent: str | None  # the parent's name; None = trained on the base model
     path: str  # adapter folder relative to the data directory
-    status: str  # promoted | rejected
+    status: str  # promoted | rejected | trial | dropped
     train_examples: int
     valid_examples: int
     data_until: datetime | None
@@ -180,11 +181,13 @@ class VersionStore:
 
     async def add(self, *, workspace: str, base: str, parent: ModelVersion | None, adapter_dir: Path,
                   status: str, train_examples: int, valid_examples: int, data_until: datetime | None,
-                  metrics: dict, run_id: int | None, activated_by: str | None) -> ModelVersion:
+                  metrics: dict, run_id: int | None, activated_by: str | None,
+                  trial: tuple[float, int] | None = None) -> ModelVersion:
         """Keep a finished adapter as the workspace's next version (moving its folder into place)
-        and, with ``activated_by``, make it the workspace's active one: one transaction, so the
-        database never names a folder that is not there. A crash between the move and the commit
-        leaves an unnamed folder, which the next run removes."""
+        and, with ``activated_by``, make it the workspace's active one, or with ``trial`` (share of
+        requests, verdicts needed per model) start its live A/B test against ``parent``: one
+        transaction, so the database never names a folder that is not there. A crash between the
+        move and the commit leaves an unnamed folder, which the next run removes."""
         name = await self.next_name(workspace, base)
         target = self.versions_dir / folder_name(workspace) / name
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -201,15 +204,67 @@ class VersionStore:
                 await db.execute(
                     """INSERT INTO model_activations(workspace_id, base, version_id, reason, by)
                        VALUES (?, ?, ?, 'promoted', ?)""", (workspace, base, version_id, activated_by))
+            if trial is not None:
+                await db.execute(
+                    """INSERT INTO model_trials(workspace_id, base, candidate_id, incumbent_id, share,
+                       verdicts_needed) VALUES (?, ?, ?, ?, ?, ?)""",
+                    (workspace, base, version_id, parent.id if parent else None, *trial))
             adapter_dir.rename(target)
         logger.info("kept model version %s of %s (%s) at %s", name, workspace, status, target)
         return await self.by_id(version_id)
 
     async def activate(self, workspace: str, base: str, version: ModelVersion | None, by: str) -> None:
+        """An admin's choice: it also ends the workspace's running A/B test, if any."""
         async with self.store.transaction() as db:
             await db.execute(
                 """INSERT INTO model_activations(workspace_id, base, version_id, reason, by)
                    VALUES (?, ?, ?, 'use', ?)""", (workspace, base, version.id if version else None, by))
+            await self._cancel_trial(db, workspace, base, by)
+
+    async def end_trial(self, trial_id: int, candidate: ModelVersion, promoted: bool, result: dict) -> bool:
+        """Record an A/B test's decision: the candidate promoted (and active) or dropped. False when
+        the test had ended meanwhile (an admin switched models)."""
+        async with self.store.transaction() as db:
+            cursor = await db.execute(
+                """UPDATE model_trials SET outcome = ?, result = ?,
+                   finished_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ? AND outcome IS NULL""",
+                ("promoted" if promoted else "dropped", json.dumps(result), trial_id))
+            if cursor.rowcount != 1:
+                return False
+            await db.execute("UPDATE model_versions SET status = ? WHERE id = ?",
+                             ("promoted" if promoted else "dropped", candidate.id))
+            if promoted:
+                await db.execute(
+                    """INSERT INTO model_activations(workspace_id, base, version_id, reason, by)
+                       VALUES (?, ?, ?, 'promoted', 'A/B test')""",
+                    (candidate.workspace, candidate.base, candidate.id))
+        return True
+
+    @staticmethod
+    async def _cancel_trial(db, workspace: str, base: str, by: str) -> None:
+        async with db.execute("SELECT id, candidate_id FROM model_trials WHERE workspace_id = ? AND "
+                              "base = ? AND outcome IS NULL", (workspace, base)) as cursor:
+            row = await cursor.fetchone()
+        if row is None:
+            return
+        await db.execute(
+            """UPDATE model_trials SET outcome = 'cancelled', result = ?,
+               finished_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?""",
+            (json.dumps({"reason": f"the active model was changed by {by}"}), row["id"]))
+        await db.execute("UPDATE model_versions SET status = 'dropped' WHERE id = ? AND status = 'trial'",
+                         (row["candidate_id"],))
+
+    async def auto_promoted(self, workspace: str, base: str) -> tuple[int, ModelVersion, datetime] | None:
+        """(activation id, version, when) when the workspace's active version went live by a
+        promotion (not an admin's choice): only those are rolled back automatically."""
+        async with self.store.db.execute(
+            """SELECT id, version_id, reason, created_at FROM model_activations
+               WHERE workspace_id = ? AND base = ? AND undone = 0 ORDER BY id DESC LIMIT 1""",
+                (workspace, base)) as cursor:
+            row = await cursor.fetchone()
+        if row is None or row["reason"] != "promoted" or row["version_id"] is None:
+            return None
+        return row["id"], await self.by_id(row["version_id"]), parse_utc_text(row["created_at"])
 
     async def rollback_target(self, workspace: str, base: str) -> tuple[int, ModelVersion | None]:
         """(the workspace's newest activation's id, the version a rollback returns to; None: the
@@ -225,13 +280,17 @@ class VersionStore:
         return rows[0]["id"], (await self.by_id(previous) if previous is not None else None)
 
     async def undo_activation(self, activation_id: int, by: str) -> None:
+        """A rollback: the activation before it counts again; a running A/B test ends."""
         async with self.store.transaction() as db:
             cursor = await db.execute(
                 """UPDATE model_activations SET undone = 1, undone_by = ?,
-                   undone_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ? AND undone = 0""",
+                   undone_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ? AND undone = 0
+                   RETURNING workspace_id, base""",
                 (by, activation_id))
-            if cursor.rowcount != 1:
+            row = await cursor.fetchone()
+            if row is None:
                 raise UserError("The active model changed meanwhile; look at /models and try again.")
+            await self._cancel_trial(db, row["workspace_id"], row["base"], by)
 
     def adapters(self, chain: list[ModelVersion]) -> list[Path]:
         folders = [self.folder(v) for v in chain]
@@ -247,12 +306,14 @@ class VersionStore:
 
 
 async def load_serving_generator(config: EngineConfig, store: Store) -> Generator:
-    """A generator serving every workspace's active version (as the bot last ran) beside the base
-    model. A version whose files went missing is left out, with an error in the log: its workspace
+    """A generator serving every workspace's active version (as the bot last ran), and the
+    candidate of each A/B test under way, beside the base model. A version whose files went missing is left out, with an error in the log: its workspace
     gets the base model."""
     versions = VersionStore(store, config.data_dir)
+    base = base_name(config)
+    candidates = [await versions.by_id(t.candidate_id) for t in await TrialStore(store).running_everywhere(base)]
     served = []
-    for version in await versions.active_everywhere(base_name(config)):
+    for version in await versions.active_everywhere(base) + candidates:
         try:
             served.append(await versions.served(version))
         except UserError:

@@ -32,7 +32,7 @@ def learning_config(tmp_path, tiny_model_dir) -> EngineConfig:
         max_new_tokens=24, max_rounds=1, admins=("slack:UADMIN",), grounding=False,  # tiny model
         finetune_min_examples=6, finetune_epochs=6, finetune_learning_rate=1e-2,
         finetune_batch_size=4, finetune_threads=1, finetune_clean_samples=2, finetune_margin=0.02,
-        finetune_cron="off")
+        finetune_cron="off", ab_share=0.0)  # promotion on the offline check; A/B tests set it
 
 
 def with_settings(config: EngineConfig, **changes) -> EngineConfig:
