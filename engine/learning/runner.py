@@ -417,7 +417,7 @@ class FinetuneRunner:
             return cursor.lastrowid
 
     async def _record_end(self, run_id: int, result: RunResult) -> None:
-        if result.status not in ("promoted", "rejected", "failed"):
+        if result.status not in ("promoted", "trial", "rejected", "failed"):
             return
         try:
             async with self.store.transaction() as db:

@@ -19,7 +19,7 @@ from engine.learning.dataset import load_dataset
 from engine.learning.runner import FinetuneRunner, RunResult
 from engine.learning.status import FinetuneStart, FinetuneStatus, ModelList, ModelSwitch, RunRecord
 from engine.learning.evidence import EvidenceWatcher, assignment_of
-from engine.learning.trials import TrialStore
+from engine.learning.trials import Tally, TrialStore
 from engine.learning.versions import VersionStore
 from engine.learning.workspace_models import Assignment, WorkspaceModels, Writer
 from engine.serving import base_name
@@ -164,7 +164,18 @@ class Learning:
         self._require_local()
         return ModelList(self.base, await self.versions.active(workspace, self.base),
                          await self.versions.activation(workspace, self.base),
-                         await self.versions.all(workspace, self.base))
+                         await self.versions.all(workspace, self.base),
+                         trial=await self._trial_progress(workspace))
+
+    async def _trial_progress(self, workspace: str) -> str | None:
+        trial = await self.trials.running(workspace, self.base)
+        if trial is None:
+            return None
+        candidate = await self.versions.by_id(trial.candidate_id)
+        ours, theirs = await self.trials.tallies(trial, candidate.name)
+        return (f"{candidate.name} is in a blind A/B test on {trial.share:.0%} of requests: "
+                f"{ours.verdicts} and {theirs.verdicts} of the {trial.verdicts_needed} verdicts each "
+                f"model needs so far.")
 
     async def use(self, workspace: str, name: str, by: str) -> ModelSwitch:
         self._require_local()
@@ -209,7 +220,8 @@ class Learning:
     # --- for the weekly report ------------------------------------------------------------------------
 
     async def finetune_line(self, workspace: str, period) -> str | None:
-        """One line on the last fine-tune that finished in ``period`` (None: there was none)."""
+        """A line on the last fine-tune that finished in ``period`` and the A/B test decided in it
+        (None: neither happened)."""
         async with self.store.db.execute(
             """SELECT r.status, m.name, m.train_examples, m.metrics, p.name AS parent
                FROM finetune_runs r JOIN model_versions m ON m.id = r.version_id
@@ -219,11 +231,37 @@ class Learning:
             (workspace, utc_text(period.start), utc_text(period.end)),
         ) as cursor:
             row = await cursor.fetchone()
+        lines = [await self._trial_line(workspace, period)]
+        if row is not None:
+            metrics = json.loads(row["metrics"])
+            before, after = metrics["active"]["approved_nll"], metrics["candidate"]["approved_nll"]
+            change = f"approved-copy NLL {before:.2f} → {after:.2f} ({(after - before) / before:+.1%})"
+            parent = row["parent"] or "the base model"
+            if row["status"] == "promoted":
+                lines.insert(0, f"{row['name']} went live, trained on {row['train_examples']} approved "
+                                f"examples; {change}.")
+            elif row["status"] == "trial":
+                lines.insert(0, f"candidate {row['name']}, trained on {row['train_examples']} approved "
+                                f"examples ({change}), went into a blind A/B test against {parent}.")
+            else:
+                lines.insert(0, f"candidate {row['name']} was not promoted ({change}); {parent} stayed.")
+        return " ".join(line for line in lines if line) or None
+
+    async def _trial_line(self, workspace: str, period) -> str | None:
+        """The A/B test decided in ``period``, with its numbers (None: none was)."""
+        async with self.store.db.execute(
+            """SELECT t.outcome, t.result, c.name AS candidate, i.name AS incumbent FROM model_trials t
+               JOIN model_versions c ON c.id = t.candidate_id
+               LEFT JOIN model_versions i ON i.id = t.incumbent_id
+               WHERE t.workspace_id = ? AND t.outcome IN ('promoted', 'dropped')
+                 AND t.finished_at >= ? AND t.finished_at < ? ORDER BY t.id DESC LIMIT 1""",
+            (workspace, utc_text(period.start), utc_text(period.end)),
+        ) as cursor:
+            row = await cursor.fetchone()
         if row is None:
             return None
-        metrics = json.loads(row["metrics"])
-        before, after = metrics["active"]["approved_nll"], metrics["candidate"]["approved_nll"]
-        change = f"approved-copy NLL {before:.2f} → {after:.2f} ({(after - before) / before:+.1%})"
-        if row["status"] == "promoted":
-            return f"{row['name']} went live, trained on {row['train_examples']} approved examples; {change}."
-        return f"candidate {row['name']} was not promoted ({change}); {row['parent'] or 'the base model'} stayed."
+        result = json.loads(row["result"])
+        ours, theirs = Tally(*result["candidate"]), Tally(*result["incumbent"])
+        verb = "won" if row["outcome"] == "promoted" else "did not win"
+        return (f"{row['candidate']} {verb} its A/B test against {row['incumbent'] or 'the base model'}: "
+                f"{ours.describe()} vs {theirs.describe()} (p = {result['p_value']:.3f}).")

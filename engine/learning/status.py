@@ -89,11 +89,14 @@ class ModelList:
     active: ModelVersion | None
     activated: tuple[str, datetime] | None  # by whom and when the active version was switched to
     versions: list[ModelVersion]  # newest first
+    trial: str | None = None  # the A/B test under way, in words
 
     def describe(self) -> str:
         name = self.active.name if self.active else f"base ({self.base})"
         since = f" — since {_when(self.activated[1])}, by {self.activated[0]}" if self.activated else ""
         lines = [f"Active: {name}{since}"]
+        if self.trial:
+            lines.append(self.trial)
         for version in self.versions[:MAX_LISTED]:
             marker = "active" if self.active and version.id == self.active.id else version.status
             parent = version.parent or "base"

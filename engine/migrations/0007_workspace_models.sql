@@ -40,7 +40,24 @@ ALTER TABLE model_activations ADD COLUMN workspace_id TEXT REFERENCES workspaces
 DROP INDEX model_activations_by_base;
 CREATE INDEX model_activations_by_workspace ON model_activations(workspace_id, base, undone, id);
 
-ALTER TABLE finetune_runs ADD COLUMN workspace_id TEXT REFERENCES workspaces(id);
+-- Runs gain their workspace and a status for a candidate that went into an A/B test (rebuilt for
+-- the CHECK constraint).
+CREATE TABLE finetune_runs_rebuilt (
+    id           INTEGER PRIMARY KEY,
+    workspace_id TEXT REFERENCES workspaces(id),             -- NULL: a pooled run from before 0007
+    trigger      TEXT NOT NULL,
+    status       TEXT NOT NULL
+                 CHECK (status IN ('running', 'promoted', 'trial', 'rejected', 'skipped', 'failed')),
+    message      TEXT NOT NULL DEFAULT '',
+    version_id   INTEGER REFERENCES model_versions(id),
+    started_at   TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+    finished_at  TEXT
+);
+INSERT INTO finetune_runs_rebuilt(id, workspace_id, trigger, status, message, version_id, started_at,
+        finished_at)
+    SELECT id, NULL, trigger, status, message, version_id, started_at, finished_at FROM finetune_runs;
+DROP TABLE finetune_runs;
+ALTER TABLE finetune_runs_rebuilt RENAME TO finetune_runs;
 CREATE INDEX finetune_runs_by_workspace ON finetune_runs(workspace_id, id);
 
 -- A candidate that passed the offline check writes part of the workspace's copy, unlabelled, beside

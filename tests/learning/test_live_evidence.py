@@ -4,6 +4,7 @@ clearly less than its predecessor is rolled back. Real fine-tunes of the tiny mo
 the test, deciding by which model wrote a variant (what the team's taste would track)."""
 
 import random
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,7 @@ import pytest
 from engine import CopyRequest, Engine, EngineConfig, Feedback, Verdict
 from engine.generation import ServedVersion
 from engine.learning.workspace_models import Assignment, WorkspaceModels, Writer
+from engine.reports.periods import Period
 from engine.serving import SwitchableGenerator
 from engine.learning.trials import Tally, decide_trial, p_better, rollback_p
 from tests.learning.conftest import ADMIN, OTHER_TEAM, PRODUCTS, Channel, seed, with_settings
@@ -115,6 +117,7 @@ async def test_a_candidate_the_team_prefers_wins_its_blind_test_and_goes_live(le
         assert "v1 passed the offline check" in started.text and "Once each has 4" in started.text
         listing = await command(engine, "/models")
         assert listing.startswith("Active: base") and "v1  trial" in listing
+        assert "v1 is in a blind A/B test on 100% of requests: 0 and 0 of the 4 verdicts" in listing
         # Another workspace's copy is untouched by our test.
         assert await copy_model(engine, OTHER_TEAM) == base
         # The next fine-tune waits for the result.
@@ -137,6 +140,11 @@ async def test_a_candidate_the_team_prefers_wins_its_blind_test_and_goes_live(le
         assert "p = 0.014" in decided
         assert await copy_model(engine) == "v1"
         assert (await command(engine, "/models")).startswith("Active: v1")
+        now = datetime.now(timezone.utc)
+        line = await engine.learning.finetune_line(ADMIN.workspace_key, Period(now - timedelta(days=7), now))
+        assert "went into a blind A/B test against the base model" in line
+        assert line.endswith("v1 won its A/B test against the base model: 4 of 4 approved (100%) vs "
+                             "0 of 4 approved (0%) (p = 0.014).")
         assert engine.generator.served == {"console:local/v1"}
     finally:
         await engine.close()
