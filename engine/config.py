@@ -55,6 +55,7 @@ class EngineConfig:
     finetune_batch_size: int = 8
     finetune_clean_samples: int = 8  # sampled answers per model for the cleanliness check
     finetune_precision: str = "auto"  # training maths: auto (bf16 where the CPU has it), bf16, fp32
+    finetune_dpo_beta: float = 0.1  # DPO on approved-vs-rejected pairs; 0: learn from approvals only
     # A candidate that passes the offline check goes live only by winning a blind A/B test.
     ab_share: float = 0.5  # share of /copy requests that mix in the candidate's variants; 0: no test
     ab_verdicts: int = 30  # approvals + rejections each model needs before the test decides
@@ -104,6 +105,8 @@ _ENV = {
     "finetune_cron": ("COPYBOT_FINETUNE_CRON", str),
     "finetune_min_examples": ("COPYBOT_FINETUNE_MIN_EXAMPLES", int),
     "finetune_margin": ("COPYBOT_FINETUNE_MARGIN", float),
+    "finetune_dpo_beta": ("COPYBOT_FINETUNE_DPO_BETA",
+                          lambda v: _within("COPYBOT_FINETUNE_DPO_BETA", v, float, 0, 10)),
     "ab_share": ("COPYBOT_AB_SHARE", lambda v: _within("COPYBOT_AB_SHARE", v, float, 0, 1)),
     "ab_verdicts": ("COPYBOT_AB_VERDICTS", lambda v: _within("COPYBOT_AB_VERDICTS", v, int, 1, 10_000)),
     "ab_alpha": ("COPYBOT_AB_ALPHA", lambda v: _within("COPYBOT_AB_ALPHA", v, float, 0.0001, 0.5)),

@@ -242,6 +242,8 @@ class FinetuneRunner:
         self._process = TrainingProcess(work, config.finetune_threads, 2 * config.finetune_time_limit + 300)
         metrics = await self._process.run(lambda event: self._update(progress, event))
 
+        metrics["guard"] = {"dropped": dataset.dropped, "one_person": dataset.one_person,
+                            "text": dataset.describe_guard()}
         decision = decide(Scores.from_dict(metrics["active"]), Scores.from_dict(metrics["candidate"]),
                           config.finetune_margin)
         progress.phase = "switching" if decision.promote else "saving"
@@ -336,6 +338,8 @@ class FinetuneRunner:
             "train": [e.chat() for e in dataset.train],
             "validation": [e.chat() for e in dataset.validation],
             "rejected": [e.chat() for e in dataset.rejected],
+            # Measured with every run; trained on when dpo_beta > 0.
+            "pairs": [pair.chat() for pair in dataset.pairs], "dpo_beta": config.finetune_dpo_beta,
             "clean_prompts": self._clean_prompts(dataset),
             "lora": {"r": config.finetune_lora_rank, "alpha": 2 * config.finetune_lora_rank},
             "epochs": config.finetune_epochs, "batch_size": config.finetune_batch_size,
@@ -430,11 +434,19 @@ class FinetuneRunner:
             logger.exception("could not record the end of fine-tune run %d", run_id)
 
 
+def _data_text(metrics: dict) -> str:
+    """What a run learned from, in words: every kind of example, and what the guard dropped."""
+    text = f"{metrics['train_examples']} approved examples"
+    if metrics.get("preference_pairs"):
+        text += f" and {metrics['preference_pairs']} approved-vs-rejected pairs"
+    guard = (metrics.get("guard") or {}).get("text")
+    return f"{text} ({guard})" if guard else text
+
+
 def _trial_start_text(version: ModelVersion, active_name: str, metrics: dict, decision: Decision,
                       config: EngineConfig) -> str:
     active, candidate = metrics["active"], metrics["candidate"]
-    return (f"The model learned from {metrics['train_examples']} approved examples: {version.name} "
-            f"passed the offline check (approved-copy NLL {active['approved_nll']:.3f} → "
+    return (f"The model learned from {_data_text(metrics)}: {version.name} passed the offline check (approved-copy NLL {active['approved_nll']:.3f} → "
             f"{candidate['approved_nll']:.3f}, {-decision.improvement:+.1%}) and now writes some of "
             f"the variants of {config.ab_share:.0%} of /copy requests, unlabelled, beside "
             f"{active_name}. Once each has {config.ab_verdicts} approvals or rejections, the one your "
@@ -448,8 +460,7 @@ def _result_text(version: ModelVersion, active_name: str, decision: Decision, me
                f"({-decision.improvement:+.1%})")
     if active.get("rejected_nll") is not None and candidate.get("rejected_nll") is not None:
         numbers += f", rejected-copy NLL {active['rejected_nll']:.3f} → {candidate['rejected_nll']:.3f}"
-    data = (f"{metrics['train_examples']} approved examples (checked on {metrics['valid_examples']} "
-            f"held out)")
+    data = f"{_data_text(metrics)} (checked on {metrics['valid_examples']} held out)"
     limit = " Training stopped at the time limit." if metrics.get("stopped_at_time_limit") else ""
     if decision.promote:
         return (f"The model learned from {data}: {version.name} now writes your copy, replacing "

@@ -10,14 +10,15 @@ import pytest
 
 from bot.commands import parse_line
 from bot.dispatch import execute
-from engine import CopyRequest, Engine, Origin, UserError
+from engine import CopyRequest, Engine, Feedback, Origin, UserError, Verdict
 from engine.learning.dataset import load_dataset
 from engine.learning.evaluate import mean_nll
 from engine.learning.tokens import encode
 from engine.learning.versions import load_with_adapters
 from engine.reports.periods import Period
 from engine.store import utc_text
-from tests.learning.conftest import ADMIN, OTHER_TEAM, PRODUCTS, Channel, seed, wait_until, with_settings
+from tests.learning.conftest import (ADMIN, OTHER_TEAM, PRODUCTS, Channel, approved_copy, seed, wait_until,
+                                     with_settings)
 
 SLACK_USER = Origin(platform="slack", workspace="T1", channel="C1", user="UNOBODY")
 
@@ -281,3 +282,50 @@ async def test_weekly_run_missed_while_down_runs_once_at_start_up(learning_confi
         assert "Next scheduled run: " in status and "(schedule" in status
     finally:
         await engine.close()
+
+
+async def seed_choices(engine) -> None:
+    """For each product, one request whose house-style variant the team approved and whose shouty
+    variant it rejected."""
+    await engine.store.ensure_workspace(ADMIN.workspace_key, ADMIN.platform)
+    for product in PRODUCTS:
+        request = CopyRequest(product=product, n=2)
+        _, (chosen, rejected) = await engine.store.save_generation(
+            ADMIN.workspace_key, ADMIN.channel, ADMIN.user, {"product": product},
+            engine.prompts.messages(request), engine.generator.version,
+            [approved_copy(product), f"{product.upper()}!!! CLICK NOW!!! LIMITED!!!"])
+        await engine.record_feedback(Feedback(ADMIN, Verdict.APPROVE, variant_id=chosen.id))
+        await engine.record_feedback(Feedback(ADMIN, Verdict.REJECT, variant_id=rejected.id))
+
+
+async def pair_margin_after_fine_tune(config):
+    engine = await Engine.open(config)
+    try:
+        await seed_choices(engine)
+        dataset = await load_dataset(engine.store, ADMIN.workspace_key, since=None)
+        await command(engine, "/finetune now")
+        outcome = await engine.learning.runner.wait()
+        assert outcome.status == "promoted", outcome.message
+        return outcome, dataset
+    finally:
+        await engine.close()
+
+
+async def test_the_teams_choices_between_variants_train_the_model_too(learning_config, tmp_path):
+    """An approved and a rejected variant of one request are a preference pair: the run learns from
+    them (DPO beside the approved copy) and says how many it used."""
+    outcome, dataset = await pair_margin_after_fine_tune(learning_config)
+    pairs = outcome.version.metrics["preference_pairs"]
+    assert pairs == len(dataset.train) and pairs >= 5
+    assert f"{len(dataset.train)} approved examples and {pairs} approved-vs-rejected pairs" in outcome.message
+    margin = outcome.version.metrics["pair_margin"]
+    # The same data with preference learning off: approvals alone move the margin less.
+    approvals_only, _ = await pair_margin_after_fine_tune(
+        with_settings(learning_config, data_dir=tmp_path / "approvals-only", finetune_dpo_beta=0.0))
+    assert approvals_only.version.metrics["preference_pairs"] == 0
+    assert "pairs" not in approvals_only.message
+    # Measured on the same pairs: the candidate trained on them prefers the approved answer (its
+    # log-probability lead over the rejected one) clearly more than the one trained on approvals.
+    without = approvals_only.version.metrics["pair_margin"]
+    assert without["active"] == pytest.approx(margin["active"])
+    assert margin["candidate"] - margin["active"] > 1.1 * (without["candidate"] - without["active"])
