@@ -5,8 +5,8 @@
    each labelled by the sentiment model on its own.
 2. Candidate aspect phrases come from each clause (English: ``themes.candidate_phrases``; Chinese:
    jieba nouns, ``themes_zh``). Praise themes are phrases of positive clauses, complaint themes
-   phrases of negative ones; a phrase must be mentioned by at least two reviews, and clearly more
-   often on its side than on the other (so the product's own name is not a theme).
+   phrases of negative ones; a phrase must be mentioned by at least two reviews and goes to the
+   side where it is relatively more frequent.
 3. Phrases are grouped by the similarity of their sentence vectors (average linkage), so "battery",
    "battery life" and 电池 can land together; each group is a theme whose label is its most
    mentioned phrase and whose counts are the reviews that mention it, by the sentiment of the
@@ -29,7 +29,6 @@ logger = logging.getLogger(__name__)
 
 MAX_PHRASES = 60  # candidates embedded per side (the most mentioned; embedding is most of the cost)
 OVERLAP = 0.7  # a theme whose reviews are mostly those of a bigger theme is left out
-CONTRAST = 1.5  # a theme phrase is at least this much more frequent on its side than on the other
 MAX_CLAUSES = 12  # per review: a long review's later clauses are not read for aspects
 
 _CLAUSE = re.compile(
@@ -93,7 +92,7 @@ def find_aspects(
     for side, other in (("positive", "negative"), ("negative", "positive")):
         mine = [i for i, c in enumerate(clauses) if c.label == side]
         theirs = [i for i, c in enumerate(clauses) if c.label == other]
-        sides[side] = _side_themes(clauses, phrases_of, mine, theirs, texts, lines, embed, similarity, top)
+        sides[side] = _side_themes(side, clauses, phrases_of, mine, theirs, texts, lines, embed, similarity, top)
     praise, complaints = sides["positive"], sides["negative"]
     verdicts: dict[int, dict[str, str]] = defaultdict(dict)
     for theme in praise + complaints:
@@ -101,7 +100,7 @@ def find_aspects(
     return praise, complaints, dict(verdicts)
 
 
-def _side_themes(clauses, phrases_of, mine, theirs, texts, lines, embed, similarity, top) -> list[Theme]:
+def _side_themes(side, clauses, phrases_of, mine, theirs, texts, lines, embed, similarity, top) -> list[Theme]:
     mentions: dict[str, set[int]] = defaultdict(set)  # phrase -> reviews with a clause of this side
     best_clause: dict[tuple[str, int], int] = {}
     for i in mine:
@@ -118,10 +117,17 @@ def _side_themes(clauses, phrases_of, mine, theirs, texts, lines, embed, similar
     m = len({clauses[i].review for i in theirs})
     if n < 2:
         return []
-    phrases = [
-        p for p, ids in mentions.items()
-        if len(ids) >= 2 and (len(ids) + 0.5) / (n + 1) >= CONTRAST * (elsewhere[p] + 0.5) / (m + 1)
-    ]
+    def here(p):
+        return (len(mentions[p]) + 0.5) / (n + 1)
+
+    def there(p):
+        return (elsewhere[p] + 0.5) / (m + 1)
+
+    # A phrase belongs to the side where it is relatively more frequent (ties: complaints), so an
+    # aspect whose sentiment turned ("battery", praised last week, criticised this week) stays a
+    # theme and its counts show the split.
+    phrases = [p for p, ids in mentions.items()
+               if len(ids) >= 2 and (here(p) > there(p) or (here(p) == there(p) and side == "negative"))]
     if not phrases:
         return []
     # most mentioned first; longer phrases first among equals (they read better as labels)
