@@ -16,6 +16,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 
+from engine.stats import p_higher_rate
 from engine.store import Store, parse_utc_text
 
 logger = logging.getLogger(__name__)
@@ -42,11 +43,7 @@ class Tally:
 
 def p_better(better: Tally, worse: Tally) -> float:
     """One-sided Fisher's exact test: the p-value of "``better`` approves at a higher rate"."""
-    from scipy.stats import fisher_exact
-
-    _, p = fisher_exact([[better.approved, better.rejected], [worse.approved, worse.rejected]],
-                        alternative="greater")
-    return float(p)
+    return p_higher_rate(better.approved, better.rejected, worse.approved, worse.rejected)
 
 
 @dataclass(frozen=True)
