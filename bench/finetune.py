@@ -42,7 +42,7 @@ from engine.cleaning import clean_variant  # noqa: E402
 from engine.learning.evaluate import mean_nll  # noqa: E402
 from engine.learning.tokens import encode  # noqa: E402
 from engine.local_backend import LocalBackend, SamplingSettings  # noqa: E402
-from engine.serving import training_source  # noqa: E402
+from engine.serving import training_source, transformers_backend  # noqa: E402
 
 DATA = REPO.parent / "shared" / "data" / "copy"
 ORIGIN = Origin(platform="console", workspace="bench", channel="bench", user="bench")
@@ -128,7 +128,7 @@ async def latencies_idle_and_training(config, rows: list[dict], count: int) -> t
     try:
         await seed_approved(engine, rows)
         await copy_latencies(engine, 1)  # warm-up
-        outcome = await engine.learning.start("bench")
+        outcome = await engine.learning.start(ORIGIN.workspace_key, "bench")
         if not outcome.outcome.started:
             raise SystemExit(f"the fine-tune did not start: {outcome.describe()}")
         progress = engine.learning.runner.progress
@@ -186,12 +186,14 @@ async def main() -> None:
         return
     engine = await Engine.open(config)
     try:
-        before = quality(engine, engine.generator.backend, valid_rows)
+        # NLL and ROUGE are measured with transformers, on the checkpoint fine-tunes train from.
+        source = await asyncio.to_thread(training_source, config)
+        before = quality(engine, transformers_backend(source, config), valid_rows)
         print(f"before: validation NLL {before[0]:.3f}, ROUGE-L {before[1]:.3f}")
 
         await seed_approved(engine, train_rows)
         started = time.perf_counter()
-        result = await engine.learning.runner.run("bench")
+        result = await engine.learning.runner.run("bench", ORIGIN.workspace_key)
         wall = time.perf_counter() - started
         if result.version is None:
             raise SystemExit(f"fine-tune did not finish: {result.message}")
@@ -210,12 +212,8 @@ async def main() -> None:
               f"measured, ≈ {per_200_idle:.0f} s on an idle machine (CPU time / {args.threads} threads); "
               f"goal: under 300 s")
         print(f"  decision: {'; '.join(metrics['decision']['reasons'])}")
-        if result.status == "promoted":
-            tuned = engine.generator.current.backend  # the transformers worker serving it
-        else:
-            candidate = await engine.learning.versions.load_generator(config, result.version)
-            tuned = candidate.backend
-            await candidate.stop()
+        versions = engine.learning.versions
+        tuned = transformers_backend(source, config, versions.adapters(await versions.chain(result.version)))
         after = quality(engine, tuned, valid_rows)
         print(f"after:  validation NLL {after[0]:.3f}, ROUGE-L {after[1]:.3f}")
     finally:

@@ -55,6 +55,13 @@ class EngineConfig:
     finetune_batch_size: int = 8
     finetune_clean_samples: int = 8  # sampled answers per model for the cleanliness check
     finetune_precision: str = "auto"  # training maths: auto (bf16 where the CPU has it), bf16, fp32
+    finetune_dpo_beta: float = 0.1  # DPO on approved-vs-rejected pairs; 0: learn from approvals only
+    # A candidate that passes the offline check goes live only by winning a blind A/B test.
+    ab_share: float = 0.5  # share of /copy requests that mix in the candidate's variants; 0: no test
+    ab_verdicts: int = 30  # approvals + rejections each model needs before the test decides
+    ab_alpha: float = 0.05  # the test's one-sided significance level
+    rollback_window: int = 40  # an auto-promoted version's newest verdicts compared with its predecessor's
+    rollback_alpha: float = 0.01  # significance level of "clearly worse" (checked repeatedly: strict)
     # Generation: "local" runs the model in this process; "openai" asks an OpenAI-compatible server.
     backend: str = "local"
     openai_url: str = ""  # e.g. http://gpu-box:8000/v1
@@ -98,6 +105,15 @@ _ENV = {
     "finetune_cron": ("COPYBOT_FINETUNE_CRON", str),
     "finetune_min_examples": ("COPYBOT_FINETUNE_MIN_EXAMPLES", int),
     "finetune_margin": ("COPYBOT_FINETUNE_MARGIN", float),
+    "finetune_dpo_beta": ("COPYBOT_FINETUNE_DPO_BETA",
+                          lambda v: _within("COPYBOT_FINETUNE_DPO_BETA", v, float, 0, 10)),
+    "ab_share": ("COPYBOT_AB_SHARE", lambda v: _within("COPYBOT_AB_SHARE", v, float, 0, 1)),
+    "ab_verdicts": ("COPYBOT_AB_VERDICTS", lambda v: _within("COPYBOT_AB_VERDICTS", v, int, 1, 10_000)),
+    "ab_alpha": ("COPYBOT_AB_ALPHA", lambda v: _within("COPYBOT_AB_ALPHA", v, float, 0.0001, 0.5)),
+    "rollback_window": ("COPYBOT_ROLLBACK_WINDOW",
+                        lambda v: _within("COPYBOT_ROLLBACK_WINDOW", v, int, 4, 10_000)),
+    "rollback_alpha": ("COPYBOT_ROLLBACK_ALPHA",
+                       lambda v: _within("COPYBOT_ROLLBACK_ALPHA", v, float, 0.0001, 0.5)),
     "finetune_time_limit": ("COPYBOT_FINETUNE_TIME_LIMIT", int),
     "finetune_threads": ("COPYBOT_FINETUNE_THREADS", int),
     "finetune_epochs": ("COPYBOT_FINETUNE_EPOCHS", int),
@@ -124,6 +140,13 @@ def _one_of(name: str, raw: str, allowed: tuple[str, ...]) -> str:
     value = raw.strip().lower()
     if value not in allowed:
         raise UserError(f"{name} is {shown_value(raw)}; use one of: {', '.join(allowed)}.")
+    return value
+
+
+def _within(name: str, raw: str, kind, low, high):
+    value = kind(raw.strip())  # ValueError: "not a valid ..." below
+    if not low <= value <= high:
+        raise UserError(f"{name} is {shown_value(raw)}; use a number from {low} to {high}.")
     return value
 
 

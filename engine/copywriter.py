@@ -71,16 +71,17 @@ class Copywriter:
         return token_budget(max_words, self.max_new_tokens, language)
 
     async def write(self, request: CopyRequest, brand_voice: str | None, examples: list[str],
-                    on_preview: OnPreview | None = None) -> Draft:
+                    on_preview: OnPreview | None = None, model: str | None = None) -> Draft:
+        """``model``: the served version to write with (the workspace's fine-tune; None: base)."""
         language = request.language or language_of(request.product)
         messages = self.prompts.messages(request, brand_voice=brand_voice, examples=examples,
                                          language=language)
         return await self.complete(messages, request.product, language, self.prompts.limits(request),
-                                   request.n, avoid=list(examples), on_preview=on_preview)
+                                   request.n, avoid=list(examples), on_preview=on_preview, model=model)
 
     async def complete(self, messages: list[dict[str, str]], product: str, language: str,
                        limits: CopyLimits, n: int, avoid: list[str] = (),
-                       on_preview: OnPreview | None = None) -> Draft:
+                       on_preview: OnPreview | None = None, model: str | None = None) -> Draft:
         """``n`` clean, on-brief, distinct variants for a prompt already built (a /copy, or a turn
         of a conversation): the same cleaning and brief checks against ``product`` (the
         description) either way, and nothing like ``avoid``."""
@@ -103,7 +104,7 @@ class Copywriter:
                         if text:
                             on_preview(index, text)
             try:
-                raw, version = await self.generator.generate(messages, wanted, budget, stream)
+                raw, version = await self.generator.generate(messages, wanted, budget, stream, model=model)
             except BusyError:
                 if not kept:
                     raise

@@ -10,7 +10,7 @@ import asyncio
 import json
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -19,7 +19,7 @@ from engine.conversations.pairs import preference_pairs
 from engine.conversations.prompts import TurnPrompts
 from engine.conversations.service import Conversations
 from engine.conversations.store import ConversationStore
-from engine.copywriter import Copywriter
+from engine.copywriter import Copywriter, Draft
 from engine.errors import UserError
 from engine.generation import Generator
 from engine.generator import BatchingGenerator
@@ -27,7 +27,8 @@ from engine.housekeeping import CHARTS_KEPT, EVENT_RETENTION, HOUSEKEEPING_CRON,
 from engine.journal import InboundEvent, Journal
 from engine.learning.service import Learning
 from engine.learning.status import FinetuneStart, FinetuneStatus, ModelList, ModelSwitch
-from engine.learning.versions import load_active_generator
+from engine.learning.versions import load_serving_generator
+from engine.learning.workspace_models import Writer
 from engine.local_backend import GenerationBackend
 from engine.metrics import Metrics
 from engine.prompts import PromptBook
@@ -48,12 +49,13 @@ logger = logging.getLogger(__name__)
 
 async def open_configured_generator(config: EngineConfig, store: Store) -> Generator:
     """The configured generator: an OpenAI-compatible server (COPYBOT_BACKEND=openai), or the local
-    model in the version that was active when the bot last ran (fine-tunes survive restarts)."""
+    model serving each workspace the version that was active when the bot last ran (fine-tunes
+    survive restarts)."""
     if config.backend == "openai":
         from engine.remote_backend import RemoteGenerator
 
         return RemoteGenerator.from_config(config)
-    return await load_active_generator(config, store)
+    return await load_serving_generator(config, store)
 
 
 def as_generator(backend: Generator | GenerationBackend, config: EngineConfig) -> Generator:
@@ -79,14 +81,15 @@ class Engine:
         self.generator = generator
         self.copywriter = Copywriter(prompts, generator, config.max_new_tokens, config.max_rounds,
                                      grounding=config.grounding)
-        self.conversations = Conversations(ConversationStore(store), prompts,
-                                           TurnPrompts.load(config.prompts_dir, prompts), self.copywriter)
         # platform -> coroutine that posts an Announcement; each running adapter registers its own.
         self._publishers: dict[str, Callable[[Announcement], Awaitable[None]]] = {}
         self.learning = Learning(config, store, prompts, generator, self.announce,
                                  count_run=self.metrics.count_finetune)
+        self.conversations = Conversations(ConversationStore(store), prompts,
+                                           TurnPrompts.load(config.prompts_dir, prompts), self.copywriter,
+                                           model_for=self.learning.model_for)
         self.reports = ReportService(store, config.report_cron, config.data_dir / "reports",
-                                     model_version=lambda: self.generator.version,
+                                     model_version=self.learning.model_name,
                                      announce=self.announce, finetune_line=self.learning.finetune_line,
                                      can_announce=lambda platform: platform in self._publishers)
         self.scheduler = Scheduler(store)
@@ -192,20 +195,42 @@ class Engine:
         settings = await self.settings(origin)
         examples = await self.store.recent_approved_texts(workspace, self.config.few_shot)
         with self.metrics.generation_seconds.time():
-            preview = (lambda slot, text: on_preview(CopyPreview(slot, text))) if on_preview else None
-            draft = await self.copywriter.write(request, settings["brand_voice"] or None, examples,
-                                                on_preview=preview)
-        if not draft.texts:
+            drafts = await self._write(workspace, request, settings["brand_voice"] or None, examples,
+                                       on_preview)
+        # In slot order: in an A/B test the two models' variants are mixed, unlabelled.
+        written = sorted((slot, text, draft.model_version, writer.trial_id)
+                         for writer, draft in drafts for slot, text in zip(writer.slots, draft.texts))
+        if not written:
             raise UserError(
                 "The model could not write usable copy for that description; add a detail or two "
                 "about the product and try again."
             )
+        models = "+".join(dict.fromkeys(model for _, _, model, _ in written))
         generation_id, variants = await self.store.save_generation(
-            workspace, origin.channel, origin.user, asdict(request), draft.messages,
-            draft.model_version, draft.texts,
+            workspace, origin.channel, origin.user, asdict(request), drafts[0][1].messages, models,
+            [text for _, text, _, _ in written],
+            authors=[(model, trial) for _, _, model, trial in written],
         )
-        logger.info("generation %d: %d variants for %s", generation_id, len(variants), workspace)
-        return CopyResult(generation_id, variants, draft.model_version, requested=request.n)
+        logger.info("generation %d: %d variants for %s by %s", generation_id, len(variants),
+                    workspace, models)
+        return CopyResult(generation_id, variants, models, requested=request.n)
+
+    async def _write(self, workspace: str, request: CopyRequest, brand_voice: str | None,
+                     examples: list[str], on_preview) -> list[tuple[Writer, Draft]]:
+        """Each writer (one model, or both in an A/B test) writes its share of the variants, at
+        the same time; previews land in the slots the variants will have."""
+        writers = self.learning.writers(workspace, request.n)
+
+        def previews(writer: Writer):
+            if on_preview is None:
+                return None
+            return lambda index, text: on_preview(CopyPreview(writer.slots[index], text))
+
+        drafts = await asyncio.gather(*(
+            self.copywriter.write(replace(request, n=len(writer.slots)), brand_voice, examples,
+                                  on_preview=previews(writer), model=writer.model)
+            for writer in writers))
+        return list(zip(writers, drafts))
 
     async def discard_unposted(self, origin: Origin, generation_id: int) -> None:
         """The adapter could not post a /copy: forget the variants it did not post, so nothing
@@ -276,6 +301,7 @@ class Engine:
         )
         if outcome.changed:
             self.metrics.count_feedback(feedback.verdict.value, feedback.added)
+            self.learning.verdict_changed(workspace)  # A/B tests and auto-rollback look, later
         logger.info("feedback on variant %d: %s %s (changed=%s)", variant_id, feedback.verdict.value,
                     "added" if feedback.added else "withdrawn", outcome.changed)
         return outcome
@@ -366,26 +392,32 @@ class Engine:
         return f"{origin.platform}:{origin.user}"
 
     async def finetune_now(self, origin: Origin) -> FinetuneStart:
-        """Start a fine-tune now (or report the one under way, or why none can start)."""
-        return await self.learning.start(by=self._require_admin(origin))
+        """Start a fine-tune of the origin's workspace now (or report the one under way, or why
+        none can start)."""
+        by = self._require_admin(origin)
+        await self.store.ensure_workspace(origin.workspace_key, origin.platform)
+        return await self.learning.start(origin.workspace_key, by=by)
 
     # Looking is for everyone: the team's approvals train the model, and which version writes their
     # copy and how the weekly fine-tune went is their feedback (the weekly report says it anyway).
     # Starting a fine-tune and switching models changes everyone's copy: admins only.
 
     async def finetune_status(self, origin: Origin) -> FinetuneStatus:
-        return await self.learning.status()
+        return await self.learning.status(origin.workspace_key)
 
     async def models(self, origin: Origin) -> ModelList:
-        return await self.learning.models()
+        return await self.learning.models(origin.workspace_key)
 
     async def use_model(self, origin: Origin, version: str) -> ModelSwitch:
-        """Switch the generator to ``version`` ("base" for the base model); no restart needed."""
-        return await self.learning.use(version, by=self._require_admin(origin))
+        """Have the workspace's copy written by its ``version`` ("base" for the base model); no
+        restart needed."""
+        by = self._require_admin(origin)
+        await self.store.ensure_workspace(origin.workspace_key, origin.platform)
+        return await self.learning.use(origin.workspace_key, version, by=by)
 
     async def rollback_model(self, origin: Origin) -> ModelSwitch:
-        """Go back to the model that was active before the current one."""
-        return await self.learning.rollback(by=self._require_admin(origin))
+        """Go back to the model that wrote the workspace's copy before the current one."""
+        return await self.learning.rollback(origin.workspace_key, by=self._require_admin(origin))
 
     # --- reviews -------------------------------------------------------------------------------
 

@@ -10,6 +10,8 @@ with a sequence's index and its whole text so far, as the model writes it.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Protocol
 
 Messages = list[dict[str, str]]
@@ -30,10 +32,20 @@ class Completions(list):
         self.lengths = lengths  # tokens of each text, where the engine counts them per text
 
 
+@dataclass(frozen=True)
+class ServedVersion:
+    """A fine-tuned version a generator serves beside its base model, chosen per request by ``key``
+    (each workspace writes with its own version; see ``engine.learning.service``)."""
+
+    key: str  # unique among the versions served together: "<workspace>/<name>"
+    name: str  # what people see: "v2"
+    adapters: tuple[Path, ...]  # its chain of peft adapters, oldest first
+
+
 class Generator(Protocol):
     @property
     def version(self) -> str:
-        """The name of the model (or model version) that writes the next request."""
+        """The name of the base model (what writes a request that names no version)."""
 
     @property
     def queue_depth(self) -> int:
@@ -44,9 +56,11 @@ class Generator(Protocol):
         "writing…" first."""
 
     async def generate(self, messages: Messages, n: int, max_new_tokens: int,
-                       on_text: OnText | None = None) -> tuple[Completions, str]:
-        """``n`` completions of one prompt, and the model version that wrote them. Raises
-        ``BusyError`` when the queue is full, ``UserError`` for failures people can act on."""
+                       on_text: OnText | None = None, model: str | None = None) -> tuple[Completions, str]:
+        """``n`` completions of one prompt by the served version ``model`` (a ``ServedVersion.key``;
+        None: the base model), and the name of the model that wrote them (the base model's when
+        ``model`` is not served, which happens only across a switch). Raises ``BusyError`` when the
+        queue is full, ``UserError`` for failures people can act on."""
 
     async def warm_up(self, prompts: list[Messages]) -> None:
         """Process these prompts once so their shared beginning is cached (the first /copy after a

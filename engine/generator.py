@@ -121,8 +121,9 @@ class BatchingGenerator:
         return await asyncio.get_running_loop().run_in_executor(self._executor, function, *args)
 
     async def generate(self, messages: Messages, n: int, max_new_tokens: int,
-                       on_text: OnText | None = None) -> tuple[list[str], str]:
-        """``n`` completions of one prompt, and the model version that wrote them."""
+                       on_text: OnText | None = None, model: str | None = None) -> tuple[list[str], str]:
+        """``n`` completions of one prompt, and the model version that wrote them. One backend is
+        one model: ``model`` is not looked at (``serving.VersionRouter`` routes versions here)."""
         self.check_capacity()
         job = _Job(messages, n, max_new_tokens, asyncio.get_running_loop().create_future(), on_text)
         self._waiting.append(job)

@@ -4,7 +4,9 @@ Why llama.cpp: it runs the bundled Q4_K_M file directly (no conversion, ~2 GB re
 model), installs as a wheel, and its server engine does the batching: each request's ``n`` variants
 share one prefill (the KV cache is forked into child slots), and concurrent requests are decoded
 together (continuous batching over ``parallel`` slots). Fine-tuned versions are LoRA adapters in GGUF
-form applied over the unchanged base (``engine.learning.lora_gguf``).
+form applied over the unchanged base (``engine.learning.lora_gguf``): one server holds every served
+version's adapters and each request switches on those of its own version (workspaces each have
+theirs), so serving ten teams' versions costs ten small adapters, not ten models.
 
 ``handle_chat_completions`` blocks its thread until the answer is complete, so each request runs in
 a worker thread; streamed chunks are handed to the event loop with ``call_soon_threadsafe``.
@@ -21,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from engine.errors import BusyError
-from engine.generation import Completions, Messages, OnText
+from engine.generation import Completions, Messages, OnText, ServedVersion
 
 logger = logging.getLogger(__name__)
 
@@ -92,11 +94,14 @@ class LlamaStats:
 
 
 class LlamaGenerator:
-    def __init__(self, server, name: str, settings: LlamaSettings, adapters: tuple[Path, ...] = ()) -> None:
+    def __init__(self, server, name: str, settings: LlamaSettings,
+                 versions: tuple[ServedVersion, ...] = (), adapter_files: tuple[Path, ...] = ()) -> None:
         self._server = server
         self.name = name
         self.settings = settings
-        self.adapters = adapters
+        # Each served version's key -> (its name, the server's ids of its chain's adapters).
+        self._versions = {v.key: (v.name, [adapter_files.index(p) for p in v.adapters]) for v in versions}
+        self._adapter_count = len(adapter_files)
         self.stats = LlamaStats()
         self._in_flight = 0
         self._stopping = threading.Event()
@@ -109,9 +114,9 @@ class LlamaGenerator:
 
     @classmethod
     def load(cls, model_path: Path, name: str, settings: LlamaSettings,
-             adapters: tuple[Path, ...] = ()) -> "LlamaGenerator":
-        """Load the model (seconds: run it in a thread). ``adapters`` are GGUF LoRA files applied
-        in full over the base, in order."""
+             versions: tuple[ServedVersion, ...] = ()) -> "LlamaGenerator":
+        """Load the model (seconds: run it in a thread) with the adapters of ``versions`` (GGUF
+        LoRA files), each applied only to the requests of its version."""
         import xllamacpp
 
         params = xllamacpp.CommonParams()
@@ -123,17 +128,24 @@ class LlamaGenerator:
         params.cpuparams_batch.n_threads = threads
         params.verbosity = -1  # llama.cpp's own log lines would flood ours
         params.warmup = True
+        # Versions of one chain share their ancestors' files: each file is loaded once.
+        files = tuple(dict.fromkeys(path for version in versions for path in version.adapters))
         lora = []
-        for path in adapters:
+        for path in files:
             info = xllamacpp.CommonAdapterLoraInfo()
             info.path = str(path)
-            info.scale = 1.0
+            info.scale = 0.0  # off unless a request turns it on
             lora.append(info)
         params.lora_adapters = lora
         server = xllamacpp.Server(params)
-        logger.info("llama.cpp serves %s (%d threads, %d slots, %d adapter(s))", name, threads,
-                    settings.parallel, len(adapters))
-        return cls(server, name, settings, adapters)
+        logger.info("llama.cpp serves %s (%d threads, %d slots) and %d version(s) over %d adapter(s)",
+                    name, threads, settings.parallel, len(versions), len(files))
+        return cls(server, name, settings, versions, files)
+
+    @property
+    def served(self) -> frozenset[str]:
+        """Keys of the versions this generator serves beside the base model."""
+        return frozenset(self._versions)
 
     @property
     def version(self) -> str:
@@ -154,8 +166,12 @@ class LlamaGenerator:
             raise BusyError("The copywriter is busy with other requests; try again in a moment.")
 
     async def generate(self, messages: Messages, n: int, max_new_tokens: int,
-                       on_text: OnText | None = None) -> tuple[list[str], str]:
+                       on_text: OnText | None = None, model: str | None = None) -> tuple[list[str], str]:
         self.check_capacity()
+        name, adapter_ids = self._versions.get(model, (self.name, []))
+        if model is not None and model not in self._versions:
+            logger.warning("model version %s is not served (a switch is under way); the base model "
+                           "writes this request", model)
         loop = asyncio.get_running_loop()
         self._in_flight += 1
         self.stats.requests += 1
@@ -164,7 +180,7 @@ class LlamaGenerator:
         first = 0
         while first < n:
             size = min(self.settings.parallel, n - first)
-            calls.append(self._call(loop, messages, size, first, max_new_tokens, on_text))
+            calls.append(self._call(loop, messages, size, first, max_new_tokens, on_text, adapter_ids))
             first += size
         try:
             parts = await asyncio.gather(*calls)
@@ -174,10 +190,10 @@ class LlamaGenerator:
                             tokens=sum(part.tokens for part in parts),
                             truncated=[cut for part in parts for cut in part.truncated])
         self.stats.sequences += len(texts)
-        return texts, self.name
+        return texts, name
 
     async def _call(self, loop, messages: Messages, n: int, offset: int, max_new_tokens: int,
-                    on_text: OnText | None) -> list[str]:
+                    on_text: OnText | None, adapter_ids: list[int]) -> list[str]:
         texts = [""] * n
         tokens = [0]  # streamed pieces: llama.cpp sends one per token
         truncated = [False] * n  # stopped by the token budget, not by the model
@@ -188,6 +204,12 @@ class LlamaGenerator:
             "temperature": self.settings.temperature, "top_p": self.settings.top_p,
             "repeat_penalty": self.settings.repeat_penalty,
         }
+        if self._adapter_count:
+            # Every adapter named, on for this request's version and off otherwise: llama.cpp drops a
+            # slot's cached prompt only when the adapters it names change, and an empty list would
+            # mean "as loaded" and keep a prompt cached under another version's adapters.
+            request["lora"] = [{"id": index, "scale": 1.0 if index in adapter_ids else 0.0}
+                               for index in range(self._adapter_count)]
 
         def on_chunk(chunk) -> bool:
             if not isinstance(chunk, dict):

@@ -150,7 +150,8 @@ class RemoteGenerator:
             raise BusyError(QUEUE_FULL)
 
     async def generate(self, messages: Messages, n: int, max_new_tokens: int,
-                       on_text: OnText | None = None) -> tuple[list[str], str]:
+                       on_text: OnText | None = None, model: str | None = None) -> tuple[list[str], str]:
+        # The server's model is the only one (fine-tunes are for the local model): ``model`` is unused.
         self.check_capacity()
         version = self.version
         if n < 1:

@@ -7,7 +7,8 @@ versions without a restart.
 - a ``.gguf`` file: that file, on llama.cpp;
 - anything else (a Hugging Face id or folder): transformers + torch, the fallback engine.
 Fine-tunes always train with transformers + peft (``training_source`` gives the checkpoint they
-start from); llama.cpp serves their adapters converted to GGUF over the unchanged base file.
+start from); llama.cpp serves their adapters converted to GGUF over the unchanged base file. One
+loaded generator serves the base and every workspace's active version, chosen per request.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from pathlib import Path
 from engine.bundle import QWEN_1_5B, SMALL_NAME, assembled_model, small_model_path
 from engine.config import BUNDLED_MODEL, SMALL_MODEL, EngineConfig
 from engine.errors import BusyError, UserError
-from engine.generation import Generator, Messages, OnText
+from engine.generation import Generator, Messages, OnText, ServedVersion
 
 logger = logging.getLogger(__name__)
 
@@ -72,28 +73,36 @@ def training_source(config: EngineConfig) -> str:
     return str(cached_checkpoint(source.gguf, source.name, config.model_cache_dir))
 
 
-def load_generator(config: EngineConfig, adapters: list[Path] = (), name: str | None = None) -> Generator:
-    """The configured model with the peft ``adapters`` of a version chain (oldest first) applied,
-    reporting ``name`` (None: the base's own). Takes seconds: call it in a thread."""
+def load_generator(config: EngineConfig, versions: tuple[ServedVersion, ...] = ()) -> Generator:
+    """The configured model, serving ``versions`` (fine-tuned versions, chosen per request) beside
+    the base. Takes seconds: call it in a thread."""
     source = model_source(config)
     if source.gguf is not None:
         from engine.learning.lora_gguf import served_adapter
         from engine.llama_generator import LlamaGenerator, LlamaSettings
 
-        served = tuple(served_adapter(Path(adapter), source.gguf) for adapter in adapters)
+        # Converted once per adapter and kept next to it; a chain's shared ancestors are one file.
+        converted = tuple(ServedVersion(v.key, v.name, tuple(served_adapter(Path(a), source.gguf)
+                                                             for a in v.adapters)) for v in versions)
         settings = LlamaSettings(threads=config.threads, parallel=config.max_batch,
                                  queue_size=config.queue_size, temperature=config.temperature,
                                  top_p=config.top_p)
         try:
-            return LlamaGenerator.load(source.gguf, name or source.name, settings, served)
+            return LlamaGenerator.load(source.gguf, source.name, settings, converted)
         except (RuntimeError, OSError) as exc:
             logger.exception("llama.cpp could not load %s", source.gguf)
             raise UserError(f"The model {source.gguf.name} could not be loaded by llama.cpp; run "
                             "`copybot doctor`, or reinstall with `make install`.") from exc
     from engine.generator import BatchingGenerator
 
-    backend = transformers_backend(source.transformers, config, adapters, name or source.name)
-    return BatchingGenerator(backend, max_batch=config.max_batch, queue_size=config.queue_size)
+    def batching(adapters=(), name=None) -> BatchingGenerator:
+        backend = transformers_backend(source.transformers, config, list(adapters), name or source.name)
+        return BatchingGenerator(backend, max_batch=config.max_batch, queue_size=config.queue_size)
+
+    if not versions:
+        return batching()
+    # transformers merges a version into its own copy of the model: one worker per version.
+    return VersionRouter(batching(), {v.key: batching(v.adapters, v.name) for v in versions})
 
 
 def transformers_backend(source: str, config: EngineConfig, adapters: list[Path] = (), name: str | None = None):
@@ -107,12 +116,67 @@ def transformers_backend(source: str, config: EngineConfig, adapters: list[Path]
     return LocalBackend(model, tokenizer, version=name or Path(source).name, sampling=sampling)
 
 
-async def open_generator(config: EngineConfig, adapters: list[Path] = (), name: str | None = None) -> Generator:
-    generator = await asyncio.to_thread(load_generator, config, adapters, name)
+async def open_generator(config: EngineConfig, versions: tuple[ServedVersion, ...] = ()) -> Generator:
+    generator = await asyncio.to_thread(load_generator, config, versions)
     start = getattr(generator, "start", None)
     if start is not None:  # the transformers worker runs as a task on this loop
         start()
     return generator
+
+
+class VersionRouter:
+    """Several single-model generators as one: each request goes to its version's (transformers
+    cannot switch adapters per request the way llama.cpp does). Capacity and side work are the
+    base's: the versions' workers are only busy when their workspace writes."""
+
+    def __init__(self, base: Generator, versions: dict[str, Generator]) -> None:
+        self.base = base
+        self.versions = versions
+
+    @property
+    def version(self) -> str:
+        return self.base.version
+
+    @property
+    def served(self) -> frozenset[str]:
+        return frozenset(self.versions)
+
+    @property
+    def queue_depth(self) -> int:
+        return sum(g.queue_depth for g in (self.base, *self.versions.values()))
+
+    @property
+    def running(self) -> bool:
+        return getattr(self.base, "running", True)
+
+    @property
+    def stats(self):
+        return getattr(self.base, "stats", None)
+
+    def start(self) -> None:
+        for generator in (self.base, *self.versions.values()):
+            generator.start()
+
+    def check_capacity(self) -> None:
+        self.base.check_capacity()
+
+    async def generate(self, messages: Messages, n: int, max_new_tokens: int,
+                       on_text: OnText | None = None, model: str | None = None) -> tuple[list[str], str]:
+        generator = self.versions.get(model, self.base) if model is not None else self.base
+        if model is not None and model not in self.versions:
+            logger.warning("model version %s is not served (a switch is under way); the base model "
+                           "writes this request", model)
+        return await generator.generate(messages, n, max_new_tokens, on_text)
+
+    async def warm_up(self, prompts: list[Messages]) -> None:
+        await self.base.warm_up(prompts)
+
+    async def run_in_model_thread(self, function, *args):
+        return await self.base.run_in_model_thread(function, *args)
+
+    async def stop(self) -> None:
+        for generator in (*self.versions.values(), self.base):
+            await generator.stop()
 
 
 class SwitchableGenerator:
@@ -138,6 +202,11 @@ class SwitchableGenerator:
         return self.current.version
 
     @property
+    def served(self) -> frozenset[str]:
+        """Keys of the fine-tuned versions the current model serves beside the base."""
+        return getattr(self.current, "served", frozenset())
+
+    @property
     def queue_depth(self) -> int:
         return self.current.queue_depth
 
@@ -153,12 +222,12 @@ class SwitchableGenerator:
         self.current.check_capacity()
 
     async def generate(self, messages: Messages, n: int, max_new_tokens: int,
-                       on_text: OnText | None = None) -> tuple[list[str], str]:
+                       on_text: OnText | None = None, model: str | None = None) -> tuple[list[str], str]:
         generator = self.current
         self._running[id(generator)] = self._running.get(id(generator), 0) + 1
         started = time.perf_counter()
         try:
-            texts, version = await generator.generate(messages, n, max_new_tokens, on_text)
+            texts, version = await generator.generate(messages, n, max_new_tokens, on_text, model=model)
         except BusyError:
             raise
         except Exception:

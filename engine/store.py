@@ -114,15 +114,30 @@ class Store:
             if number <= current:
                 continue
             logger.info("applying schema migration %s", path.name)
-            # executescript would COMMIT before running; wrap the file so it is one transaction.
-            script = f"BEGIN IMMEDIATE;\n{path.read_text()}\nPRAGMA user_version = {number};\nCOMMIT;"
             async with self._lock:
-                try:
-                    await self.db.executescript(script)
-                except BaseException:
-                    if self.db.in_transaction:
-                        await self.db.execute("ROLLBACK")
-                    raise
+                await self._apply(number, path.read_text())
+
+    async def _apply(self, number: int, script: str) -> None:
+        """One migration in one transaction. Foreign keys are off while it runs, as SQLite's
+        procedure for rebuilding a table asks (a DROP would otherwise cascade or fail), and
+        checked in full before it commits."""
+        await self.db.execute("PRAGMA foreign_keys=OFF")  # a no-op inside a transaction: set first
+        try:
+            # executescript would COMMIT before running; the file runs inside our transaction.
+            await self.db.executescript(f"BEGIN IMMEDIATE;\n{script}")
+            async with self.db.execute("PRAGMA foreign_key_check") as cursor:
+                broken = await cursor.fetchall()
+            if broken:
+                raise RuntimeError(f"schema migration {number} leaves {len(broken)} rows whose "
+                                   f"references point nowhere (first: {tuple(broken[0])})")
+            await self.db.execute(f"PRAGMA user_version = {number}")
+            await self.db.execute("COMMIT")
+        except BaseException:
+            if self.db.in_transaction:
+                await self.db.execute("ROLLBACK")
+            raise
+        finally:
+            await self.db.execute("PRAGMA foreign_keys=ON")
 
     # --- workspaces and settings ---------------------------------------------------------------
 
@@ -131,6 +146,10 @@ class Store:
             await db.execute(
                 "INSERT OR IGNORE INTO workspaces(id, platform) VALUES (?, ?)", (workspace_id, platform)
             )
+
+    async def workspace_ids(self) -> list[str]:
+        async with self.db.execute("SELECT id FROM workspaces ORDER BY id") as cursor:
+            return [row["id"] async for row in cursor]
 
     async def settings(self, workspace_id: str) -> dict[str, str]:
         async with self.db.execute(
@@ -184,8 +203,12 @@ class Store:
         prompt: list[dict[str, str]],
         model_version: str,
         texts: list[str],
+        authors: list[tuple[str, int | None]] | None = None,
     ) -> tuple[int, list[Variant]]:
-        """Store a generation and its variants in one transaction; returns their ids."""
+        """Store a generation and its variants in one transaction; returns their ids. ``authors``:
+        per variant, the model that wrote it and the A/B test it is evidence in (default: all by
+        ``model_version``, none in a test)."""
+        authors = authors or [(model_version, None)] * len(texts)
         async with self.transaction() as db:
             cursor = await db.execute(
                 """INSERT INTO generations(workspace_id, channel, user_id, request, prompt, model_version)
@@ -194,11 +217,11 @@ class Store:
             )
             generation_id = cursor.lastrowid
             variants = []
-            for position, text in enumerate(texts, start=1):
+            for position, (text, (model, trial_id)) in enumerate(zip(texts, authors, strict=True), start=1):
                 cursor = await db.execute(
-                    """INSERT INTO variants(generation_id, workspace_id, position, text)
-                       VALUES (?, ?, ?, ?)""",
-                    (generation_id, workspace_id, position, text),
+                    """INSERT INTO variants(generation_id, workspace_id, position, text, model_version,
+                       trial_id) VALUES (?, ?, ?, ?, ?, ?)""",
+                    (generation_id, workspace_id, position, text, model, trial_id),
                 )
                 variants.append(Variant(id=cursor.lastrowid, text=text, position=position))
         return generation_id, variants

@@ -31,7 +31,7 @@ def test_rendered_summary_shows_what_a_marketer_needs():
     text = summary_text(make_summary(), SLACK_LIMIT, SLACK)
     assert text.startswith("*Review sentiment — 300 reviews (shop-export.csv)*")
     assert "Net score 0" in text and "average rating 3.4 / 5" in text
-    assert "*Praised*" in text and "1. battery life 0 — 40 reviews" in text
+    assert "*Praised*" in text and "1. battery life 0 — 40 mentions, " in text
     assert "*Complaints*" in text and "“The strap snapped after a week.”" in text
     assert "Trend by month: improving" in text and "2025-12" in text
     assert "100 were skipped" in text

@@ -129,3 +129,45 @@ async def test_messages_map_back_to_variants_per_workspace(tmp_path):
             await store.mark_posted("slack:T1", theirs[1].id, "C1", "222.2")
     finally:
         await store.close()
+
+
+async def test_a_migration_that_leaves_references_pointing_nowhere_is_refused_whole(tmp_path):
+    folder = tmp_path / "migrations"
+    folder.mkdir()
+    (folder / "0001_a.sql").write_text(
+        "CREATE TABLE parent (id INTEGER PRIMARY KEY);"
+        "CREATE TABLE child (parent_id INTEGER REFERENCES parent(id));"
+        "INSERT INTO parent VALUES (1); INSERT INTO child VALUES (1);")
+    (folder / "0002_b.sql").write_text("DELETE FROM parent;")
+    with pytest.raises(RuntimeError, match="references point nowhere"):
+        await Store.open(tmp_path / "c.db", migrations_dir=folder)
+    db = sqlite3.connect(tmp_path / "c.db")
+    assert db.execute("PRAGMA user_version").fetchone()[0] == 1
+    assert db.execute("SELECT id FROM parent").fetchall() == [(1,)]
+    db.close()
+
+
+async def test_pooled_model_versions_from_before_0007_are_kept_but_served_to_nobody(tmp_path):
+    from engine.learning.versions import VersionStore
+
+    old = tmp_path / "old-migrations"
+    old.mkdir()
+    for number, path in migrations()[:6]:
+        (old / path.name).write_text(path.read_text())
+    store = await Store.open(tmp_path / "c.db", migrations_dir=old)
+    await store.ensure_workspace(WS, "console")
+    async with store.transaction() as db:
+        await db.execute("""INSERT INTO model_versions(id, name, base, path, status, train_examples,
+                            valid_examples) VALUES (1, 'v1', 'base', 'versions/v1', 'promoted', 30, 5)""")
+        await db.execute("INSERT INTO model_activations(base, version_id, reason, by) "
+                         "VALUES ('base', 1, 'promoted', 'schedule')")
+    await store.close()
+    store = await Store.open(tmp_path / "c.db")  # 0007 and later applied
+    try:
+        versions = VersionStore(store, tmp_path)
+        assert await versions.known_paths() == {"versions/v1"}  # kept: its folder is not removed
+        assert await versions.active_everywhere("base") == []
+        assert await versions.active(WS, "base") is None and await versions.all(WS, "base") == []
+        assert await versions.next_name(WS, "base") == "v1"
+    finally:
+        await store.close()

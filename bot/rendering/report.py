@@ -25,6 +25,16 @@ def report_text(report: WeeklyReport, markup: Markup, limit: int = REPORT_CHARS)
     heading = "This week so far" if report.so_far else "Weekly report"
     lines = [f"{heading}: {report.period_label()}"
              + (" (posted late: the bot was offline)" if report.late else "")]
+    # Rising complaints come first: they are what someone should act on this week.
+    for alert in report.sentiment.alerts:
+        line = (f"⚠ Alert: complaints about {markup.user_text(alert.theme)} rose to {alert.share:.0%} negative "
+                f"({alert.negative} of {alert.mentions}) from {alert.previous_share:.0%} "
+                f"({alert.previous_negative} of {alert.previous_mentions}); "
+                f"Fisher exact p = {alert.p_value:.2g} ({markup.user_text(alert.source)}).")
+        if alert.quote:
+            quote = alert.quote if len(alert.quote) <= QUOTE_CHARS else alert.quote[: QUOTE_CHARS - 1] + "…"
+            line += f" “{markup.user_text(quote)}”"
+        lines.append(line)
     lines.append(f"Copy: {this.copies} request{'s' if this.copies != 1 else ''}, {this.variants} variants "
                  f"(last week {last.copies} / {last.variants}).")
     lines.append(f"Approved {_percent(this.approval_rate)}{_change(this.approval_rate, last.approval_rate)}; "

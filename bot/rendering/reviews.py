@@ -36,10 +36,34 @@ def _theme_lines(title: str, themes: list, count: int, quote_len: int, markup: M
         return []
     lines = [markup.bold(title)]
     for n, theme in enumerate(themes[:count], start=1):
-        mentions = f"{theme.mentions:,} review{'s' if theme.mentions != 1 else ''}"
-        lines.append(f"{n}. {markup.user_text(theme.label)} — {mentions}")
+        mentions = f"{theme.mentions:,} mention{'s' if theme.mentions != 1 else ''}"
+        lines.append(f"{n}. {markup.user_text(theme.label)} — {mentions}, {_leaning(theme)}")
         if quote_len:
             lines.append(f"> “{markup.user_text(_shorten(theme.quote, quote_len))}”")
+    return lines
+
+
+def _leaning(theme) -> str:
+    """"80% negative", "mostly positive": the sentiment of the clauses that mention the theme."""
+    if not theme.mentions:
+        return "no sentiment"
+    negative, positive = theme.negative_share, theme.positive_share
+    if negative >= 0.5:
+        return f"{negative:.0%} negative"
+    if positive >= 0.8:
+        return "mostly positive"
+    return f"{positive:.0%} positive, {negative:.0%} negative"
+
+
+def _alert_lines(s: ReviewSummary, markup: Markup, quote_len: int) -> list[str]:
+    lines = []
+    for a in s.alerts:
+        lines.append(markup.bold(f"⚠ Rising complaints: {markup.user_text(a.theme)}") +
+                     f" — {a.share:.0%} negative in {a.week} ({a.negative} of {a.mentions}) vs "
+                     f"{a.previous_share:.0%} in {a.previous_week} ({a.previous_negative} of {a.previous_mentions}); "
+                     f"Fisher exact p = {a.p_value:.2g}")
+        if quote_len and a.quote:
+            lines.append(f"> “{markup.user_text(_shorten(a.quote, quote_len))}”")
     return lines
 
 
@@ -48,6 +72,7 @@ def _render(s: ReviewSummary, markup: Markup, themes: int, quote_len: int, trend
     n = s.analysed
     lines = [markup.bold(f"Review sentiment — {n:,} review{'s' if n != 1 else ''} "
                          f"({markup.user_text(s.source)})")]
+    lines += _alert_lines(s, markup, quote_len)  # first: what needs acting on this week
     lines.append(
         f"Positive {_pct(s.positive, n)} ({s.positive:,}) · Neutral {_pct(s.neutral, n)} ({s.neutral:,}) · "
         f"Negative {_pct(s.negative, n)} ({s.negative:,})"
@@ -64,6 +89,9 @@ def _render(s: ReviewSummary, markup: Markup, themes: int, quote_len: int, trend
                 lines.append(f"• {r.label} ({round(100 * (r.confidence or 0))}% sure): "
                              f"“{markup.user_text(_shorten(r.text, 120))}”")
 
+    if len(s.languages) > 1:
+        lines.append("Languages: " + ", ".join(f"{name} {count:,}" for name, count in
+                                               sorted(s.languages.items(), key=lambda kv: -kv[1])))
     for title, found in (("Praised", s.praise), ("Complaints", s.complaints)):
         block = _theme_lines(title, found, themes, quote_len, markup)
         if block:

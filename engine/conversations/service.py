@@ -43,11 +43,12 @@ def _numbers(variants: list[ShownVariant]) -> str:
 
 class Conversations:
     def __init__(self, store: ConversationStore, book: PromptBook, prompts: TurnPrompts,
-                 copywriter: Copywriter) -> None:
+                 copywriter: Copywriter, model_for: Callable[[str], str | None] = lambda workspace: None) -> None:
         self.store = store
         self.book = book
         self.prompts = prompts
         self.copywriter = copywriter
+        self.model_for = model_for  # workspace -> the served version that writes its copy
 
     async def find(self, origin: Origin, thread: Thread | None, replied_to: str | None = None,
                    targets: tuple[int, ...] = ()) -> int | None:
@@ -148,7 +149,8 @@ class Conversations:
 
         drafts = await asyncio.gather(*(
             self.copywriter.complete(prompt, request.product, language, limits, n,
-                                     avoid=list(shown), on_preview=preview_for(offset))
+                                     avoid=list(shown), on_preview=preview_for(offset),
+                                     model=self.model_for(workspace))
             for (request, prompt, language, limits, n, _), offset in zip(plans, offsets)))
         if not any(draft.texts for draft in drafts):
             raise UserError("The model could not write usable copy for that; say it another way, "

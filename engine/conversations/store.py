@@ -142,8 +142,8 @@ class ConversationStore:
                 for position, text in enumerate(texts, start=1):
                     cursor = await db.execute(
                         """INSERT INTO variants(generation_id, workspace_id, position, text,
-                               source_variant_id) VALUES (?, ?, ?, ?, ?)""",
-                        (generation_id, workspace, position, text, source))
+                               source_variant_id, model_version) VALUES (?, ?, ?, ?, ?, ?)""",
+                        (generation_id, workspace, position, text, source, model_version))
                     variants.append(Variant(id=cursor.lastrowid, text=text, position=position))
                 saved.append((generation_id, variants))
         return saved

@@ -1,9 +1,18 @@
-"""Fine-tuning data: what the team approved (to learn) and rejected (to check against).
+"""Fine-tuning data: what one workspace's team approved (to learn) and rejected (to check against,
+and to learn to prefer against).
 
 Each example is the exact chat prompt the generator was given plus the copy as the answer. Copies are
 deduplicated on their normalised text (the earliest variant wins), then split into train and
 validation by a hash of the variant id, so an example stays on the same side forever: a validation
 example is never trained on by a later run either.
+
+Preference pairs: an approved and a rejected variant of the same request (same prompt) say which of
+two answers the team prefers; the training process learns from them with DPO.
+
+The bad-data guard, before training: near-duplicates of a kept copy go, approved copy that fails
+the brief checks the copywriter applies (invented numbers, another product, ...) goes, and when
+several people approve, no one person's approvals make more than half of the training examples
+(the newest of theirs are kept). ``Dataset.dropped`` says how many went for which reason.
 """
 
 from __future__ import annotations
@@ -11,16 +20,22 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
+from difflib import SequenceMatcher
 
-from engine.store import Store
+from engine.grounding import check_variant, language_of
+from engine.store import Store, parse_utc_text
 
 logger = logging.getLogger(__name__)
 
 VALIDATION_SHARE = 0.2
 MAX_VALIDATION = 200  # newest validation examples scored per run (evaluation time grows with it)
 MAX_REJECTED = 100
+MAX_PAIRS = 200
+NEAR_DUPLICATE = 0.9  # similarity ratio of normalised texts from which two copies count as one
+MAX_ONE_PERSON_SHARE = 0.5
 
 
 @dataclass(frozen=True)
@@ -30,10 +45,24 @@ class Example:
     text: str  # the copy: the answer the model should (approved) or should not (rejected) give
     at: datetime | None = None  # when it was approved
     request: dict = field(default_factory=dict)
+    generation_id: int | None = None  # the request it answered (pairs are made within one)
+    approvers: tuple[str, ...] = ()
 
     def chat(self) -> dict:
         """The training-file form: prompt messages and the answer."""
         return {"messages": self.messages, "answer": self.text}
+
+
+@dataclass(frozen=True)
+class Pair:
+    """Two answers to one prompt, the first approved and the second rejected by the team."""
+
+    messages: list[dict[str, str]]
+    chosen: str
+    rejected: str
+
+    def chat(self) -> dict:
+        return {"messages": self.messages, "chosen": self.chosen, "rejected": self.rejected}
 
 
 @dataclass(frozen=True)
@@ -44,6 +73,19 @@ class Dataset:
     new_examples: int  # distinct approved copies after ``since``, both sides
     untried_examples: int  # of those, approved after ``tried_until`` (the newest data already tried)
     data_until: datetime | None  # newest approval among the training examples
+    pairs: list[Pair] = field(default_factory=list)  # preference pairs, newest first
+    dropped: dict[str, int] = field(default_factory=dict)  # guard: reason -> examples dropped
+    one_person: bool = False  # every approval is one person's (nothing to balance)
+
+    def describe_guard(self) -> str:
+        """The bad-data guard's work in words ("" when it dropped nothing)."""
+        words = {"near-duplicate": "near-duplicates", "off-brief": "failing the brief checks",
+                 "one person": "over one person's half share"}
+        parts = [f"{count} {words[reason]}" for reason, count in self.dropped.items() if count]
+        text = f"dropped {', '.join(parts)}" if parts else ""
+        if self.one_person:
+            text += ("; " if text else "") + "every approval is one person's"
+        return text
 
 
 def normalised(text: str) -> str:
@@ -81,9 +123,61 @@ def split(examples: list[Example], validation_share: float = VALIDATION_SHARE
     return train, validation
 
 
+def near_duplicates(examples: list[Example], kept_before: list[Example] = ()) -> tuple[list[Example], int]:
+    """Examples whose copy nearly repeats an earlier kept one go (lowest variant id first)."""
+    kept: list[Example] = list(kept_before)
+    fresh = []
+    dropped = 0
+    for example in sorted(examples, key=lambda e: e.variant_id):
+        text = normalised(example.text)
+        if any(SequenceMatcher(None, text, normalised(k.text)).ratio() >= NEAR_DUPLICATE for k in kept):
+            dropped += 1
+            continue
+        kept.append(example)
+        fresh.append(example)
+    return fresh, dropped
+
+
+def on_brief(example: Example) -> bool:
+    product = example.request.get("product", "")
+    if not product:
+        return True
+    language = example.request.get("language") or language_of(product)
+    return check_variant(example.text, product, language).ok
+
+
+def balance_people(train: list[Example], share: float = MAX_ONE_PERSON_SHARE) -> tuple[list[Example], int]:
+    """At most ``share`` of the examples approved by one person alone (their newest kept); examples
+    several people approved are the team's. Nothing to balance when one person approves all."""
+    solo = Counter(e.approvers[0] for e in train if len(e.approvers) == 1)
+    if not solo:
+        return train, 0
+    person, count = solo.most_common(1)[0]
+    others = len(train) - count
+    if others == 0 or count <= share * len(train):
+        return train, 0
+    allowed = int(share / (1 - share) * others)
+    theirs = sorted((e for e in train if e.approvers == (person,)), key=lambda e: e.variant_id)
+    dropped = {e.variant_id for e in theirs[: len(theirs) - allowed]}
+    return [e for e in train if e.variant_id not in dropped], len(dropped)
+
+
+def preference_pairs(approved: list[Example], rejected: list[Example], limit: int = MAX_PAIRS) -> list[Pair]:
+    """Approved vs rejected answers of the same request, newest requests first."""
+    rejected_by_request: dict[int, list[Example]] = {}
+    for example in rejected:
+        if example.generation_id is not None:
+            rejected_by_request.setdefault(example.generation_id, []).append(example)
+    pairs = []
+    for chosen in sorted(approved, key=lambda e: e.variant_id, reverse=True):
+        for loser in rejected_by_request.get(chosen.generation_id, ()):
+            pairs.append(Pair(chosen.messages, chosen.text, loser.text))
+    return pairs[:limit]
+
+
 def build_dataset(approved: list[Example], rejected: list[Example], since: datetime | None,
-                  tried_until: datetime | None = None, validation_share: float = VALIDATION_SHARE, max_validation: int = MAX_VALIDATION,
-                  max_rejected: int = MAX_REJECTED) -> Dataset:
+                  tried_until: datetime | None = None, validation_share: float = VALIDATION_SHARE,
+                  max_validation: int = MAX_VALIDATION, max_rejected: int = MAX_REJECTED) -> Dataset:
     """Pure: the run's data from every approved and rejected example in the store.
 
     ``since`` is the newest approval the active model was trained on (None: the base model);
@@ -98,38 +192,64 @@ def build_dataset(approved: list[Example], rejected: list[Example], since: datet
     def after(moment: datetime | None, example: Example) -> bool:
         return moment is None or (example.at is not None and example.at > moment)
 
-    train = [e for e in train if after(since, e)]
     new = [e for e in approved if after(since, e)]
     untried = sum(1 for e in new if after(tried_until, e))
+    # The guard looks at what this run would train on; older examples were trained on already.
+    # A near-duplicate of a held-out example would leak it into training: those go too.
+    earlier = [e for e in train if not after(since, e)] + validation
+    train, near = near_duplicates([e for e in train if after(since, e)], earlier)
+    off_brief = [e for e in train if not on_brief(e)]
+    train = [e for e in train if on_brief(e)]
+    train, over_share = balance_people(train)
+    people = {person for e in approved for person in e.approvers}
     newest_first = sorted(validation, key=lambda e: e.variant_id, reverse=True)
     rejected = sorted(rejected, key=lambda e: e.variant_id, reverse=True)
     stamps = [e.at for e in train if e.at is not None]
     return Dataset(train=train, validation=newest_first[:max_validation],
                    rejected=rejected[:max_rejected], new_examples=len(new), untried_examples=untried,
-                   data_until=max(stamps) if stamps else since)
+                   data_until=max(stamps) if stamps else since,
+                   pairs=preference_pairs(train, rejected),  # held-out copy is never trained on
+                   dropped={"near-duplicate": near, "off-brief": len(off_brief),
+                            "one person": over_share},
+                   one_person=len(people) == 1 and len(train) > 1)
 
 
-async def approved_examples(store: Store) -> list[Example]:
-    return [Example(e.variant_id, e.messages, e.text, e.approved_at, e.request)
-            for e in await store.approved_examples()]
+_EXAMPLES = """SELECT v.id, v.text, v.generation_id, g.prompt, g.request, s.approved_at,
+                      (SELECT group_concat(f.user_id, char(31)) FROM feedback f WHERE f.variant_id = v.id
+                       AND f.verdict = 'approve' AND f.active = 1) AS approvers
+               FROM variant_status s JOIN variants v ON v.id = s.variant_id
+               JOIN generations g ON g.id = v.generation_id
+               WHERE s.status = ? AND v.workspace_id = ?"""
 
 
-async def rejected_examples(store: Store, limit: int = MAX_REJECTED * 2) -> list[Example]:
-    async with store.db.execute(
-        """SELECT v.id, v.text, g.prompt, g.request
-           FROM variant_status s JOIN variants v ON v.id = s.variant_id
-           JOIN generations g ON g.id = v.generation_id
-           WHERE s.status = 'rejected' ORDER BY v.id DESC LIMIT ?""",
-        (limit,),
-    ) as cursor:
-        return [Example(row["id"], json.loads(row["prompt"]), row["text"], None, json.loads(row["request"]))
-                async for row in cursor]
+def _example(row) -> Example:
+    return Example(row["id"], json.loads(row["prompt"]), row["text"],
+                   parse_utc_text(row["approved_at"]) if row["approved_at"] else None,
+                   json.loads(row["request"]), row["generation_id"],
+                   tuple(sorted((row["approvers"] or "").split("\x1f"))) if row["approvers"] else ())
 
 
-async def load_dataset(store: Store, since: datetime | None, tried_until: datetime | None = None,
+async def approved_examples(store: Store, workspace: str) -> list[Example]:
+    async with store.db.execute(_EXAMPLES + " ORDER BY s.approved_at, v.id", ("approved", workspace)) as cursor:
+        return [_example(row) async for row in cursor]
+
+
+async def rejected_examples(store: Store, workspace: str, limit: int = MAX_REJECTED * 2) -> list[Example]:
+    async with store.db.execute(_EXAMPLES + " ORDER BY v.id DESC LIMIT ?",
+                                ("rejected", workspace, limit)) as cursor:
+        return [_example(row) async for row in cursor]
+
+
+async def load_dataset(store: Store, workspace: str, since: datetime | None,
+                       tried_until: datetime | None = None,
                        validation_share: float = VALIDATION_SHARE) -> Dataset:
-    dataset = build_dataset(await approved_examples(store), await rejected_examples(store), since,
-                            tried_until, validation_share)
-    logger.info("fine-tune data: %d new approved (%d to train), %d validation, %d rejected",
-                dataset.new_examples, len(dataset.train), len(dataset.validation), len(dataset.rejected))
+    """The workspace's own data: another team's copy (and brand voice, in its prompts) never
+    trains this workspace's model."""
+    dataset = build_dataset(await approved_examples(store, workspace),
+                            await rejected_examples(store, workspace), since, tried_until,
+                            validation_share)
+    logger.info("fine-tune data of %s: %d new approved (%d to train), %d validation, %d rejected, "
+                "%d preference pairs; guard: %s", workspace, dataset.new_examples, len(dataset.train),
+                len(dataset.validation), len(dataset.rejected), len(dataset.pairs),
+                dataset.describe_guard() or "nothing dropped")
     return dataset

@@ -1,7 +1,9 @@
-"""One fine-tune run, from data to a kept (and maybe active) model version.
+"""One fine-tune run of one workspace, from its data to a kept (and maybe active) model version.
 
-Single flight: a second trigger while a run is under way gets that run back instead of starting
-another, and a lock file keeps two copybot processes on one data directory from training at once
+Single flight: one run at a time on the machine (training takes the cores). A second trigger for
+the workspace being trained gets that run back instead of starting another; another workspace's
+trigger is told the machine is busy (the weekly job waits its turn); and a lock file keeps two
+copybot processes on one data directory from training at once
 (the kernel drops the lock when its process dies, so a crash never leaves it held). Training happens
 in a child process (``engine.learning.train``); until that process has finished and its numbers are
 in, neither the database nor the active model changes. On any failure the run's work folder is
@@ -18,7 +20,7 @@ import os
 import re
 import shutil
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -28,8 +30,11 @@ from engine.errors import UserError
 from engine.learning.dataset import Dataset, load_dataset
 from engine.learning.evaluate import Decision, Scores, decide
 from engine.learning.process import TrainingFailed, TrainingProcess
-from engine.learning.versions import ModelVersion, VersionStore
-from engine.serving import base_name, open_generator, training_source
+from engine.generation import ServedVersion
+from engine.learning.versions import ModelVersion, VersionStore, served_key
+from engine.learning.trials import TrialStore
+from engine.learning.workspace_models import Assignment, WorkspaceModels
+from engine.serving import base_name, training_source
 from engine.prompts import PromptBook
 from engine.store import Store, utc_text
 from engine.types import CopyRequest
@@ -46,6 +51,7 @@ class RunProgress:
     """What a run is doing now, for ``/finetune status``."""
 
     trigger: str
+    workspace: str
     started: datetime
     run_id: int | None = None
     phase: str = "preparing"  # preparing, loading, training, evaluating, saving, switching
@@ -60,7 +66,7 @@ class RunProgress:
 
 @dataclass(frozen=True)
 class RunResult:
-    status: str  # promoted | rejected | skipped | failed | busy
+    status: str  # promoted | trial (an A/B test started) | rejected | skipped | failed | busy
     message: str  # for people: the announcement / status line
     run_id: int | None = None
     version: ModelVersion | None = None
@@ -74,18 +80,21 @@ class StartOutcome:
     result: RunResult | None = None
 
 
+MACHINE_BUSY = ("The machine is training another workspace's model now (one fine-tune at a time); "
+                "try /finetune now again when it is done.")
+
+
 class FinetuneRunner:
     def __init__(self, config: EngineConfig, store: Store, prompts: PromptBook, versions: VersionStore,
-                 switch: Callable[[Callable[[], Awaitable[object]]], Awaitable[object]],
-                 use_generator: Callable[[object], None],
-                 on_finished: Callable[[RunResult, str], Awaitable[None]]) -> None:
+                 trials: TrialStore, models_in_use: WorkspaceModels,
+                 on_finished: Callable[[RunResult, str, str], Awaitable[None]]) -> None:
         self.config = config
         self.store = store
         self.prompts = prompts
         self.versions = versions
-        self._switch = switch  # runs a model switch under the engine's switch lock
-        self._use_generator = use_generator
-        self._on_finished = on_finished
+        self.trials = trials
+        self.models_in_use = models_in_use
+        self._on_finished = on_finished  # (result, trigger, workspace)
         self.progress: RunProgress | None = None
         self.last_result: RunResult | None = None
         self._task: asyncio.Task | None = None
@@ -101,21 +110,27 @@ class FinetuneRunner:
 
     # --- starting and stopping ---------------------------------------------------------------------
 
-    async def start(self, trigger: str) -> StartOutcome:
-        """Start a run unless one is under way. Returns once the run has started training or
-        decided not to (too few examples, another process training, ...)."""
+    async def start(self, trigger: str, workspace: str) -> StartOutcome:
+        """Start a run of ``workspace`` unless one is under way. Returns once the run has started
+        training or decided not to (too few examples, another process training, ...)."""
         if self.running:
-            return StartOutcome(False, progress=self.progress)
+            if self.progress.workspace == workspace:
+                return StartOutcome(False, progress=self.progress)
+            return StartOutcome(False, result=RunResult("busy", MACHINE_BUSY))
         # No await between the check above and here: two triggers at once start one run.
-        progress = RunProgress(trigger=trigger, started=datetime.now(timezone.utc))
+        progress = RunProgress(trigger=trigger, workspace=workspace, started=datetime.now(timezone.utc))
         self.progress = progress
         ready: asyncio.Future = asyncio.get_running_loop().create_future()
         self._task = asyncio.create_task(self._run(progress, ready), name="copybot-finetune")
         return await asyncio.shield(ready)
 
-    async def run(self, trigger: str) -> RunResult:
-        """Start a run (or join the one under way) and wait for its result."""
-        outcome = await self.start(trigger)
+    async def run(self, trigger: str, workspace: str) -> RunResult:
+        """Start a run of ``workspace`` (or join its run under way) and wait for its result; while
+        another workspace's run is under way, wait for it to finish first."""
+        outcome = await self.start(trigger, workspace)
+        while outcome.result is not None and outcome.result.message == MACHINE_BUSY:
+            await self.wait()
+            outcome = await self.start(trigger, workspace)
         if outcome.result is not None:
             return outcome.result
         task = self._task
@@ -194,25 +209,26 @@ class FinetuneRunner:
                 ready.set_result(StartOutcome(False, result=result))
             logger.info("fine-tune run %s: %s — %s", progress.run_id, result.status, result.message)
             if result.status != "busy" and not cancelled:  # at shutdown the adapters are going too
-                await self._on_finished(result, progress.trigger)
+                await self._on_finished(result, progress.trigger, progress.workspace)
 
     async def _prepare_and_train(self, progress: RunProgress, ready: asyncio.Future) -> RunResult:
         config = self.config
-        base = base_name(config)
-        active = await self.versions.active(base)
-        tried_until = await self.versions.newest_cutoff(base, active)
-        dataset = await load_dataset(self.store, active.data_until if active else None, tried_until)
+        base, workspace = base_name(config), progress.workspace
+        active = await self.versions.active(workspace, base)
+        tried_until = await self.versions.newest_cutoff(workspace, base, active)
+        dataset = await load_dataset(self.store, workspace, active.data_until if active else None,
+                                     tried_until)
         active_name = active.name if active else "the base model"
-        skip = self._skip_reason(dataset, active_name)
+        skip = await self._trial_running(workspace, base) or self._skip_reason(dataset, active_name)
         if skip is not None:
             skip = RunResult("skipped", skip[0], missing=skip[1])
-            progress.run_id = await self._record_start(progress.trigger, "skipped", skip.message)
+            progress.run_id = await self._record_start(progress, "skipped", skip.message)
             return skip
         free = shutil.disk_usage(config.data_dir).free
         if free < MIN_FREE_BYTES:
             raise UserError(f"The fine-tune did not start: only {free // 1024**2} MB are free in "
                             f"{config.data_dir}; free some disk space first.")
-        progress.run_id = await self._record_start(progress.trigger, "running", "")
+        progress.run_id = await self._record_start(progress, "running", "")
         progress.train_examples, progress.valid_examples = len(dataset.train), len(dataset.validation)
         ready.set_result(StartOutcome(True, progress=progress))
 
@@ -226,15 +242,31 @@ class FinetuneRunner:
         self._process = TrainingProcess(work, config.finetune_threads, 2 * config.finetune_time_limit + 300)
         metrics = await self._process.run(lambda event: self._update(progress, event))
 
+        metrics["guard"] = {"dropped": dataset.dropped, "one_person": dataset.one_person,
+                            "text": dataset.describe_guard()}
         decision = decide(Scores.from_dict(metrics["active"]), Scores.from_dict(metrics["candidate"]),
                           config.finetune_margin)
         progress.phase = "switching" if decision.promote else "saving"
         adapter = Path(job["output"])
-        version = await self._keep(base, active, chain, adapter, dataset, metrics, decision, progress)
-        decision = Decision(version.status == "promoted", decision.improvement,
+        version = await self._keep(workspace, base, active, chain, adapter, dataset, metrics, decision,
+                                   progress)
+        decision = Decision(version.status in ("promoted", "trial"), decision.improvement,
                             tuple(version.metrics["decision"]["reasons"]))
-        return RunResult("promoted" if decision.promote else "rejected",
-                         _result_text(version, active_name, decision, metrics), progress.run_id, version)
+        status = version.status if decision.promote else "rejected"
+        text = _result_text(version, active_name, decision, metrics)
+        if status == "trial":
+            text = _trial_start_text(version, active_name, metrics, decision, self.config)
+        return RunResult(status, text, progress.run_id, version)
+
+    async def _trial_running(self, workspace: str, base: str) -> tuple[str, int] | None:
+        trial = await self.trials.running(workspace, base)
+        if trial is None:
+            return None
+        candidate = await self.versions.by_id(trial.candidate_id)
+        ours, theirs = await self.trials.tallies(trial, candidate.name)
+        return (f"Fine-tune skipped: {candidate.name} is still in its A/B test ({ours.verdicts} and "
+                f"{theirs.verdicts} of the {trial.verdicts_needed} verdicts each model needs); the "
+                f"next fine-tune waits for its result.", 0)
 
     def _skip_reason(self, dataset: Dataset, active_name: str) -> tuple[str, int] | None:
         needed = self.config.finetune_min_examples
@@ -250,34 +282,54 @@ class FinetuneRunner:
             return "Fine-tune skipped: every new example fell into the validation set; approve a few more.", 1
         return None
 
-    async def _keep(self, base: str, active: ModelVersion | None, chain: list[ModelVersion],
-                    adapter: Path, dataset: Dataset, metrics: dict, decision: Decision,
-                    progress: RunProgress) -> ModelVersion:
-        """Keep the candidate as a version; when promoted, load it and switch the generator."""
-        async def keep() -> ModelVersion:
-            nonlocal decision
-            current = await self.versions.active(base)
+    async def _keep(self, workspace: str, base: str, active: ModelVersion | None,
+                    chain: list[ModelVersion], adapter: Path, dataset: Dataset, metrics: dict,
+                    decision: Decision, progress: RunProgress) -> ModelVersion:
+        """Keep the candidate as the workspace's next version; when it passed the offline check, load
+        it and serve it to the workspace: alone (no A/B test configured) or in an A/B test beside
+        the active model."""
+        trial = (self.config.ab_share, self.config.ab_verdicts) if self.config.ab_share > 0 else None
+        async with self.models_in_use.lock:
+            current = await self.versions.active(workspace, base)
             if decision.promote and (current.id if current else None) != (active.id if active else None):
                 # An admin switched models while this trained on the old one: their choice stands.
                 decision = Decision(False, decision.improvement,
                                     decision.reasons + ("the active model was changed during the run",))
-            generator = None
+            prepared = None
+            incumbent = self.models_in_use.assignment(workspace).active
             if decision.promote:  # load first: a version that cannot be loaded never goes live
-                generator = await open_generator(self.config, self.versions.adapters(chain) + [adapter],
-                                                 f"v{await self.versions.next_id()}")
+                name = await self.versions.next_name(workspace, base)
+                candidate = ServedVersion(served_key(workspace, name), name,
+                                          tuple(self.versions.adapters(chain)) + (adapter,))
+                prepared = await self.models_in_use.prepare(
+                    workspace, Assignment(incumbent, candidate, self.config.ab_share) if trial
+                    else Assignment(candidate))  # the trial's id is set once it is recorded
             metrics["decision"] = {"promote": decision.promote, "improvement": decision.improvement,
                                    "reasons": list(decision.reasons)}
-            version = await self.versions.add(
-                base=base, parent=active, adapter_dir=adapter,
-                status="promoted" if decision.promote else "rejected",
-                train_examples=len(dataset.train), valid_examples=len(dataset.validation),
-                data_until=dataset.data_until, metrics=metrics, run_id=progress.run_id,
-                activated_by=progress.trigger if decision.promote else None)
-            if generator is not None:
-                self._use_generator(generator)
+            try:
+                version = await self.versions.add(
+                    workspace=workspace, base=base, parent=active, adapter_dir=adapter,
+                    status=("trial" if trial else "promoted") if decision.promote else "rejected",
+                    train_examples=len(dataset.train), valid_examples=len(dataset.validation),
+                    data_until=dataset.data_until, metrics=metrics, run_id=progress.run_id,
+                    activated_by=progress.trigger if decision.promote and not trial else None,
+                    trial=trial if decision.promote else None)
+            except BaseException:
+                if prepared is not None:
+                    await self.models_in_use.discard(prepared)
+                raise
+            if prepared is not None:
+                # The generator read the adapter files when it loaded; the next load (another
+                # workspace's switch) finds them where the folder moved to.
+                served = await self.versions.served(version)
+                if trial:
+                    running = await self.trials.running(workspace, base)
+                    assignment = Assignment(incumbent, served, running.share, running.id)
+                else:
+                    assignment = Assignment(served)
+                self.models_in_use.go_live(replace(
+                    prepared, assignments={**prepared.assignments, workspace: assignment}))
             return version
-
-        return await self._switch(keep)
 
     def _job(self, source: str, adapters: list[Path], output: Path, dataset: Dataset) -> dict:
         config = self.config
@@ -286,6 +338,8 @@ class FinetuneRunner:
             "train": [e.chat() for e in dataset.train],
             "validation": [e.chat() for e in dataset.validation],
             "rejected": [e.chat() for e in dataset.rejected],
+            # Measured with every run; trained on when dpo_beta > 0.
+            "pairs": [pair.chat() for pair in dataset.pairs], "dpo_beta": config.finetune_dpo_beta,
             "clean_prompts": self._clean_prompts(dataset),
             "lora": {"r": config.finetune_lora_rank, "alpha": 2 * config.finetune_lora_rank},
             "epochs": config.finetune_epochs, "batch_size": config.finetune_batch_size,
@@ -345,22 +399,29 @@ class FinetuneRunner:
         folder = self.versions.versions_dir
         if not folder.is_dir():
             return
-        known = await self.versions.names_on_disk()
-        for path in folder.iterdir():
-            if path.name.endswith(".partial") or (re.fullmatch(r"v\d+", path.name) and path.name not in known):
+        known = await self.versions.known_paths()
+        data_dir = self.config.data_dir
+        # versions/<workspace>/v<n>, and versions/v<n> from before versions were per workspace.
+        candidates = [p for p in folder.iterdir() if re.fullmatch(r"v\d+(\.partial)?", p.name)]
+        candidates += [p for workspace in folder.iterdir() if workspace.is_dir()
+                       and not re.fullmatch(r"v\d+(\.partial)?", workspace.name)
+                       for p in workspace.iterdir() if re.fullmatch(r"v\d+(\.partial)?", p.name)]
+        for path in candidates:
+            if path.name.endswith(".partial") or str(path.relative_to(data_dir)) not in known:
                 logger.warning("removing %s, left by an interrupted fine-tune", path)
                 shutil.rmtree(path, ignore_errors=True)
 
-    async def _record_start(self, trigger: str, status: str, message: str) -> int:
+    async def _record_start(self, progress: RunProgress, status: str, message: str) -> int:
         async with self.store.transaction() as db:
             cursor = await db.execute(
-                "INSERT INTO finetune_runs(trigger, status, message, finished_at) VALUES (?, ?, ?, ?)",
-                (trigger, status, message,
+                """INSERT INTO finetune_runs(workspace_id, trigger, status, message, finished_at)
+                   VALUES (?, ?, ?, ?, ?)""",
+                (progress.workspace, progress.trigger, status, message,
                  None if status == "running" else utc_text(datetime.now(timezone.utc))))
             return cursor.lastrowid
 
     async def _record_end(self, run_id: int, result: RunResult) -> None:
-        if result.status not in ("promoted", "rejected", "failed"):
+        if result.status not in ("promoted", "trial", "rejected", "failed"):
             return
         try:
             async with self.store.transaction() as db:
@@ -373,14 +434,33 @@ class FinetuneRunner:
             logger.exception("could not record the end of fine-tune run %d", run_id)
 
 
+def _data_text(metrics: dict) -> str:
+    """What a run learned from, in words: every kind of example, and what the guard dropped."""
+    text = f"{metrics['train_examples']} approved examples"
+    if metrics.get("preference_pairs"):
+        text += f" and {metrics['preference_pairs']} approved-vs-rejected pairs"
+    guard = (metrics.get("guard") or {}).get("text")
+    return f"{text} ({guard})" if guard else text
+
+
+def _trial_start_text(version: ModelVersion, active_name: str, metrics: dict, decision: Decision,
+                      config: EngineConfig) -> str:
+    active, candidate = metrics["active"], metrics["candidate"]
+    return (f"The model learned from {_data_text(metrics)}: {version.name} passed the offline check (approved-copy NLL {active['approved_nll']:.3f} → "
+            f"{candidate['approved_nll']:.3f}, {-decision.improvement:+.1%}) and now writes some of "
+            f"the variants of {config.ab_share:.0%} of /copy requests, unlabelled, beside "
+            f"{active_name}. Once each has {config.ab_verdicts} approvals or rejections, the one your "
+            f"team approves clearly more often stays (one-sided Fisher exact test, p < "
+            f"{config.ab_alpha:g}); until then {active_name} stays active.")
+
+
 def _result_text(version: ModelVersion, active_name: str, decision: Decision, metrics: dict) -> str:
     active, candidate = metrics["active"], metrics["candidate"]
     numbers = (f"approved-copy NLL {active['approved_nll']:.3f} → {candidate['approved_nll']:.3f} "
                f"({-decision.improvement:+.1%})")
     if active.get("rejected_nll") is not None and candidate.get("rejected_nll") is not None:
         numbers += f", rejected-copy NLL {active['rejected_nll']:.3f} → {candidate['rejected_nll']:.3f}"
-    data = (f"{metrics['train_examples']} approved examples (checked on {metrics['valid_examples']} "
-            f"held out)")
+    data = f"{_data_text(metrics)} (checked on {metrics['valid_examples']} held out)"
     limit = " Training stopped at the time limit." if metrics.get("stopped_at_time_limit") else ""
     if decision.promote:
         return (f"The model learned from {data}: {version.name} now writes your copy, replacing "

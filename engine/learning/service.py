@@ -1,13 +1,13 @@
 """The learning loop as the engine uses it: start and watch fine-tunes, list and switch model versions.
 
-Every model switch (a promotion, ``/models use``, ``/models rollback``) loads the new model first,
-then records it, then hands it to the generator, under one lock: requests already in a batch finish
-on the old model, the next batch uses the new one, and a model that fails to load never goes live.
+Everything here is per workspace: a workspace's fine-tune learns from its own team's approvals only,
+its versions are served to it only (``WorkspaceModels``), and what happened is announced in its own
+report channel only. Every model switch (a promotion, ``/models use``, ``/models rollback``) loads
+the new model first, then records it, then hands it to the generator (``WorkspaceModels``).
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 from collections.abc import Awaitable, Callable
@@ -18,7 +18,10 @@ from engine.errors import UserError
 from engine.learning.dataset import load_dataset
 from engine.learning.runner import FinetuneRunner, RunResult
 from engine.learning.status import FinetuneStart, FinetuneStatus, ModelList, ModelSwitch, RunRecord
+from engine.learning.evidence import EvidenceWatcher, assignment_of
+from engine.learning.trials import Tally, TrialStore
 from engine.learning.versions import VersionStore
+from engine.learning.workspace_models import Assignment, WorkspaceModels, Writer
 from engine.serving import base_name
 from engine.prompts import PromptBook
 from engine.store import Store, parse_utc_text, utc_text
@@ -35,14 +38,16 @@ class Learning:
                  count_run: Callable[[str], None] | None = None) -> None:
         self.config = config
         self.store = store
-        self.generator = generator
         self.base = base_name(config)
         self.versions = VersionStore(store, config.data_dir)
+        self.trials = TrialStore(store)
+        self.models_in_use = WorkspaceModels(config, generator)
         self._announce = announce
         self._count_run = count_run
-        self._switch_lock = asyncio.Lock()
-        self.runner = FinetuneRunner(config, store, prompts, self.versions, self._switching,
-                                     generator.switch, self._finished)
+        self.runner = FinetuneRunner(config, store, prompts, self.versions, self.trials,
+                                     self.models_in_use, self._finished)
+        self.evidence = EvidenceWatcher(config, self.base, self.versions, self.trials,
+                                        self.models_in_use, self._switch, self.announce_to)
         # When the next scheduled run is; the engine sets it once the scheduler has the job.
         self.next_run: Callable[[], datetime | None] = lambda: None
 
@@ -56,118 +61,207 @@ class Learning:
                             "COPYBOT_BACKEND=openai, fine-tune on the model server (copybot export "
                             "writes the approved examples).")
 
-    async def _switching(self, switch: Callable[[], Awaitable[object]]) -> object:
-        async with self._switch_lock:
-            return await switch()
+    def model_for(self, workspace: str) -> str | None:
+        """The served version the generator is asked for on the workspace's behalf (None: base)."""
+        return self.models_in_use.key_for(workspace)
+
+    def model_name(self, workspace: str) -> str:
+        """The name of the model writing the workspace's copy ("v2", or the base model's)."""
+        return self.models_in_use.name_for(workspace)
+
+    def writers(self, workspace: str, n: int) -> list[Writer]:
+        """Who writes the workspace's next /copy of ``n`` (both models, in an A/B test)."""
+        return self.models_in_use.writers(workspace, n)
+
+    def writer_name(self, key: str | None) -> str:
+        return self.models_in_use.name_of(key)
+
+    def verdict_changed(self, workspace: str) -> None:
+        """A variant of the workspace was approved or rejected: A/B tests and rollbacks look."""
+        if self.local:
+            self.evidence.verdict_changed(workspace)
 
     async def recover(self) -> None:
         await self.runner.recover()
+        if not self.local:
+            return
+        active = {}
+        for version in await self.versions.active_everywhere(self.base):
+            active[version.workspace] = await self._served_or_none(version)
+        trials = {t.workspace: t for t in await self.trials.running_everywhere(self.base)}
+        assignments = {}
+        for workspace in set(active) | set(trials):
+            trial = trials.get(workspace)
+            candidate = (await self._served_or_none(await self.versions.by_id(trial.candidate_id))
+                         if trial else None)
+            assignments[workspace] = assignment_of(active.get(workspace), candidate, trial)
+        self.models_in_use.start_serving(assignments)
+
+    async def _served_or_none(self, version):
+        try:
+            return await self.versions.served(version)
+        except UserError:  # already logged when the generator was loaded
+            return None
 
     async def close(self) -> None:
+        await self.evidence.close()
         await self.runner.close()
 
     # --- fine-tunes ---------------------------------------------------------------------------------
 
-    async def start(self, by: str) -> FinetuneStart:
+    async def start(self, workspace: str, by: str) -> FinetuneStart:
         self._require_local()
-        return FinetuneStart(await self.runner.start(by))
+        return FinetuneStart(await self.runner.start(by, workspace))
 
-    async def run_scheduled(self) -> RunResult | None:
-        """The weekly job: a whole run (or the one already under way), awaited."""
+    async def run_scheduled(self) -> list[RunResult]:
+        """The weekly job: each workspace with approved copy in turn, one run at a time."""
         if not self.local:
             logger.info("scheduled fine-tune skipped: the generator is not the local model")
-            return None
-        return await self.runner.run(SCHEDULE_TRIGGER)
+            return []
+        results = []
+        for workspace in await self.store.workspace_ids():
+            results.append(await self.runner.run(SCHEDULE_TRIGGER, workspace))
+        return results
 
-    async def status(self) -> FinetuneStatus:
+    async def status(self, workspace: str) -> FinetuneStatus:
         self._require_local()
-        active = await self.versions.active(self.base)
-        dataset = await load_dataset(self.store, active.data_until if active else None)
-        async with self.store.db.execute("SELECT * FROM finetune_runs ORDER BY id DESC LIMIT 1") as cursor:
+        active = await self.versions.active(workspace, self.base)
+        dataset = await load_dataset(self.store, workspace, active.data_until if active else None)
+        async with self.store.db.execute(
+                "SELECT * FROM finetune_runs WHERE workspace_id = ? ORDER BY id DESC LIMIT 1",
+                (workspace,)) as cursor:
             row = await cursor.fetchone()
         last = None if row is None else RunRecord(
             row["id"], row["trigger"], row["status"], row["message"], parse_utc_text(row["started_at"]),
             parse_utc_text(row["finished_at"]) if row["finished_at"] else None)
+        progress = self.runner.progress if self.runner.running else None
+        ours = progress is not None and progress.workspace == workspace
         return FinetuneStatus(
-            running=self.runner.progress if self.runner.running else None, last_run=last,
+            running=progress if ours else None, last_run=last,
             active=active.name if active else f"base ({self.base})",
             new_examples=dataset.new_examples, needed=self.config.finetune_min_examples,
-            next_run=self.next_run(), enabled=self.config.finetune_cron.strip().lower() != "off")
+            next_run=self.next_run(), enabled=self.config.finetune_cron.strip().lower() != "off",
+            machine_busy=progress is not None and not ours)
 
-    async def _finished(self, result: RunResult, trigger: str) -> None:
+    async def _finished(self, result: RunResult, trigger: str, workspace: str) -> None:
         if self._count_run is not None:
             self._count_run(result.status)
         # A person who asked sees a skip in their reply; the channel hears about scheduled skips.
         if result.status == "skipped" and trigger != SCHEDULE_TRIGGER:
             return
-        await self.announce_text(result.message)
+        await self.announce_to(workspace, result.message)
 
-    async def announce_text(self, text: str) -> int:
-        """Post ``text`` to every workspace's report channel; returns how many were posted."""
-        async with self.store.db.execute(
-            "SELECT workspace_id, value FROM settings WHERE key = 'report_channel' AND value != ''"
-        ) as cursor:
-            targets = [(row["workspace_id"], row["value"]) async for row in cursor]
-        posted = 0
-        for workspace, channel in targets:
-            posted += bool(await self._announce(Announcement(workspace, channel, text)))
-        return posted
+    async def announce_to(self, workspace: str, text: str) -> bool:
+        """Post ``text`` to the workspace's report channel (and nowhere else); False without one."""
+        channel = (await self.store.settings(workspace)).get("report_channel", "")
+        if not channel:
+            return False
+        return bool(await self._announce(Announcement(workspace, channel, text)))
 
     # --- model versions -------------------------------------------------------------------------------
 
-    async def models(self) -> ModelList:
+    async def models(self, workspace: str) -> ModelList:
         self._require_local()
-        return ModelList(self.base, await self.versions.active(self.base),
-                         await self.versions.activation(self.base), await self.versions.all(self.base))
+        return ModelList(self.base, await self.versions.active(workspace, self.base),
+                         await self.versions.activation(workspace, self.base),
+                         await self.versions.all(workspace, self.base),
+                         trial=await self._trial_progress(workspace))
 
-    async def use(self, name: str, by: str) -> ModelSwitch:
+    async def _trial_progress(self, workspace: str) -> str | None:
+        trial = await self.trials.running(workspace, self.base)
+        if trial is None:
+            return None
+        candidate = await self.versions.by_id(trial.candidate_id)
+        ours, theirs = await self.trials.tallies(trial, candidate.name)
+        return (f"{candidate.name} is in a blind A/B test on {trial.share:.0%} of requests: "
+                f"{ours.verdicts} and {theirs.verdicts} of the {trial.verdicts_needed} verdicts each "
+                f"model needs so far.")
+
+    async def use(self, workspace: str, name: str, by: str) -> ModelSwitch:
         self._require_local()
         wanted = name.strip().lower()
-        async with self._switch_lock:
+        async with self.models_in_use.lock:
             if wanted in ("base", self.base.lower()):
                 target = None
             else:
-                target = await self.versions.get(self.base, wanted)
+                target = await self.versions.get(workspace, self.base, wanted)
                 if target is None:
                     raise UserError(f"There is no model version {name[:40]!r}; /models lists them.")
-            active = await self.versions.active(self.base)
+            active = await self.versions.active(workspace, self.base)
             if (active.id if active else None) == (target.id if target else None):
                 return ModelSwitch(target, self.base, "It was already active.")
-            generator = await self.versions.load_generator(self.config, target)
-            await self.versions.activate(self.base, target, by)
-            self.generator.switch(generator)
+            await self._switch(workspace, target,
+                               lambda: self.versions.activate(workspace, self.base, target, by))
         note = ("Its evaluation had not found it better; /models rollback goes back."
                 if target is not None and target.status == "rejected" else "")
-        logger.info("%s switched the model to %s", by, target.name if target else "the base model")
+        logger.info("%s switched %s to %s", by, workspace, target.name if target else "the base model")
         return ModelSwitch(target, self.base, note)
 
-    async def rollback(self, by: str) -> ModelSwitch:
+    async def rollback(self, workspace: str, by: str) -> ModelSwitch:
         self._require_local()
-        async with self._switch_lock:
-            activation, target = await self.versions.rollback_target(self.base)
-            generator = await self.versions.load_generator(self.config, target)
-            await self.versions.undo_activation(activation, by)
-            self.generator.switch(generator)
-        logger.info("%s rolled the model back to %s", by, target.name if target else "the base model")
+        async with self.models_in_use.lock:
+            activation, target = await self.versions.rollback_target(workspace, self.base)
+            await self._switch(workspace, target, lambda: self.versions.undo_activation(activation, by))
+        logger.info("%s rolled %s back to %s", by, workspace, target.name if target else "the base model")
         return ModelSwitch(target, self.base, rolled_back=True)
+
+    async def _switch(self, workspace: str, target, record: Callable[[], Awaitable[None]]) -> None:
+        """Load the workspace's new model, record the change, put it live (lock held). A running
+        A/B test ends with any switch (``record`` says how)."""
+        served = await self.versions.served(target) if target is not None else None
+        prepared = await self.models_in_use.prepare(workspace, Assignment(served))
+        try:
+            await record()
+        except BaseException:
+            await self.models_in_use.discard(prepared)
+            raise
+        self.models_in_use.go_live(prepared)
 
     # --- for the weekly report ------------------------------------------------------------------------
 
     async def finetune_line(self, workspace: str, period) -> str | None:
-        """One line on the last fine-tune that finished in ``period`` (None: there was none)."""
+        """A line on the last fine-tune that finished in ``period`` and the A/B test decided in it
+        (None: neither happened)."""
         async with self.store.db.execute(
             """SELECT r.status, m.name, m.train_examples, m.metrics, p.name AS parent
                FROM finetune_runs r JOIN model_versions m ON m.id = r.version_id
                LEFT JOIN model_versions p ON p.id = m.parent_id
-               WHERE r.finished_at >= ? AND r.finished_at < ? ORDER BY r.id DESC LIMIT 1""",
-            (utc_text(period.start), utc_text(period.end)),
+               WHERE r.workspace_id = ? AND r.finished_at >= ? AND r.finished_at < ?
+               ORDER BY r.id DESC LIMIT 1""",
+            (workspace, utc_text(period.start), utc_text(period.end)),
+        ) as cursor:
+            row = await cursor.fetchone()
+        lines = [await self._trial_line(workspace, period)]
+        if row is not None:
+            metrics = json.loads(row["metrics"])
+            before, after = metrics["active"]["approved_nll"], metrics["candidate"]["approved_nll"]
+            change = f"approved-copy NLL {before:.2f} → {after:.2f} ({(after - before) / before:+.1%})"
+            parent = row["parent"] or "the base model"
+            if row["status"] == "promoted":
+                lines.insert(0, f"{row['name']} went live, trained on {row['train_examples']} approved "
+                                f"examples; {change}.")
+            elif row["status"] == "trial":
+                lines.insert(0, f"candidate {row['name']}, trained on {row['train_examples']} approved "
+                                f"examples ({change}), went into a blind A/B test against {parent}.")
+            else:
+                lines.insert(0, f"candidate {row['name']} was not promoted ({change}); {parent} stayed.")
+        return " ".join(line for line in lines if line) or None
+
+    async def _trial_line(self, workspace: str, period) -> str | None:
+        """The A/B test decided in ``period``, with its numbers (None: none was)."""
+        async with self.store.db.execute(
+            """SELECT t.outcome, t.result, c.name AS candidate, i.name AS incumbent FROM model_trials t
+               JOIN model_versions c ON c.id = t.candidate_id
+               LEFT JOIN model_versions i ON i.id = t.incumbent_id
+               WHERE t.workspace_id = ? AND t.outcome IN ('promoted', 'dropped')
+                 AND t.finished_at >= ? AND t.finished_at < ? ORDER BY t.id DESC LIMIT 1""",
+            (workspace, utc_text(period.start), utc_text(period.end)),
         ) as cursor:
             row = await cursor.fetchone()
         if row is None:
             return None
-        metrics = json.loads(row["metrics"])
-        before, after = metrics["active"]["approved_nll"], metrics["candidate"]["approved_nll"]
-        change = f"approved-copy NLL {before:.2f} → {after:.2f} ({(after - before) / before:+.1%})"
-        if row["status"] == "promoted":
-            return f"{row['name']} went live, trained on {row['train_examples']} approved examples; {change}."
-        return f"candidate {row['name']} was not promoted ({change}); {row['parent'] or 'the base model'} stayed."
+        result = json.loads(row["result"])
+        ours, theirs = Tally(*result["candidate"]), Tally(*result["incumbent"])
+        verb = "won" if row["outcome"] == "promoted" else "did not win"
+        return (f"{row['candidate']} {verb} its A/B test against {row['incumbent'] or 'the base model'}: "
+                f"{ours.describe()} vs {theirs.describe()} (p = {result['p_value']:.3f}).")

@@ -60,10 +60,16 @@ class FinetuneStatus:
     needed: int
     next_run: datetime | None
     enabled: bool = True
+    machine_busy: bool = False  # another workspace's fine-tune is training (one at a time)
 
     def describe(self) -> str:
-        lines = [progress_text(self.running) + " /copy keeps working meanwhile."
-                 if self.running else "No fine-tune is running."]
+        if self.running:
+            lines = [progress_text(self.running) + " /copy keeps working meanwhile."]
+        elif self.machine_busy:
+            lines = ["No fine-tune of this workspace is running; the machine is training another "
+                     "workspace's model now (one at a time)."]
+        else:
+            lines = ["No fine-tune is running."]
         if self.last_run is not None and (self.running is None or self.running.run_id != self.last_run.id):
             run = self.last_run
             lines.append(f"Last run {run.id} ({run.trigger}, {_when(run.finished or run.started)}): "
@@ -83,11 +89,14 @@ class ModelList:
     active: ModelVersion | None
     activated: tuple[str, datetime] | None  # by whom and when the active version was switched to
     versions: list[ModelVersion]  # newest first
+    trial: str | None = None  # the A/B test under way, in words
 
     def describe(self) -> str:
         name = self.active.name if self.active else f"base ({self.base})"
         since = f" — since {_when(self.activated[1])}, by {self.activated[0]}" if self.activated else ""
         lines = [f"Active: {name}{since}"]
+        if self.trial:
+            lines.append(self.trial)
         for version in self.versions[:MAX_LISTED]:
             marker = "active" if self.active and version.id == self.active.id else version.status
             parent = version.parent or "base"

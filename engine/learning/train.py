@@ -79,6 +79,7 @@ def train(job: dict) -> dict:
     from peft import LoraConfig, get_peft_model
 
     from engine.learning.evaluate import Scores, answer_nll, clean_rate, mean_nll
+    from engine.learning.preference import dpo_loss, mean_margin, pair_logps
     from engine.learning.tokens import collate, encode
     from engine.learning.versions import load_with_adapters
 
@@ -97,6 +98,21 @@ def train(job: dict) -> dict:
         return [encode(tokenizer, item["messages"], item["answer"], max_length) for item in items]
 
     train_set, valid_set, rejected_set = encoded(job["train"]), encoded(job["validation"]), encoded(job["rejected"])
+    pairs = [(encode(tokenizer, p["messages"], p["chosen"], max_length),
+              encode(tokenizer, p["messages"], p["rejected"], max_length)) for p in job.get("pairs", [])]
+    # DPO's reference: the active model, scored once before the new adapter exists.
+    pair_batch = max(1, job.get("batch_size", 8) // 2)
+    reference = []
+    margin_before = None
+    if pairs:
+        emit("phase", phase="scoring preference pairs")
+        with torch.no_grad():
+            model.eval()
+            for start in range(0, len(pairs), pair_batch):
+                chosen, rejected = pair_logps(model, pairs[start:start + pair_batch], pad_id)
+                reference += list(zip(chosen.tolist(), rejected.tolist()))
+        margin_before = sum(c - r for c, r in reference) / len(reference)
+    beta = float(job.get("dpo_beta", 0.1))  # 0: approvals only, no preference learning
     lora = job.get("lora", {})
     model = get_peft_model(model, LoraConfig(
         r=lora.get("r", 8), lora_alpha=lora.get("alpha", 16), lora_dropout=lora.get("dropout", 0.0),
@@ -132,7 +148,13 @@ def train(job: dict) -> dict:
             ids, mask, labels = collate(batch, pad_id)
             with torch.autocast("cpu", dtype=torch.bfloat16, enabled=precision == "bf16"):
                 total, tokens = answer_nll(model, ids, mask, labels)
-            loss = total / max(1, tokens)
+                loss = total / max(1, tokens)
+                if pairs and beta:  # SFT on approvals plus DPO on a batch of pairs, every step
+                    start = (step * pair_batch) % len(pairs)
+                    chunk = list(range(start, min(start + pair_batch, len(pairs))))
+                    chosen, rejected = pair_logps(model, [pairs[i] for i in chunk], pad_id)
+                    ref = torch.tensor([reference[i] for i in chunk])
+                    loss = loss + dpo_loss(chosen, rejected, ref[:, 0], ref[:, 1], beta)
             loss.backward()
             torch.nn.utils.clip_grad_norm_([p for p in model.parameters() if p.requires_grad], 1.0)
             optimizer.step()
@@ -162,6 +184,7 @@ def train(job: dict) -> dict:
     with model.disable_adapter():
         active = scores()
     candidate = scores()
+    margin_after = mean_margin(model, pairs, pad_id) if pairs else None
 
     emit("phase", phase="saving")
     output = Path(job["output"])
@@ -173,6 +196,9 @@ def train(job: dict) -> dict:
         "steps": step, "planned_steps": total_steps, "stopped_at_time_limit": stopped_at_limit,
         "epochs": epochs, "train_examples": len(train_set), "valid_examples": len(valid_set),
         "rejected_examples": len(rejected_set), "examples_seen": examples_seen,
+        "preference_pairs": len(pairs) if beta else 0,  # trained on
+        # Mean log-probability lead of approved over rejected answers in the pairs.
+        "pair_margin": {"active": margin_before, "candidate": margin_after} if pairs else None,
         "first_loss": round(sum(losses[:3]) / len(losses[:3]), 4) if losses else None,
         "last_loss": round(sum(losses[-3:]) / len(losses[-3:]), 4) if losses else None,
         "train_seconds": round(train_seconds, 1),

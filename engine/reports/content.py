@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
+
 import aiosqlite
 
-from engine.reports.figures import ActivityFigures, Period, SentimentFigures, WeeklyReport
+from engine.reports.figures import ActivityFigures, Period, RisingComplaint, SentimentFigures, WeeklyReport
+from engine.reviews.alerts import find_alerts, theme_week_counts
 from engine.store import utc_text
 
 TOP_VARIANTS = 3
@@ -68,6 +71,42 @@ async def sentiment(db: aiosqlite.Connection, workspace: str, period: Period) ->
     return figures
 
 
+async def rising_complaints(db: aiosqlite.Connection, workspace: str, period: Period,
+                            last: Period) -> list[RisingComplaint]:
+    """Themes whose negative share rose clearly: across the reviews analysed in ``last`` and in
+    ``period`` (by theme label), and those found inside a dated file analysed in ``period``."""
+    items = []
+    for name, span in (("before", last), ("now", period)):
+        rows = await _all(db, """
+            SELECT l.aspects_json, l.text FROM review_labels l JOIN review_batches b ON b.id = l.batch_id
+            WHERE b.workspace_id = ? AND b.created_at >= ? AND b.created_at < ? AND l.aspects_json != '{}'""",
+            (workspace, utc_text(span.start), utc_text(span.end)))
+        for aspects_json, text in rows:
+            aspects = {k.lower(): v for k, v in json.loads(aspects_json).items()}
+            items.append((aspects, name, text))
+    counts = theme_week_counts(((a, w) for a, w, _ in items), ("before", "now"))
+    quotes: dict[str, str] = {}
+    for aspects, when, text in items:
+        for theme, sentiment in aspects.items():
+            if when == "now" and sentiment == "negative":
+                quotes.setdefault(theme, text)
+    found = [RisingComplaint(a.theme, a.negative, a.mentions, a.previous_negative, a.previous_mentions,
+                             a.p_value, a.quote, "reviews analysed this week vs last week")
+             for a in find_alerts(counts, ("before", "now"), quotes)]
+    seen = {a.theme for a in found}
+    rows = await _all(db, """SELECT source, details_json FROM review_batches
+                             WHERE workspace_id = ? AND created_at >= ? AND created_at < ? ORDER BY created_at""",
+                      (workspace, utc_text(period.start), utc_text(period.end)))
+    for source, details in rows:
+        for a in json.loads(details).get("alerts", []):
+            if a["theme"].lower() not in seen:
+                seen.add(a["theme"].lower())
+                found.append(RisingComplaint(a["theme"], a["negative"], a["mentions"], a["previous_negative"],
+                                             a["previous_mentions"], a["p_value"], a.get("quote", ""),
+                                             f"{source}, {a['previous_week']} → {a['week']}"))
+    return found
+
+
 async def build_report(db: aiosqlite.Connection, workspace: str, period: Period, last: Period,
                        model_version: str, finetune: str | None) -> WeeklyReport:
     return WeeklyReport(
@@ -79,6 +118,13 @@ async def build_report(db: aiosqlite.Connection, workspace: str, period: Period,
         top_approvers=await top_approvers(db, workspace, period),
         model_version=model_version,
         finetune=finetune,
-        sentiment=await sentiment(db, workspace, period),
+        sentiment=await _sentiment_with_alerts(db, workspace, period, last),
         sentiment_last_week=await sentiment(db, workspace, last),
     )
+
+
+async def _sentiment_with_alerts(db: aiosqlite.Connection, workspace: str, period: Period,
+                                 last: Period) -> SentimentFigures:
+    figures = await sentiment(db, workspace, period)
+    figures.alerts = await rising_complaints(db, workspace, period, last)
+    return figures

@@ -41,6 +41,28 @@ class ActivityFigures:
 
 
 @dataclass
+class RisingComplaint:
+    """A review theme whose negative share rose clearly week over week (``engine/reviews/alerts.py``)."""
+
+    theme: str
+    negative: int
+    mentions: int
+    previous_negative: int
+    previous_mentions: int
+    p_value: float
+    quote: str = ""
+    source: str = ""  # "reviews analysed this week vs last week", or the dated file it was found in
+
+    @property
+    def share(self) -> float:
+        return self.negative / self.mentions if self.mentions else 0.0
+
+    @property
+    def previous_share(self) -> float:
+        return self.previous_negative / self.previous_mentions if self.previous_mentions else 0.0
+
+
+@dataclass
 class SentimentFigures:
     batches: int = 0
     reviews: int = 0
@@ -49,6 +71,7 @@ class SentimentFigures:
     neutral: int = 0
     praise: list[tuple[str, int]] = field(default_factory=list)  # (theme, mentions)
     complaints: list[tuple[str, int]] = field(default_factory=list)
+    alerts: list[RisingComplaint] = field(default_factory=list)  # shown first in the report
 
     @property
     def positive_share(self) -> float | None:
@@ -94,7 +117,8 @@ class WeeklyReport:
         for key in ("sentiment", "sentiment_last_week"):
             figures = data.pop(key)
             sentiments[key] = SentimentFigures(**figures | {
-                "praise": pairs(figures["praise"]), "complaints": pairs(figures["complaints"])})
+                "praise": pairs(figures["praise"]), "complaints": pairs(figures["complaints"]),
+                "alerts": [RisingComplaint(**a) for a in figures.get("alerts", [])]})
         return cls(**data | sentiments | {
             "period": Period(start, end),
             "this_week": ActivityFigures(**data["this_week"]),

@@ -43,14 +43,14 @@ def chart_name(workspace: str, period: Period) -> str:
 
 
 class ReportService:
-    def __init__(self, store: Store, cron: str, charts_dir: Path, model_version: Callable[[], str],
+    def __init__(self, store: Store, cron: str, charts_dir: Path, model_version: Callable[[str], str],
                  announce: Callable[[Announcement], Awaitable[bool]],
                  finetune_line: Callable[[str, Period], Awaitable[str | None]] | None = None,
                  can_announce: Callable[[str], bool] = lambda platform: True) -> None:
         self.store = store
         self.cron = cron
         self.charts_dir = charts_dir
-        self.model_version = model_version
+        self.model_version = model_version  # workspace -> the name of the model writing its copy
         self.announce = announce
         self.finetune_line = finetune_line
         # Whether an adapter of that platform runs here now: without one nothing is tried (or counted).
@@ -64,7 +64,7 @@ class ReportService:
                     late: bool = False, so_far: bool = False) -> WeeklyReport:
         """The report as data, with its chart drawn (off the event loop)."""
         finetune = await self.finetune_line(workspace, period) if self.finetune_line else None
-        report = await build_report(self.store.db, workspace, period, last, self.model_version(), finetune)
+        report = await build_report(self.store.db, workspace, period, last, self.model_version(workspace), finetune)
         report.zone, report.late, report.so_far = zone, late, so_far
         report.chart = await self._chart(workspace, period, zone)
         return report

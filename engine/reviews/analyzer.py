@@ -1,8 +1,11 @@
 """``SentimentAnalyzer``: one object the engine owns, holding the loaded models, turning a
 ``ReviewBatch`` into a ``ReviewSummary``.
 
-``summarize`` is synchronous and CPU-bound: run it in a worker thread. Calls are serialised by a
-lock, because the bundled model switches its adapter off while it embeds theme phrases.
+The default model is multilingual-e5-small with the project's head (English and Chinese,
+``multilingual.py``); ``minilm`` is the earlier English-only MiniLM adapter, kept for comparison;
+anything else is a Hugging Face text-classification model. ``summarize`` is synchronous and
+CPU-bound: run it in a worker thread. Calls are serialised by a lock (the MiniLM model switches its
+adapter off while it embeds theme phrases).
 """
 
 from __future__ import annotations
@@ -16,11 +19,19 @@ from pathlib import Path
 from typing import Iterable, Sequence
 
 from engine.errors import UserError
+from engine.reviews.alerts import alerts_in_dated_reviews
+from engine.reviews.aspects import Clause, find_aspects, has_contrast, split_clauses
 from engine.reviews.classifier import BUNDLED, BundledSentimentModel, HFSentimentModel, Prediction, SentenceEmbedder
 from engine.reviews.language import detect_language, language_name
+from engine.reviews.multilingual import E5SentimentModel
 from engine.reviews.summary import LabelledReview, ReviewBatch, ReviewSummary
-from engine.reviews.themes import find_themes
 from engine.reviews.trend import build_trend
+
+#: the earlier English-only model (all-MiniLM-L6-v2 + LoRA adapter), by name
+MINILM = "minilm"
+#: cosine similarity at which two theme phrases may share a theme, per embedder: e5's vectors sit
+#: much closer together than MiniLM's (unrelated words ~0.86, synonyms ~0.92)
+SIMILARITY = {"e5": 0.91, "minilm": 0.62}
 
 logger = logging.getLogger(__name__)
 
@@ -28,9 +39,11 @@ logger = logging.getLogger(__name__)
 class SentimentAnalyzer:
     """Loads a sentiment model once and summarises batches of reviews.
 
-    ``model``: ``None``/``"bundled"`` for the project's MiniLM adapter (offline, English), or a Hugging
-    Face text-classification model id or local folder (e.g. a DistilBERT SST-2 model).
+    ``model``: ``None``/``"bundled"`` for multilingual-e5-small + the project's head (offline,
+    English and Chinese), ``"minilm"`` for the earlier English MiniLM adapter, or a Hugging Face
+    text-classification model id or local folder (e.g. a DistilBERT SST-2 model).
     ``languages``: language codes the model reads (reviews in others are skipped and reported);
+    by default the model's own (English and Chinese for the bundled one, English otherwise);
     ``None`` turns the check off, for multilingual models.
     """
 
@@ -38,18 +51,26 @@ class SentimentAnalyzer:
         self,
         model: str | None = None,
         *,
-        languages: Iterable[str] | None = ("en",),
+        languages: Iterable[str] | None | str = "model",
         head_path: Path | None = None,
     ) -> None:
         spec = model or BUNDLED
         started = time.monotonic()
         if spec == BUNDLED:
+            self._model = E5SentimentModel(head_path)
+            self._embedder = self._model
+            self.similarity = SIMILARITY["e5"]
+        elif spec == MINILM:
             self._model = BundledSentimentModel(head_path)
             self._embedder = self._model
+            self.similarity = SIMILARITY["minilm"]
         else:
             self._model = HFSentimentModel(spec)
             self._embedder = SentenceEmbedder()
+            self.similarity = SIMILARITY["minilm"]
         self.model_name: str = self._model.name
+        if languages == "model":
+            languages = getattr(self._model, "languages", ("en",))
         self.languages = frozenset(languages) if languages is not None else None
         self._lock = threading.Lock()
         logger.info("sentiment analyser ready (%s) in %.1f s", self.model_name, time.monotonic() - started)
@@ -72,13 +93,10 @@ class SentimentAnalyzer:
         skipped_language: Counter[str] = Counter()
         for review in batch.reviews:
             item = LabelledReview(line=review.line, text=review.text, label=None, confidence=None,
-                                  rating=review.rating, date=review.date)
-            if self.languages is not None:
-                lang = detect_language(review.text)
-                if lang is not None and lang not in self.languages:
-                    item.language = lang
-                    item.skipped = f"language not supported ({language_name(lang)})"
-                    skipped_language[language_name(lang)] += 1
+                                  rating=review.rating, date=review.date, language=detect_language(review.text))
+            if self.languages is not None and item.language is not None and item.language not in self.languages:
+                item.skipped = f"language not supported ({language_name(item.language)})"
+                skipped_language[language_name(item.language)] += 1
             if item.skipped is None:
                 analysed.append(len(labelled))
             labelled.append(item)
@@ -96,7 +114,8 @@ class SentimentAnalyzer:
             for i, p in zip(analysed, predictions):
                 labelled[i].label = p.label
                 labelled[i].confidence = round(p.confidence, 4)
-            praise, complaints = self._themes(labelled, analysed, predictions)
+            praise, complaints = self._aspects(labelled, analysed, predictions)
+        alerts = alerts_in_dated_reviews(labelled)
 
         counts = Counter(labelled[i].label for i in analysed)
         trend, unit, direction = build_trend(labelled)
@@ -136,6 +155,8 @@ class SentimentAnalyzer:
             skipped_over_cap=batch.skipped_over_cap,
             skipped_language=dict(skipped_language),
             notes=notes,
+            alerts=alerts,
+            languages=dict(Counter(language_name(labelled[i].language or "en") for i in analysed)),
         )
         summary.seconds = round(time.monotonic() - started, 2)
         logger.info(
@@ -143,20 +164,26 @@ class SentimentAnalyzer:
         )
         return summary
 
-    def _themes(self, labelled: list[LabelledReview], analysed: list[int], predictions: list[Prediction]):
-        result = []
-        for label, other, weight in (
-            ("positive", "negative", lambda p: p.positive),
-            ("negative", "positive", lambda p: p.negative),
-        ):
-            picked = [(labelled[i], p) for i, p in zip(analysed, predictions) if p.label == label]
-            result.append(
-                find_themes(
-                    [r.text for r, _ in picked],
-                    [r.line for r, _ in picked],
-                    [weight(p) for _, p in picked],
-                    self._embedder.embed,
-                    others=[labelled[i].text for i, p in zip(analysed, predictions) if p.label == other],
-                )
-            )
-        return result[0], result[1]
+    def _aspects(self, labelled: list[LabelledReview], analysed: list[int], predictions: list[Prediction]):
+        """Praise and complaint themes from clause-level sentiment; sets each review's ``aspects``.
+
+        A review without a contrast word ("but", 但是, …) keeps its own label for all its clauses;
+        only the others go through the model again, clause by clause."""
+        clauses: list[Clause] = []
+        to_label: list[int] = []
+        for i, p in zip(analysed, predictions):
+            parts = split_clauses(i, labelled[i].text)
+            if len(parts) > 1 and has_contrast(labelled[i].text):
+                to_label += range(len(clauses), len(clauses) + len(parts))
+            else:
+                for part in parts:
+                    part.label, part.weight = p.label, p.confidence
+            clauses += parts
+        for k, p in zip(to_label, self._model.predict([clauses[k].text for k in to_label])):
+            clauses[k].label, clauses[k].weight = p.label, p.confidence
+        texts = [r.text for r in labelled]
+        lines = [r.line for r in labelled]
+        praise, complaints, verdicts = find_aspects(clauses, texts, lines, self._embedder.embed, self.similarity)
+        for i, aspects in verdicts.items():
+            labelled[i].aspects = aspects
+        return praise, complaints

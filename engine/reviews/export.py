@@ -13,7 +13,7 @@ from engine.reviews.summary import ReviewSummary
 
 logger = logging.getLogger(__name__)
 
-CSV_FIELDS = ("line", "text", "label", "confidence", "rating", "date", "skipped")
+CSV_FIELDS = ("line", "text", "label", "confidence", "rating", "date", "skipped", "language", "aspects")
 # A spreadsheet runs a cell that starts with one of these as a formula (=HYPERLINK(...), +cmd|...).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -44,6 +44,8 @@ def summary_to_dict(summary: ReviewSummary, with_reviews: bool = True) -> dict[s
         "skipped_language": summary.skipped_language,
         "praise": [vars(t).copy() for t in summary.praise],
         "complaints": [vars(t).copy() for t in summary.complaints],
+        "alerts": [vars(a).copy() for a in summary.alerts],
+        "languages": summary.languages,
         "trend_unit": summary.trend_unit,
         "trend_direction": summary.trend_direction,
         "trend": [
@@ -76,6 +78,8 @@ def _review_row(r) -> dict[str, Any]:
         "rating": r.rating,
         "date": r.date.isoformat() if r.date else None,
         "skipped": r.skipped,
+        "language": r.language,
+        "aspects": r.aspects,
     }
 
 
@@ -95,8 +99,8 @@ def write_labels(summary: ReviewSummary, path: str | Path) -> Path:
                 writer = csv.DictWriter(fh, fieldnames=CSV_FIELDS)
                 writer.writeheader()
                 for r in summary.reviews:
-                    writer.writerow({k: ("" if v is None else spreadsheet_safe(v))
-                                     for k, v in _review_row(r).items()})
+                    row = _review_row(r) | {"aspects": "; ".join(f"{k}: {v}" for k, v in r.aspects.items())}
+                    writer.writerow({k: ("" if v is None else spreadsheet_safe(v)) for k, v in row.items()})
     except OSError as error:
         logger.info("cannot write %s: %s", path, error)
         raise UserError(f"Could not write {path.name}: {error.strerror or 'write failed'}.") from None

@@ -1,4 +1,4 @@
-"""Review summaries in SQLite (schema: ``engine/migrations/0002_reviews.sql``).
+"""Review summaries in SQLite (schema: ``engine/migrations/0002_reviews.sql``, aspects ``0008``).
 
 Every function takes an open ``aiosqlite.Connection`` and a workspace id. Writes happen in one
 transaction (a savepoint, so they also nest inside a caller's transaction): all or nothing. The
@@ -68,7 +68,8 @@ async def save_review_summary(
 ) -> int:
     """Store the batch, every per-review label and the themes in one transaction; return the batch id."""
     details = summary_to_dict(summary, with_reviews=False)
-    details = {k: details[k] for k in ("trend", "skipped_language", "skipped_over_cap", "notes", "seconds")}
+    details = {k: details[k] for k in ("trend", "skipped_language", "skipped_over_cap", "notes", "seconds",
+                                       "alerts", "languages")}
     await db.execute("SAVEPOINT save_review_summary")
     try:
         cursor = await db.execute(
@@ -86,17 +87,19 @@ async def save_review_summary(
         batch_id = cursor.lastrowid
         await db.executemany(
             """INSERT INTO review_labels (batch_id, position, line, text, label, confidence, rating,
-                   review_date, skipped) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                   review_date, skipped, language, aspects_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
             [
                 (batch_id, i, r.line, r.text, r.label, r.confidence, r.rating,
-                 r.date.isoformat() if r.date else None, r.skipped)
+                 r.date.isoformat() if r.date else None, r.skipped, r.language,
+                 json.dumps(r.aspects, ensure_ascii=False))
                 for i, r in enumerate(summary.reviews)
             ],
         )
         await db.executemany(
-            "INSERT INTO review_themes (batch_id, kind, rank, label, mentions, quote, line) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            """INSERT INTO review_themes (batch_id, kind, rank, label, mentions, quote, line, positive, negative,
+                   neutral) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
             [
-                (batch_id, kind, rank, t.label, t.mentions, t.quote, t.line)
+                (batch_id, kind, rank, t.label, t.mentions, t.quote, t.line, t.positive, t.negative, t.neutral)
                 for kind, themes in (("praise", summary.praise), ("complaint", summary.complaints))
                 for rank, t in enumerate(themes, start=1)
             ],
@@ -144,13 +147,14 @@ async def review_summaries_between(
         marks = ",".join("?" * len(by_id))
         themes = await _fetch(
             db,
-            f"SELECT batch_id, kind, label, mentions, quote, line FROM review_themes "
+            f"SELECT batch_id, kind, label, mentions, quote, line, positive, negative, neutral FROM review_themes "
             f"WHERE batch_id IN ({marks}) ORDER BY batch_id, kind, rank",
             tuple(by_id),
         )
-        for batch_id, kind, label, mentions, quote, line in themes:
+        for batch_id, kind, label, mentions, quote, line, pos, neg, neu in themes:
             target = by_id[batch_id].praise if kind == "praise" else by_id[batch_id].complaints
-            target.append(Theme(label=label, mentions=mentions, quote=quote, line=line))
+            target.append(Theme(label=label, mentions=mentions, quote=quote, line=line, positive=pos, negative=neg,
+                                neutral=neu))
     return result
 
 
@@ -158,13 +162,14 @@ async def review_labels_of(db: aiosqlite.Connection, workspace_id: str, batch_id
     """Per-review labels of one stored batch (empty when it is not this workspace's)."""
     rows = await _fetch(
         db,
-        """SELECT l.line, l.text, l.label, l.confidence, l.rating, l.review_date, l.skipped
+        """SELECT l.line, l.text, l.label, l.confidence, l.rating, l.review_date, l.skipped, l.language,
+                  l.aspects_json
            FROM review_labels l JOIN review_batches b ON b.id = l.batch_id
            WHERE l.batch_id = ? AND b.workspace_id = ? ORDER BY l.position""",
         (batch_id, workspace_id),
     )
-    keys = ("line", "text", "label", "confidence", "rating", "date", "skipped")
-    return [dict(zip(keys, tuple(row))) for row in rows]
+    keys = ("line", "text", "label", "confidence", "rating", "date", "skipped", "language", "aspects")
+    return [dict(zip(keys, tuple(row[:-1]) + (json.loads(row[-1]),))) for row in rows]
 
 
 async def _fetch(db: aiosqlite.Connection, sql: str, params: tuple) -> list[tuple]:

@@ -40,16 +40,58 @@ class LabelledReview:
     confidence: float | None  # probability of ``label``, 0..1
     rating: float | None = None
     date: dt.date | None = None
-    language: str | None = None  # guessed language code when the review was skipped for its language
+    language: str | None = None  # guessed language code ("en", "zh", ...; None: too short to tell)
     skipped: str | None = None  # why it was not analysed
+    aspects: dict[str, str] = field(default_factory=dict)  # theme label -> this review's sentiment about it
 
 
 @dataclass
 class Theme:
+    """An aspect the reviews talk about, with what they say about it.
+
+    ``positive`` / ``negative`` / ``neutral`` count reviews by the sentiment of the clause that
+    mentions the aspect, not of the whole review: "great battery but the screen cracked" counts
+    positive for the battery and negative for the screen."""
+
     label: str  # words that appear in the reviews
     mentions: int  # number of reviews that mention it
     quote: str  # an excerpt of one of those reviews, verbatim (may be shortened with "…")
     line: int  # where the quoted review is in the input
+    positive: int = 0
+    negative: int = 0
+    neutral: int = 0
+    phrases: list[str] = field(default_factory=list)  # the review words grouped under the label
+
+    @property
+    def negative_share(self) -> float:
+        return self.negative / self.mentions if self.mentions else 0.0
+
+    @property
+    def positive_share(self) -> float:
+        return self.positive / self.mentions if self.mentions else 0.0
+
+
+@dataclass
+class ThemeAlert:
+    """A theme whose negative share rose clearly from one week to the next (``engine/reviews/alerts.py``)."""
+
+    theme: str
+    week: str  # "2026-W05"
+    previous_week: str
+    negative: int
+    mentions: int
+    previous_negative: int
+    previous_mentions: int
+    p_value: float  # one-sided Fisher exact test, before the Bonferroni correction
+    quote: str = ""  # a negative review of the later week that mentions the theme
+
+    @property
+    def share(self) -> float:
+        return self.negative / self.mentions if self.mentions else 0.0
+
+    @property
+    def previous_share(self) -> float:
+        return self.previous_negative / self.previous_mentions if self.previous_mentions else 0.0
 
 
 @dataclass
@@ -89,6 +131,8 @@ class ReviewSummary:
     skipped_language: dict[str, int] = field(default_factory=dict)  # language name -> reviews skipped
     notes: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    alerts: list[ThemeAlert] = field(default_factory=list)  # rising complaints, most significant first
+    languages: dict[str, int] = field(default_factory=dict)  # language name -> reviews analysed
 
     @property
     def score(self) -> int:

@@ -1,33 +1,19 @@
-"""Themes: what the reviews of one polarity keep talking about.
+"""English aspect phrases and quotes (the theme finding itself is ``aspects.py``).
 
-1. Candidate phrases: 1-3 word runs inside a clause that neither start nor end with a function word,
-   an opinion word ("great", "terrible") or a generic word ("product", "thing"), so what is left are
-   aspects: "battery life", "customer service", "delivery".
-2. Phrases mentioned by at least two reviews, and clearly more often than in the reviews of the
-   opposite polarity (so the product's own name is not a theme), are embedded with the base
-   MiniLM and grouped by cosine similarity (average-linkage agglomerative clustering), so
-   "battery", "battery life" and "charge" can land together.
-3. Each group is a theme: its label is its most mentioned phrase (words from the reviews), its
-   count is the number of distinct reviews that mention any of its phrases, and its quote is the
-   sentence of one such review, copied verbatim (shortened with "…" when long).
+Candidate phrases: 1-3 word runs inside a clause that neither start nor end with a function word,
+an opinion word ("great", "terrible") or a generic word ("product", "thing"), so what is left are
+aspects: "battery life", "customer service", "delivery". A quote is the sentence of a review that
+mentions the phrase, copied verbatim (shortened with "…" when long).
 """
 
 from __future__ import annotations
 
 import logging
 import re
-from collections import Counter, defaultdict
-from typing import Callable, Sequence
-
-from engine.reviews.summary import Theme
 
 logger = logging.getLogger(__name__)
 
-MAX_PHRASES = 200  # candidates embedded per polarity
 MAX_QUOTE = 160  # characters
-SIMILARITY = 0.62  # phrases at least this similar (cosine) may share a theme
-OVERLAP = 0.7  # a theme whose reviews are mostly those of a bigger theme is left out
-CONTRAST = 1.5  # a theme phrase is at least this much more frequent here than in the opposite reviews
 
 STOPWORDS = set("""
 a an the and or but nor so yet if then than that this these those there here it its it's itself i me my
@@ -104,7 +90,7 @@ def candidate_phrases(text: str) -> set[str]:
     return found
 
 
-def _quote(text: str, phrase: str) -> str:
+def english_quote(text: str, phrase: str) -> str:
     """The sentence of ``text`` that mentions ``phrase`` (else the start), verbatim, at most MAX_QUOTE chars."""
     pattern = re.compile(r"\b" + r"\W+".join(map(re.escape, phrase.split())) + r"\b", re.I)
     sentence = text
@@ -123,91 +109,3 @@ def _quote(text: str, phrase: str) -> str:
     if start + MAX_QUOTE < len(sentence):
         piece = piece.rsplit(" ", 1)[0]
     return ("…" if start else "") + piece.strip() + ("…" if start + len(piece) < len(sentence) else "")
-
-
-def find_themes(
-    texts: Sequence[str],
-    lines: Sequence[int],
-    weights: Sequence[float],
-    embed: Callable[[list[str]], "object"],
-    top: int = 5,
-    others: Sequence[str] = (),
-) -> list[Theme]:
-    """Themes among ``texts`` (one polarity). ``weights`` (the model's confidence) pick the quote.
-
-    ``others`` are the reviews of the opposite polarity: a phrase that is about as common there
-    (the product's own name, "phone" in phone reviews) is what everybody talks about, not a theme.
-    """
-    if len(texts) < 2:
-        return []
-    mentions: dict[str, set[int]] = defaultdict(set)
-    for i, text in enumerate(texts):
-        for phrase in candidate_phrases(text):
-            mentions[phrase].add(i)
-    elsewhere: Counter[str] = Counter()
-    for text in others:
-        elsewhere.update(candidate_phrases(text))
-    n, m = len(texts), len(others)
-    phrases = [
-        p for p, ids in mentions.items()
-        if len(ids) >= 2 and (len(ids) + 0.5) / (n + 1) >= CONTRAST * (elsewhere[p] + 0.5) / (m + 1)
-    ]
-    if not phrases:
-        return []
-    # most mentioned first; longer phrases first among equals (they read better as labels)
-    phrases.sort(key=lambda p: (-len(mentions[p]), -len(p.split()), p))
-    phrases = phrases[:MAX_PHRASES]
-    groups = _group(phrases, embed)
-
-    candidates = []
-    for members in groups:
-        reviews = set().union(*(mentions[p] for p in members))
-        label = max(members, key=lambda p: (len(mentions[p]) * (1 + 0.25 * (len(p.split()) - 1)), -len(p), p))
-        candidates.append((label, reviews))
-    candidates.sort(key=lambda c: (-len(c[1]), -len(c[0].split()), c[0]))
-
-    themes: list[Theme] = []
-    kept: list[tuple[set[str], set[int]]] = []
-    for label, reviews in candidates:
-        words = set(label.split())
-        if any(words <= w or w <= words for w, _ in kept):
-            continue  # "battery" after "battery life": the same theme seen from another side
-        if any(len(reviews & r) >= OVERLAP * len(reviews) for _, r in kept):
-            continue  # "reply" inside "customer service": mostly the same reviews
-        # the quote: among the most confident reviews that use the label, the one of the most readable length
-        with_label = sorted(mentions[label])
-        top_weight = max(weights[i] for i in with_label)
-        sure = [i for i in with_label if weights[i] >= top_weight - 0.1]
-        best = min(sure, key=lambda i: (abs(len(texts[i]) - 80), i))
-        themes.append(Theme(label=label, mentions=len(reviews), quote=_quote(texts[best], label), line=lines[best]))
-        kept.append((words, reviews))
-        if len(themes) == top:
-            break
-    return themes
-
-
-def _group(phrases: list[str], embed: Callable[[list[str]], "object"]) -> list[list[str]]:
-    """Average-linkage (UPGMA) agglomerative grouping on cosine similarity, stopping at SIMILARITY."""
-    if len(phrases) == 1:
-        return [phrases]
-    import numpy as np
-
-    vectors = np.asarray(embed(phrases), dtype="float64")
-    vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
-    sim = vectors @ vectors.T
-    np.fill_diagonal(sim, -np.inf)
-    members: dict[int, list[int]] = {i: [i] for i in range(len(phrases))}
-    while True:
-        flat = int(np.argmax(sim))
-        a, b = divmod(flat, len(phrases))
-        if sim[a, b] < SIMILARITY:
-            break
-        if a > b:
-            a, b = b, a
-        na, nb = len(members[a]), len(members[b])
-        merged = (na * sim[a] + nb * sim[b]) / (na + nb)  # average similarity to every other group
-        sim[a], sim[:, a] = merged, merged
-        sim[a, a] = -np.inf
-        sim[b], sim[:, b] = -np.inf, -np.inf
-        members[a] += members.pop(b)
-    return [[phrases[i] for i in sorted(ids)] for ids in members.values()]

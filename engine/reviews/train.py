@@ -33,15 +33,20 @@ logger = logging.getLogger(__name__)
 DATA_DIR = Path(__file__).resolve().parent / "data"
 
 
-def load_training_sentences(data_dir: Path = DATA_DIR) -> list[tuple[str, str]]:
-    """(text, label) pairs from ``positive.txt``, ``negative.txt``, ``neutral.txt``; '#' lines are comments."""
+def load_training_sentences(data_dir: Path = DATA_DIR, languages: tuple[str, ...] = ("en",)) -> list[tuple[str, str]]:
+    """(text, label) pairs from ``positive.txt``, ``negative.txt``, ``neutral.txt`` (English) and
+    ``positive.zh.txt`` … (Chinese, with ``"zh"`` in ``languages``); '#' lines are comments."""
     pairs = []
     for label in LABELS:
-        for line in (data_dir / f"{label}.txt").read_text(encoding="utf-8").split("\n"):
-            line = line.strip()
-            if line and not line.startswith("#"):
-                pairs.append((line, label))
+        for lang in languages:
+            name = f"{label}.txt" if lang == "en" else f"{label}.{lang}.txt"
+            pairs += [(line, label) for line in _sentences(data_dir / name)]
     return pairs
+
+
+def _sentences(path: Path) -> list[str]:
+    lines = (line.strip() for line in path.read_text(encoding="utf-8").split("\n"))
+    return [line for line in lines if line and not line.startswith("#")]
 
 
 def train(

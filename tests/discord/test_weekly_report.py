@@ -30,7 +30,7 @@ async def a_long_report_is_due(engine, fake: FakeDiscord) -> str:
             "negative, neutral, score, found) VALUES (?, ?, 'reviews.csv', 'm', 10, 7, 2, 1, 50, 10)",
             (workspace, week))
         for rank, kind in enumerate(["praise"] * 3 + ["complaint"] * 3):
-            await db.execute("INSERT INTO review_themes VALUES (?, ?, ?, ?, 2, 'q', 1)",
+            await db.execute("INSERT INTO review_themes(batch_id, kind, rank, label, mentions, quote, line) VALUES (?, ?, ?, ?, 2, 'q', 1)",
                              (batch.lastrowid, kind, rank, f"{rank} {LONG_LABEL}"))
     variants = await seed_generation(engine.store, DUE - timedelta(days=2),
                                      [f"{n}. {LONG_COPY}" for n in range(3)], workspace=workspace)

@@ -13,6 +13,8 @@ from engine import CopyRequest, EngineConfig, Feedback, Origin, Verdict
 from tests.models import REPO
 
 ADMIN = Origin(platform="console", workspace="local", channel="terminal", user="owner")
+# An admin of another workspace on the same bot: its data, models and announcements are its own.
+OTHER_TEAM = Origin(platform="slack", workspace="T2", channel="C2", user="UADMIN")
 PRODUCTS = ["bamboo toothbrush", "steel water bottle", "linen bed sheets", "trail running shoes",
             "cold brew coffee", "vegan leather backpack", "smart plant pot", "wool winter socks",
             "solar garden lamp", "ceramic pour-over kettle"]
@@ -30,7 +32,7 @@ def learning_config(tmp_path, tiny_model_dir) -> EngineConfig:
         max_new_tokens=24, max_rounds=1, admins=("slack:UADMIN",), grounding=False,  # tiny model
         finetune_min_examples=6, finetune_epochs=6, finetune_learning_rate=1e-2,
         finetune_batch_size=4, finetune_threads=1, finetune_clean_samples=2, finetune_margin=0.02,
-        finetune_cron="off")
+        finetune_cron="off", ab_share=0.0)  # promotion on the offline check; A/B tests set it
 
 
 def with_settings(config: EngineConfig, **changes) -> EngineConfig:

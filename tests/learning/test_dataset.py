@@ -1,18 +1,29 @@
 """Fine-tuning data: the generator's own prompt with the approved copy as the answer, duplicates out,
 a train/validation split that depends on the variant ids alone."""
 
+import random
 from datetime import datetime, timedelta, timezone
 
 from engine import Engine
 from engine.learning.dataset import Example, build_dataset, load_dataset, split
-from tests.learning.conftest import approved_copy, seed
+from tests.learning.conftest import ADMIN, OTHER_TEAM, approved_copy, seed
 
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=timezone.utc)
 
 
-def example(variant_id: int, text: str, hours: int = 0) -> Example:
+VOCAB = ("fresh bold bright calm quick smart soft warm cool clean crisp light deep pure rich wild "
+         "coffee socks lamp kettle shoes bottle sheets pot brush backpack morning night city trail "
+         "today now yours made built loved").split()
+
+
+def distinct_copy(seed: int) -> str:
+    """Copy that shares little with any other seed's (the guard drops near-duplicates)."""
+    return " ".join(random.Random(seed).sample(VOCAB, 7)) + "."
+
+
+def example(variant_id: int, text: str, hours: int = 0, approvers=("alice",), generation=None) -> Example:
     return Example(variant_id, [{"role": "user", "content": f"prompt {variant_id}"}], text,
-                   T0 + timedelta(hours=hours))
+                   T0 + timedelta(hours=hours), generation_id=generation, approvers=tuple(approvers))
 
 
 def test_duplicates_are_removed_keeping_the_earliest_variant():
@@ -27,14 +38,65 @@ def test_duplicates_are_removed_keeping_the_earliest_variant():
     assert dataset.new_examples == 2
 
 
+def test_the_guard_drops_near_duplicates_off_brief_copy_and_one_persons_excess():
+    def approved_by(i, text, person, product="cold brew coffee"):
+        e = example(i, text, hours=i, approvers=(person,))
+        return Example(e.variant_id, e.messages, e.text, e.at, {"product": product}, None, e.approvers)
+
+    team = [approved_by(i, f"{distinct_copy(i)} Cold brew coffee, smooth as ever.", "bob")
+            for i in range(1, 5)]
+    alice = [approved_by(i, f"{distinct_copy(i)} Cold brew coffee for slow mornings.", "alice")
+             for i in range(10, 22)]
+    near = approved_by(30, team[0].text.replace("smooth as ever.", "smooth as ever!"), "bob")
+    invented = approved_by(31, "Cold brew coffee now 70% off, only 3 left!", "bob")  # numbers not in the brief
+    other_product = approved_by(32, "This smartwatch tracks every step you take.", "bob")
+    dataset = build_dataset(team + alice + [near, invented, other_product], [], since=None,
+                            validation_share=0.0)
+    texts = {e.text for e in dataset.train}
+    assert near.text not in texts and invented.text not in texts and other_product.text not in texts
+    assert dataset.dropped["near-duplicate"] == 1 and dataset.dropped["off-brief"] == 2
+    # Alice approved 12 of 16: she keeps as many as everyone else together, her newest.
+    held_out = {e.variant_id for e in dataset.validation}  # one example is always held out
+    hers = [e.variant_id for e in alice if e.variant_id not in held_out]
+    others = [e for e in dataset.train if e.approvers != ("alice",)]
+    mine = sorted(e.variant_id for e in dataset.train if e.approvers == ("alice",))
+    assert len(others) >= 3 and mine == hers[-len(others):]
+    assert dataset.dropped["one person"] == len(hers) - len(others)
+    assert dataset.describe_guard() == (f"dropped 1 near-duplicates, 2 failing the brief checks, "
+                                        f"{len(hers) - len(others)} over one person's half share")
+    # A team of one is not balanced against itself, and says so.
+    solo = build_dataset(alice, [], since=None, validation_share=0.0)
+    assert len(solo.train) == 11 and solo.one_person  # one of 12 held out
+    assert solo.describe_guard() == "every approval is one person's"
+
+
+def test_preference_pairs_are_an_approved_and_a_rejected_answer_to_one_request():
+    approved = [example(1, "Sleep better tonight.", generation=1),
+                example(4, "Wake up to fresh coffee.", generation=2)]
+    rejected = [example(2, "Buy sheets!!!", generation=1), example(3, "SHEETS. NOW.", generation=1),
+                example(5, "Coffee coffee coffee.", generation=3)]
+    dataset = build_dataset(approved, rejected, since=None)
+    # Pairs come from training examples only (a held-out approval is never trained on).
+    assert [e.variant_id for e in dataset.validation] == [1] or [e.variant_id for e in dataset.validation] == [4]
+    pairs = build_dataset(approved + [example(6, "Sheets that breathe.", generation=1)], rejected,
+                          since=None, validation_share=0.0).pairs
+    chosen = {p.chosen for p in pairs}
+    assert {(p.chosen, p.rejected) for p in pairs} == {
+        (c, r) for c in chosen & {"Sleep better tonight.", "Sheets that breathe."}
+        for r in ("Buy sheets!!!", "SHEETS. NOW.")}
+    assert chosen and "Wake up to fresh coffee." not in chosen  # its rejected sibling is another request's
+    prompts = {e.text: e.messages for e in approved + [example(6, "Sheets that breathe.", generation=1)]}
+    assert all(p.messages == prompts[p.chosen] for p in pairs)  # the prompt the answers were given
+
+
 def test_split_is_fixed_by_the_ids_whatever_the_order_or_company():
-    examples = [example(i, f"copy number {i}") for i in range(1, 201)]
+    examples = [example(i, distinct_copy(i)) for i in range(1, 201)]
     train, validation = split(examples)
     again_train, again_validation = split(list(reversed(examples)))
     assert {e.variant_id for e in validation} == {e.variant_id for e in again_validation}
     assert 20 <= len(validation) <= 60  # about a fifth
     # An example stays on its side when others are added.
-    bigger_train, bigger_validation = split(examples + [example(i, f"copy {i}") for i in range(201, 400)])
+    bigger_train, bigger_validation = split(examples + [example(i, distinct_copy(i)) for i in range(201, 400)])
     assert {e.variant_id for e in validation} <= {e.variant_id for e in bigger_validation}
     assert {e.variant_id for e in train} <= {e.variant_id for e in bigger_train}
     # Two examples: one of them is always held out, so a candidate can be checked.
@@ -42,7 +104,7 @@ def test_split_is_fixed_by_the_ids_whatever_the_order_or_company():
 
 
 def test_only_approvals_after_the_active_model_are_trained_on():
-    approved = [example(i, f"copy number {i}", hours=i) for i in range(1, 41)]
+    approved = [example(i, distinct_copy(i), hours=i) for i in range(1, 41)]
     since = T0 + timedelta(hours=30)
     dataset = build_dataset(approved, [], since=since, tried_until=T0 + timedelta(hours=35))
     assert dataset.new_examples == 10
@@ -53,14 +115,21 @@ def test_only_approvals_after_the_active_model_are_trained_on():
     assert any(e.at <= since for e in dataset.validation)
 
 
-async def test_examples_come_from_the_store_in_chat_form(learning_config, tiny_backend):
+async def test_examples_come_from_the_store_in_chat_form_and_from_one_workspace_only(
+        learning_config, tiny_backend):
     engine = await Engine.open(learning_config, backend=tiny_backend)
     try:
         await seed(engine, ["bamboo toothbrush", "cold brew coffee", "bamboo toothbrush"],
                    rejected=[("steel water bottle", "Bottle bottle bottle. Buy.")])
-        dataset = await load_dataset(engine.store, since=None)
+        # Another team's approvals and rejections are never this team's training data.
+        await seed(engine, ["linen bed sheets"], rejected=[("wool winter socks", "Socks. Buy now.")],
+                   origin=OTHER_TEAM)
+        dataset = await load_dataset(engine.store, ADMIN.workspace_key, since=None)
+        theirs = await load_dataset(engine.store, OTHER_TEAM.workspace_key, since=None)
     finally:
         await engine.close()
+    assert [e.text for e in theirs.train + theirs.validation] == [approved_copy("linen bed sheets")]
+    assert [e.text for e in theirs.rejected] == ["Socks. Buy now."]
     examples = dataset.train + dataset.validation
     assert sorted(e.text for e in examples) == sorted([approved_copy("bamboo toothbrush"),
                                                         approved_copy("cold brew coffee")])

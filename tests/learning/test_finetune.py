@@ -10,14 +10,15 @@ import pytest
 
 from bot.commands import parse_line
 from bot.dispatch import execute
-from engine import CopyRequest, Engine, Origin, UserError
+from engine import CopyRequest, Engine, Feedback, Origin, UserError, Verdict
 from engine.learning.dataset import load_dataset
 from engine.learning.evaluate import mean_nll
 from engine.learning.tokens import encode
 from engine.learning.versions import load_with_adapters
 from engine.reports.periods import Period
 from engine.store import utc_text
-from tests.learning.conftest import ADMIN, PRODUCTS, Channel, seed, wait_until, with_settings
+from tests.learning.conftest import (ADMIN, OTHER_TEAM, PRODUCTS, Channel, approved_copy, seed, wait_until,
+                                     with_settings)
 
 SLACK_USER = Origin(platform="slack", workspace="T1", channel="C1", user="UNOBODY")
 
@@ -29,6 +30,11 @@ async def command(engine, line, origin=ADMIN) -> str:
 async def table(engine, name):
     async with engine.store.db.execute(f"SELECT * FROM {name} ORDER BY id") as cursor:
         return [dict(row) for row in await cursor.fetchall()]
+
+
+async def copy_model(engine, origin=ADMIN) -> str:
+    """The model that writes ``origin``'s workspace's next /copy, as the stored generation says."""
+    return (await engine.copy(origin, CopyRequest(product="desk lamp", n=1))).model_version
 
 
 def nll_on(model, tokenizer, examples) -> float:
@@ -75,7 +81,7 @@ async def test_fine_tune_goes_live_without_restart_and_survives_one(learning_con
         engine.set_publisher("console", channel.publish)
         await engine.change_setting(ADMIN, "report_channel", "marketing")
         await seed(engine, PRODUCTS, rejected=[("wool winter socks", "Socks socks socks!!! Click here")])
-        dataset = await load_dataset(engine.store, since=None)
+        dataset = await load_dataset(engine.store, ADMIN.workspace_key, since=None)
 
         reply = await command(engine, "/finetune now")
         assert reply.startswith("Started fine-tune run 1")
@@ -84,8 +90,8 @@ async def test_fine_tune_goes_live_without_restart_and_survives_one(learning_con
         assert result.variants
         outcome = await engine.learning.runner.wait()
         assert outcome.status == "promoted", outcome.message
-        # The generator switched to the new version: no restart.
-        assert engine.generator.version == "v1"
+        # The workspace's copy is written by the new version: no restart.
+        assert engine.learning.model_name(ADMIN.workspace_key) == "v1"
         assert (await engine.copy(ADMIN, CopyRequest(product="desk lamp", n=1))).model_version == "v1"
 
         [version] = await table(engine, "model_versions")
@@ -98,7 +104,8 @@ async def test_fine_tune_goes_live_without_restart_and_survives_one(learning_con
 
         # Training lowered the loss on the training examples.
         base_model, tokenizer = load_with_adapters(learning_config.model, [])
-        tuned = engine.generator.current.backend.model  # the transformers worker serving v1
+        # The transformers worker serving v1 to this workspace.
+        tuned = engine.generator.current.versions["console:local/v1"].backend.model
         assert nll_on(tuned, tokenizer, dataset.train) < 0.95 * nll_on(base_model, tokenizer, dataset.train)
 
         listing = await command(engine, "/models")
@@ -116,19 +123,19 @@ async def test_fine_tune_goes_live_without_restart_and_survives_one(learning_con
     # After a restart the same version is active.
     engine = await Engine.open(learning_config)
     try:
-        assert engine.generator.version == "v1"
+        assert await copy_model(engine) == "v1"
         assert "Rolled back: the base model" in await command(engine, "/models rollback")
-        assert engine.generator.version == base
+        assert await copy_model(engine) == base
         with pytest.raises(UserError, match="nothing older"):
             await command(engine, "/models rollback")
         assert "v1 now writes" in await command(engine, "/models use v1")
-        assert engine.generator.version == "v1"
+        assert await copy_model(engine) == "v1"
         await command(engine, "/models use base")
     finally:
         await engine.close()
     engine = await Engine.open(learning_config)
     try:
-        assert engine.generator.version == base
+        assert await copy_model(engine) == base
     finally:
         await engine.close()
 
@@ -140,21 +147,25 @@ async def test_killed_training_changes_nothing_and_the_next_run_starts_clean(lea
     try:
         await seed(engine, PRODUCTS)
         # Two triggers at once (an admin and the weekly schedule) start one run.
-        first, second = await asyncio.gather(engine.learning.start("console:owner"),
-                                             engine.learning.start("schedule"))
+        first, second = await asyncio.gather(engine.learning.start(ADMIN.workspace_key, "console:owner"),
+                                             engine.learning.start(ADMIN.workspace_key, "schedule"))
         started = [s for s in (first, second) if s.outcome.started]
         assert len(started) == 1
         assert "already running" in (first if second is started[0] else second).describe()
         progress = engine.learning.runner.progress
         await wait_until(lambda: progress.step >= 1, timeout=180, what="the first training step")
         assert "step" in await command(engine, "/finetune status")
+        # Another workspace's admin waits for the machine; nothing of this run is shown to them.
+        assert "training another workspace's model" in await command(engine, "/finetune now", OTHER_TEAM)
+        theirs = await command(engine, "/finetune status", OTHER_TEAM)
+        assert "No fine-tune of this workspace is running" in theirs and "step" not in theirs
         # The bot answers /copy while the training process works.
         assert (await engine.copy(ADMIN, CopyRequest(product="desk lamp", n=1))).variants
 
         os.kill(progress.pid, signal.SIGKILL)
         outcome = await engine.learning.runner.wait()
         assert outcome.status == "failed" and "killed by SIGKILL" in outcome.message
-        assert engine.generator.version == base
+        assert await copy_model(engine) == base
         assert await table(engine, "model_versions") == []
         assert await table(engine, "model_activations") == []
         runs = await table(engine, "finetune_runs")
@@ -171,9 +182,9 @@ async def test_killed_training_changes_nothing_and_the_next_run_starts_clean(lea
     try:
         engine.set_publisher("console", channel.publish)
         await engine.change_setting(ADMIN, "report_channel", "marketing")
-        outcome = await engine.learning.runner.run("schedule")
+        outcome = await engine.learning.runner.run("schedule", ADMIN.workspace_key)
         assert outcome.status == "rejected", outcome.message
-        assert engine.generator.version == base
+        assert await copy_model(engine) == base
         [version] = await table(engine, "model_versions")
         assert version["name"] == "v1" and version["status"] == "rejected"
         assert await table(engine, "model_activations") == []
@@ -186,7 +197,67 @@ async def test_killed_training_changes_nothing_and_the_next_run_starts_clean(lea
         assert "nothing was approved since the last candidate" in await command(engine, "/finetune now")
         # An admin may still choose it by hand.
         assert "had not found it better" in await command(engine, "/models use v1")
-        assert engine.generator.version == "v1"
+        assert await copy_model(engine) == "v1"
+    finally:
+        await engine.close()
+
+
+async def test_each_workspace_learns_from_its_own_team_and_keeps_its_model_to_itself(learning_config):
+    channel = Channel()
+    engine = await Engine.open(learning_config)
+    base = engine.generator.version
+    ours, theirs = ADMIN.workspace_key, OTHER_TEAM.workspace_key
+    try:
+        engine.set_publisher("console", channel.publish)
+        engine.set_publisher("slack", channel.publish)
+        await engine.change_setting(ADMIN, "report_channel", "marketing")
+        await engine.change_setting(OTHER_TEAM, "report_channel", "growth")
+        await seed(engine, PRODUCTS)
+        await seed(engine, PRODUCTS[:3], origin=OTHER_TEAM)
+        our_data = await load_dataset(engine.store, ours, since=None)
+
+        assert (await command(engine, "/finetune now")).startswith("Started fine-tune run")
+        outcome = await engine.learning.runner.wait()
+        assert outcome.status == "promoted", outcome.message
+        # Trained on our approvals alone (the other team's three would make more examples).
+        assert outcome.version.train_examples == len(our_data.train)
+        # Our copy is written by our v1, theirs by the base model; only our channel heard of it.
+        assert await copy_model(engine) == "v1"
+        assert await copy_model(engine, OTHER_TEAM) == base
+        assert [(p.workspace, p.channel) for p in channel.posts] == [(ours, "marketing")]
+        # They see none of it: not in /models, not by name, not in their weekly report's line.
+        listing = await command(engine, "/models", OTHER_TEAM)
+        assert listing.startswith("Active: base") and not any(
+            line.startswith("v1") for line in listing.splitlines())
+        with pytest.raises(UserError, match="no model version 'v1'"):
+            await command(engine, "/models use v1", OTHER_TEAM)
+        with pytest.raises(UserError, match="nothing older"):
+            await command(engine, "/models rollback", OTHER_TEAM)
+        status = await command(engine, "/finetune status", OTHER_TEAM)
+        assert "Active model: base" in status and "since it: 3 (6 needed" in status
+        assert "Last run" not in status
+        now = datetime.now(timezone.utc)
+        assert await engine.learning.finetune_line(theirs, Period(now - timedelta(days=7), now)) is None
+
+        # Their own fine-tune, on their own data: their own v1, served beside ours.
+        await seed(engine, PRODUCTS[3:], origin=OTHER_TEAM)
+        assert (await command(engine, "/finetune now", OTHER_TEAM)).startswith("Started fine-tune run")
+        outcome = await engine.learning.runner.wait()
+        assert outcome.status == "promoted", outcome.message
+        assert outcome.version.name == "v1" and outcome.version.workspace == theirs
+        assert engine.generator.served == {f"{ours}/v1", f"{theirs}/v1"}
+        assert await copy_model(engine) == "v1" and await copy_model(engine, OTHER_TEAM) == "v1"
+        assert [(p.workspace, p.channel) for p in channel.posts[1:]] == [(theirs, "growth")]
+        # Rolling theirs back leaves ours alone.
+        assert "Rolled back: the base model" in await command(engine, "/models rollback", OTHER_TEAM)
+        assert await copy_model(engine, OTHER_TEAM) == base and await copy_model(engine) == "v1"
+    finally:
+        await engine.close()
+
+    engine = await Engine.open(learning_config)  # each workspace keeps its model across a restart
+    try:
+        assert await copy_model(engine) == "v1" and await copy_model(engine, OTHER_TEAM) == base
+        assert engine.generator.served == {f"{ours}/v1"}
     finally:
         await engine.close()
 
@@ -211,3 +282,50 @@ async def test_weekly_run_missed_while_down_runs_once_at_start_up(learning_confi
         assert "Next scheduled run: " in status and "(schedule" in status
     finally:
         await engine.close()
+
+
+async def seed_choices(engine) -> None:
+    """For each product, one request whose house-style variant the team approved and whose shouty
+    variant it rejected."""
+    await engine.store.ensure_workspace(ADMIN.workspace_key, ADMIN.platform)
+    for product in PRODUCTS:
+        request = CopyRequest(product=product, n=2)
+        _, (chosen, rejected) = await engine.store.save_generation(
+            ADMIN.workspace_key, ADMIN.channel, ADMIN.user, {"product": product},
+            engine.prompts.messages(request), engine.generator.version,
+            [approved_copy(product), f"{product.upper()}!!! CLICK NOW!!! LIMITED!!!"])
+        await engine.record_feedback(Feedback(ADMIN, Verdict.APPROVE, variant_id=chosen.id))
+        await engine.record_feedback(Feedback(ADMIN, Verdict.REJECT, variant_id=rejected.id))
+
+
+async def pair_margin_after_fine_tune(config):
+    engine = await Engine.open(config)
+    try:
+        await seed_choices(engine)
+        dataset = await load_dataset(engine.store, ADMIN.workspace_key, since=None)
+        await command(engine, "/finetune now")
+        outcome = await engine.learning.runner.wait()
+        assert outcome.status == "promoted", outcome.message
+        return outcome, dataset
+    finally:
+        await engine.close()
+
+
+async def test_the_teams_choices_between_variants_train_the_model_too(learning_config, tmp_path):
+    """An approved and a rejected variant of one request are a preference pair: the run learns from
+    them (DPO beside the approved copy) and says how many it used."""
+    outcome, dataset = await pair_margin_after_fine_tune(learning_config)
+    pairs = outcome.version.metrics["preference_pairs"]
+    assert pairs == len(dataset.train) and pairs >= 5
+    assert f"{len(dataset.train)} approved examples and {pairs} approved-vs-rejected pairs" in outcome.message
+    margin = outcome.version.metrics["pair_margin"]
+    # The same data with preference learning off: approvals alone move the margin less.
+    approvals_only, _ = await pair_margin_after_fine_tune(
+        with_settings(learning_config, data_dir=tmp_path / "approvals-only", finetune_dpo_beta=0.0))
+    assert approvals_only.version.metrics["preference_pairs"] == 0
+    assert "pairs" not in approvals_only.message
+    # Measured on the same pairs: the candidate trained on them prefers the approved answer (its
+    # log-probability lead over the rejected one) clearly more than the one trained on approvals.
+    without = approvals_only.version.metrics["pair_margin"]
+    assert without["active"] == pytest.approx(margin["active"])
+    assert margin["candidate"] - margin["active"] > 1.1 * (without["candidate"] - without["active"])

@@ -1,5 +1,5 @@
-"""A fine-tuned version served by llama.cpp: the peft adapter converted to a GGUF LoRA and applied
-over the unchanged quantised base writes what transformers writes with the adapter merged."""
+"""Fine-tuned versions served by llama.cpp: each peft adapter converted to a GGUF LoRA and applied
+over the unchanged quantised base, per request, writes what transformers writes with it merged."""
 
 import asyncio
 
@@ -7,30 +7,39 @@ import pytest
 
 from engine.bundle import small_model_path
 from engine.config import EngineConfig
+from engine.generation import ServedVersion
 from engine.learning.lora_gguf import ADAPTER_FILE
 from engine.serving import load_generator
 
 PROMPT = [{"role": "user", "content": "Write a slogan for a bamboo toothbrush."}]
 
 
-@pytest.fixture(scope="module")
-def adapter_dir(tmp_path_factory, smollm_dir):
+def make_adapter(folder, smollm_dir, seed: int):
     """A LoRA on the attention projections with weights large enough to change the answer
     (Q and K are the projections llama.cpp stores permuted)."""
     import torch
     from peft import LoraConfig, get_peft_model
     from transformers import AutoModelForCausalLM
 
-    torch.manual_seed(0)
+    torch.manual_seed(seed)
     model = AutoModelForCausalLM.from_pretrained(smollm_dir, dtype=torch.float32)
     model = get_peft_model(model, LoraConfig(r=8, lora_alpha=16, target_modules=["q_proj", "k_proj"],
                                              task_type="CAUSAL_LM"))
     for name, parameter in model.named_parameters():
         if "lora_B" in name:
             torch.nn.init.normal_(parameter, std=0.3)
-    folder = tmp_path_factory.mktemp("adapter")
     model.save_pretrained(folder)
     return folder
+
+
+@pytest.fixture(scope="module")
+def adapter_dir(tmp_path_factory, smollm_dir):
+    return make_adapter(tmp_path_factory.mktemp("adapter"), smollm_dir, seed=0)
+
+
+@pytest.fixture(scope="module")
+def other_adapter_dir(tmp_path_factory, smollm_dir):
+    return make_adapter(tmp_path_factory.mktemp("other-adapter"), smollm_dir, seed=1)
 
 
 def greedy_transformers(smollm_dir, adapter_dir=None) -> str:
@@ -49,26 +58,43 @@ def greedy_transformers(smollm_dir, adapter_dir=None) -> str:
     return tokenizer.decode(out[0, ids["input_ids"].shape[1]:], skip_special_tokens=True)
 
 
-async def greedy_llama(tmp_path, adapters) -> str:
-    config = EngineConfig(data_dir=tmp_path, model="small", temperature=0.0, threads=2, max_batch=1)
-    generator = await asyncio.to_thread(load_generator, config, adapters, "v1" if adapters else None)
+def first_words(text: str) -> list[str]:
+    # Same weights, different arithmetic (llama.cpp quantises activations): the first words agree.
+    return text.split()[:3]
+
+
+async def test_one_server_writes_each_request_with_its_own_version(tmp_path, smollm_dir, adapter_dir,
+                                                                   other_adapter_dir):
+    """Two workspaces' versions and the base served by one llama.cpp server: each request is
+    written by the adapter of the version it names, whatever ran in the slot before it."""
+    base = greedy_transformers(smollm_dir)
+    ours = greedy_transformers(smollm_dir, adapter_dir)
+    theirs = greedy_transformers(smollm_dir, other_adapter_dir)
+    assert len({base, ours, theirs}) == 3  # each adapter matters
+    # Three slots: requests of different versions may run at the same time.
+    config = EngineConfig(data_dir=tmp_path, model="small", temperature=0.0, threads=2, max_batch=3)
+    versions = (ServedVersion("slack:T1/v1", "v1", (adapter_dir,)),
+                ServedVersion("slack:T2/v1", "v1", (other_adapter_dir,)))
+    generator = await asyncio.to_thread(load_generator, config, versions)
     try:
-        (text,), version = await generator.generate(PROMPT, 1, 12)
+        assert (adapter_dir / ADAPTER_FILE).is_file()  # converted once, kept with the version
+        written = []
+        for model in (None, "slack:T1/v1", "slack:T2/v1", "slack:T1/v1", None, "slack:T2/v1"):
+            (text,), name = await generator.generate(PROMPT, 1, 12, model=model)
+            written.append((first_words(text), name))
+        # A version no longer served (a switch under way) is written by the base, and says so.
+        (text,), name = await generator.generate(PROMPT, 1, 12, model="slack:T3/v4")
+        written.append((first_words(text), name))
+        together = await asyncio.gather(*(generator.generate(PROMPT, 1, 12, model=model)
+                                          for model in ("slack:T2/v1", None, "slack:T1/v1")))
     finally:
         await generator.stop()
-    assert version == ("v1" if adapters else "SmolLM2-135M-Instruct")
-    return text
-
-
-async def test_the_adapter_served_by_llama_cpp_writes_what_the_merged_model_writes(tmp_path, smollm_dir, adapter_dir):
-    merged = greedy_transformers(smollm_dir, adapter_dir)
-    base = greedy_transformers(smollm_dir)
-    assert merged != base  # the adapter matters
-    served = await greedy_llama(tmp_path, [adapter_dir])
-    assert (adapter_dir / ADAPTER_FILE).is_file()  # converted once, kept with the version
-    # Same weights, different arithmetic (llama.cpp quantises activations): the first words agree.
-    assert served.split()[:3] == merged.split()[:3]
-    assert (await greedy_llama(tmp_path, [])).split()[:3] == base.split()[:3]
+    expected_base = (first_words(base), "SmolLM2-135M-Instruct")
+    assert written == [expected_base, (first_words(ours), "v1"), (first_words(theirs), "v1"),
+                       (first_words(ours), "v1"), expected_base, (first_words(theirs), "v1"),
+                       expected_base]
+    assert [(first_words(text), name) for (text,), name in together] == [
+        (first_words(theirs), "v1"), expected_base, (first_words(ours), "v1")]
 
 
 def test_the_small_base_is_the_file_llama_cpp_serves():

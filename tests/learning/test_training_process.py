@@ -32,7 +32,7 @@ async def test_the_training_process_gets_no_token_or_secret(learning_config, mon
     engine = await Engine.open(with_settings(learning_config, finetune_epochs=10_000))
     try:
         await seed(engine, PRODUCTS)
-        assert (await engine.learning.start("console:owner")).outcome.started
+        assert (await engine.learning.start(ADMIN.workspace_key, "console:owner")).outcome.started
         progress = engine.learning.runner.progress
         await wait_until(lambda: progress.step >= 1, timeout=180, what="the first training step")
         child = environment_of(progress.pid)
@@ -59,7 +59,7 @@ async def test_a_crashing_training_process_is_announced_in_one_sentence(learning
         for weights in model.glob("*.safetensors"):  # the files are damaged on disk meanwhile
             weights.write_bytes(b"\xff" * 64)
         with caplog.at_level(logging.ERROR, logger="engine.learning.process"):
-            outcome = await engine.learning.runner.run("schedule")
+            outcome = await engine.learning.runner.run("schedule", ADMIN.workspace_key)
     finally:
         await engine.close()
     assert outcome.status == "failed"

@@ -59,7 +59,7 @@ async def store(tmp_path):
 
 
 def service(store, channel, tmp_path):
-    return ReportService(store, "0 9 * * mon", tmp_path / "charts", model_version=lambda: "v7",
+    return ReportService(store, "0 9 * * mon", tmp_path / "charts", model_version=lambda workspace: "v7",
                          announce=channel.publish)
 
 
@@ -97,9 +97,9 @@ async def test_review_sentiment_of_the_week_is_in_the_report(store, tmp_path):
             "INSERT INTO review_batches(workspace_id, created_at, source, model, analysed, positive, "
             "negative, neutral, score, found) VALUES (?, ?, 'reviews.csv', 'm', 10, 7, 2, 1, 50, 10)",
             (WS, week))
-        await db.execute("INSERT INTO review_themes VALUES (?, 'praise', 1, 'battery life', 4, 'q', 1)",
+        await db.execute("INSERT INTO review_themes(batch_id, kind, rank, label, mentions, quote, line) VALUES (?, 'praise', 1, 'battery life', 4, 'q', 1)",
                          (cursor.lastrowid,))
-        await db.execute("INSERT INTO review_themes VALUES (?, 'complaint', 1, 'shipping', 2, 'q', 2)",
+        await db.execute("INSERT INTO review_themes(batch_id, kind, rank, label, mentions, quote, line) VALUES (?, 'complaint', 1, 'shipping', 2, 'q', 2)",
                          (cursor.lastrowid,))
     report = await service(store, Channel(), tmp_path).on_demand(WS, last_week=True,
                                                                 now=REPORT_DUE + timedelta(hours=1))
@@ -167,3 +167,35 @@ def test_a_bad_schedule_is_one_clear_sentence():
     # crontab numbering, not APScheduler's: 1 is Monday
     monday = report_trigger("0 9 * * 1", "UTC")
     assert completed_period(monday, datetime(2026, 11, 4, tzinfo=UTC)).end.weekday() == 0
+
+
+async def _seed_battery_reviews(store, when, negative: int, total: int) -> None:
+    async with store.transaction() as db:
+        cursor = await db.execute(
+            "INSERT INTO review_batches(workspace_id, created_at, source, model, analysed, positive, "
+            "negative, neutral, score, found) VALUES (?, ?, 'reviews.csv', 'm', ?, ?, ?, 0, 0, ?)",
+            (WS, utc_text(when), total, total - negative, negative, total))
+        for i in range(total):
+            sentiment = "negative" if i < negative else "positive"
+            text = "The battery dies by noon." if sentiment == "negative" else "The battery lasts all day."
+            await db.execute(
+                "INSERT INTO review_labels(batch_id, position, line, text, label, aspects_json) VALUES (?, ?, ?, ?, ?, ?)",
+                (cursor.lastrowid, i, i + 1, text, sentiment, f'{{"battery": "{sentiment}"}}'))
+
+
+async def test_a_jump_in_a_themes_complaints_is_the_first_thing_the_report_says(store, tmp_path):
+    await _seed_battery_reviews(store, REPORT_DUE - timedelta(days=9), negative=1, total=12)
+    await _seed_battery_reviews(store, REPORT_DUE - timedelta(days=2), negative=10, total=12)
+    report = await service(store, Channel(), tmp_path).on_demand(WS, last_week=True,
+                                                                now=REPORT_DUE + timedelta(hours=1))
+    lines = report_text(report, SLACK).split("\n")
+    assert lines[1].startswith("⚠ Alert: complaints about battery rose to 83% negative (10 of 12) from 8% (1 of 12)")
+    assert "Fisher exact p = " in lines[1] and "“The battery dies by noon.”" in lines[1]
+
+
+async def test_a_small_volume_wobble_raises_no_alert_in_the_report(store, tmp_path):
+    await _seed_battery_reviews(store, REPORT_DUE - timedelta(days=9), negative=1, total=4)
+    await _seed_battery_reviews(store, REPORT_DUE - timedelta(days=2), negative=3, total=5)
+    report = await service(store, Channel(), tmp_path).on_demand(WS, last_week=True,
+                                                                now=REPORT_DUE + timedelta(hours=1))
+    assert "Alert" not in report_text(report, SLACK) and report.sentiment.alerts == []

@@ -127,7 +127,7 @@ def test_trend_by_week_for_a_short_span(analyzer):
     assert summary.trend[0].start == start
 
 
-def test_reviews_in_other_languages_are_skipped_and_reported(analyzer):
+def test_chinese_is_read_and_other_languages_are_skipped_and_reported(analyzer):
     text = "\n".join([
         "Great little camera, sharp photos.",
         "El producto llegó roto y la calidad es muy mala.",
@@ -137,18 +137,19 @@ def test_reviews_in_other_languages_are_skipped_and_reported(analyzer):
         "Terrible battery, it dies by lunchtime.",
     ])
     summary = analyzer.summarize(read_reviews(text, None, None, None))
-    assert summary.analysed == 2 and summary.skipped == 4
-    assert summary.skipped_language == {"Spanish": 1, "French": 1, "German": 1, "Chinese": 1}
-    assert [r.label for r in summary.reviews] == ["positive", None, None, None, None, "negative"]
+    assert summary.analysed == 3 and summary.skipped == 3
+    assert summary.skipped_language == {"Spanish": 1, "French": 1, "German": 1}
+    assert [r.label for r in summary.reviews] == ["positive", None, None, None, "positive", "negative"]
+    assert summary.languages == {"English": 2, "Chinese": 1}
     assert summary.reviews[1].skipped == "language not supported (Spanish)"
-    assert any("Skipped 4 reviews not in English" in n and "cannot read them" in n for n in summary.notes)
+    assert any("Skipped 3 reviews not in Chinese, English" in n and "cannot read them" in n for n in summary.notes)
 
 
 def test_only_unsupported_languages_is_a_clear_error(analyzer):
     with pytest.raises(UserError) as error:
         analyzer.summarize(read_reviews("Muy bueno, me encanta.\nEs el mejor producto que he comprado.", None, None, None))
     message = str(error.value)
-    assert "Spanish" in message and "English only" in message and "\n" not in message
+    assert "Spanish" in message and "Chinese, English only" in message and "\n" not in message
 
 
 def test_language_check_can_be_switched_off_for_multilingual_models(analyzer):

@@ -24,7 +24,8 @@ from engine.reviews import (
     write_labels,
 )
 
-MIGRATION = Path(__file__).resolve().parents[2] / "engine" / "migrations" / "0002_reviews.sql"
+MIGRATIONS = [Path(__file__).resolve().parents[2] / "engine" / "migrations" / name
+              for name in ("0002_reviews.sql", "0008_review_aspects.sql")]
 WHEN = dt.datetime(2026, 3, 2, 9, 30, tzinfo=dt.timezone.utc)
 
 
@@ -59,7 +60,8 @@ def test_write_labels_csv_has_a_row_per_review(tmp_path):
         rows = list(csv.DictReader(fh))
     assert len(rows) == 7
     assert rows[0] == {"line": "1", "text": "Review 0 about the battery and the strap", "label": "positive",
-                       "confidence": "0.9", "rating": "1.0", "date": "2026-01-01", "skipped": ""}
+                       "confidence": "0.9", "rating": "1.0", "date": "2026-01-01", "skipped": "",
+                       "language": "", "aspects": ""}
     assert rows[-1]["label"] == "" and rows[-1]["skipped"] == "language not supported (Spanish)"
 
 
@@ -92,7 +94,8 @@ async def db(tmp_path, request):
     conn.row_factory = sqlite3.Row
     await conn.execute("PRAGMA foreign_keys = ON")
     await conn.execute("CREATE TABLE workspaces(id TEXT PRIMARY KEY)")
-    await conn.executescript(MIGRATION.read_text(encoding="utf-8"))
+    for migration in MIGRATIONS:
+        await conn.executescript(migration.read_text(encoding="utf-8"))
     await conn.executemany("INSERT INTO workspaces(id) VALUES (?)", [("slack:T1",), ("discord:42",)])
     await conn.commit()
     yield conn

@@ -1,0 +1,131 @@
+"""Live evidence for model versions: blind A/B tests of a candidate, and auto-rollback.
+
+A candidate that passed the offline check writes part of the workspace's copy beside the active
+model (the incumbent), unlabelled, mixed into the same sets of variants; each variant records which
+model wrote it. Once each model has ``verdicts_needed`` approved-or-rejected variants, one-sided
+Fisher's exact test on the two approval rates decides, once (a fixed horizon: deciding at the first
+look that happens to be significant would inflate the error rate): promoted when p < alpha, else
+dropped. An auto-promoted version whose newest ``window`` verdicts approve clearly less than its
+predecessor's did (one-sided Fisher, a strict alpha because it is checked as evidence arrives) is
+rolled back.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+
+from engine.stats import p_higher_rate
+from engine.store import Store, parse_utc_text
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Tally:
+    """A model's variants the team decided on: approved or rejected (pending ones do not count)."""
+
+    approved: int
+    rejected: int
+
+    @property
+    def verdicts(self) -> int:
+        return self.approved + self.rejected
+
+    @property
+    def rate(self) -> float:
+        return self.approved / self.verdicts if self.verdicts else 0.0
+
+    def describe(self) -> str:
+        return f"{self.approved} of {self.verdicts} approved ({self.rate:.0%})"
+
+
+def p_better(better: Tally, worse: Tally) -> float:
+    """One-sided Fisher's exact test: the p-value of "``better`` approves at a higher rate"."""
+    return p_higher_rate(better.approved, better.rejected, worse.approved, worse.rejected)
+
+
+@dataclass(frozen=True)
+class TrialOutcome:
+    promote: bool
+    p_value: float
+    candidate: Tally
+    incumbent: Tally
+
+    def to_dict(self) -> dict:
+        return {"promote": self.promote, "p_value": self.p_value,
+                "candidate": [self.candidate.approved, self.candidate.rejected],
+                "incumbent": [self.incumbent.approved, self.incumbent.rejected]}
+
+
+def decide_trial(candidate: Tally, incumbent: Tally, needed: int, alpha: float) -> TrialOutcome | None:
+    """None until both models have ``needed`` verdicts; then the one decision."""
+    if candidate.verdicts < needed or incumbent.verdicts < needed:
+        return None
+    p = p_better(candidate, incumbent)
+    return TrialOutcome(p < alpha, p, candidate, incumbent)
+
+
+def rollback_p(active: Tally, previous: Tally, window: int, alpha: float) -> float | None:
+    """The p-value when the active version approves clearly less than its predecessor (None:
+    not enough evidence yet, or not clearly worse)."""
+    if active.verdicts < window or previous.verdicts < window // 2:
+        return None
+    p = p_better(previous, active)
+    return p if p < alpha else None
+
+
+@dataclass(frozen=True)
+class Trial:
+    id: int
+    workspace: str
+    base: str
+    candidate_id: int
+    incumbent_id: int | None  # None: the base model
+    share: float
+    verdicts_needed: int
+    started_at: datetime
+
+
+def _trial(row) -> Trial:
+    return Trial(row["id"], row["workspace_id"], row["base"], row["candidate_id"], row["incumbent_id"],
+                 row["share"], row["verdicts_needed"], parse_utc_text(row["started_at"]))
+
+
+class TrialStore:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    async def running(self, workspace: str, base: str) -> Trial | None:
+        async with self.store.db.execute(
+                "SELECT * FROM model_trials WHERE workspace_id = ? AND base = ? AND outcome IS NULL",
+                (workspace, base)) as cursor:
+            row = await cursor.fetchone()
+        return _trial(row) if row else None
+
+    async def running_everywhere(self, base: str) -> list[Trial]:
+        async with self.store.db.execute(
+                "SELECT * FROM model_trials WHERE base = ? AND outcome IS NULL", (base,)) as cursor:
+            return [_trial(row) async for row in cursor]
+
+    async def tallies(self, trial: Trial, candidate: str) -> tuple[Tally, Tally]:
+        """(the candidate's, the incumbent's) verdicts in the trial; ``candidate`` is its name."""
+        async with self.store.db.execute(
+                """SELECT v.model_version = ? AS is_candidate,
+                          COALESCE(SUM(s.status = 'approved'), 0) AS approved,
+                          COALESCE(SUM(s.status = 'rejected'), 0) AS rejected
+                   FROM variants v JOIN variant_status s ON s.variant_id = v.id
+                   WHERE v.trial_id = ? GROUP BY is_candidate""", (candidate, trial.id)) as cursor:
+            rows = {bool(row["is_candidate"]): Tally(row["approved"], row["rejected"])
+                    async for row in cursor}
+        return rows.get(True, Tally(0, 0)), rows.get(False, Tally(0, 0))
+
+    async def tally_of(self, workspace: str, model: str, newest: int) -> Tally:
+        """The newest ``newest`` verdicts on variants ``model`` wrote in the workspace."""
+        async with self.store.db.execute(
+                """SELECT s.status FROM variants v JOIN variant_status s ON s.variant_id = v.id
+                   WHERE v.workspace_id = ? AND v.model_version = ? AND s.status != 'pending'
+                   ORDER BY v.id DESC LIMIT ?""", (workspace, model, newest)) as cursor:
+            statuses = [row["status"] async for row in cursor]
+        return Tally(statuses.count("approved"), statuses.count("rejected"))
