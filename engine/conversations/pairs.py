@@ -67,21 +67,35 @@ async def _rows(store: Store, workspace: str | None) -> list[_Row]:
                      json.loads(row["request"])) async for row in cursor]
 
 
-async def preference_pairs(store: Store, workspace: str | None = None) -> list[dict]:
+@dataclass(frozen=True)
+class Preference:
+    """For ``prompt``, the team preferred ``chosen`` (variant ``chosen_id``) to ``rejected``."""
+
+    prompt: list[dict[str, str]]
+    chosen: str
+    rejected: str
+    chosen_id: int
+    kind: str  # "same request" | "rewrite"
+
+    def trl(self) -> dict:
+        return {"prompt": self.prompt, "chosen": _answer(self.chosen), "rejected": _answer(self.rejected)}
+
+
+async def team_preferences(store: Store, workspace: str | None = None) -> list[Preference]:
     rows = await _rows(store, workspace)
     by_id = {row.id: row for row in rows}
     rewritten = {row.source for row in rows if row.kind == "rewrite" and row.source is not None}
     by_generation: dict[int, list[_Row]] = defaultdict(list)
     for row in rows:
         by_generation[row.generation_id].append(row)
-    pairs: list[dict] = []
+    pairs: list[Preference] = []
     seen: set[str] = set()
 
-    def add(prompt: list[dict[str, str]], chosen: _Row, rejected: _Row) -> None:
+    def add(prompt: list[dict[str, str]], chosen: _Row, rejected: _Row, kind: str) -> None:
         if chosen.workspace != rejected.workspace or chosen.text == rejected.text:
             return
-        pair = {"prompt": prompt, "chosen": _answer(chosen.text), "rejected": _answer(rejected.text)}
-        key = json.dumps(pair, sort_keys=True, ensure_ascii=False)
+        pair = Preference(prompt, chosen.text, rejected.text, chosen.id, kind)
+        key = json.dumps(pair.trl(), sort_keys=True, ensure_ascii=False)
         if key not in seen:
             seen.add(key)
             pairs.append(pair)
@@ -92,11 +106,16 @@ async def preference_pairs(store: Store, workspace: str | None = None) -> list[d
                  or (row.status == "pending" and row.id in rewritten)]
         for better in chosen:
             for other in worse:
-                add(better.prompt, better, other)
+                add(better.prompt, better, other, "same request")
     for row in rows:
         source = by_id.get(row.source) if row.source is not None else None
         if (row.kind == "rewrite" and row.status == "approved" and source is not None
                 and source.status != "approved" and source.placement == row.placement):
-            add(source.prompt, row, source)
+            add(source.prompt, row, source, "rewrite")
     logger.info("%d preference pairs from %d delivered variants", len(pairs), len(rows))
     return pairs
+
+
+async def preference_pairs(store: Store, workspace: str | None = None) -> list[dict]:
+    """The export's rows, in TRL's conversational preference format."""
+    return [pair.trl() for pair in await team_preferences(store, workspace)]

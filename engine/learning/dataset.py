@@ -6,8 +6,10 @@ deduplicated on their normalised text (the earliest variant wins), then split in
 validation by a hash of the variant id, so an example stays on the same side forever: a validation
 example is never trained on by a later run either.
 
-Preference pairs: an approved and a rejected variant of the same request (same prompt) say which of
-two answers the team prefers; the training process learns from them with DPO.
+Preference pairs (``engine.conversations.pairs``): an approved and a rejected (or rewritten, not
+approved) variant of the same request, and an approved rewrite against the variant it rewrote, say
+which of two answers the team prefers; the training process learns from those whose approved
+answer is on the training side, with DPO.
 
 The bad-data guard, before training: near-duplicates of a kept copy go, approved copy that fails
 the brief checks the copywriter applies (invented numbers, another product, ...) goes, and when
@@ -25,6 +27,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from difflib import SequenceMatcher
 
+from engine.conversations.pairs import team_preferences
 from engine.grounding import check_variant, language_of
 from engine.store import Store, parse_utc_text
 
@@ -55,11 +58,13 @@ class Example:
 
 @dataclass(frozen=True)
 class Pair:
-    """Two answers to one prompt, the first approved and the second rejected by the team."""
+    """Two answers to one prompt, the first preferred by the team (variant ``chosen_id``)."""
 
     messages: list[dict[str, str]]
     chosen: str
     rejected: str
+    chosen_id: int = 0
+    kind: str = "same request"  # or "rewrite": an approved rewrite against what it rewrote
 
     def chat(self) -> dict:
         return {"messages": self.messages, "chosen": self.chosen, "rejected": self.rejected}
@@ -162,22 +167,10 @@ def balance_people(train: list[Example], share: float = MAX_ONE_PERSON_SHARE) ->
     return [e for e in train if e.variant_id not in dropped], len(dropped)
 
 
-def preference_pairs(approved: list[Example], rejected: list[Example], limit: int = MAX_PAIRS) -> list[Pair]:
-    """Approved vs rejected answers of the same request, newest requests first."""
-    rejected_by_request: dict[int, list[Example]] = {}
-    for example in rejected:
-        if example.generation_id is not None:
-            rejected_by_request.setdefault(example.generation_id, []).append(example)
-    pairs = []
-    for chosen in sorted(approved, key=lambda e: e.variant_id, reverse=True):
-        for loser in rejected_by_request.get(chosen.generation_id, ()):
-            pairs.append(Pair(chosen.messages, chosen.text, loser.text))
-    return pairs[:limit]
-
-
 def build_dataset(approved: list[Example], rejected: list[Example], since: datetime | None,
                   tried_until: datetime | None = None, validation_share: float = VALIDATION_SHARE,
-                  max_validation: int = MAX_VALIDATION, max_rejected: int = MAX_REJECTED) -> Dataset:
+                  max_validation: int = MAX_VALIDATION, max_rejected: int = MAX_REJECTED,
+                  preferences: list[Pair] = ()) -> Dataset:
     """Pure: the run's data from every approved and rejected example in the store.
 
     ``since`` is the newest approval the active model was trained on (None: the base model);
@@ -208,7 +201,8 @@ def build_dataset(approved: list[Example], rejected: list[Example], since: datet
     return Dataset(train=train, validation=newest_first[:max_validation],
                    rejected=rejected[:max_rejected], new_examples=len(new), untried_examples=untried,
                    data_until=max(stamps) if stamps else since,
-                   pairs=preference_pairs(train, rejected),  # held-out copy is never trained on
+                   # Held-out copy is never trained on, as a preferred answer either.
+                   pairs=[p for p in preferences if p.chosen_id in {e.variant_id for e in train}][:MAX_PAIRS],
                    dropped={"near-duplicate": near, "off-brief": len(off_brief),
                             "one person": over_share},
                    one_person=len(people) == 1 and len(train) > 1)
@@ -245,9 +239,11 @@ async def load_dataset(store: Store, workspace: str, since: datetime | None,
                        validation_share: float = VALIDATION_SHARE) -> Dataset:
     """The workspace's own data: another team's copy (and brand voice, in its prompts) never
     trains this workspace's model."""
+    preferences = [Pair(p.prompt, p.chosen, p.rejected, p.chosen_id, p.kind)
+                   for p in await team_preferences(store, workspace)]
     dataset = build_dataset(await approved_examples(store, workspace),
                             await rejected_examples(store, workspace), since, tried_until,
-                            validation_share)
+                            validation_share, preferences=preferences)
     logger.info("fine-tune data of %s: %d new approved (%d to train), %d validation, %d rejected, "
                 "%d preference pairs; guard: %s", workspace, dataset.new_examples, len(dataset.train),
                 len(dataset.validation), len(dataset.rejected), len(dataset.pairs),

@@ -19,6 +19,7 @@ import logging
 import os
 import re
 import shutil
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
@@ -248,6 +249,8 @@ class FinetuneRunner:
 
         metrics["guard"] = {"dropped": dataset.dropped, "one_person": dataset.one_person,
                             "text": dataset.describe_guard()}
+        if metrics.get("preference_pairs"):
+            metrics["pair_kinds"] = dict(Counter(pair.kind for pair in dataset.pairs))
         decision = decide(Scores.from_dict(metrics["active"]), Scores.from_dict(metrics["candidate"]),
                           config.finetune_margin)
         progress.phase = "switching" if decision.promote else "saving"
@@ -442,7 +445,12 @@ def _data_text(metrics: dict) -> str:
     """What a run learned from, in words: every kind of example, and what the guard dropped."""
     text = f"{metrics['train_examples']} approved examples"
     if metrics.get("preference_pairs"):
-        text += f" and {metrics['preference_pairs']} approved-vs-rejected pairs"
+        kinds = metrics.get("pair_kinds") or {}
+        parts = [f"{count} from {'one request' if kind == 'same request' else 'refinements'}"
+                 for kind, count in sorted(kinds.items()) if count]
+        text += f" and {metrics['preference_pairs']} preference pairs"
+        if parts:
+            text += f" ({', '.join(parts)})"
     guard = (metrics.get("guard") or {}).get("text")
     return f"{text} ({guard})" if guard else text
 

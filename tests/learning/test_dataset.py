@@ -5,7 +5,7 @@ import random
 from datetime import datetime, timedelta, timezone
 
 from engine import Engine
-from engine.learning.dataset import Example, build_dataset, load_dataset, split
+from engine.learning.dataset import Example, Pair, build_dataset, load_dataset, split
 from tests.learning.conftest import ADMIN, OTHER_TEAM, approved_copy, seed
 
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=timezone.utc)
@@ -70,23 +70,14 @@ def test_the_guard_drops_near_duplicates_off_brief_copy_and_one_persons_excess()
     assert solo.describe_guard() == "every approval is one person's"
 
 
-def test_preference_pairs_are_an_approved_and_a_rejected_answer_to_one_request():
-    approved = [example(1, "Sleep better tonight.", generation=1),
-                example(4, "Wake up to fresh coffee.", generation=2)]
-    rejected = [example(2, "Buy sheets!!!", generation=1), example(3, "SHEETS. NOW.", generation=1),
-                example(5, "Coffee coffee coffee.", generation=3)]
-    dataset = build_dataset(approved, rejected, since=None)
-    # Pairs come from training examples only (a held-out approval is never trained on).
-    assert [e.variant_id for e in dataset.validation] == [1] or [e.variant_id for e in dataset.validation] == [4]
-    pairs = build_dataset(approved + [example(6, "Sheets that breathe.", generation=1)], rejected,
-                          since=None, validation_share=0.0).pairs
-    chosen = {p.chosen for p in pairs}
-    assert {(p.chosen, p.rejected) for p in pairs} == {
-        (c, r) for c in chosen & {"Sleep better tonight.", "Sheets that breathe."}
-        for r in ("Buy sheets!!!", "SHEETS. NOW.")}
-    assert chosen and "Wake up to fresh coffee." not in chosen  # its rejected sibling is another request's
-    prompts = {e.text: e.messages for e in approved + [example(6, "Sheets that breathe.", generation=1)]}
-    assert all(p.messages == prompts[p.chosen] for p in pairs)  # the prompt the answers were given
+def test_preference_pairs_train_only_when_their_approved_answer_is_on_the_training_side():
+    approved = [example(i, distinct_copy(i), generation=i) for i in range(1, 11)]
+    preferences = [Pair([{"role": "user", "content": f"prompt {i}"}], distinct_copy(i), "Buy!!!", i)
+                   for i in range(1, 11)]
+    dataset = build_dataset(approved, [], since=None, preferences=preferences)
+    held_out = {e.variant_id for e in dataset.validation}
+    assert held_out and {p.chosen_id for p in dataset.pairs} == {e.variant_id for e in dataset.train}
+    assert not {p.chosen_id for p in dataset.pairs} & held_out
 
 
 def test_split_is_fixed_by_the_ids_whatever_the_order_or_company():

@@ -294,6 +294,8 @@ async def seed_choices(engine) -> None:
             ADMIN.workspace_key, ADMIN.channel, ADMIN.user, {"product": product},
             engine.prompts.messages(request), engine.generator.version,
             [approved_copy(product), f"{product.upper()}!!! CLICK NOW!!! LIMITED!!!"])
+        for variant in (chosen, rejected):  # delivered: undelivered copy is never learned from
+            await engine.mark_posted(ADMIN, variant.id, f"message-{variant.id}")
         await engine.record_feedback(Feedback(ADMIN, Verdict.APPROVE, variant_id=chosen.id))
         await engine.record_feedback(Feedback(ADMIN, Verdict.REJECT, variant_id=rejected.id))
 
@@ -317,7 +319,8 @@ async def test_the_teams_choices_between_variants_train_the_model_too(learning_c
     outcome, dataset = await pair_margin_after_fine_tune(learning_config)
     pairs = outcome.version.metrics["preference_pairs"]
     assert pairs == len(dataset.train) and pairs >= 5
-    assert f"{len(dataset.train)} approved examples and {pairs} approved-vs-rejected pairs" in outcome.message
+    assert (f"{len(dataset.train)} approved examples and {pairs} preference pairs ({pairs} from one "
+            f"request)") in outcome.message
     margin = outcome.version.metrics["pair_margin"]
     # The same data with preference learning off: approvals alone move the margin less.
     approvals_only, _ = await pair_margin_after_fine_tune(
