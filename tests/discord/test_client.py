@@ -390,11 +390,6 @@ async def _variant_texts(engine) -> list[tuple[int, str]]:
         return [(row[0], row[1]) async for row in cursor]
 
 
-    reply = await execute(engine, origin(fake), ReportCommand(last_week=True))
-    assert [post.body["content"] for post in posts] == [m.content for m in reply_messages(reply)]
-    assert posts[-1].files == {reply.report.chart.name: reply.report.chart.read_bytes()}
-
-
 async def test_removing_one_of_two_approving_emoji_keeps_the_approval(bot, fake, engine):
     _, _, (variant,) = await run_copy(fake, n=1)
     await react(fake, "reaction_add_check", variant)
