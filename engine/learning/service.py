@@ -73,9 +73,6 @@ class Learning:
         """Who writes the workspace's next /copy of ``n`` (both models, in an A/B test)."""
         return self.models_in_use.writers(workspace, n)
 
-    def writer_name(self, key: str | None) -> str:
-        return self.models_in_use.name_of(key)
-
     def verdict_changed(self, workspace: str) -> None:
         """A variant of the workspace was approved or rejected: A/B tests and rollbacks look."""
         if self.local:
@@ -114,7 +111,8 @@ class Learning:
         return FinetuneStart(await self.runner.start(by, workspace))
 
     async def run_scheduled(self) -> list[RunResult]:
-        """The weekly job: each workspace with approved copy in turn, one run at a time."""
+        """The weekly job: every workspace in turn, one run at a time (a workspace with too few new
+        approvals is told so in its report channel)."""
         if not self.local:
             logger.info("scheduled fine-tune skipped: the generator is not the local model")
             return []

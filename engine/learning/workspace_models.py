@@ -88,13 +88,6 @@ class WorkspaceModels:
         active = self.assignment(workspace).active
         return active.name if active else self.generator.version
 
-    def name_of(self, key: str | None) -> str:
-        for assignment in self._assignments.values():
-            for version in (assignment.active, assignment.candidate):
-                if version is not None and version.key == key:
-                    return version.name
-        return self.generator.version
-
     def writers(self, workspace: str, n: int) -> list[Writer]:
         """Who writes a /copy of ``n`` variants. In an A/B test, a ``share`` of requests mix both
         models in one set, in random places (a set of one goes wholly to one of them at random)."""
