@@ -24,7 +24,7 @@ run: install
 test: install
 	$(BIN)/python -m pytest
 
-BENCHMARKS = generate copy_quality slack_ack durability discord_defer sentiment finetune remote_backend
+BENCHMARKS = generate copy_quality slack_ack durability discord_defer sentiment finetune workspace_serving remote_backend
 
 # Every benchmark, one after another (tens of minutes on 2 cores).
 bench: install
