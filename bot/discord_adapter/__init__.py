@@ -1,4 +1,5 @@
-"""The Discord adapter (discord.py 2.x): slash commands, variants as messages, approval by reaction.
+"""The Discord adapter (discord.py 2.x): slash commands, variants as messages, approval by
+reaction or button.
 
     config = DiscordConfig.from_env()      # None when DISCORD_TOKEN is not set
     await run_discord(engine, config)      # runs until cancelled

@@ -1,5 +1,5 @@
 """The Discord adapter: a discord.py client that answers copybot's slash commands and records
-approvals given as reactions.
+approvals given as reactions or with the buttons under each variant (``presses.py``).
 
 Receive path: every command is committed to the engine's journal, then deferred (or answered)
 within Discord's 3 seconds, before the model is asked anything; generation and posting run in
@@ -22,15 +22,17 @@ import yarl
 from bot.commands import CopyCommand, ReportCommand, ReviewsCommand
 from bot.discord_adapter import render, translate
 from bot.discord_adapter.config import DiscordConfig
-from bot.discord_adapter.delivery import InteractionReplies, post_to_channel
-from bot.live import LiveCopy
+from bot.discord_adapter.buttons import VariantButton
+from bot.discord_adapter.delivery import InteractionReplies, edit_message, post_to_channel
+from bot.discord_adapter.presses import ButtonPresses
 from bot.discord_adapter.slash import ReviewsForm, build_command_tree
 from bot.discord_adapter.threads import DiscordThreads
+from bot.live import HEADER, LiveCopy
 from bot.dispatch import execute, failure_text
 from bot.inbound import EventLanes
 from bot.tasks import TaskTracker
 from engine import (Announcement, CopyRequest, CopyResult, Engine, EventNotStored, Feedback, InboundEvent,
-                    Origin, UserError)
+                    Origin, Thread, UserError)
 
 logger = logging.getLogger(__name__)
 
@@ -62,16 +64,19 @@ class CopybotClient(discord.Client):
         # Journaled events are carried out in lanes: one per message for reactions.
         self.lanes = EventLanes(self.tasks, self._carry_out, name="discord")
         self.threads = DiscordThreads(self, engine, config.stream_interval)
+        self.presses = ButtonPresses(self, engine, self.threads)
 
     async def setup_hook(self) -> None:
-        """After login, before the gateway connects: finish what an earlier run journaled."""
+        """After login, before the gateway connects: take presses of every variant's buttons,
+        however old, and finish what an earlier run journaled."""
+        self.add_dynamic_items(VariantButton)
         self.engine.set_publisher(translate.PLATFORM, self.publish)
         unfinished = await self.engine.unfinished_events(translate.PLATFORM)
         if unfinished:
             logger.warning("finishing %d Discord events acknowledged before the last stop",
                            len(unfinished))
         for event in unfinished:
-            self._submit(event)
+            self.submit_event(event)
 
     # --- command registration: per guild, so commands show up at once ------------------------
 
@@ -147,14 +152,16 @@ class CopybotClient(discord.Client):
             return
         # Within Discord's 3 seconds and before any model work: the generator may be busy.
         await interaction.response.defer(ephemeral=private, thinking=True)
-        self._submit(event)
+        self.submit_event(event)
 
     # --- carrying out journaled events ---------------------------------------------------------
 
-    def _submit(self, event: InboundEvent) -> None:
+    def submit_event(self, event: InboundEvent) -> None:
         if event.kind == "reaction":
             record = event.payload
             lane = f"{record['channel_id']} {record['message_id']}"
+        elif event.kind == "button":
+            lane = self.presses.lane(event)
         else:
             lane = event.key
         self.lanes.submit(lane, event)
@@ -165,6 +172,9 @@ class CopybotClient(discord.Client):
             return
         for event in events:
             record = event.payload
+            if event.kind == "button":
+                await self.presses.carry_out(event)  # finishes the event
+                continue
             if event.kind == "message":
                 await self._answer_message(record)
                 await self.engine.finish_event(event)
@@ -219,21 +229,19 @@ class CopybotClient(discord.Client):
         async def create(message: render.Outgoing) -> discord.Message:
             return await replies.send(message, private=False)
 
-        async def edit(posted: discord.Message, message: render.Outgoing) -> None:
-            embeds = [discord.Embed(description=message.embed)] if message.embed else []
-            await posted.edit(content=message.content, embeds=embeds)
-
         async def delete(posted: discord.Message) -> None:
             await posted.delete()
 
-        return LiveCopy(request.n, create=create, edit=edit, delete=delete,
+        return LiveCopy(request.n, create=create, edit=edit_message, delete=delete,
                         render_preview=render.preview_message,
                         header=render.writing_header(request.product, request.n),
                         message_interval=0.0, channel_interval=self.config.stream_interval)
 
     async def _post_copy(self, origin: Origin, product: str, result: CopyResult,
                          live: LiveCopy) -> None:
-        """Each variant as its own message, its id given to the engine so reactions can name it."""
+        """Each variant as its own message (with its buttons), its id given to the engine so
+        reactions can name it; the header's replies are the request's thread, where a Shorter or
+        More like this press is answered."""
         settings = await self.engine.settings(origin)
         try:
             posted = await live.finish(render.copy_header(result, product, settings),
@@ -245,9 +253,12 @@ class CopybotClient(discord.Client):
         for variant, message in zip(result.variants, posted):
             where = replace(origin, channel=str(message.channel.id))
             await self.engine.mark_posted(where, variant.id, str(message.id))
-        await self._seed_reactions(posted, render.seed_reactions(settings))
+        header = live.handles[HEADER]
+        await self.engine.open_thread(origin, result.generation_id,
+                                      Thread(str(header.channel.id), str(header.id)))
+        await self.seed_reactions(posted, render.seed_reactions(settings))
 
-    async def _seed_reactions(self, messages: list[discord.Message], faces: list[str]) -> None:
+    async def seed_reactions(self, messages: list[discord.Message], faces: list[str]) -> None:
         """Put the approve and reject emoji under each variant, so approving is one click."""
         for message in messages:
             target = self.get_partial_messageable(message.channel.id).get_partial_message(message.id)
@@ -282,14 +293,14 @@ class CopybotClient(discord.Client):
             logger.warning("message %s not taken: the database is busy", message.id)
             return
         if event is not None:
-            self._submit(event)
+            self.submit_event(event)
 
     async def _answer_message(self, record: dict) -> None:
         """The error boundary for messages: one sentence in reply, never the exception text."""
         try:
             posted = await self.threads.message(record)
             settings = await self.engine.settings(translate.message_origin(record))
-            await self._seed_reactions(posted, render.seed_reactions(settings))
+            await self.seed_reactions(posted, render.seed_reactions(settings))
         except Exception as exc:
             text = failure_text(exc)
             try:
@@ -325,7 +336,7 @@ class CopybotClient(discord.Client):
                            event.message_id)
             return
         if accepted is not None:
-            self._submit(accepted)
+            self.submit_event(accepted)
 
     async def _apply_reactions(self, events: list[InboundEvent]) -> None:
         """Reactions on one message, in the order accepted. Each sets the person's verdict to what

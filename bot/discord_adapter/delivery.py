@@ -13,20 +13,31 @@ from collections.abc import Awaitable, Callable
 
 import discord
 
+from bot.discord_adapter.buttons import variant_view
 from bot.discord_adapter.render import Outgoing
 
 # Stop using the token a little before Discord does, so a request in flight does not race expiry.
 TOKEN_MARGIN = datetime.timedelta(seconds=30)
 
 
-def _extras(message: Outgoing) -> dict:
-    """The embed and file of a message, as discord.py's send() takes them."""
+def send_extras(message: Outgoing) -> dict:
+    """The embed, file and buttons of a message, as discord.py's send() takes them."""
     extras = {}
     if message.embed:
         extras["embed"] = discord.Embed(description=message.embed)
     if message.image:
         extras["file"] = discord.File(message.image)
+    if message.buttons_for is not None:
+        extras["view"] = variant_view(message.buttons_for)
     return extras
+
+
+async def edit_message(posted: discord.Message, message: Outgoing) -> None:
+    """Show ``message`` in place of what ``posted`` shows (a preview becoming its final variant:
+    the buttons come with the final text; an edit without them keeps those already there)."""
+    extras = {"view": variant_view(message.buttons_for)} if message.buttons_for is not None else {}
+    embeds = [discord.Embed(description=message.embed)] if message.embed else []
+    await posted.edit(content=message.content, embeds=embeds, **extras)
 
 
 async def post_to_channel(channel: discord.abc.Messageable, messages: list[Outgoing], *, skip: int = 0,
@@ -35,7 +46,7 @@ async def post_to_channel(channel: discord.abc.Messageable, messages: list[Outgo
     for count, message in enumerate(messages, start=1):
         if count <= skip:
             continue
-        await channel.send(message.content, **_extras(message))
+        await channel.send(message.content, **send_extras(message))
         if posted is not None:
             await posted(count)
 
@@ -60,7 +71,7 @@ class InteractionReplies:
         if self.token_expired():  # private answers too: the token was the only way to be private
             channel = self.client.get_partial_messageable(
                 self.interaction.channel_id, guild_id=self.interaction.guild_id)
-            return await channel.send(message.content, **_extras(message))
+            return await channel.send(message.content, **send_extras(message))
         private = private or self.deferred_private
         if self.thinking and private and not self.deferred_private:
             # A private answer (an error, say) to a public "thinking…": that message would take
@@ -68,4 +79,4 @@ class InteractionReplies:
             await self.interaction.delete_original_response()
         self.thinking = False
         return await self.interaction.followup.send(message.content, ephemeral=private, wait=True,
-                                                    **_extras(message))
+                                                    **send_extras(message))

@@ -23,16 +23,23 @@ from engine import Announcement, CopyResult, Variant
 MESSAGE_LIMIT = 2000
 EMBED_LIMIT = 4096
 PRODUCT_SHOWN = 80  # characters of the description repeated in the header
+# The buttons under a variant: (action, label, style name of discord.ButtonStyle). The action is
+# what the button's custom_id carries ("copybot:<action>:<variant id>"), as on Slack.
+BUTTONS = (("approve", "Approve", "success"), ("reject", "Reject", "danger"),
+           ("shorter", "Shorter", "secondary"), ("like", "More like this", "secondary"))
+TALLY_ROOM = 40  # characters kept free in a variant's content for the tally line
+_TALLY_LINE = re.compile(r"\n-# ✅ \d+ · ❌ \d+\Z")
 
 
 @dataclass(frozen=True)
 class Outgoing:
-    """One Discord message: ``content``, an embed description when the text needs more room, and
-    an image to attach (a report's chart)."""
+    """One Discord message: ``content``, an embed description when the text needs more room, an
+    image to attach (a report's chart), and the variant whose buttons go under it."""
 
     content: str
     embed: str | None = None
     image: Path | None = None
+    buttons_for: int | None = None  # a variant's id: Approve, Reject, Shorter, More like this
 
 
 def split_text(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
@@ -96,7 +103,8 @@ def copy_header(result: CopyResult, product: str, settings: Mapping[str, str]) -
     if count < result.requested:
         lines[0] += f" (only {count} of {result.requested} were good enough to show)"
     lines.append(f"React {_faces(settings['approve_emoji'])} to approve a variant, "
-                 f"{_faces(settings['reject_emoji'])} to reject it; remove your reaction to take it back.")
+                 f"{_faces(settings['reject_emoji'])} to reject it; remove your reaction to take it back. "
+                 "Or use its buttons: Shorter and More like this write new takes.")
     return Outgoing("\n".join(lines))
 
 
@@ -112,14 +120,25 @@ def preview_message(slot: int, text: str) -> Outgoing:
     return Outgoing(content if len(content) <= MESSAGE_LIMIT else content[: MESSAGE_LIMIT - 3] + "… ✍️")
 
 
-def variant_message(variant: Variant) -> Outgoing:
-    """One variant, one message, so a reaction names exactly one variant."""
-    label = f"**#{variant.id}**"
+def variant_message(variant: Variant, source: int | None = None) -> Outgoing:
+    """One variant, one message, so a reaction or a button names exactly one variant: its number,
+    its text, the variant it rewrote (a turn's), and its buttons. Room is left for the tally."""
+    label = f"**#{variant.id}**" + (f" *(from #{source})*" if source is not None else "")
     content = f"{label} {variant.text}"
-    if len(content) <= MESSAGE_LIMIT:
-        return Outgoing(content)
+    if len(content) <= MESSAGE_LIMIT - TALLY_ROOM:
+        return Outgoing(content, buttons_for=variant.id)
     text = variant.text if len(variant.text) <= EMBED_LIMIT else variant.text[: EMBED_LIMIT - 1] + "…"
-    return Outgoing(label, embed=text)
+    return Outgoing(label, embed=text, buttons_for=variant.id)
+
+
+def tally_text(approvals: int, rejections: int) -> str:
+    return f"✅ {approvals} · ❌ {rejections}"
+
+
+def with_tally(content: str, approvals: int, rejections: int) -> str:
+    """A variant message's content with the tally as its last line (small text), redrawn in
+    place: never added twice."""
+    return f"{_TALLY_LINE.sub('', content)}\n-# {tally_text(approvals, rejections)}"
 
 
 def seed_reactions(settings: Mapping[str, str]) -> list[str]:

@@ -18,9 +18,10 @@ import discord
 
 from bot.conversation import parse_request, parse_turn
 from bot.discord_adapter import render, translate
+from bot.discord_adapter.delivery import edit_message, send_extras
 from bot.dispatch import execute, execute_turn
 from bot.live import LiveCopy
-from engine import CopyResult, Engine, Origin, Thread
+from engine import CopyResult, Engine, Origin, Refinement, Thread
 
 logger = logging.getLogger(__name__)
 
@@ -50,7 +51,7 @@ class DiscordThreads:
         where: dict[str, Any] = {}
 
         async def create(message: render.Outgoing) -> discord.Message:
-            extras = {"embed": discord.Embed(description=message.embed)} if message.embed else {}
+            extras = send_extras(message)
             if "header" not in where:
                 reference = discord.MessageReference(message_id=reply_to, channel_id=channel.id,
                                                      fail_if_not_exists=False)
@@ -68,14 +69,10 @@ class DiscordThreads:
                 return await channel.send(message.content, reference=reference, **extras)
             return await where["target"].send(message.content, **extras)
 
-        async def edit(posted: discord.Message, message: render.Outgoing) -> None:
-            embeds = [discord.Embed(description=message.embed)] if message.embed else []
-            await posted.edit(content=message.content, embeds=embeds)
-
         async def delete(posted: discord.Message) -> None:
             await posted.delete()
 
-        live = LiveCopy(n, create=create, edit=edit, delete=delete,
+        live = LiveCopy(n, create=create, edit=edit_message, delete=delete,
                         render_preview=render.preview_message, header=header,
                         message_interval=0.0, channel_interval=self.stream_interval)
         return live, where
@@ -83,7 +80,9 @@ class DiscordThreads:
     async def _finish(self, origin: Origin, result: CopyResult, live: LiveCopy,
                       header: render.Outgoing) -> list[discord.Message]:
         try:
-            posted = await live.finish(header, [render.variant_message(v) for v in result.variants])
+            sources = result.sources or (None,) * len(result.variants)
+            posted = await live.finish(header, [render.variant_message(variant, source) for
+                                                variant, source in zip(result.variants, sources)])
         except Exception:
             await live.abort()
             for generation in result.generations:
@@ -94,35 +93,43 @@ class DiscordThreads:
                                           variant.id, str(message.id))
         return posted
 
+    def channel_for(self, channel_id: int, guild_id: int | None) -> discord.abc.Messageable:
+        """Where to post in ``channel_id``: the cached channel (a thread there can be made) or,
+        in a DM or before the guild is cached, a partial one."""
+        partial = self.client.get_partial_messageable(channel_id, guild_id=guild_id)
+        return (self.client.get_channel(channel_id) or partial) if guild_id is not None else partial
+
+    async def turn(self, origin: Origin, conversation: int, turn: Refinement,
+                   channel: discord.abc.Messageable, reply_to: int) -> list[discord.Message]:
+        """A turn of ``conversation`` in ``channel``: a header answering ``reply_to`` (the
+        person's message, or the variant whose button was pressed), then the new variants."""
+        instruction = discord.utils.escape_markdown(turn.instruction[:200])
+        lives: list[LiveCopy] = []
+
+        async def accepted(count: int) -> None:
+            lives.append(self._live(channel, count, render.Outgoing(f"*{instruction}*: writing…"),
+                                    reply_to, None)[0])
+
+        try:
+            reply = await execute_turn(self.engine, origin, conversation, turn,
+                                       on_accepted=accepted,
+                                       preview=lambda p: lives and lives[0].preview(p.slot, p.text))
+            count = len(reply.copy.variants)
+            return await self._finish(origin, reply.copy, lives[0], render.Outgoing(
+                f"*{instruction}*: {count} new variant{'s' if count != 1 else ''}"))
+        except BaseException:
+            if lives:
+                await lives[0].abort()
+            raise
+
     async def message(self, record: dict) -> list[discord.Message]:
         """A message written to copybot: a turn in one of its threads, or a new request."""
         origin = translate.message_origin(record)
-        channel = self.client.get_partial_messageable(record["channel_id"],
-                                                      guild_id=record["guild_id"])
-        if not record["direct"]:
-            channel = self.client.get_channel(record["channel_id"]) or channel
+        channel = self.channel_for(record["channel_id"], None if record["direct"] else record["guild_id"])
         conversation = await self.conversation_of(record)
         if conversation is not None:
             turn = parse_turn(record["text"], self.engine.presets())
-            lives: list[tuple[LiveCopy, dict]] = []
-
-            async def accepted(count: int) -> None:
-                lives.append(self._live(channel, count, render.Outgoing(
-                    f"*{discord.utils.escape_markdown(turn.instruction[:200])}*: writing…"),
-                    record["message_id"], None))
-
-            try:
-                reply = await execute_turn(self.engine, origin, conversation, turn,
-                                           on_accepted=accepted,
-                                           preview=lambda p: lives and lives[0][0].preview(p.slot, p.text))
-                result = reply.copy
-                return await self._finish(origin, result, lives[0][0], render.Outgoing(
-                    f"*{discord.utils.escape_markdown(turn.instruction[:200])}*: "
-                    f"{len(result.variants)} new variant{'s' if len(result.variants) != 1 else ''}"))
-            except BaseException:
-                if lives:
-                    await lives[0][0].abort()
-                raise
+            return await self.turn(origin, conversation, turn, channel, record["message_id"])
         command = parse_request(record["text"], self.engine.presets())
         request = command.request
         makes_thread = isinstance(channel, discord.TextChannel)

@@ -242,3 +242,80 @@ def message_record(message: discord.Message, bot_id: int | None) -> dict[str, An
 def message_origin(record: Mapping[str, Any]) -> Origin:
     return origin_for(record["guild_id"] or record["channel_id"], record["channel_id"],
                       record["user_id"], record["roles"])
+
+
+# --- buttons under variants (message components) ----------------------------------------------
+
+BUTTON_ACTIONS = ("approve", "reject", "shorter", "like")
+BUTTON_ID = re.compile(r"copybot:(?P<action>approve|reject|shorter|like):(?P<variant>[0-9]{1,18})")
+_COMPONENT_INTERACTION = 3
+_BUTTON = 2
+
+
+@dataclass(frozen=True)
+class ButtonPress:
+    """A press of one of the buttons under a variant message."""
+
+    origin: Origin  # origin.channel is where the variant message is
+    guild_id: int | None  # None in a DM
+    interaction_id: str  # the journal key: the same when Discord delivers the press again
+    action: str  # one of BUTTON_ACTIONS
+    variant_id: int  # the variant the button names
+    message: str  # the id of the message the button is on
+    content: str  # that message's text as Discord has it now (the tally is redrawn in it)
+    by_bot: bool
+
+
+def button_id(action: str, variant_id: int) -> str:
+    """A variant button's ``custom_id``: stable, so a press works after any restart."""
+    return f"copybot:{action}:{variant_id}"
+
+
+def _presser(payload: Mapping[str, Any]) -> tuple[Mapping[str, Any], tuple[str, ...]]:
+    """Who pressed: in a server ``member.user`` (with roles), in a DM ``user``."""
+    member = payload.get("member") or {}
+    user = member.get("user") or payload.get("user") or {}
+    return user, tuple(str(role) for role in member.get("roles") or ())
+
+
+def button_press(payload: Mapping[str, Any]) -> ButtonPress | None:
+    """An INTERACTION_CREATE (or its ``press_record``) from one of copybot's variant buttons;
+    ``None`` for any other interaction."""
+    data = payload.get("data") or {}
+    if payload.get("type") != _COMPONENT_INTERACTION or data.get("component_type") != _BUTTON:
+        return None
+    match = BUTTON_ID.fullmatch(str(data.get("custom_id") or ""))
+    message = payload.get("message") or {}
+    user, roles = _presser(payload)
+    if match is None or not message.get("id") or not user.get("id"):
+        return None
+    channel = payload.get("channel_id") or message.get("channel_id")
+    guild = payload.get("guild_id")
+    # As for messages: a DM (no guild) is a workspace of its own, the DM channel.
+    origin = origin_for(guild or channel, channel, int(user["id"]), roles)
+    return ButtonPress(origin, None if guild is None else int(guild), str(payload["id"]),
+                       match["action"], int(match["variant"]), str(message["id"]),
+                       str(message.get("content") or ""), bool(user.get("bot")))
+
+
+def press_record(interaction: discord.Interaction) -> dict[str, Any]:
+    """What the journal keeps of a button press (JSON): the INTERACTION_CREATE fields that
+    ``button_press`` reads, in Discord's own shape, and what rebuilds the interaction for a
+    private answer (its token lives 15 minutes)."""
+    user = interaction.user
+    presser = {"id": str(user.id), "bot": bool(user.bot)}
+    message = interaction.message
+    record = interaction_record(interaction, private=True)["interaction"]
+    record["message"] = {"id": str(message.id), "channel_id": str(message.channel.id),
+                         "content": message.content} if message is not None else None
+    if interaction.guild_id is None:
+        record["user"] = presser
+    else:
+        record["member"] = {"user": presser, "roles": list(role_ids(user))}
+    return record
+
+
+def followup_interaction(record: Mapping[str, Any]) -> dict[str, Any]:
+    """A ``press_record`` as discord.py rebuilds an interaction from it (without the message and
+    the person, whose full payloads the journal does not keep): enough to answer privately."""
+    return {key: value for key, value in record.items() if key not in ("message", "member", "user")}

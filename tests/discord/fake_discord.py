@@ -2,7 +2,9 @@
 server on 127.0.0.1, recording every request and every gateway op it receives.
 
 Gateway: HELLO -> IDENTIFY -> READY + GUILD_CREATE, heartbeats acknowledged, and RESUME replaying
-the events the client missed (then RESUMED), as Discord does. REST: the routes copybot uses, with
+the events the client missed (then RESUMED), as Discord does; ``press`` makes the INTERACTION_CREATE
+of a button press (type 3, the message with its components). REST: the routes copybot uses (message
+edits keep what they do not name, as Discord's do; interaction callbacks of every type), with
 injectable 429s. Two discord.py traps it honours: JSON is only parsed when the content type is
 exactly ``application/json``, and a 429 without a ``Via`` header counts as a Cloudflare ban.
 Payloads come from ``payloads/`` (Discord's documented shapes) with fresh snowflakes.
@@ -277,9 +279,13 @@ class FakeDiscord:
             if method == "DELETE":
                 message["deleted"] = True
                 return web.Response(status=204)
-            message["shown"].append(body.get("content") or "")
-            message.update(content=body.get("content") or "", embeds=body.get("embeds") or [],
-                           edited_timestamp=discord.utils.utcnow().isoformat())
+            # Like Discord: what the edit does not name stays (an edit of the content alone
+            # keeps the embeds and the buttons).
+            for key in ("content", "embeds", "components"):
+                if key in body:
+                    message[key] = body[key] or ("" if key == "content" else [])
+            message["shown"].append(message["content"])
+            message["edited_timestamp"] = discord.utils.utcnow().isoformat()
             return _json({k: v for k, v in message.items() if k != "shown"})
         if parts[0] == "webhooks" and len(parts) == 3 and method == "POST":
             return _json(self._post_message(self._channel_of_token[parts[2]], body, webhook=True))
@@ -489,6 +495,22 @@ class FakeDiscord:
             payload["channel"] = dict(payload["channel"], id=channel_id)
         self._channel_of_token[payload["token"]] = payload["channel_id"]
         return payload
+
+    def press(self, message_id: str, custom_id: str, *, member: dict | None = None) -> dict:
+        """A recorded INTERACTION_CREATE of type 3: someone (or ``member``) presses the button
+        ``custom_id`` under ``message_id``, which comes as Discord sends it, components included."""
+        message = {k: v for k, v in self.messages[message_id].items() if k not in ("shown", "deleted")}
+        payload = self.interaction("interaction_button", member=member, channel_id=message["channel_id"])
+        if message["channel_id"] in self.threads:  # a thread copybot made: sent as the thread
+            payload["channel"] = copy.deepcopy(self.threads[message["channel_id"]])
+        payload["message"] = message
+        payload["data"]["custom_id"] = custom_id
+        return payload
+
+    def bot_message(self, channel_id: str, content: str, components: list[dict]) -> dict:
+        """A message copybot posted before this run (and this database): e.g. with buttons."""
+        return self._post_message(channel_id, {"content": content, "components": components},
+                                  webhook=False)
 
     def member(self, user_id: str, username: str, roles: list[str]) -> dict:
         """Another guild member, shaped like the recorded one."""

@@ -32,7 +32,7 @@ def test_an_empty_answer_still_resolves_the_thinking_message():
 
 def test_a_variant_is_one_message_and_a_long_one_moves_to_an_embed():
     short = render.variant_message(Variant(id=12, text="Brush greener.", position=1))
-    assert short == render.Outgoing("**#12** Brush greener.")
+    assert short == render.Outgoing("**#12** Brush greener.", buttons_for=12)
     long_text = "Sentence. " * 300  # 3,000 characters
     long = render.variant_message(Variant(id=13, text=long_text, position=2))
     assert long.content == "**#13**" and long.embed == long_text
@@ -52,3 +52,16 @@ def test_the_header_names_the_workspace_emoji_and_a_shortfall():
 def test_seed_reactions_are_the_first_standard_emoji_of_each_setting():
     assert render.seed_reactions(DEFAULTS) == ["✅", "❌"]
     assert render.seed_reactions(dict(DEFAULTS, approve_emoji="shipit,rocket")) == ["🚀", "❌"]
+
+
+def test_a_rewritten_variant_names_its_source_and_carries_its_buttons():
+    message = render.variant_message(Variant(id=21, text="Brush less, smile more.", position=1), 12)
+    assert message == render.Outgoing("**#21** *(from #12)* Brush less, smile more.", buttons_for=21)
+    near_limit = render.variant_message(Variant(id=22, text="x" * (render.MESSAGE_LIMIT - 12), position=2))
+    assert near_limit.embed  # no room left for the tally: the text moves to the embed
+
+
+def test_the_tally_is_redrawn_in_place_never_added_twice():
+    once = render.with_tally("**#21** Brush less.", 1, 0)
+    assert once == "**#21** Brush less.\n-# ✅ 1 · ❌ 0"
+    assert render.with_tally(once, 1, 1) == "**#21** Brush less.\n-# ✅ 1 · ❌ 1"

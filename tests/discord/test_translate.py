@@ -117,3 +117,38 @@ def test_autocomplete_puts_names_that_start_with_the_typed_text_first():
     assert translate.matching_presets(tones, "") == tones
     many = [f"tone {i}" for i in range(40)]
     assert len(translate.matching_presets(many, "tone")) == translate.AUTOCOMPLETE_LIMIT
+
+
+def test_a_button_press_names_its_action_variant_message_and_presser():
+    payload = load_payload("interaction_button")
+    press = translate.button_press(payload)
+    assert press == translate.ButtonPress(
+        origin=translate.origin_for(1187365430218760262, 1187365430218760265, 1097200143112716310,
+                                    ["1187366105740828732"]),
+        guild_id=1187365430218760262, interaction_id="1252031187760218142", action="approve",
+        variant_id=7, message="1252030652331184229", content=payload["message"]["content"],
+        by_bot=False)
+    assert translate.button_id(press.action, press.variant_id) == payload["data"]["custom_id"]
+
+
+def test_a_button_press_in_a_dm_is_the_dm_channels_workspace():
+    payload = load_payload("interaction_button")
+    payload["user"] = payload.pop("member")["user"]
+    del payload["guild_id"]
+    press = translate.button_press(payload)
+    assert (press.origin.workspace, press.origin.channel, press.guild_id) == (
+        payload["channel_id"], payload["channel_id"], None)
+
+
+def test_a_bots_press_is_marked_and_other_interactions_are_not_presses():
+    payload = load_payload("interaction_button")
+    payload["member"]["user"]["bot"] = True
+    assert translate.button_press(payload).by_bot
+    for custom_id in ("copybot:publish:7", "copybot:approve:", "other:approve:7", "copybot:approve:7x"):
+        other = load_payload("interaction_button")
+        other["data"]["custom_id"] = custom_id
+        assert translate.button_press(other) is None
+    assert translate.button_press(load_payload("interaction_copy")) is None  # a slash command
+    select = load_payload("interaction_button")
+    select["data"]["component_type"] = 3  # a select menu, not a button
+    assert translate.button_press(select) is None
