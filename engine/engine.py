@@ -42,7 +42,7 @@ from engine.serving import SwitchableGenerator
 from engine.settings import setting_spec, with_defaults
 from engine.store import Store
 from engine.types import (Announcement, CopyPreview, CopyRequest, CopyResult, Feedback, FeedbackOutcome,
-                          Origin, Refinement, Thread)
+                          Origin, Refinement, ReviewBrief, Thread)
 from engine.validation import validate_copy_request
 
 logger = logging.getLogger(__name__)
@@ -220,7 +220,8 @@ class Engine:
                           from_reviews=with_used(reviews, (v.text for v in variants)) if reviews else None)
 
     async def _write(self, workspace: str, request: CopyRequest, brand_voice: str | None,
-                     examples: list[str], on_preview, reviews=None) -> list[tuple[Writer, Draft]]:
+                     examples: list[str], on_preview,
+                     reviews: ReviewBrief | None = None) -> list[tuple[Writer, Draft]]:
         """Each writer (one model, or both in an A/B test) writes its share of the variants, at
         the same time; previews land in the slots the variants will have."""
         writers = self.learning.writers(workspace, request.n)
