@@ -1,6 +1,7 @@
 """The command grammar, parsed once for every platform.
 
     /copy <product description> [tone: …] [audience: …] [channel: …] [length: …] [language: en|zh] [n: 3]
+          [from: reviews]
     /approve <id>   /reject <id>   /withdraw <id>      (the console's stand-in for reactions)
     /refine <id> <what to change>   /refine again      (the console's stand-in for thread replies)
     /reviews [column: …] <pasted reviews, one per line>
@@ -20,7 +21,10 @@ from dataclasses import dataclass
 
 from engine import CopyRequest, UserError, Verdict
 
-COPY_OPTIONS = ("tone", "audience", "channel", "length", "language", "n")
+COPY_OPTIONS = ("tone", "audience", "channel", "length", "language", "n", "from")
+# What `from:` accepts: the workspace's latest review summary is the one source there is.
+REVIEW_SOURCES = frozenset({"reviews", "review", "our reviews", "the reviews", "customer reviews",
+                            "评论", "评价", "用户评价"})
 MAX_COMMAND_CHARS = 20_000  # /copy descriptions are far shorter; /reviews may paste many lines
 
 _OPTION = re.compile(r"(?:(?<=\s)|^)([A-Za-z][A-Za-z_]*):(?!//)")
@@ -145,6 +149,16 @@ def _variant_id(args: str, command: str) -> int:
     return int(value)
 
 
+def from_reviews_option(value: str | None) -> bool:
+    """``from: reviews`` -> True; no ``from:`` -> False; anything else is refused."""
+    if value is None:
+        return False
+    if " ".join(value.split()).lower() in REVIEW_SOURCES:
+        return True
+    raise UserError(f"from: takes reviews (copy from this workspace's latest /reviews summary); "
+                    f"got {value[:30]!r}.")
+
+
 def parse_copy(args: str) -> CopyCommand:
     product, options = split_options(args, COPY_OPTIONS)
     n = 3
@@ -161,6 +175,7 @@ def parse_copy(args: str) -> CopyCommand:
         length=options.get("length"),
         language=options.get("language"),
         n=n,
+        from_reviews=from_reviews_option(options.get("from")),
     ))
 
 

@@ -13,6 +13,7 @@ from typing import BinaryIO, TextIO
 from bot.commands import CopyCommand, RefineCommand, parse_line
 from bot.conversation import parse_turn
 from bot.dispatch import Reply, execute, execute_turn, failure_text
+from bot.rendering.from_reviews import from_reviews_line
 from bot.rendering.markup import PLAIN
 from bot.rendering.report import report_text
 from bot.rendering.reviews import summary_text
@@ -50,6 +51,8 @@ def render_reply(reply: Reply, session: int | None = None) -> str:
         lines.append(f"  #{variant.id}  {variant.text}{rewritten}")
     if len(result.variants) < result.requested:
         lines.append(f"  (only {len(result.variants)} of {result.requested} were good enough to show)")
+    if result.from_reviews is not None:
+        lines.append(from_reviews_line(result.from_reviews, PLAIN))
     lines.append("Approve with /approve <number>, reject with /reject <number>.")
     if session is not None:
         lines.append(f"Session {session}: change one with /refine <number> <what to change> "

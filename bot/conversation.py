@@ -47,6 +47,9 @@ _REQUEST = re.compile(
     r"headlines?|taglines?|slogans?|lines?|copy|copies|emails?|texts?|tweets?|subject lines?|ideas?)"
     r"\s+(?:for|about|on)\s+(?P<product>.+)$", re.I | re.S)
 _LEADING_COUNT = re.compile(r"^(\d{1,3})\s+\D")
+# "… for our earbuds, from our reviews": the request's last words ask for `from: reviews`.
+_FROM_REVIEWS = re.compile(r"[,;，]?\s*(?:\b(?:from|based on|using)\s+(?:our\s+|the\s+|my\s+)?(?:customer\s+)?"
+                           r"reviews|根据(?:顾客|用户)?(?:评价|评论))[\s.!。]*$", re.I)
 
 
 def _alternatives(names: Sequence[str]) -> str:
@@ -72,10 +75,12 @@ def parse_request(text: str, presets: Mapping[str, Sequence[str]]) -> CopyComman
         free = match.group("product").strip()
     elif (count := _LEADING_COUNT.match(free)) and int(count.group(1)) > MAX_VARIANTS:
         natural["n"] = count.group(1)
-    tone = re.search(rf"[,;，]\s*({_alternatives(presets['tone'])})[\s.!。]*$", free, re.I)
-    if tone:
-        natural["tone"] = tone.group(1).lower()
-        free = free[: tone.start()].strip()
+    tone_at_end = re.compile(rf"[,;，]\s*({_alternatives(presets['tone'])})[\s.!。]*$", re.I)
+    for _ in range(2):  # either order: "…, playful, from reviews" or "… from reviews, playful"
+        if "from" not in natural and (source := _FROM_REVIEWS.search(free)):
+            natural["from"], free = "reviews", free[: source.start()].strip()
+        if "tone" not in natural and (tone := tone_at_end.search(free)):
+            natural["tone"], free = tone.group(1).lower(), free[: tone.start()].strip()
     if "n" in natural and int(natural["n"]) > MAX_VARIANTS and "n" not in options:
         raise UserError(f"I write 1 to {MAX_VARIANTS} variants at a time; how many would you like "
                         "(e.g. 3 instagram captions for …)?")

@@ -51,12 +51,15 @@ def failure_text(exc: BaseException) -> str:
 def help_text(engine: Engine) -> str:
     presets = engine.presets()
     return "\n".join([
-        "/copy <product description> [tone: …] [audience: …] [channel: …] [length: …] [language: …] [n: 3]",
+        "/copy <product description> [tone: …] [audience: …] [channel: …] [length: …] [language: …] [n: 3] "
+        "[from: reviews]",
         f"    tones: {', '.join(presets['tone'])} (or your own words)",
         f"    channels: {', '.join(presets['channel'])}",
         f"    lengths: {', '.join(presets['length'])}, or a number of words",
         "    language: en or zh (default: the description's own language)",
         "    n: how many variants, 1 to 10. Put a description containing a colon in double quotes.",
+        "    from: reviews writes from your latest /reviews summary: it uses what customers praise and "
+        "avoids claims their complaints contradict.",
         "React to a variant to approve (✅ 👍) or reject (❌ 👎) it; in the console: /approve <number>, "
         "/reject <number>, /withdraw <number>.",
         "Each request is a thread: reply in it (mention me on Discord) with #2 shorter, make them "

@@ -18,6 +18,8 @@ from engine.types import (
     FeedbackOutcome,
     Origin,
     Refinement,
+    ReviewBrief,
+    ReviewPoint,
     Thread,
     TurnKind,
     Variant,
@@ -27,6 +29,6 @@ from engine.types import (
 __all__ = [
     "Announcement", "ApprovedExample", "BusyError", "CopyPreview", "CopyRequest", "CopyResult", "Engine",
     "EngineConfig", "EventNotStored", "Feedback", "FeedbackOutcome", "InboundEvent", "Origin",
-    "Refinement", "ReviewSummary", "Thread", "TurnKind", "SETTINGS", "UserError", "Variant", "Verdict", "WeeklyReport",
+    "Refinement", "ReviewBrief", "ReviewPoint", "ReviewSummary", "Thread", "TurnKind", "SETTINGS", "UserError", "Variant", "Verdict", "WeeklyReport",
     "engine_config_from_env", "load_dotenv_file", "shown_value", "write_labels",
 ]

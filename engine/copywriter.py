@@ -12,14 +12,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from engine.cleaning import clean_variant, ends_sentence, preview_text
 from engine.errors import BusyError
 from engine.generation import Generator
 from engine.grounding import Check, check_variant, language_of, rank
 from engine.prompts import CopyLimits, PromptBook
-from engine.types import CopyRequest
+from engine.types import CopyRequest, ReviewBrief
 
 logger = logging.getLogger(__name__)
 
@@ -71,20 +71,29 @@ class Copywriter:
         return token_budget(max_words, self.max_new_tokens, language)
 
     async def write(self, request: CopyRequest, brand_voice: str | None, examples: list[str],
-                    on_preview: OnPreview | None = None, model: str | None = None) -> Draft:
-        """``model``: the served version to write with (the workspace's fine-tune; None: base)."""
+                    on_preview: OnPreview | None = None, model: str | None = None,
+                    reviews: ReviewBrief | None = None) -> Draft:
+        """``model``: the served version to write with (the workspace's fine-tune; None: base).
+        ``reviews`` (``from: reviews``): praise for the prompt, complaints it must not claim."""
         language = request.language or language_of(request.product)
-        messages = self.prompts.messages(request, brand_voice=brand_voice, examples=examples,
-                                         language=language)
+        # From reviews, the prompt shows the description without its complained-about claims;
+        # the checks below still hold the copy to the whole description.
+        shown = replace(request, product=reviews.description) if reviews and reviews.description else request
+        messages = self.prompts.messages(shown, brand_voice=brand_voice, examples=examples,
+                                         language=language, reviews=reviews)
+        complaints = [p.label for p in reviews.complaints] if reviews else []
         return await self.complete(messages, request.product, language, self.prompts.limits(request),
-                                   request.n, avoid=list(examples), on_preview=on_preview, model=model)
+                                   request.n, avoid=list(examples), on_preview=on_preview, model=model,
+                                   complaints=complaints)
 
     async def complete(self, messages: list[dict[str, str]], product: str, language: str,
                        limits: CopyLimits, n: int, avoid: list[str] = (),
-                       on_preview: OnPreview | None = None, model: str | None = None) -> Draft:
+                       on_preview: OnPreview | None = None, model: str | None = None,
+                       complaints: list[str] = ()) -> Draft:
         """``n`` clean, on-brief, distinct variants for a prompt already built (a /copy, or a turn
         of a conversation): the same cleaning and brief checks against ``product`` (the
-        description) either way, and nothing like ``avoid``."""
+        description) either way, and nothing like ``avoid``; ``complaints``: review themes a
+        variant must not claim."""
         budget = self.token_budget(limits.max_words, language)
         kept: list[Check] = []
         checks: list[Check] = []
@@ -119,7 +128,7 @@ class Copywriter:
                 if cleaned is None:
                     logger.debug("dropped unusable variant: %r", text[:200])
                     continue
-                check = check_variant(cleaned, product, language)
+                check = check_variant(cleaned, product, language, complaints)
                 if limits.max_words >= MIN_WORDS_FOR_SENTENCES and not ends_sentence(cleaned):
                     check = Check(check.text, check.problems + ("is cut off mid-sentence",), check.words)
                 round_checks.append(check)

@@ -35,13 +35,14 @@ from engine.prompts import PromptBook
 from engine.reports.figures import WeeklyReport
 from engine.reports.service import ReportService
 from engine.reviews import ReviewSummary
+from engine.reviews.for_copy import review_brief, with_used
 from engine.reviews.service import ReviewService
 from engine.scheduler import Scheduler
 from engine.serving import SwitchableGenerator
 from engine.settings import setting_spec, with_defaults
 from engine.store import Store
 from engine.types import (Announcement, CopyPreview, CopyRequest, CopyResult, Feedback, FeedbackOutcome,
-                          Origin, Refinement, Thread)
+                          Origin, Refinement, ReviewBrief, Thread)
 from engine.validation import validate_copy_request
 
 logger = logging.getLogger(__name__)
@@ -188,15 +189,17 @@ class Engine:
         request = validate_copy_request(request)
         self.prompts.limits(request)  # unknown channel or length: fail before queueing
         self.generator.check_capacity()  # a full queue: "busy" now, not after "writing…"
+        workspace = origin.workspace_key
+        # `from: reviews` without a summary to write from is refused before "writing…" too.
+        reviews = await review_brief(self.store, workspace, request) if request.from_reviews else None
         if on_accepted is not None:
             await on_accepted(request)
-        workspace = origin.workspace_key
         await self.store.ensure_workspace(workspace, origin.platform)
         settings = await self.settings(origin)
         examples = await self.store.recent_approved_texts(workspace, self.config.few_shot)
         with self.metrics.generation_seconds.time():
             drafts = await self._write(workspace, request, settings["brand_voice"] or None, examples,
-                                       on_preview)
+                                       on_preview, reviews)
         # In slot order: in an A/B test the two models' variants are mixed, unlabelled.
         written = sorted((slot, text, draft.model_version, writer.trial_id)
                          for writer, draft in drafts for slot, text in zip(writer.slots, draft.texts))
@@ -213,10 +216,12 @@ class Engine:
         )
         logger.info("generation %d: %d variants for %s by %s", generation_id, len(variants),
                     workspace, models)
-        return CopyResult(generation_id, variants, models, requested=request.n)
+        return CopyResult(generation_id, variants, models, requested=request.n,
+                          from_reviews=with_used(reviews, (v.text for v in variants)) if reviews else None)
 
     async def _write(self, workspace: str, request: CopyRequest, brand_voice: str | None,
-                     examples: list[str], on_preview) -> list[tuple[Writer, Draft]]:
+                     examples: list[str], on_preview,
+                     reviews: ReviewBrief | None = None) -> list[tuple[Writer, Draft]]:
         """Each writer (one model, or both in an A/B test) writes its share of the variants, at
         the same time; previews land in the slots the variants will have."""
         writers = self.learning.writers(workspace, request.n)
@@ -228,7 +233,7 @@ class Engine:
 
         drafts = await asyncio.gather(*(
             self.copywriter.write(replace(request, n=len(writer.slots)), brand_voice, examples,
-                                  on_preview=previews(writer), model=writer.model)
+                                  on_preview=previews(writer), model=writer.model, reviews=reviews)
             for writer in writers))
         return list(zip(writers, drafts))
 

@@ -5,7 +5,10 @@ A variant is refused when it
 - is about another kind of product (a smartwatch when the brief is a phone);
 - speaks as a person or an assistant ("I'm Alex", "as an AI", "我是…");
 - is in another language than the request;
-- does not name the product.
+- does not name the product;
+- (``from: reviews``) claims a theme the workspace's reviews complain about: names it (in an ad
+  every feature named is a feature sold, so "all-day battery" under battery complaints is the claim
+  to avoid) or repeats the number the description gives for it ("30 hours" of a 30-hour battery).
 Among the variants that pass, ``rank`` prefers the ones that fit the length asked for and differ
 most from those already chosen. Every rule is explainable in one line (``Check.problems``).
 """
@@ -13,6 +16,7 @@ most from those already chosen. Every rule is explainable in one line (``Check.p
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from engine.cleaning import is_near_duplicate, word_count, words
@@ -50,6 +54,68 @@ _KINDS = {
 _STOP = frozenset(
     "a an the and or for with of to in on our your new best all by from at is are this that it its "
     "per one two pack set".split())
+
+
+# Words of a review theme's label too general to stand for it on their own: "battery life" is
+# about the battery, "customer service" about the service, not about life or customers.
+_GENERIC_THEME_WORDS = frozenset(
+    "life quality time thing things product products item items overall experience day days way lot "
+    "bit really customer customers people use using".split())
+# Endings stripped to compare a theme's words with copy's ("batteries" ~ "battery", "comfort" ~
+# "comfortable"): one ending, the longest that leaves a stem of three letters or more.
+_ENDINGS = ("ably", "ables", "able", "ibly", "ible", "ities", "ity", "ness", "ings", "ing", "ies",
+            "ied", "ed", "es", "ly", "s", "y", "e")
+
+
+def _stem(word: str) -> str:
+    for ending in _ENDINGS:
+        if word.endswith(ending) and len(word) - len(ending) >= 3:
+            return word[: -len(ending)]
+    return word
+
+
+def theme_terms(label: str) -> list[str]:
+    """What naming a review theme looks like in copy. Chinese: the label, and for a label of four
+    or more characters its first two as well (电池 of 电池续航, 客服 of 客服态度). English: the
+    stems of the label's specific words ("batter" for "battery life")."""
+    label = label.strip().lower()
+    if _CJK.search(label):
+        return [label] + ([label[:2]] if len(label) >= 4 else [])
+    specific = [w for w in words(label) if w not in _STOP and w not in _GENERIC_THEME_WORDS]
+    return list(dict.fromkeys(_stem(w) for w in (specific or words(label))))
+
+
+def names_theme(text: str, label: str) -> bool:
+    """Does ``text`` name the review theme ``label`` (its words, in any common form)?"""
+    terms = theme_terms(label)
+    if not terms:
+        return False
+    if _CJK.search(label):
+        return any(term in text for term in terms)
+    stems = {_stem(w) for w in words(text)}
+    return any(term in stems for term in terms)
+
+
+# Where a description's claims part: "30-hour battery, noise cancelling and a $79 price" is three.
+# (A point or comma inside a number, "6.5-inch", "1,299", parts nothing.)
+_DESCRIPTION_PARTS = re.compile(r"(,(?!\d)|[:.!?;](?=\s|$)|[，；：、。！？]|\s(?:and|with|plus)\s|和|与|及)")
+
+
+def description_parts(description: str) -> list[str]:
+    """The description's claims with the separators between them, in order (joined back, the
+    description): ``["Aurora earbuds", ":", " 30-hour battery", ",", " $79"]``."""
+    return _DESCRIPTION_PARTS.split(description)
+
+
+def claims_theme(text: str, label: str, description: str = "") -> bool:
+    """Does ``text`` claim the review theme ``label``? It names it, or it repeats a number the
+    description gives for it: under battery complaints, "30 hours of music" from a "30-hour
+    battery" brief (or 续航14天's 14) boasts about the battery without saying the word."""
+    if names_theme(text, label):
+        return True
+    numbers = set().union(*(_numbers(part) for part in description_parts(description)[::2]
+                            if part and names_theme(part, label)))
+    return bool(numbers & _numbers(text))
 
 
 def language_of(text: str) -> str:
@@ -111,7 +177,9 @@ class Check:
         return not self.problems
 
 
-def check_variant(text: str, description: str, language: str) -> Check:
+def check_variant(text: str, description: str, language: str, complaints: Sequence[str] = ()) -> Check:
+    """``complaints``: labels of review themes customers complain about (``from: reviews``); copy
+    that names one makes the claim they contradict."""
     problems = []
     invented = _numbers(text) - _numbers(description)
     if invented:
@@ -131,6 +199,9 @@ def check_variant(text: str, description: str, language: str) -> Check:
     lowered = text.lower()
     if not any(name.lower() in lowered for name in product_names(description)):
         problems.append("does not name the product")
+    claimed = [label for label in complaints if claims_theme(text, label, description)]
+    if claimed:
+        problems.append(f"claims {', '.join(claimed)}, which customers complain about")
     return Check(text, tuple(problems), word_count(text))
 
 

@@ -13,12 +13,17 @@ from pathlib import Path
 from string import Template
 
 from engine.errors import UserError
-from engine.types import CopyRequest
+from engine.types import CopyRequest, ReviewBrief, ReviewPoint
 
 logger = logging.getLogger(__name__)
 
 _OPTIONAL_LINES = ("tone_line", "audience_line", "channel_line", "length_line", "brand_voice_line",
-                   "examples_line")
+                   "review_praise_line", "review_complaints_line", "examples_line")
+# How one review theme is written into $review_praise / $review_complaints when a template does
+# not say (copy.toml's review_praise_item and review_complaint_item do).
+_REVIEW_ITEMS = {"review_praise_item": Template('$label ("$quote")'),
+                 "review_complaint_item": Template("$label ($share of $mentions reviews negative)"),
+                 "review_item_separator": Template("; ")}
 MAX_WORDS = 200
 LANGUAGES = ("en", "zh")  # en: copy.toml; zh: copy.zh.toml
 
@@ -120,9 +125,10 @@ class PromptBook:
 
     def messages(
         self, request: CopyRequest, brand_voice: str | None = None, examples: list[str] = (),
-        language: str = "en",
+        language: str = "en", reviews: ReviewBrief | None = None,
     ) -> list[dict[str, str]]:
-        """The chat messages for one variant of ``request``, in ``language``'s template."""
+        """The chat messages for one variant of ``request``, in ``language``'s template;
+        ``reviews``: praise to use and complaints not to contradict (``from: reviews``)."""
         channel = self.channel(request.ad_channel)
         limits = self.limits(request)
         templates = self.templates.get(language, self.templates["en"])
@@ -141,6 +147,10 @@ class PromptBook:
             "max_chars": str(2 * limits.max_words),
             "brand_voice": brand_voice or "",
             "examples": "\n".join(f"- {text}" for text in examples),
+            "review_praise": self._review_items(templates, "review_praise_item",
+                                                reviews.praise if reviews else ()),
+            "review_complaints": self._review_items(templates, "review_complaint_item",
+                                                    reviews.complaints if reviews else ()),
         }
         present = {
             "tone_line": bool(tone),
@@ -149,6 +159,8 @@ class PromptBook:
             "length_line": True,
             "brand_voice_line": bool(brand_voice),
             "examples_line": bool(examples),
+            "review_praise_line": bool(reviews and reviews.praise),
+            "review_complaints_line": bool(reviews and reviews.complaints),
         }
         lines = [templates["user"].safe_substitute(values)]
         lines += [
@@ -160,3 +172,13 @@ class PromptBook:
             {"role": "system", "content": templates["system"].safe_substitute(values)},
             {"role": "user", "content": "\n".join(lines)},
         ]
+
+    @staticmethod
+    def _review_items(templates: dict[str, Template], key: str, points: tuple[ReviewPoint, ...]) -> str:
+        item = templates.get(key, _REVIEW_ITEMS[key])
+        separator = templates.get("review_item_separator", _REVIEW_ITEMS["review_item_separator"]).template
+        return separator.join(
+            # A theme without a quote is written as its label alone, not with empty quotes.
+            p.label if not p.quote and "$quote" in item.template else item.safe_substitute(label=p.label, quote=p.quote, mentions=str(p.mentions),
+                                 count=str(p.count), share=f"{round(100 * p.share)}%")
+            for p in points)

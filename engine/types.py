@@ -43,6 +43,8 @@ class CopyRequest:
     length: str | None = None  # "short" | "medium" | "long" | "<N> words"
     n: int = 3
     language: str | None = None  # "en" | "zh"; None: the description's own language
+    # `from: reviews`: write from the workspace's latest review summary (its praise, its complaints)
+    from_reviews: bool = False
 
 
 @dataclass(frozen=True)
@@ -96,6 +98,39 @@ class CopyPreview:
 
 
 @dataclass(frozen=True)
+class ReviewPoint:
+    """A theme of the workspace's reviews as `/copy … from: reviews` uses it."""
+
+    label: str  # words from the reviews ("sound quality", 续航)
+    mentions: int  # reviews that mention it
+    share: float  # of those, the share praising it (praise) or criticising it (complaints), 0..1
+    quote: str = ""  # a short verbatim quote (praise only)
+
+    @property
+    def count(self) -> int:
+        """Reviews on this point's side: the praising ones, or the complaining ones."""
+        return round(self.share * self.mentions)
+
+
+@dataclass(frozen=True)
+class ReviewBrief:
+    """What `from: reviews` took from the workspace's latest review summary: the praise the copy
+    should use and the complaints whose claims it must not make (both shown in the prompt)."""
+
+    summary_id: int
+    summarised_at: datetime
+    reviews: int  # reviews that summary analysed
+    praise: tuple[ReviewPoint, ...]
+    complaints: tuple[ReviewPoint, ...]
+    # The description as the prompt shows it: its claims about complained-about themes left out
+    # (a small model repeats its description, whatever the prompt says), and what was left out.
+    description: str = ""
+    left_out: tuple[str, ...] = ()
+    # Praise labels the delivered variants name (filled in once the copy is written).
+    used: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class CopyResult:
     generation_id: int
     variants: list[Variant]
@@ -106,6 +141,7 @@ class CopyResult:
     turn: Refinement | None = None
     sources: tuple[int | None, ...] = ()
     generation_ids: tuple[int, ...] = ()  # a turn that rewrote several variants made several
+    from_reviews: ReviewBrief | None = None  # `from: reviews`: what the copy used and avoided
 
     @property
     def generations(self) -> tuple[int, ...]:

@@ -80,4 +80,4 @@ def validate_copy_request(request: CopyRequest) -> CopyRequest:
         raise UserError(f"n: must be a whole number from {MIN_VARIANTS} to {MAX_VARIANTS}; got {request.n}.")
     if request.language is not None:
         options["language"] = language_code(clean_text(request.language, "language: option"))
-    return CopyRequest(product=product, n=request.n, **options)
+    return CopyRequest(product=product, n=request.n, from_reviews=bool(request.from_reviews), **options)

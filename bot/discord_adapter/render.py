@@ -15,6 +15,7 @@ from discord.utils import escape_markdown
 
 from bot.discord_adapter import emoji_names
 from bot.dispatch import Reply
+from bot.rendering.from_reviews import from_reviews_line
 from bot.rendering.markup import Markup, defuse_broadcasts
 from bot.rendering.report import report_text
 from bot.rendering.reviews import summary_text
@@ -102,6 +103,8 @@ def copy_header(result: CopyResult, product: str, settings: Mapping[str, str]) -
     lines = [f"**{count} variant{'s' if count != 1 else ''}** for *{escape_markdown(shown)}*"]
     if count < result.requested:
         lines[0] += f" (only {count} of {result.requested} were good enough to show)"
+    if result.from_reviews is not None:
+        lines.append(from_reviews_line(result.from_reviews, MARKUP))
     lines.append(f"React {_faces(settings['approve_emoji'])} to approve a variant, "
                  f"{_faces(settings['reject_emoji'])} to reject it; remove your reaction to take it back. "
                  "Or use its buttons: Shorter and More like this write new takes.")

@@ -55,13 +55,17 @@ def build_command_tree(client: CopybotClient) -> app_commands.CommandTree:
         length="short, medium, long, or a number of words",
         language="English or Chinese (default: the description's language)",
         n="How many variants (1-10)",
+        from_="Write from this server's latest /reviews summary: use the praise, avoid the complaints",
     )
+    @app_commands.rename(from_="from")  # `from` is the grammar's name; Python reserves it
     @app_commands.choices(language=[app_commands.Choice(name="English", value="en"),
-                                    app_commands.Choice(name="中文 (Chinese)", value="zh")])
+                                    app_commands.Choice(name="中文 (Chinese)", value="zh")],
+                          from_=[app_commands.Choice(name="reviews (your latest /reviews summary)",
+                                                     value="reviews")])
     async def copy(interaction: discord.Interaction, product: str, tone: str | None = None,
                    audience: str | None = None, channel: str | None = None,
                    length: str | None = None, language: str | None = None,
-                   n: app_commands.Range[int, 1, 10] = 3) -> None:
+                   n: app_commands.Range[int, 1, 10] = 3, from_: str | None = None) -> None:
         await client.handle_command(interaction)
 
     @copy.autocomplete("tone")

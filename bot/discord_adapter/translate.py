@@ -14,7 +14,7 @@ from typing import Any
 
 import discord
 
-from bot.commands import Command, CopyCommand, parse_command
+from bot.commands import Command, CopyCommand, from_reviews_option, parse_command
 from bot.discord_adapter import emoji_names
 from engine import CopyRequest, Feedback, Origin, UserError, Verdict
 
@@ -97,6 +97,7 @@ def command_from_interaction(data: Mapping[str, Any]) -> Invocation:
             length=options.get("length"),
             language=options.get("language"),
             n=int(options.get("n", 3)),
+            from_reviews=from_reviews_option(options.get("from")),
         )))
     if name == "reviews":
         command = parse_command("reviews", str(options.get("text", "")))

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from bot.commands import Command, ReviewsCommand
 from bot.dispatch import Reply
+from bot.rendering.from_reviews import from_reviews_line
 from bot.rendering.markup import Markup, defuse_broadcasts
 from bot.rendering.report import report_text
 from bot.rendering.reviews import summary_text
@@ -94,6 +95,8 @@ def copy_header(result: CopyResult, request: CopyRequest, user: str, settings: d
     if len(result.variants) < result.requested:
         lines.append(f"Only {len(result.variants)} of {result.requested} variants were good enough "
                      "to show.")
+    if result.from_reviews is not None:
+        lines.append(from_reviews_line(result.from_reviews, MARKUP))
     lines.append(how_to_react(settings) + " Or use the buttons.")
     lines.append(thread_hint())
     return split_text("\n".join(lines))[0]

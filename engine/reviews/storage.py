@@ -114,6 +114,11 @@ async def save_review_summary(
     return int(batch_id)
 
 
+_BATCH_COLUMNS = """id, workspace_id, created_at, source, model, channel, user_id, analysed, positive,
+                  negative, neutral, score, average_rating, rating_scale, found, skipped, trend_unit,
+                  trend_direction, details_json"""
+
+
 async def review_summaries_between(
     db: aiosqlite.Connection,
     workspace_id: str,
@@ -121,15 +126,28 @@ async def review_summaries_between(
     end: dt.datetime | str,
 ) -> list[StoredReviewSummary]:
     """Batches of ``workspace_id`` created in [start, end), oldest first, with their themes."""
-    rows = await _fetch(
+    return await _summaries(
         db,
-        """SELECT id, workspace_id, created_at, source, model, channel, user_id, analysed, positive,
-                  negative, neutral, score, average_rating, rating_scale, found, skipped, trend_unit,
-                  trend_direction, details_json
+        f"""SELECT {_BATCH_COLUMNS}
            FROM review_batches WHERE workspace_id = ? AND created_at >= ? AND created_at < ?
            ORDER BY created_at, id""",
         (workspace_id, _utc_text(start), _utc_text(end)),
     )
+
+
+async def latest_review_summary(db: aiosqlite.Connection, workspace_id: str) -> StoredReviewSummary | None:
+    """The newest batch of ``workspace_id`` (none of another workspace's), with its themes."""
+    found = await _summaries(
+        db,
+        f"""SELECT {_BATCH_COLUMNS} FROM review_batches WHERE workspace_id = ?
+           ORDER BY created_at DESC, id DESC LIMIT 1""",
+        (workspace_id,),
+    )
+    return found[0] if found else None
+
+
+async def _summaries(db: aiosqlite.Connection, sql: str, params: tuple) -> list[StoredReviewSummary]:
+    rows = await _fetch(db, sql, params)
     result = []
     for row in rows:
         (batch_id, ws, created, source, model, channel, user_id, analysed, pos, neg, neu, score,
