@@ -86,6 +86,10 @@ class _Hold:
             lane._changed.notify_all()
 
 
+# Streams of every server in the process (shared) against destroying one (exclusive).
+_ANY_SERVER = _CpuLane()
+
+
 @dataclass
 class LlamaStats:
     requests: int = 0
@@ -231,7 +235,7 @@ class LlamaGenerator:
             return abandoned.is_set() or self._stopping.is_set()
 
         def run() -> None:
-            with self._lane.generation():
+            with self._lane.generation(), _ANY_SERVER.generation():
                 if self._stopping.is_set():
                     raise BusyError(SHUTDOWN_MESSAGE)
                 answer = self._server.handle_chat_completions(request, on_chunk)
@@ -253,8 +257,9 @@ class LlamaGenerator:
 
     async def warm_up(self, prompts: list[Messages]) -> None:
         def run() -> None:
-            for messages in prompts:
-                self._server.handle_chat_completions({"messages": messages, "max_tokens": 1})
+            with _ANY_SERVER.generation():
+                for messages in prompts:
+                    self._server.handle_chat_completions({"messages": messages, "max_tokens": 1})
 
         await asyncio.get_running_loop().run_in_executor(self._requests, run)
 
@@ -271,9 +276,11 @@ class LlamaGenerator:
         self._stopping.set()
         self._requests.shutdown(wait=False, cancel_futures=True)
         self._side_work.shutdown(wait=False, cancel_futures=True)
-        server, self._server = self._server, None
-        if server is not None:
-            await asyncio.to_thread(_release, server, self._requests)
+        if self._server is not None:
+            # The last reference goes in the worker thread: never on the event loop (the server's
+            # destructor joins its threads).
+            holder, self._server = [self._server], None
+            await asyncio.to_thread(_release, holder, self._requests)
 
 
 def _deliver(on_text: OnText, index: int, text: str) -> None:
@@ -283,6 +290,10 @@ def _deliver(on_text: OnText, index: int, text: str) -> None:
         logger.exception("streaming callback failed")
 
 
-def _release(server, requests: ThreadPoolExecutor) -> None:
+def _release(holder: list, requests: ThreadPoolExecutor) -> None:
     requests.shutdown(wait=True)  # running streams end at their next token (they were told to stop)
-    del server
+    # A server is destroyed only while no server in this process streams: its destructor runs
+    # holding the GIL, and a stream of another server (a model switch keeps the old one until its
+    # requests finish) needs the GIL for each chunk, which hung a test in a fresh clone.
+    with _ANY_SERVER.side_work():
+        holder.clear()

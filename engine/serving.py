@@ -47,13 +47,6 @@ def base_name(config: EngineConfig) -> str:
     return path.name if path.exists() else config.model
 
 
-def model_source_kind(config: EngineConfig) -> str:
-    """"llama.cpp" or "transformers": which engine serves ``COPYBOT_MODEL``, without loading it."""
-    if config.model in (BUNDLED_MODEL, SMALL_MODEL) or Path(config.model).suffix == ".gguf":
-        return "llama.cpp"
-    return "transformers"
-
-
 def model_source(config: EngineConfig) -> ModelSource:
     """Resolve ``COPYBOT_MODEL`` (assembling the bundled model on first use: run it in a thread)."""
     if config.model == BUNDLED_MODEL:

@@ -242,11 +242,7 @@ class FinetuneRunner:
         (work / "job.json").write_text(json.dumps(job, ensure_ascii=False))
         # Past the training time limit the process still loads and scores; past twice that it is stuck.
         self._process = TrainingProcess(work, config.finetune_threads, 2 * config.finetune_time_limit + 300)
-        await self.models_in_use.share_cores(config.finetune_threads)
-        try:
-            metrics = await self._process.run(lambda event: self._update(progress, event))
-        finally:
-            await self.models_in_use.share_cores(None)
+        metrics = await self._process.run(lambda event: self._update(progress, event))
 
         metrics["guard"] = {"dropped": dataset.dropped, "one_person": dataset.one_person,
                             "text": dataset.describe_guard()}

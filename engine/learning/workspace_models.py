@@ -12,13 +12,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import random
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from engine.config import EngineConfig
 from engine.generation import Generator, ServedVersion
-from engine.serving import SwitchableGenerator, model_source_kind, open_generator
+from engine.serving import SwitchableGenerator, open_generator
 
 logger = logging.getLogger(__name__)
 
@@ -58,7 +57,6 @@ class WorkspaceModels:
         self.lock = asyncio.Lock()
         self._assignments: dict[str, Assignment] = {}
         self._rng = rng or random.Random()
-        self._threads: int | None = None  # generation threads while a fine-tune trains; None: configured
 
     def start_serving(self, assignments: dict[str, Assignment]) -> None:
         """At start-up: each workspace's versions, as far as the loaded generator serves them (one
@@ -111,36 +109,8 @@ class WorkspaceModels:
 
     async def _load(self, assignments: dict[str, Assignment]) -> Prepared:
         versions = {v.key: v for a in assignments.values() for v in (a.active, a.candidate) if v}
-        config = self.config if self._threads is None else replace(self.config, threads=self._threads)
-        generator = await open_generator(config, tuple(versions.values()))
+        generator = await open_generator(self.config, tuple(versions.values()))
         return Prepared(generator, assignments)
-
-    async def share_cores(self, training_threads: int | None) -> None:
-        """Reload the generator with the cores a training process leaves it (``None``: all it is
-        configured for, again). Two engines spinning on two cores collapse each other — measured:
-        a 3-variant /copy goes from 4 s to 25 s beside a busy core with 2 threads, 7-8 s with 1 —
-        so while a fine-tune trains, generation steps aside to the cores training does not use.
-        Only llama.cpp fixes its thread count at load; a failed reload keeps the running model."""
-        if self.config.backend != "local" or model_source_kind(self.config) != "llama.cpp":
-            return  # torch's thread count is the whole process's: not changed under its feet
-        cores = os.cpu_count() or 2
-        configured = self.config.threads or cores
-        wanted = None if training_threads is None else max(1, min(configured, cores - training_threads))
-        if wanted == configured:
-            wanted = None
-        async with self.lock:
-            if wanted == self._threads:
-                return
-            previous, self._threads = self._threads, wanted
-            try:
-                prepared = await self._load(dict(self._assignments))
-            except Exception:
-                self._threads = previous
-                logger.exception("could not reload the generator with %s threads", wanted or configured)
-                return
-            self.go_live(prepared)
-        logger.info("generation uses %d thread(s) %s", wanted or configured,
-                    "while a fine-tune trains" if wanted else "again")
 
     def go_live(self, prepared: Prepared) -> None:
         # No await between the two: a request reads the map and the generator in one step.

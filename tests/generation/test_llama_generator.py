@@ -2,7 +2,6 @@
 streaming, one request's n variants, concurrent requests, a full queue, stopping."""
 
 import asyncio
-import os
 import threading
 
 import pytest
@@ -104,25 +103,3 @@ async def test_other_cpu_work_waits_for_the_running_generation(small_llama):
     await running
     assert tokens_when_side_work_ran == small_llama.stats.tokens  # nothing was generated after it
 
-
-async def test_generation_steps_aside_to_the_cores_a_fine_tune_leaves_it(tmp_path):
-    """While a fine-tune trains with one thread, llama.cpp is reloaded with the cores left (two
-    engines spinning on the same cores collapse each other), and given them all back after."""
-    from engine.config import EngineConfig
-    from engine.learning.workspace_models import WorkspaceModels
-    from engine.serving import SwitchableGenerator, open_generator
-
-    config = EngineConfig(data_dir=tmp_path, model="small", threads=0, max_batch=2)
-    switchable = SwitchableGenerator(await open_generator(config))
-    models = WorkspaceModels(config, switchable)
-    cores = os.cpu_count() or 2
-    try:
-        assert switchable.current.settings.threads == 0  # every core
-        await models.share_cores(1)
-        assert switchable.current.settings.threads == (cores - 1 if cores > 1 else 0)
-        (text,), _ = await switchable.generate(PROMPT, 1, 8)  # still answering
-        assert text
-        await models.share_cores(None)
-        assert switchable.current.settings.threads == 0
-    finally:
-        await switchable.stop()
