@@ -258,6 +258,13 @@ async def cycles(config, args, products: list[Product]) -> list[dict]:
     try:
         base = engine.generator.version
         print(f"base model {base}; hidden rule: the brief's price and at most {args.max_words} words")
+        if args.seed_examples:
+            # The team's own earlier ads (rule-following, written by people), approved before week 1:
+            # a model that never follows the rule on its own has something to learn and imitate.
+            await seed_approved(engine, "team", rule_copy(products, args.seed_examples, random.Random(args.seed + 2)))
+            print(f"seeded {args.seed_examples} approved team-written ads before week 1")
+        async with engine.store.db.execute("SELECT COALESCE(MAX(id), 0) FROM generations") as cursor:
+            seeded_until = (await cursor.fetchone())[0]
         first_week = None
         for week_number in range(1, args.cycles + 2):
             trial = await engine.learning.trials.running(origin("team").workspace_key, engine.learning.base)
@@ -295,7 +302,7 @@ async def cycles(config, args, products: list[Product]) -> list[dict]:
         print("bad candidate: workspace 'saboteurs' records the first week's copy with every verdict "
               "inverted, fine-tunes on it, then the team judges its A/B test truthfully", flush=True)
         copied = await copy_week_inverted(engine, "team", "saboteurs", products, args.max_words,
-                                          first_week_requests=first_week.requests)
+                                          first_week_requests=first_week.requests, after=seeded_until)
         print(f"  {copied[0]} variants copied, {copied[1]} recorded approved (the team rejected them)")
         training = await fine_tune(engine, "saboteurs")
         print(training_line(training), flush=True)
@@ -316,15 +323,15 @@ async def cycles(config, args, products: list[Product]) -> list[dict]:
 
 
 async def copy_week_inverted(engine: Engine, source: str, target: str, products: list[Product],
-                             max_words: int, first_week_requests: int) -> tuple[int, int]:
+                             max_words: int, first_week_requests: int, after: int = 0) -> tuple[int, int]:
     """The first ``first_week_requests`` generations of ``source`` stored again in ``target``, each
     variant with the opposite of the team's verdict."""
     by_description = {p.description: p for p in products}
     asker = origin(target)
     await engine.store.ensure_workspace(asker.workspace_key, asker.platform)
     async with engine.store.db.execute(
-            "SELECT id, request, prompt, model_version FROM generations WHERE workspace_id = ? "
-            "ORDER BY id LIMIT ?", (origin(source).workspace_key, first_week_requests)) as cursor:
+            "SELECT id, request, prompt, model_version FROM generations WHERE workspace_id = ? AND id > ? "
+            "ORDER BY id LIMIT ?", (origin(source).workspace_key, after, first_week_requests)) as cursor:
         generations = await cursor.fetchall()
     copied = approved = 0
     for generation in generations:
@@ -430,7 +437,8 @@ async def training_with_the_bot_answering(config, args, products: list[Product])
                 else:
                     busy.append(await one_copy(engine, product))
         print(f"  {len(idle)} idle and {len(busy)} training-time /copy measured (step {progress.step} "
-              f"of {progress.steps}); waiting for the run to end", flush=True)
+              f"of {progress.steps}): p50 idle {statistics.median(idle):.2f} s, training "
+              f"{statistics.median(busy):.2f} s; waiting for the run to end", flush=True)
         result = await engine.learning.runner.wait()
         wall = time.perf_counter() - started - paused
         metrics = result.version.metrics if result.version else {}
@@ -463,6 +471,8 @@ async def main() -> None:
     parser.add_argument("--min-examples", type=int, default=None,
                         help="COPYBOT_FINETUNE_MIN_EXAMPLES for the weekly runs (default: the engine's)")
     parser.add_argument("--seed", type=int, default=15)
+    parser.add_argument("--seed-examples", type=int, default=0,
+                        help="team-written rule-following ads approved before week 1 (for a model that never follows the rule)")
     args = parser.parse_args()
 
     products = load_products()
