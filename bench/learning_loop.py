@@ -286,7 +286,7 @@ async def cycles(config, args, products: list[Product]) -> list[dict]:
             row = {"week": week_number, "share": week.share(), "variants": week.variants,
                    "writers": week.describe(), "ab": "-", "p": None}
             rows.append(row)
-            if week_number > args.cycles:
+            if week_number > args.cycles or args.bad_only:
                 break
             training = await fine_tune(engine, "team")
             print(training_line(training), flush=True)
@@ -470,6 +470,8 @@ async def main() -> None:
     parser.add_argument("--latency-requests", type=int, default=8, help="idle/training /copy pairs in part 3")
     parser.add_argument("--min-examples", type=int, default=None,
                         help="COPYBOT_FINETUNE_MIN_EXAMPLES for the weekly runs (default: the engine's)")
+    parser.add_argument("--bad-only", action="store_true",
+                        help="one week of the team's requests, then only the bad candidate (part 2)")
     parser.add_argument("--seed", type=int, default=15)
     parser.add_argument("--seed-examples", type=int, default=0,
                         help="team-written rule-following ads approved before week 1 (for a model that never follows the rule)")
