@@ -79,8 +79,8 @@ def _parts(model):
     return (decoder, head) if decoder is not None and head is not None else None
 
 
-def answer_nll(model, ids, mask, labels):
-    """(sum of negative log-likelihoods, number of tokens) over the labelled (answer) tokens.
+def answer_token_nlls(model, ids, mask, labels):
+    """(each labelled (answer) token's negative log-likelihood, flat; the mask of where they are).
 
     Only the answer positions go through the output layer: with a 49k-word vocabulary that layer
     is a fifth of the compute and most of the memory when applied to every prompt token.
@@ -96,8 +96,13 @@ def answer_nll(model, ids, mask, labels):
         decoder, head = parts
         hidden = decoder(input_ids=ids, attention_mask=mask, use_cache=False).last_hidden_state[:, :-1]
         logits = head(hidden[selected])
-    total = F.cross_entropy(logits.float(), targets[selected], reduction="sum")
-    return total, int(selected.sum())
+    return F.cross_entropy(logits.float(), targets[selected], reduction="none"), selected
+
+
+def answer_nll(model, ids, mask, labels):
+    """(sum of negative log-likelihoods, number of tokens) over the labelled (answer) tokens."""
+    nlls, selected = answer_token_nlls(model, ids, mask, labels)
+    return nlls.sum(), int(selected.sum())
 
 
 def mean_nll(model, encoded: list[Encoded], pad_id: int, batch_size: int = 8) -> float:

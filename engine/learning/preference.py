@@ -10,7 +10,7 @@ exists, so no second copy of the model is held.
 
 from __future__ import annotations
 
-from engine.learning.evaluate import _parts
+from engine.learning.evaluate import answer_token_nlls
 from engine.learning.tokens import Encoded, collate
 
 BETA = 0.1  # how far from the reference the preference may pull (DPO's usual value)
@@ -19,20 +19,10 @@ BETA = 0.1  # how far from the reference the preference may pull (DPO's usual va
 def answer_logps(model, ids, mask, labels):
     """Per sequence, the summed log-probability of its answer tokens (a tensor of ``batch``)."""
     import torch
-    import torch.nn.functional as F
 
-    targets = labels[:, 1:]
-    selected = targets != -100
-    parts = _parts(model)
-    if parts is None:
-        logits = model(input_ids=ids, attention_mask=mask).logits[:, :-1][selected]
-    else:
-        decoder, head = parts
-        hidden = decoder(input_ids=ids, attention_mask=mask, use_cache=False).last_hidden_state[:, :-1]
-        logits = head(hidden[selected])
-    token_logps = -F.cross_entropy(logits.float(), targets[selected], reduction="none")
-    rows = torch.arange(ids.shape[0]).unsqueeze(1).expand_as(targets)[selected]
-    return torch.zeros(ids.shape[0], dtype=token_logps.dtype).index_add(0, rows, token_logps)
+    nlls, selected = answer_token_nlls(model, ids, mask, labels)
+    rows = torch.arange(ids.shape[0]).unsqueeze(1).expand_as(selected)[selected]
+    return torch.zeros(ids.shape[0], dtype=nlls.dtype).index_add(0, rows, -nlls)
 
 
 def pair_logps(model, pairs: list[tuple[Encoded, Encoded]], pad_id: int):

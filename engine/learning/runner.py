@@ -263,12 +263,11 @@ class FinetuneRunner:
         return RunResult(status, text, progress.run_id, version)
 
     async def _trial_running(self, workspace: str, base: str) -> tuple[str, int] | None:
-        trial = await self.trials.running(workspace, base)
-        if trial is None:
+        progress = await self.trials.progress(workspace, base)
+        if progress is None:
             return None
-        candidate = await self.versions.by_id(trial.candidate_id)
-        ours, theirs = await self.trials.tallies(trial, candidate.name)
-        return (f"Fine-tune skipped: {candidate.name} is still in its A/B test ({ours.verdicts} and "
+        trial, candidate, ours, theirs = progress
+        return (f"Fine-tune skipped: {candidate} is still in its A/B test ({ours.verdicts} and "
                 f"{theirs.verdicts} of the {trial.verdicts_needed} verdicts each model needs); the "
                 f"next fine-tune waits for its result.", 0)
 

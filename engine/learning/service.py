@@ -166,12 +166,11 @@ class Learning:
                          trial=await self._trial_progress(workspace))
 
     async def _trial_progress(self, workspace: str) -> str | None:
-        trial = await self.trials.running(workspace, self.base)
-        if trial is None:
+        progress = await self.trials.progress(workspace, self.base)
+        if progress is None:
             return None
-        candidate = await self.versions.by_id(trial.candidate_id)
-        ours, theirs = await self.trials.tallies(trial, candidate.name)
-        return (f"{candidate.name} is in a blind A/B test on {trial.share:.0%} of requests: "
+        trial, candidate, ours, theirs = progress
+        return (f"{candidate} is in a blind A/B test on {trial.share:.0%} of requests: "
                 f"{ours.verdicts} and {theirs.verdicts} of the {trial.verdicts_needed} verdicts each "
                 f"model needs so far.")
 

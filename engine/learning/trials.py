@@ -129,3 +129,14 @@ class TrialStore:
                    ORDER BY v.id DESC LIMIT ?""", (workspace, model, newest)) as cursor:
             statuses = [row["status"] async for row in cursor]
         return Tally(statuses.count("approved"), statuses.count("rejected"))
+
+    async def progress(self, workspace: str, base: str) -> tuple[Trial, str, Tally, Tally] | None:
+        """The workspace's running trial, its candidate's name and (candidate's, incumbent's)
+        tallies; None without a trial."""
+        trial = await self.running(workspace, base)
+        if trial is None:
+            return None
+        async with self.store.db.execute("SELECT name FROM model_versions WHERE id = ?",
+                                         (trial.candidate_id,)) as cursor:
+            name = (await cursor.fetchone())["name"]
+        return (trial, name, *await self.tallies(trial, name))
