@@ -5,7 +5,8 @@ likely). A candidate is promoted only when, on validation examples it never trai
 - approved copy got more likely by at least ``margin`` (relative to the active model's NLL);
 - rejected copy did not gain on approved copy: the gap (rejected NLL - approved NLL) did not shrink,
   i.e. the candidate learned the team's preference, not just "more ad copy";
-- its sampled outputs pass the generator's cleaning about as often (one sample in eight of slack).
+- its sampled outputs pass the generator's cleaning about as often: one sample in eight of slack,
+  and never less than one sample (with four samples, one unlucky draw is 25 %, not a regression).
 """
 
 from __future__ import annotations
@@ -26,10 +27,12 @@ class Scores:
     approved_nll: float
     rejected_nll: float | None = None  # None: no rejected copy to score
     clean_rate: float | None = None  # share of sampled outputs that pass cleaning; None: not run
+    clean_samples: int | None = None  # how many outputs clean_rate is of
 
     @classmethod
     def from_dict(cls, data: dict) -> "Scores":
-        return cls(data["approved_nll"], data.get("rejected_nll"), data.get("clean_rate"))
+        return cls(data["approved_nll"], data.get("rejected_nll"), data.get("clean_rate"),
+                   data.get("clean_samples"))
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -62,7 +65,9 @@ def decide(active: Scores, candidate: Scores, margin: float,
                        f"{'ok' if ok else 'rejected copy gained'}")
         promote = promote and ok
     if active.clean_rate is not None and candidate.clean_rate is not None:
-        ok = candidate.clean_rate >= active.clean_rate - clean_tolerance
+        samples = candidate.clean_samples or active.clean_samples
+        slack = max(clean_tolerance, 1 / samples) if samples else clean_tolerance
+        ok = candidate.clean_rate >= active.clean_rate - slack - 1e-9
         reasons.append(f"clean outputs {active.clean_rate:.0%} -> {candidate.clean_rate:.0%}: "
                        f"{'ok' if ok else 'more junk'}")
         promote = promote and ok

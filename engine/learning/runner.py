@@ -352,18 +352,21 @@ class FinetuneRunner:
         }
 
     def _clean_prompts(self, dataset: Dataset) -> list[dict]:
-        """Validation prompts with the length limits their request had, for the cleanliness check."""
-        prompts = []
+        """``finetune_clean_samples`` prompts for the cleanliness check, taken in turn from the
+        validation copy (a prompt twice is two independent samples), with their request's limits."""
+        usable = []
         for example in dataset.validation[: self.config.finetune_clean_samples]:
             try:
                 limits = self.prompts.limits(CopyRequest(**example.request))
             except (TypeError, UserError):  # a preset that no longer exists
                 continue
             budget = token_budget(limits.max_words, self.config.max_new_tokens)
-            prompts.append({"messages": example.messages, "max_new_tokens": budget,
-                            "max_words": limits.max_words, "max_chars": limits.max_chars,
-                            "multiline": limits.multiline})
-        return prompts
+            usable.append({"messages": example.messages, "max_new_tokens": budget,
+                           "max_words": limits.max_words, "max_chars": limits.max_chars,
+                           "multiline": limits.multiline})
+        if not usable:
+            return []
+        return [usable[i % len(usable)] for i in range(self.config.finetune_clean_samples)]
 
     # --- the training process ----------------------------------------------------------------------
 

@@ -47,8 +47,8 @@ def _peak_memory_mb() -> float:
 
 
 def _precision(wanted: str) -> str:
-    """"bf16" (mixed precision: bf16 matrix products, fp32 weights) where the CPU has native bf16
-    (about 1.6-2.5x faster training on AVX512-BF16/AMX machines), else "fp32"."""
+    """"bf16" (frozen weights and matrix products in bf16, trained LoRA weights in fp32) where the
+    CPU has native bf16 (about 1.6-2.5x faster training on AVX512-BF16/AMX machines), else "fp32"."""
     import torch
 
     if wanted in ("fp32", "bf16"):
@@ -78,8 +78,9 @@ def train(job: dict) -> dict:
     import torch
     from peft import LoraConfig, get_peft_model
 
-    from engine.learning.evaluate import Scores, answer_nll, clean_rate, mean_nll
-    from engine.learning.preference import dpo_loss, mean_margin, pair_logps
+    from engine.learning.evaluate import Scores, clean_rate, mean_nll
+    from engine.learning.preference import mean_margin, pair_logps
+    from engine.learning.step import MICRO_TOKENS, accumulate_gradients
     from engine.learning.tokens import collate, encode
     from engine.learning.versions import load_with_adapters
 
@@ -91,6 +92,12 @@ def train(job: dict) -> dict:
 
     emit("phase", phase="loading")
     model, tokenizer = load_with_adapters(job["base"], [Path(p) for p in job["chain"]], threads=threads)
+    precision = _precision(job.get("precision", "auto"))
+    if precision == "bf16":
+        # The frozen weights in bf16: half the memory (3 GB instead of 6 on the 1.5B model), and
+        # autocast no longer keeps a bf16 copy of each for the backward pass. The LoRA weights that
+        # train stay fp32 (peft keeps adapters in fp32), and so does the optimizer state.
+        model = model.to(torch.bfloat16)
     pad_id = tokenizer.pad_token_id
     max_length = job.get("max_length", 512)
 
@@ -128,7 +135,7 @@ def train(job: dict) -> dict:
     scheduler = torch.optim.lr_scheduler.LambdaLR(
         optimizer, lambda step: min(1.0, (step + 1) / warmup) * max(0.1, 1 - step / max(1, total_steps)))
 
-    precision = _precision(job.get("precision", "auto"))
+    micro_tokens = int(job.get("micro_tokens", MICRO_TOKENS))
     emit("phase", phase="training", steps=total_steps, examples=len(train_set), trainable=trainable,
          precision=precision)
     time_limit = float(job.get("time_limit", 3600))
@@ -145,24 +152,19 @@ def train(job: dict) -> dict:
                 break
             if job.get("parent_pid") and os.getppid() != job["parent_pid"]:
                 sys.exit(3)  # the bot is gone: nobody will use the result
-            ids, mask, labels = collate(batch, pad_id)
-            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=precision == "bf16"):
-                total, tokens = answer_nll(model, ids, mask, labels)
-                loss = total / max(1, tokens)
-                if pairs and beta:  # SFT on approvals plus DPO on a batch of pairs, every step
-                    start = (step * pair_batch) % len(pairs)
-                    chunk = list(range(start, min(start + pair_batch, len(pairs))))
-                    chosen, rejected = pair_logps(model, [pairs[i] for i in chunk], pad_id)
-                    ref = torch.tensor([reference[i] for i in chunk])
-                    loss = loss + dpo_loss(chosen, rejected, ref[:, 0], ref[:, 1], beta)
-            loss.backward()
+            chunk = ()
+            if pairs and beta:  # SFT on approvals plus DPO on a batch of pairs, every step
+                start = (step * pair_batch) % len(pairs)
+                chunk = range(start, min(start + pair_batch, len(pairs)))
+            loss = accumulate_gradients(model, batch, [pairs[i] for i in chunk], [reference[i] for i in chunk],
+                                        pad_id, beta, micro_tokens, bf16=precision == "bf16")
             torch.nn.utils.clip_grad_norm_([p for p in model.parameters() if p.requires_grad], 1.0)
             optimizer.step()
             scheduler.step()
             optimizer.zero_grad(set_to_none=True)
             step += 1
             examples_seen += len(batch)
-            losses.append(loss.item())
+            losses.append(loss)
             elapsed = time.monotonic() - train_started
             emit("progress", step=step, steps=total_steps, loss=round(losses[-1], 4),
                  elapsed=round(elapsed, 1), eta=round(elapsed / step * (total_steps - step), 1))
@@ -179,7 +181,8 @@ def train(job: dict) -> dict:
     def scores() -> Scores:
         return Scores(approved_nll=mean_nll(model, valid_set, pad_id),
                       rejected_nll=mean_nll(model, rejected_set, pad_id) if rejected_set else None,
-                      clean_rate=clean_rate(model, tokenizer, clean_prompts, seed=job.get("seed", 0)))
+                      clean_rate=clean_rate(model, tokenizer, clean_prompts, seed=job.get("seed", 0)),
+                      clean_samples=len(clean_prompts) or None)
 
     with model.disable_adapter():
         active = scores()

@@ -49,3 +49,11 @@ def test_more_junk_in_sampled_answers_blocks_promotion():
 def test_broken_numbers_are_rejected():
     assert not decide(ACTIVE, Scores(float("nan"), 2.7, 0.75), margin=0.0).promote
     assert not decide(ACTIVE, Scores(float("inf"), 2.7, 0.75), margin=0.0).promote
+
+
+def test_one_unlucky_sample_of_a_few_is_not_a_regression():
+    # Four samples: one fewer clean output is 25 % — one draw, not more junk; two fewer is.
+    active = Scores(2.50, 2.80, clean_rate=1.0, clean_samples=4)
+    assert decide(active, Scores(2.20, 2.70, clean_rate=0.75, clean_samples=4), margin=0.05).promote
+    two_fewer = decide(active, Scores(2.20, 2.70, clean_rate=0.5, clean_samples=4), margin=0.05)
+    assert not two_fewer.promote and any("more junk" in reason for reason in two_fewer.reasons)
