@@ -8,7 +8,7 @@ killed process. Events that arrive together are committed together (one fsync pe
 
 A row is unfinished until the adapter's worker has carried the event out; ``Store`` marks it
 finished, for a reaction in the same transaction as the feedback it records. At start-up the
-unfinished rows are handed to the worker again.
+unfinished rows are handed to the worker again. Its statements are in ``engine.store.events``.
 """
 
 from __future__ import annotations
@@ -25,11 +25,12 @@ from pathlib import Path
 from typing import Any
 
 from engine.errors import EventNotStored
+from engine.store.database import utc_text
+from engine.store.events import connect_journal, insert_inbound, journal_transaction, restart_unfinished
 
 logger = logging.getLogger(__name__)
 
 ACCEPT_DEADLINE_SECONDS = 2.0  # waiting for the write lock, well inside Slack's 3 s for the ack
-LOCK_POLL_SECONDS = 0.0005  # SQLite's own busy handler backs off to 100 ms sleeps: too coarse
 KEEP_FINISHED = timedelta(days=7)  # retries and replays arrive within minutes
 MAX_STARTS = 3  # an event that was unfinished at this many starts is given up (it may crash us)
 PRUNE_EVERY_SECONDS = 3600.0  # finished rows past KEEP_FINISHED go, with the next write after this
@@ -43,10 +44,6 @@ class InboundEvent:
     workspace: str  # the store's workspace key, "slack:T0123"
     kind: str  # "reaction", "command", "mention", "interaction"
     payload: dict[str, Any]
-
-
-def _utc_text(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
 class Journal:
@@ -77,10 +74,7 @@ class Journal:
         return await asyncio.get_running_loop().run_in_executor(self._executor, function, *args)
 
     def _connect(self) -> None:
-        db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-        db.execute("PRAGMA busy_timeout=0")  # _begin waits for the lock itself, finely
-        db.execute("PRAGMA synchronous=FULL")
-        self._db = db
+        self._db = connect_journal(self.path)
 
     # --- accepting -----------------------------------------------------------------------------
 
@@ -103,7 +97,7 @@ class Journal:
             batch, self._waiting = self._waiting, []
             prune_before = None
             if time.monotonic() - self._pruned_at > PRUNE_EVERY_SECONDS:
-                prune_before = _utc_text(datetime.now(timezone.utc) - KEEP_FINISHED)
+                prune_before = utc_text(datetime.now(timezone.utc) - KEEP_FINISHED)
                 self._pruned_at = time.monotonic()
             try:
                 ids = await self._run(self._insert, [row for row, _ in batch], prune_before)
@@ -118,40 +112,10 @@ class Journal:
                 if not future.done():
                     future.set_result(event_id)
 
-    def _begin(self, deadline_seconds: float) -> sqlite3.Connection:
-        """BEGIN IMMEDIATE, polling for the write lock every half millisecond: the store's short
-        transactions come and go all the time, and an acknowledgement should get the lock the
-        moment one ends, not after SQLite's busy handler has backed off to 100 ms naps."""
-        db = self._db
-        assert db is not None, "journal is closed"
-        deadline = time.monotonic() + deadline_seconds
-        while True:
-            try:
-                db.execute("BEGIN IMMEDIATE")
-                return db
-            except sqlite3.OperationalError as exc:
-                if "locked" not in str(exc) or time.monotonic() >= deadline:
-                    raise
-            time.sleep(LOCK_POLL_SECONDS)
-
     def _insert(self, rows: list[tuple], prune_before: str | None) -> list[int | None]:
-        db = self._begin(ACCEPT_DEADLINE_SECONDS)
-        try:
-            if prune_before is not None:
-                db.execute("DELETE FROM inbound_events WHERE finished_at < ?", (prune_before,))
-            ids = []
-            for row in rows:
-                found = db.execute(
-                    """INSERT INTO inbound_events(key, platform, workspace, kind, payload)
-                       VALUES (?, ?, ?, ?, ?) ON CONFLICT(key) DO NOTHING RETURNING id""", row
-                ).fetchone()
-                ids.append(found[0] if found else None)
-            db.execute("COMMIT")
-        except BaseException:
-            if db.in_transaction:
-                db.execute("ROLLBACK")
-            raise
-        return ids
+        assert self._db is not None, "journal is closed"
+        with journal_transaction(self._db, ACCEPT_DEADLINE_SECONDS) as db:
+            return insert_inbound(db, rows, prune_before)
 
     # --- start-up --------------------------------------------------------------------------------
 
@@ -159,7 +123,7 @@ class Journal:
         """The unfinished events of ``platform``, oldest first, for the worker to finish. Each call
         counts as a start; an event still unfinished after ``MAX_STARTS`` starts is given up (it
         may be what kills the process). Finished rows older than ``KEEP_FINISHED`` are removed."""
-        finished_before = _utc_text(datetime.now(timezone.utc) - KEEP_FINISHED)
+        finished_before = utc_text(datetime.now(timezone.utc) - KEEP_FINISHED)
         abandoned, rows = await self._run(self._recover, platform, finished_before)
         for key, kind in abandoned:
             logger.warning("inbound event %s (%s) was still unfinished after %d starts; giving it up",
@@ -168,23 +132,6 @@ class Journal:
                 for event_id, key, workspace, kind, payload in rows]
 
     def _recover(self, platform: str, finished_before: str) -> tuple[list[tuple], list[tuple]]:
-        unfinished = "platform = ? AND finished_at IS NULL"
-        db = self._begin(10.0)  # a start-up step: no acknowledgement is waiting
-        try:
-            abandoned = db.execute(f"SELECT key, kind FROM inbound_events WHERE {unfinished} "
-                                   "AND starts >= ?", (platform, MAX_STARTS)).fetchall()
-            db.execute(f"""UPDATE inbound_events SET outcome = 'abandoned',
-                           finished_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
-                           WHERE {unfinished} AND starts >= ?""", (platform, MAX_STARTS))
-            db.execute(f"UPDATE inbound_events SET starts = starts + 1 WHERE {unfinished}",
-                       (platform,))
-            db.execute("DELETE FROM inbound_events WHERE platform = ? AND finished_at < ?",
-                       (platform, finished_before))
-            rows = db.execute(f"SELECT id, key, workspace, kind, payload FROM inbound_events "
-                              f"WHERE {unfinished} ORDER BY id", (platform,)).fetchall()
-            db.execute("COMMIT")
-        except BaseException:
-            if db.in_transaction:
-                db.execute("ROLLBACK")
-            raise
-        return abandoned, rows
+        assert self._db is not None, "journal is closed"
+        with journal_transaction(self._db, 10.0) as db:  # a start-up step: no acknowledgement waits
+            return restart_unfinished(db, platform, finished_before, MAX_STARTS)

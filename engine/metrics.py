@@ -140,8 +140,7 @@ async def health(engine: Engine) -> tuple[bool, dict]:
         report["generator"] = "running"
     try:
         async with asyncio.timeout(HEALTH_TIMEOUT):
-            async with engine.store.db.execute("SELECT 1") as cursor:
-                await cursor.fetchone()
+            await engine.store.ping()
         report["database"] = "ok"
     except Exception as exc:  # closed, locked past the timeout, disk gone: all mean unhealthy
         healthy = False

@@ -167,22 +167,15 @@ class Scheduler:
         await self._record(job.name, "last_finished_at")
 
     async def _missed(self, job: _Job, now: datetime) -> bool:
-        async with self.store.db.execute(
-            "SELECT last_finished_at FROM scheduled_jobs WHERE name = ?", (job.name,)) as cursor:
-            row = await cursor.fetchone()
-        if row is None:  # first start with this job: nothing was missed yet
+        times = await self.store.job_times(job.name)
+        if times is None:  # first start with this job: nothing was missed yet
             await self._record(job.name, "last_finished_at", now)
             return False
-        if row["last_finished_at"] is None:
+        if times.finished is None:
             return True
-        finished = parse_utc_text(row["last_finished_at"])
+        finished = parse_utc_text(times.finished)
         due = job.trigger.get_next_fire_time(None, finished + timedelta(seconds=1))
         return due is not None and due <= now
 
     async def _record(self, name: str, column: str, moment: datetime | None = None) -> None:
-        assert column in ("last_started_at", "last_finished_at")
-        stamp = utc_text(moment or datetime.now(timezone.utc))
-        async with self.store.transaction() as db:
-            await db.execute(
-                f"""INSERT INTO scheduled_jobs(name, {column}) VALUES (?, ?)
-                    ON CONFLICT(name) DO UPDATE SET {column} = excluded.{column}""", (name, stamp))
+        await self.store.record_job_time(name, column, utc_text(moment or datetime.now(timezone.utc)))

@@ -52,19 +52,9 @@ def _answer(text: str) -> list[dict[str, str]]:
 
 
 async def _rows(store: Store, workspace: str | None) -> list[_Row]:
-    query = """SELECT v.id, v.workspace_id, v.generation_id, v.text, s.status, v.source_variant_id,
-                      g.turn_kind, g.prompt, g.request
-               FROM variants v JOIN generations g ON g.id = v.generation_id
-               JOIN variant_status s ON s.variant_id = v.id
-               WHERE v.posted_message IS NOT NULL"""
-    params: list = []
-    if workspace is not None:
-        query += " AND v.workspace_id = ?"
-        params.append(workspace)
-    async with store.db.execute(query + " ORDER BY v.id", params) as cursor:
-        return [_Row(row["id"], row["workspace_id"], row["generation_id"], row["text"], row["status"],
-                     row["source_variant_id"], row["turn_kind"], json.loads(row["prompt"]),
-                     json.loads(row["request"])) async for row in cursor]
+    return [_Row(row["id"], row["workspace_id"], row["generation_id"], row["text"], row["status"],
+                 row["source_variant_id"], row["turn_kind"], json.loads(row["prompt"]), json.loads(row["request"]))
+            for row in await store.delivered_variants(workspace)]
 
 
 @dataclass(frozen=True)

@@ -208,14 +208,6 @@ def build_dataset(approved: list[Example], rejected: list[Example], since: datet
                    one_person=len(people) == 1 and len(train) > 1)
 
 
-_EXAMPLES = """SELECT v.id, v.text, v.generation_id, g.prompt, g.request, s.approved_at,
-                      (SELECT group_concat(f.user_id, char(31)) FROM feedback f WHERE f.variant_id = v.id
-                       AND f.verdict = 'approve' AND f.active = 1) AS approvers
-               FROM variant_status s JOIN variants v ON v.id = s.variant_id
-               JOIN generations g ON g.id = v.generation_id
-               WHERE s.status = ? AND v.workspace_id = ?"""
-
-
 def _example(row) -> Example:
     return Example(row["id"], json.loads(row["prompt"]), row["text"],
                    parse_utc_text(row["approved_at"]) if row["approved_at"] else None,
@@ -224,14 +216,11 @@ def _example(row) -> Example:
 
 
 async def approved_examples(store: Store, workspace: str) -> list[Example]:
-    async with store.db.execute(_EXAMPLES + " ORDER BY s.approved_at, v.id", ("approved", workspace)) as cursor:
-        return [_example(row) async for row in cursor]
+    return [_example(row) for row in await store.variants_with_status(workspace, "approved")]
 
 
 async def rejected_examples(store: Store, workspace: str, limit: int = MAX_REJECTED * 2) -> list[Example]:
-    async with store.db.execute(_EXAMPLES + " ORDER BY v.id DESC LIMIT ?",
-                                ("rejected", workspace, limit)) as cursor:
-        return [_example(row) async for row in cursor]
+    return [_example(row) for row in await store.variants_with_status(workspace, "rejected", newest=limit)]
 
 
 async def load_dataset(store: Store, workspace: str, since: datetime | None,

@@ -125,10 +125,7 @@ class Learning:
         self._require_local()
         active = await self.versions.active(workspace, self.base)
         dataset = await load_dataset(self.store, workspace, active.data_until if active else None)
-        async with self.store.db.execute(
-                "SELECT * FROM finetune_runs WHERE workspace_id = ? ORDER BY id DESC LIMIT 1",
-                (workspace,)) as cursor:
-            row = await cursor.fetchone()
+        row = await self.store.latest_finetune_run(workspace)
         last = None if row is None else RunRecord(
             row["id"], row["trigger"], row["status"], row["message"], parse_utc_text(row["started_at"]),
             parse_utc_text(row["finished_at"]) if row["finished_at"] else None)
@@ -219,15 +216,7 @@ class Learning:
     async def finetune_line(self, workspace: str, period) -> str | None:
         """A line on the last fine-tune that finished in ``period`` and the A/B test decided in it
         (None: neither happened)."""
-        async with self.store.db.execute(
-            """SELECT r.status, m.name, m.train_examples, m.metrics, p.name AS parent
-               FROM finetune_runs r JOIN model_versions m ON m.id = r.version_id
-               LEFT JOIN model_versions p ON p.id = m.parent_id
-               WHERE r.workspace_id = ? AND r.finished_at >= ? AND r.finished_at < ?
-               ORDER BY r.id DESC LIMIT 1""",
-            (workspace, utc_text(period.start), utc_text(period.end)),
-        ) as cursor:
-            row = await cursor.fetchone()
+        row = await self.store.finetune_finished_in(workspace, utc_text(period.start), utc_text(period.end))
         lines = [await self._trial_line(workspace, period)]
         if row is not None:
             metrics = json.loads(row["metrics"])
@@ -246,15 +235,7 @@ class Learning:
 
     async def _trial_line(self, workspace: str, period) -> str | None:
         """The A/B test decided in ``period``, with its numbers (None: none was)."""
-        async with self.store.db.execute(
-            """SELECT t.outcome, t.result, c.name AS candidate, i.name AS incumbent FROM model_trials t
-               JOIN model_versions c ON c.id = t.candidate_id
-               LEFT JOIN model_versions i ON i.id = t.incumbent_id
-               WHERE t.workspace_id = ? AND t.outcome IN ('promoted', 'dropped')
-                 AND t.finished_at >= ? AND t.finished_at < ? ORDER BY t.id DESC LIMIT 1""",
-            (workspace, utc_text(period.start), utc_text(period.end)),
-        ) as cursor:
-            row = await cursor.fetchone()
+        row = await self.store.trial_decided_in(workspace, utc_text(period.start), utc_text(period.end))
         if row is None:
             return None
         result = json.loads(row["result"])

@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime
 
 from engine.stats import p_higher_rate
-from engine.store import Store, parse_utc_text
+from engine.store import Store
+from engine.store.models import Trial  # imported from here too
 
 logger = logging.getLogger(__name__)
 
@@ -76,58 +76,24 @@ def rollback_p(active: Tally, previous: Tally, window: int, alpha: float) -> flo
     return p if p < alpha else None
 
 
-@dataclass(frozen=True)
-class Trial:
-    id: int
-    workspace: str
-    base: str
-    candidate_id: int
-    incumbent_id: int | None  # None: the base model
-    share: float
-    verdicts_needed: int
-    started_at: datetime
-
-
-def _trial(row) -> Trial:
-    return Trial(row["id"], row["workspace_id"], row["base"], row["candidate_id"], row["incumbent_id"],
-                 row["share"], row["verdicts_needed"], parse_utc_text(row["started_at"]))
-
-
 class TrialStore:
     def __init__(self, store: Store) -> None:
         self.store = store
 
     async def running(self, workspace: str, base: str) -> Trial | None:
-        async with self.store.db.execute(
-                "SELECT * FROM model_trials WHERE workspace_id = ? AND base = ? AND outcome IS NULL",
-                (workspace, base)) as cursor:
-            row = await cursor.fetchone()
-        return _trial(row) if row else None
+        return await self.store.running_trial(workspace, base)
 
     async def running_everywhere(self, base: str) -> list[Trial]:
-        async with self.store.db.execute(
-                "SELECT * FROM model_trials WHERE base = ? AND outcome IS NULL", (base,)) as cursor:
-            return [_trial(row) async for row in cursor]
+        return await self.store.running_trials(base)
 
     async def tallies(self, trial: Trial, candidate: str) -> tuple[Tally, Tally]:
         """(the candidate's, the incumbent's) verdicts in the trial; ``candidate`` is its name."""
-        async with self.store.db.execute(
-                """SELECT v.model_version = ? AS is_candidate,
-                          COALESCE(SUM(s.status = 'approved'), 0) AS approved,
-                          COALESCE(SUM(s.status = 'rejected'), 0) AS rejected
-                   FROM variants v JOIN variant_status s ON s.variant_id = v.id
-                   WHERE v.trial_id = ? GROUP BY is_candidate""", (candidate, trial.id)) as cursor:
-            rows = {bool(row["is_candidate"]): Tally(row["approved"], row["rejected"])
-                    async for row in cursor}
-        return rows.get(True, Tally(0, 0)), rows.get(False, Tally(0, 0))
+        verdicts = await self.store.trial_verdicts(trial.id, candidate)
+        return Tally(*verdicts.get(True, (0, 0))), Tally(*verdicts.get(False, (0, 0)))
 
     async def tally_of(self, workspace: str, model: str, newest: int) -> Tally:
         """The newest ``newest`` verdicts on variants ``model`` wrote in the workspace."""
-        async with self.store.db.execute(
-                """SELECT s.status FROM variants v JOIN variant_status s ON s.variant_id = v.id
-                   WHERE v.workspace_id = ? AND v.model_version = ? AND s.status != 'pending'
-                   ORDER BY v.id DESC LIMIT ?""", (workspace, model, newest)) as cursor:
-            statuses = [row["status"] async for row in cursor]
+        statuses = await self.store.newest_verdicts(workspace, model, newest)
         return Tally(statuses.count("approved"), statuses.count("rejected"))
 
     async def progress(self, workspace: str, base: str) -> tuple[Trial, str, Tally, Tally] | None:
@@ -136,7 +102,5 @@ class TrialStore:
         trial = await self.running(workspace, base)
         if trial is None:
             return None
-        async with self.store.db.execute("SELECT name FROM model_versions WHERE id = ?",
-                                         (trial.candidate_id,)) as cursor:
-            name = (await cursor.fetchone())["name"]
+        name = (await self.store.model_version(trial.candidate_id)).name
         return (trial, name, *await self.tallies(trial, name))

@@ -4,84 +4,45 @@ from __future__ import annotations
 
 import json
 
-import aiosqlite
-
 from engine.reports.figures import ActivityFigures, Period, RisingComplaint, SentimentFigures, WeeklyReport
 from engine.reviews.alerts import find_alerts, theme_week_counts
-from engine.store import utc_text
+from engine.store import Store, utc_text
 
 TOP_VARIANTS = 3
 
 
-async def _one(db: aiosqlite.Connection, sql: str, params: tuple) -> tuple:
-    async with db.execute(sql, params) as cursor:
-        return tuple(await cursor.fetchone())
-
-
-async def _all(db: aiosqlite.Connection, sql: str, params: tuple) -> list[tuple]:
-    async with db.execute(sql, params) as cursor:
-        return [tuple(row) async for row in cursor]
-
-
-async def activity(db: aiosqlite.Connection, workspace: str, period: Period) -> ActivityFigures:
+async def activity(store: Store, workspace: str, period: Period) -> ActivityFigures:
     """Copies made in the period, and how the team judged the variants made in it."""
     span = (workspace, utc_text(period.start), utc_text(period.end))
-    (copies,) = await _one(db, """SELECT count(*) FROM generations
-                                  WHERE workspace_id = ? AND created_at >= ? AND created_at < ?""", span)
-    variants, approved, rejected = await _one(db, """
-        SELECT count(*), COALESCE(SUM(s.status = 'approved'), 0), COALESCE(SUM(s.status = 'rejected'), 0)
-        FROM variants v JOIN generations g ON g.id = v.generation_id
-        JOIN variant_status s ON s.variant_id = v.id
-        WHERE g.workspace_id = ? AND g.created_at >= ? AND g.created_at < ?""", span)
-    return ActivityFigures(copies, variants, approved, rejected)
+    return ActivityFigures(await store.copies_made(*span), *await store.verdict_counts(*span))
 
 
-async def top_variants(db: aiosqlite.Connection, workspace: str, period: Period) -> list[tuple[str, int]]:
+async def top_variants(store: Store, workspace: str, period: Period) -> list[tuple[str, int]]:
     """The most approved variants among those approved during the period."""
-    return await _all(db, """
-        SELECT v.text, s.approvals FROM variant_status s JOIN variants v ON v.id = s.variant_id
-        WHERE s.workspace_id = ? AND s.status = 'approved' AND s.approved_at >= ? AND s.approved_at < ?
-        ORDER BY s.approvals DESC, s.approved_at DESC LIMIT ?""",
-        (workspace, utc_text(period.start), utc_text(period.end), TOP_VARIANTS))
+    return await store.most_approved(workspace, utc_text(period.start), utc_text(period.end), TOP_VARIANTS)
 
 
-async def top_approvers(db: aiosqlite.Connection, workspace: str, period: Period) -> list[tuple[str, int]]:
-    return await _all(db, """
-        SELECT f.user_id, count(*) AS n FROM feedback f JOIN variants v ON v.id = f.variant_id
-        WHERE v.workspace_id = ? AND f.verdict = 'approve' AND f.active = 1
-          AND f.updated_at >= ? AND f.updated_at < ?
-        GROUP BY f.user_id ORDER BY n DESC, f.user_id LIMIT 3""",
-        (workspace, utc_text(period.start), utc_text(period.end)))
+async def top_approvers(store: Store, workspace: str, period: Period) -> list[tuple[str, int]]:
+    return await store.top_approvers(workspace, utc_text(period.start), utc_text(period.end))
 
 
-async def sentiment(db: aiosqlite.Connection, workspace: str, period: Period) -> SentimentFigures:
+async def sentiment(store: Store, workspace: str, period: Period) -> SentimentFigures:
     """Review sentiment of the batches analysed during the period (all /reviews requests together)."""
     span = (workspace, utc_text(period.start), utc_text(period.end))
-    batches, reviews, positive, negative, neutral = await _one(db, """
-        SELECT count(*), COALESCE(SUM(analysed), 0), COALESCE(SUM(positive), 0),
-               COALESCE(SUM(negative), 0), COALESCE(SUM(neutral), 0)
-        FROM review_batches WHERE workspace_id = ? AND created_at >= ? AND created_at < ?""", span)
-    figures = SentimentFigures(batches, reviews, positive, negative, neutral)
+    figures = SentimentFigures(*await store.review_counts(*span))
     for kind, target in (("praise", figures.praise), ("complaint", figures.complaints)):
-        target += await _all(db, """
-            SELECT t.label, SUM(t.mentions) AS n FROM review_themes t
-            JOIN review_batches b ON b.id = t.batch_id
-            WHERE b.workspace_id = ? AND b.created_at >= ? AND b.created_at < ? AND t.kind = ?
-            GROUP BY lower(t.label) ORDER BY n DESC LIMIT 3""", span + (kind,))
+        target += await store.top_themes(*span, kind)
     return figures
 
 
-async def rising_complaints(db: aiosqlite.Connection, workspace: str, period: Period,
+async def rising_complaints(store: Store, workspace: str, period: Period,
                             last: Period) -> list[RisingComplaint]:
     """Themes whose negative share rose clearly: across the reviews analysed in ``last`` and in
     ``period`` (by theme label), and those found inside a dated file analysed in ``period``."""
     items = []
     for name, span in (("before", last), ("now", period)):
-        rows = await _all(db, """
-            SELECT l.aspects_json, l.text FROM review_labels l JOIN review_batches b ON b.id = l.batch_id
-            WHERE b.workspace_id = ? AND b.created_at >= ? AND b.created_at < ? AND l.aspects_json != '{}'""",
-            (workspace, utc_text(span.start), utc_text(span.end)))
-        for aspects_json, text in rows:
+        for aspects_json, text in await store.reviews_with_aspects(workspace, utc_text(span.start),
+                                                                   utc_text(span.end)):
             aspects = {k.lower(): v for k, v in json.loads(aspects_json).items()}
             items.append((aspects, name, text))
     counts = theme_week_counts(((a, w) for a, w, _ in items), ("before", "now"))
@@ -94,10 +55,8 @@ async def rising_complaints(db: aiosqlite.Connection, workspace: str, period: Pe
                              a.p_value, a.quote, "reviews analysed this week vs last week")
              for a in find_alerts(counts, ("before", "now"), quotes)]
     seen = {a.theme for a in found}
-    rows = await _all(db, """SELECT source, details_json FROM review_batches
-                             WHERE workspace_id = ? AND created_at >= ? AND created_at < ? ORDER BY created_at""",
-                      (workspace, utc_text(period.start), utc_text(period.end)))
-    for source, details in rows:
+    for source, details in await store.review_batch_details(workspace, utc_text(period.start),
+                                                            utc_text(period.end)):
         for a in json.loads(details).get("alerts", []):
             if a["theme"].lower() not in seen:
                 seen.add(a["theme"].lower())
@@ -107,24 +66,24 @@ async def rising_complaints(db: aiosqlite.Connection, workspace: str, period: Pe
     return found
 
 
-async def build_report(db: aiosqlite.Connection, workspace: str, period: Period, last: Period,
+async def build_report(store: Store, workspace: str, period: Period, last: Period,
                        model_version: str, finetune: str | None) -> WeeklyReport:
     return WeeklyReport(
         workspace=workspace,
         period=period,
-        this_week=await activity(db, workspace, period),
-        last_week=await activity(db, workspace, last),
-        top_variants=await top_variants(db, workspace, period),
-        top_approvers=await top_approvers(db, workspace, period),
+        this_week=await activity(store, workspace, period),
+        last_week=await activity(store, workspace, last),
+        top_variants=await top_variants(store, workspace, period),
+        top_approvers=await top_approvers(store, workspace, period),
         model_version=model_version,
         finetune=finetune,
-        sentiment=await _sentiment_with_alerts(db, workspace, period, last),
-        sentiment_last_week=await sentiment(db, workspace, last),
+        sentiment=await _sentiment_with_alerts(store, workspace, period, last),
+        sentiment_last_week=await sentiment(store, workspace, last),
     )
 
 
-async def _sentiment_with_alerts(db: aiosqlite.Connection, workspace: str, period: Period,
+async def _sentiment_with_alerts(store: Store, workspace: str, period: Period,
                                  last: Period) -> SentimentFigures:
-    figures = await sentiment(db, workspace, period)
-    figures.alerts = await rising_complaints(db, workspace, period, last)
+    figures = await sentiment(store, workspace, period)
+    figures.alerts = await rising_complaints(store, workspace, period, last)
     return figures

@@ -64,7 +64,7 @@ class ReportService:
                     late: bool = False, so_far: bool = False) -> WeeklyReport:
         """The report as data, with its chart drawn (off the event loop)."""
         finetune = await self.finetune_line(workspace, period) if self.finetune_line else None
-        report = await build_report(self.store.db, workspace, period, last, self.model_version(workspace), finetune)
+        report = await build_report(self.store, workspace, period, last, self.model_version(workspace), finetune)
         report.zone, report.late, report.so_far = zone, late, so_far
         report.chart = await self._chart(workspace, period, zone)
         return report
@@ -75,8 +75,8 @@ class ReportService:
         periods = [Period(a, b) for a, b in zip(ends, ends[1:])] + [period]
         history = []
         for each in periods:
-            figures, reviews = await activity(self.store.db, workspace, each), await sentiment(
-                self.store.db, workspace, each)
+            figures, reviews = await activity(self.store, workspace, each), await sentiment(
+                self.store, workspace, each)
             label = each.start.astimezone(ZoneInfo(zone)).strftime("%d %b")
             history.append((label, figures.approval_rate, reviews.positive_share))
         return await asyncio.to_thread(render_chart, history, self.charts_dir / chart_name(workspace, period))
@@ -94,11 +94,7 @@ class ReportService:
     async def post_due_reports(self, now: datetime) -> int:
         """Post every report that is due and not yet posted; returns how many were posted."""
         posted = 0
-        async with self.store.db.execute(
-            "SELECT workspace_id, value, updated_at FROM settings WHERE key = 'report_channel'"
-        ) as cursor:
-            targets = [tuple(row) async for row in cursor]
-        for workspace, channel, channel_set_at in targets:
+        for workspace, channel, channel_set_at in await self.store.workspaces_with("report_channel"):
             if not self.can_announce(workspace.split(":", 1)[0]):
                 continue  # that platform's adapter does not run here (yet): nothing to try
             try:
@@ -112,10 +108,7 @@ class ReportService:
         zone = await self._zone(workspace)
         trigger = report_trigger(self.cron, zone)
         ends = last_fire_times(trigger, now, MAX_CATCH_UP + 1)
-        async with self.store.db.execute(
-            "SELECT max(period_end) FROM reports WHERE workspace_id = ?", (workspace,)
-        ) as cursor:
-            (latest,) = await cursor.fetchone()
+        latest = await self.store.newest_report_end(workspace)
         # Reports start with the first scheduled time after the channel was set; none are skipped after.
         since = parse_utc_text(latest) if latest else channel_set_at
         posted = 0
@@ -128,59 +121,39 @@ class ReportService:
         return posted
 
     async def _unfinished(self, workspace: str, start: datetime) -> bool:
-        async with self.store.db.execute(
-            """SELECT 1 FROM reports WHERE workspace_id = ? AND period_start = ?
-               AND posted_at IS NULL AND gave_up_at IS NULL""",
-            (workspace, utc_text(start)),
-        ) as cursor:
-            return await cursor.fetchone() is not None
+        return await self.store.report_unfinished(workspace, utc_text(start))
 
     async def _post_once(self, workspace: str, channel: str, period: Period, before: Period,
                          zone: str, late: bool, now: datetime) -> int:
         key = (workspace, utc_text(period.start))
-        async with self.store.db.execute(
-            """SELECT content, chart, late, posted_at, gave_up_at, parts_posted, attempts,
-                      last_attempt_at FROM reports WHERE workspace_id = ? AND period_start = ?""", key,
-        ) as cursor:
-            row = await cursor.fetchone()
+        row = await self.store.report_row(*key)
         if row is not None and (row["posted_at"] or row["gave_up_at"]):
             return 0
         if row is not None and row["attempts"] and not self._retry_due(row, now):
             return 0
         if row is None:  # claim it: the report as it is now, kept for every later try
             report = await self.build(workspace, period, before, zone, late=late)
-            async with self.store.transaction() as db:
-                await db.execute(
-                    """INSERT INTO reports(workspace_id, period_start, period_end, channel, text, late,
-                                           content, chart) VALUES (?, ?, ?, ?, '', ?, ?, ?)""",
-                    key + (utc_text(period.end), channel, int(late), report.to_json(), str(report.chart)))
+            await self.store.claim_report(*key, utc_text(period.end), channel, late, report.to_json(),
+                                          str(report.chart))
             parts_posted, attempts = 0, 0
         else:  # claimed before a crash or a failed post: post what was claimed
             report = await self._claimed(row, workspace, period, before, zone)
             parts_posted, attempts = row["parts_posted"], row["attempts"]
         attempts += 1
-        async with self.store.transaction() as db:  # counted before posting: a crash counts too
-            await db.execute("UPDATE reports SET attempts = ?, last_attempt_at = ? "
-                             "WHERE workspace_id = ? AND period_start = ?", (attempts, utc_text(now)) + key)
+        await self.store.count_report_attempt(*key, attempts, utc_text(now))  # before posting: a crash counts too
 
         async def part_posted(count: int) -> None:
-            async with self.store.transaction() as db:
-                await db.execute("UPDATE reports SET parts_posted = ? "
-                                 "WHERE workspace_id = ? AND period_start = ?", (count,) + key)
+            await self.store.set_report_parts_posted(*key, count)
 
         announcement = Announcement(workspace, channel, image=report.chart, report=report,
                                     skip_parts=parts_posted, part_posted=part_posted)
         if not await self.announce(announcement):
             if attempts >= MAX_POST_ATTEMPTS:
-                async with self.store.transaction() as db:
-                    await db.execute("UPDATE reports SET gave_up_at = ? "
-                                     "WHERE workspace_id = ? AND period_start = ?", (utc_text(now),) + key)
+                await self.store.give_up_report(*key, utc_text(now))
                 logger.error("gave up posting the weekly report for %s (%s) to %s after %d tries; "
                              "it is not posted", workspace, utc_text(period.end), channel, attempts)
             return 0
-        async with self.store.transaction() as db:
-            await db.execute("UPDATE reports SET posted_at = ? WHERE workspace_id = ? AND period_start = ?",
-                             (utc_text(now),) + key)
+        await self.store.mark_report_posted(*key, utc_text(now))
         logger.info("posted the weekly report for %s (%s)%s", workspace, utc_text(period.end),
                     " late" if late else "")
         return 1

@@ -39,7 +39,7 @@ NO_THEMES = ("Your latest review summary found no praised or criticised themes (
 async def review_brief(store: Store, workspace: str, request: CopyRequest) -> ReviewBrief:
     """The praise and complaints of ``workspace``'s latest review summary, for ``request``'s copy;
     ``UserError`` (one sentence) when there is no summary or nothing in it to write from."""
-    summary = await latest_review_summary(store.db, workspace)
+    summary = await latest_review_summary(store, workspace)
     if summary is None:
         raise UserError(NO_SUMMARY)
     return brief_from(summary, request.product, request.language or language_of(request.product))

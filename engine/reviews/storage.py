@@ -1,9 +1,8 @@
-"""Review summaries in SQLite (schema: ``engine/migrations/0002_reviews.sql``, aspects ``0008``).
+"""Review summaries as the store keeps them (the SQL: ``engine.store.reviews``).
 
-Every function takes an open ``aiosqlite.Connection`` and a workspace id. Writes happen in one
-transaction (a savepoint, so they also nest inside a caller's transaction): all or nothing. The
-caller must not interleave other writes on the same connection while one runs (the store's write
-lock does that).
+``save_review_summary`` takes the connection of an open unit of work (``Store.transaction()``):
+the batch, its labels and themes are written all or nothing, as part of the caller's transaction.
+The reads take the ``Store`` (or a connection: ``engine.store.reviews.Reader``).
 """
 
 from __future__ import annotations
@@ -17,6 +16,14 @@ import aiosqlite
 
 from engine.reviews.export import summary_to_dict
 from engine.reviews.summary import ReviewSummary, Theme
+from engine.store.reviews import (
+    Reader,
+    insert_review_batch,
+    latest_review_batch,
+    review_batches_between,
+    review_labels,
+    review_themes_of,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -70,84 +77,41 @@ async def save_review_summary(
     details = summary_to_dict(summary, with_reviews=False)
     details = {k: details[k] for k in ("trend", "skipped_language", "skipped_over_cap", "notes", "seconds",
                                        "alerts", "languages")}
-    await db.execute("SAVEPOINT save_review_summary")
-    try:
-        cursor = await db.execute(
-            """INSERT INTO review_batches (workspace_id, created_at, source, model, channel, user_id,
-                   analysed, positive, negative, neutral, score, average_rating, rating_scale, found,
-                   skipped, trend_unit, trend_direction, details_json)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-            (
-                workspace_id, _utc_text(summary.created_at), summary.source, summary.model, channel, user,
-                summary.analysed, summary.positive, summary.negative, summary.neutral, summary.score,
-                summary.average_rating, summary.rating_scale, summary.found, summary.skipped,
-                summary.trend_unit, summary.trend_direction, json.dumps(details, ensure_ascii=False),
-            ),
-        )
-        batch_id = cursor.lastrowid
-        await db.executemany(
-            """INSERT INTO review_labels (batch_id, position, line, text, label, confidence, rating,
-                   review_date, skipped, language, aspects_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-            [
-                (batch_id, i, r.line, r.text, r.label, r.confidence, r.rating,
-                 r.date.isoformat() if r.date else None, r.skipped, r.language,
-                 json.dumps(r.aspects, ensure_ascii=False))
-                for i, r in enumerate(summary.reviews)
-            ],
-        )
-        await db.executemany(
-            """INSERT INTO review_themes (batch_id, kind, rank, label, mentions, quote, line, positive, negative,
-                   neutral) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-            [
-                (batch_id, kind, rank, t.label, t.mentions, t.quote, t.line, t.positive, t.negative, t.neutral)
-                for kind, themes in (("praise", summary.praise), ("complaint", summary.complaints))
-                for rank, t in enumerate(themes, start=1)
-            ],
-        )
-    except BaseException:
-        await db.execute("ROLLBACK TO save_review_summary")
-        await db.execute("RELEASE save_review_summary")
-        raise
-    # releasing the outermost savepoint commits; inside a caller's transaction the caller commits
-    await db.execute("RELEASE save_review_summary")
+    batch = (
+        workspace_id, _utc_text(summary.created_at), summary.source, summary.model, channel, user,
+        summary.analysed, summary.positive, summary.negative, summary.neutral, summary.score,
+        summary.average_rating, summary.rating_scale, summary.found, summary.skipped,
+        summary.trend_unit, summary.trend_direction, json.dumps(details, ensure_ascii=False),
+    )
+    labels = [(i, r.line, r.text, r.label, r.confidence, r.rating, r.date.isoformat() if r.date else None,
+               r.skipped, r.language, json.dumps(r.aspects, ensure_ascii=False))
+              for i, r in enumerate(summary.reviews)]
+    themes = [(kind, rank, t.label, t.mentions, t.quote, t.line, t.positive, t.negative, t.neutral)
+              for kind, found in (("praise", summary.praise), ("complaint", summary.complaints))
+              for rank, t in enumerate(found, start=1)]
+    batch_id = await insert_review_batch(db, batch, labels, themes)
     logger.info("saved review summary %s for workspace %s (%d reviews)", batch_id, workspace_id, len(summary.reviews))
-    return int(batch_id)
-
-
-_BATCH_COLUMNS = """id, workspace_id, created_at, source, model, channel, user_id, analysed, positive,
-                  negative, neutral, score, average_rating, rating_scale, found, skipped, trend_unit,
-                  trend_direction, details_json"""
+    return batch_id
 
 
 async def review_summaries_between(
-    db: aiosqlite.Connection,
+    reader: Reader,
     workspace_id: str,
     start: dt.datetime | str,
     end: dt.datetime | str,
 ) -> list[StoredReviewSummary]:
     """Batches of ``workspace_id`` created in [start, end), oldest first, with their themes."""
-    return await _summaries(
-        db,
-        f"""SELECT {_BATCH_COLUMNS}
-           FROM review_batches WHERE workspace_id = ? AND created_at >= ? AND created_at < ?
-           ORDER BY created_at, id""",
-        (workspace_id, _utc_text(start), _utc_text(end)),
-    )
+    return await _summaries(reader, await review_batches_between(reader, workspace_id, _utc_text(start),
+                                                                 _utc_text(end)))
 
 
-async def latest_review_summary(db: aiosqlite.Connection, workspace_id: str) -> StoredReviewSummary | None:
+async def latest_review_summary(reader: Reader, workspace_id: str) -> StoredReviewSummary | None:
     """The newest batch of ``workspace_id`` (none of another workspace's), with its themes."""
-    found = await _summaries(
-        db,
-        f"""SELECT {_BATCH_COLUMNS} FROM review_batches WHERE workspace_id = ?
-           ORDER BY created_at DESC, id DESC LIMIT 1""",
-        (workspace_id,),
-    )
-    return found[0] if found else None
+    row = await latest_review_batch(reader, workspace_id)
+    return (await _summaries(reader, [row]))[0] if row else None
 
 
-async def _summaries(db: aiosqlite.Connection, sql: str, params: tuple) -> list[StoredReviewSummary]:
-    rows = await _fetch(db, sql, params)
+async def _summaries(reader: Reader, rows: list[tuple]) -> list[StoredReviewSummary]:
     result = []
     for row in rows:
         (batch_id, ws, created, source, model, channel, user_id, analysed, pos, neg, neu, score,
@@ -162,34 +126,15 @@ async def _summaries(db: aiosqlite.Connection, sql: str, params: tuple) -> list[
         )
     if result:
         by_id = {s.id: s for s in result}
-        marks = ",".join("?" * len(by_id))
-        themes = await _fetch(
-            db,
-            f"SELECT batch_id, kind, label, mentions, quote, line, positive, negative, neutral FROM review_themes "
-            f"WHERE batch_id IN ({marks}) ORDER BY batch_id, kind, rank",
-            tuple(by_id),
-        )
-        for batch_id, kind, label, mentions, quote, line, pos, neg, neu in themes:
+        for batch_id, kind, label, mentions, quote, line, pos, neg, neu in await review_themes_of(reader, list(by_id)):
             target = by_id[batch_id].praise if kind == "praise" else by_id[batch_id].complaints
             target.append(Theme(label=label, mentions=mentions, quote=quote, line=line, positive=pos, negative=neg,
                                 neutral=neu))
     return result
 
 
-async def review_labels_of(db: aiosqlite.Connection, workspace_id: str, batch_id: int) -> list[dict]:
+async def review_labels_of(reader: Reader, workspace_id: str, batch_id: int) -> list[dict]:
     """Per-review labels of one stored batch (empty when it is not this workspace's)."""
-    rows = await _fetch(
-        db,
-        """SELECT l.line, l.text, l.label, l.confidence, l.rating, l.review_date, l.skipped, l.language,
-                  l.aspects_json
-           FROM review_labels l JOIN review_batches b ON b.id = l.batch_id
-           WHERE l.batch_id = ? AND b.workspace_id = ? ORDER BY l.position""",
-        (batch_id, workspace_id),
-    )
+    rows = await review_labels(reader, workspace_id, batch_id)
     keys = ("line", "text", "label", "confidence", "rating", "date", "skipped", "language", "aspects")
     return [dict(zip(keys, tuple(row[:-1]) + (json.loads(row[-1]),))) for row in rows]
-
-
-async def _fetch(db: aiosqlite.Connection, sql: str, params: tuple) -> list[tuple]:
-    async with db.execute(sql, params) as cursor:
-        return [tuple(row) for row in await cursor.fetchall()]
