@@ -38,7 +38,7 @@ from engine.learning.trials import TrialStore
 from engine.learning.workspace_models import Assignment, WorkspaceModels
 from engine.serving import base_name, training_source
 from engine.prompts import PromptBook
-from engine.store import Store, utc_text
+from engine.store import Store
 from engine.types import CopyRequest
 
 logger = logging.getLogger(__name__)
@@ -159,11 +159,7 @@ class FinetuneRunner:
             return
         try:
             await self._clean_leftovers()
-            async with self.store.transaction() as db:
-                await db.execute(
-                    """UPDATE finetune_runs SET status = 'failed', finished_at = ?,
-                       message = 'Interrupted: the bot stopped during the run.' WHERE status = 'running'""",
-                    (utc_text(datetime.now(timezone.utc)),))
+            await self.store.fail_interrupted_runs(datetime.now(timezone.utc))
         finally:
             os.close(lock)
 
@@ -418,23 +414,16 @@ class FinetuneRunner:
                 shutil.rmtree(path, ignore_errors=True)
 
     async def _record_start(self, progress: RunProgress, status: str, message: str) -> int:
-        async with self.store.transaction() as db:
-            cursor = await db.execute(
-                """INSERT INTO finetune_runs(workspace_id, trigger, status, message, finished_at)
-                   VALUES (?, ?, ?, ?, ?)""",
-                (progress.workspace, progress.trigger, status, message,
-                 None if status == "running" else utc_text(datetime.now(timezone.utc))))
-            return cursor.lastrowid
+        return await self.store.record_run_start(
+            progress.workspace, progress.trigger, status, message,
+            None if status == "running" else datetime.now(timezone.utc))
 
     async def _record_end(self, run_id: int, result: RunResult) -> None:
         if result.status not in ("promoted", "trial", "rejected", "failed"):
             return
         try:
-            async with self.store.transaction() as db:
-                await db.execute(
-                    """UPDATE finetune_runs SET status = ?, message = ?, version_id = ?, finished_at = ?
-                       WHERE id = ? AND status = 'running'""",
-                    (result.status, result.message, result.version.id if result.version else None,
-                     utc_text(datetime.now(timezone.utc)), run_id))
+            await self.store.record_run_end(run_id, result.status, result.message,
+                                            result.version.id if result.version else None,
+                                            datetime.now(timezone.utc))
         except Exception:
             logger.exception("could not record the end of fine-tune run %d", run_id)
