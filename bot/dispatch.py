@@ -23,7 +23,7 @@ from bot.commands import (
     ReviewsCommand,
     SettingsCommand,
 )
-from bot.logs import request_scope
+from bot.ops.logs import request_scope
 from engine import (SETTINGS, CopyPreview, CopyRequest, CopyResult, Engine, Feedback, Origin, Refinement,
                     ReviewSummary, UserError, Verdict, WeeklyReport)
 

@@ -23,6 +23,7 @@ from engine.copywriter import Copywriter, Draft
 from engine.errors import UserError
 from engine.generation import Generator
 from engine.generator import BatchingGenerator
+from engine.health import Health, check_health
 from engine.housekeeping import CHARTS_KEPT, EVENT_RETENTION, HOUSEKEEPING_CRON, Pruned, prune_charts
 from engine.journal import InboundEvent, Journal
 from engine.learning.service import Learning
@@ -145,6 +146,10 @@ class Engine:
         if self.journal is not None:
             await self.journal.close()
         await self.store.close()
+
+    async def health(self) -> Health:
+        """Whether the engine can serve now: the model worker runs and the database answers."""
+        return await check_health(self.generator, self.store)
 
     async def __aenter__(self) -> "Engine":
         return self

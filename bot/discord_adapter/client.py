@@ -59,7 +59,7 @@ class CopybotClient(discord.Client):
         self.engine = engine
         self.config = config
         self.tasks = TaskTracker()
-        self.tree = build_command_tree(self)
+        self.tree = build_command_tree(self, self.handle_command, engine.presets)
         self._synced_guilds: set[int] = set()
         # Journaled events are carried out in lanes: one per message for reactions.
         self.lanes = EventLanes(self.tasks, self._carry_out, name="discord")
@@ -120,7 +120,7 @@ class CopybotClient(discord.Client):
             return
         command = invocation.command
         if isinstance(command, ReviewsCommand) and not command.text.strip() and invocation.attachment is None:
-            await interaction.response.send_modal(ReviewsForm(self))
+            await interaction.response.send_modal(ReviewsForm(self.handle_form))
             return
         await self._defer_and_start(interaction, invocation)
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import logging
 import re
-import warnings
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -23,7 +22,7 @@ from engine.config import EngineConfig
 from engine.errors import UserError
 from engine.generation import Generator, ServedVersion
 from engine.learning.trials import TrialStore
-from engine.model import load_model
+from engine.model import load_with_adapters  # noqa: F401  (train.py imports it from here)
 from engine.serving import base_name, open_generator
 from engine.store import Store, parse_utc_text, utc_text
 
@@ -47,20 +46,6 @@ class ModelVersion:
     data_until: datetime | None
     metrics: dict
     created_at: datetime
-
-
-def load_with_adapters(source: str, adapters: list[Path], threads: int = 0):
-    """The base model with each adapter merged in, oldest first, and its tokenizer."""
-    model, tokenizer = load_model(source, threads=threads)
-    if adapters:
-        from peft import PeftModel
-
-        with warnings.catch_warnings():  # deprecation chatter from inside peft/transformers
-            warnings.simplefilter("ignore", FutureWarning)
-            for adapter in adapters:
-                model = PeftModel.from_pretrained(model, str(adapter)).merge_and_unload()
-        model.eval()
-    return model, tokenizer
 
 
 _SELECT = """SELECT m.*, p.name AS parent_name FROM model_versions m

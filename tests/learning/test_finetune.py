@@ -14,7 +14,7 @@ from engine import CopyRequest, Engine, Feedback, Origin, UserError, Verdict
 from engine.learning.dataset import load_dataset
 from engine.learning.evaluate import mean_nll
 from engine.learning.tokens import encode
-from engine.learning.versions import load_with_adapters
+from engine.model import load_with_adapters
 from engine.reports.periods import Period
 from engine.store import utc_text
 from tests.learning.conftest import (ADMIN, OTHER_TEAM, PRODUCTS, Channel, approved_copy, seed, wait_until,
