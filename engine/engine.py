@@ -130,8 +130,8 @@ class Engine:
         """Start the scheduled jobs: the weekly fine-tune and the report check. ``copybot run``
         calls it; one-shot CLI commands and tests that do not want background jobs do not."""
         if self.config.finetune_cron.strip().lower() != "off":
-            self.scheduler.add_weekly_job("finetune", self.config.finetune_cron, self.config.timezone,
-                                          self.learning.run_scheduled)
+            self.scheduler.add_cron_job("finetune", self.config.finetune_cron, self.config.timezone,
+                                        self.learning.run_scheduled)
             self.learning.next_run = lambda: self.scheduler.next_run_time("finetune")
         # Reports keep their own per-workspace schedule and exactly-once record; check each minute.
         self.scheduler.add_cron_job("reports", "* * * * *", "UTC", self.post_due_reports, catch_up=False)

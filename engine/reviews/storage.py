@@ -23,7 +23,7 @@ logger = logging.getLogger(__name__)
 
 @dataclass
 class StoredReviewSummary:
-    """A saved batch as the weekly report reads it (per-review labels: ``review_labels_of``)."""
+    """A saved batch as ``/copy … from: reviews`` reads it back (``latest_review_summary``)."""
 
     id: int
     workspace_id: str
@@ -119,22 +119,6 @@ _BATCH_COLUMNS = """id, workspace_id, created_at, source, model, channel, user_i
                   trend_direction, details_json"""
 
 
-async def review_summaries_between(
-    db: aiosqlite.Connection,
-    workspace_id: str,
-    start: dt.datetime | str,
-    end: dt.datetime | str,
-) -> list[StoredReviewSummary]:
-    """Batches of ``workspace_id`` created in [start, end), oldest first, with their themes."""
-    return await _summaries(
-        db,
-        f"""SELECT {_BATCH_COLUMNS}
-           FROM review_batches WHERE workspace_id = ? AND created_at >= ? AND created_at < ?
-           ORDER BY created_at, id""",
-        (workspace_id, _utc_text(start), _utc_text(end)),
-    )
-
-
 async def latest_review_summary(db: aiosqlite.Connection, workspace_id: str) -> StoredReviewSummary | None:
     """The newest batch of ``workspace_id`` (none of another workspace's), with its themes."""
     found = await _summaries(
@@ -174,20 +158,6 @@ async def _summaries(db: aiosqlite.Connection, sql: str, params: tuple) -> list[
             target.append(Theme(label=label, mentions=mentions, quote=quote, line=line, positive=pos, negative=neg,
                                 neutral=neu))
     return result
-
-
-async def review_labels_of(db: aiosqlite.Connection, workspace_id: str, batch_id: int) -> list[dict]:
-    """Per-review labels of one stored batch (empty when it is not this workspace's)."""
-    rows = await _fetch(
-        db,
-        """SELECT l.line, l.text, l.label, l.confidence, l.rating, l.review_date, l.skipped, l.language,
-                  l.aspects_json
-           FROM review_labels l JOIN review_batches b ON b.id = l.batch_id
-           WHERE l.batch_id = ? AND b.workspace_id = ? ORDER BY l.position""",
-        (batch_id, workspace_id),
-    )
-    keys = ("line", "text", "label", "confidence", "rating", "date", "skipped", "language", "aspects")
-    return [dict(zip(keys, tuple(row[:-1]) + (json.loads(row[-1]),))) for row in rows]
 
 
 async def _fetch(db: aiosqlite.Connection, sql: str, params: tuple) -> list[tuple]:

@@ -274,7 +274,7 @@ async def test_weekly_run_missed_while_down_runs_once_at_start_up(learning_confi
         channel = Channel()
         engine.set_publisher("console", channel.publish)
         await engine.start_scheduler()
-        await wait_until(lambda: engine.scheduler.job_runs("finetune") == 1, what="the catch-up run")
+        await wait_until(lambda: any("Fine-tune" in p.text for p in channel.posts), what="the catch-up run")
         finetune_posts = [p.text for p in channel.posts if "Fine-tune" in p.text]
         assert finetune_posts == ["Fine-tune skipped: 2 new approved examples since the base model, "
                                   "6 needed — approve 4 more."]
