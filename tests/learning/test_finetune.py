@@ -10,6 +10,7 @@ import pytest
 
 from bot.commands import parse_line
 from bot.dispatch import execute
+from bot.rendering.learning import finetune_start_text
 from engine import CopyRequest, Engine, Feedback, Origin, UserError, Verdict
 from engine.learning.dataset import load_dataset
 from engine.learning.evaluate import mean_nll
@@ -151,7 +152,7 @@ async def test_killed_training_changes_nothing_and_the_next_run_starts_clean(lea
                                              engine.learning.start(ADMIN.workspace_key, "schedule"))
         started = [s for s in (first, second) if s.outcome.started]
         assert len(started) == 1
-        assert "already running" in (first if second is started[0] else second).describe()
+        assert "already running" in finetune_start_text(first if second is started[0] else second)
         progress = engine.learning.runner.progress
         await wait_until(lambda: progress.step >= 1, timeout=180, what="the first training step")
         assert "step" in await command(engine, "/finetune status")
