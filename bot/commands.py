@@ -83,7 +83,7 @@ class FinetuneCommand:
 
 @dataclass(frozen=True)
 class HelpCommand:
-    topic: str | None = None
+    """The one help text; anything after /help is ignored."""
 
 
 Command = (CopyCommand | FeedbackCommand | RefineCommand | ReviewsCommand | SettingsCommand | ReportCommand
@@ -249,7 +249,7 @@ def parse_command(name: str, args: str | bytes = "") -> Command:
             raise UserError("Use /finetune now to start a fine-tune, or /finetune status.")
         return FinetuneCommand(action)
     if name == "help":
-        return HelpCommand(args.strip().lstrip("/").lower() or None)
+        return HelpCommand()
     raise UserError(f"There is no /{name[:30]} command; try /help.")
 
 

@@ -23,7 +23,9 @@ from bot.commands import (
     ReviewsCommand,
     SettingsCommand,
 )
-from bot.logs import request_scope
+from bot.ops.logs import request_scope
+from bot.rendering.learning import (finetune_start_text, finetune_status_text, model_list_text,
+                                    model_switch_text)
 from engine import (SETTINGS, CopyPreview, CopyRequest, CopyResult, Engine, Feedback, Origin, Refinement,
                     ReviewSummary, UserError, Verdict, WeeklyReport)
 
@@ -140,14 +142,14 @@ async def _execute(engine: Engine, origin: Origin, command: Command, *,
         return Reply(report=await engine.report(origin, last_week=command.last_week))
     if isinstance(command, ModelsCommand):
         if command.action == "use":
-            return Reply((await engine.use_model(origin, command.version)).describe())
+            return Reply(model_switch_text(await engine.use_model(origin, command.version)))
         if command.action == "rollback":
-            return Reply((await engine.rollback_model(origin)).describe())
-        return Reply((await engine.models(origin)).describe(), ephemeral=True)
+            return Reply(model_switch_text(await engine.rollback_model(origin)))
+        return Reply(model_list_text(await engine.models(origin)), ephemeral=True)
     if isinstance(command, FinetuneCommand):
         if command.action == "now":
-            return Reply((await engine.finetune_now(origin)).describe())
-        return Reply((await engine.finetune_status(origin)).describe(), ephemeral=True)
+            return Reply(finetune_start_text(await engine.finetune_now(origin)))
+        return Reply(finetune_status_text(await engine.finetune_status(origin)), ephemeral=True)
     if isinstance(command, ReviewsCommand):
         summary = await engine.summarize_reviews(origin, text=command.text or None, data=command.data,
                                                  filename=command.filename, column=command.column)

@@ -3,7 +3,9 @@
 from engine.config import EngineConfig, engine_config_from_env, load_dotenv_file
 from engine.engine import Engine
 from engine.errors import BusyError, EventNotStored, UserError
+from engine.health import Health
 from engine.journal import InboundEvent
+from engine.learning.status import FinetuneStart, FinetuneStatus, ModelList, ModelSwitch, TrialProgress
 from engine.redaction import shown_value
 from engine.reports.figures import WeeklyReport
 from engine.reviews import ReviewSummary, write_labels
@@ -28,7 +30,8 @@ from engine.types import (
 
 __all__ = [
     "Announcement", "ApprovedExample", "BusyError", "CopyPreview", "CopyRequest", "CopyResult", "Engine",
-    "EngineConfig", "EventNotStored", "Feedback", "FeedbackOutcome", "InboundEvent", "Origin",
+    "EngineConfig", "EventNotStored", "Feedback", "FeedbackOutcome", "FinetuneStart", "FinetuneStatus",
+    "Health", "InboundEvent", "ModelList", "ModelSwitch", "Origin", "TrialProgress",
     "Refinement", "ReviewBrief", "ReviewPoint", "ReviewSummary", "Thread", "TurnKind", "SETTINGS", "UserError", "Variant", "Verdict", "WeeklyReport",
     "engine_config_from_env", "load_dotenv_file", "shown_value", "write_labels",
 ]

@@ -9,9 +9,19 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from dataclasses import dataclass
 
-from engine.prompts import CopyLimits
 from engine.validation import strip_invisible
+
+
+@dataclass(frozen=True)
+class CopyLimits:
+    """How long a variant may be once cleaned (the prompt book says it per ad channel)."""
+
+    max_words: int
+    max_chars: int | None
+    multiline: bool = False
+
 
 _PREAMBLE = re.compile(
     r"^\s*((sure|certainly|of course|absolutely|here('s| is| are)|okay|ok)\b[^\n:]*[:!.]"

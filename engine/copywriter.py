@@ -14,11 +14,11 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
-from engine.cleaning import clean_variant, ends_sentence, preview_text
+from engine.cleaning import CopyLimits, clean_variant, ends_sentence, preview_text
 from engine.errors import BusyError
 from engine.generation import Generator
 from engine.grounding import Check, check_variant, language_of, rank
-from engine.prompts import CopyLimits, PromptBook
+from engine.prompts import PromptBook
 from engine.types import CopyRequest, ReviewBrief
 
 logger = logging.getLogger(__name__)

@@ -7,7 +7,6 @@ dataclasses (``engine.types``) and get dataclasses back.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict, replace
@@ -15,21 +14,22 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from engine.config import EngineConfig
-from engine.conversations.pairs import preference_pairs
 from engine.conversations.prompts import TurnPrompts
 from engine.conversations.service import Conversations
 from engine.conversations.store import ConversationStore
 from engine.copywriter import Copywriter, Draft
 from engine.errors import UserError
+from engine.feedback import Verdicts
 from engine.generation import Generator
-from engine.generator import BatchingGenerator
+from engine.health import Health, check_health
 from engine.housekeeping import CHARTS_KEPT, EVENT_RETENTION, HOUSEKEEPING_CRON, Pruned, prune_charts
 from engine.journal import InboundEvent, Journal
 from engine.learning.service import Learning
 from engine.learning.status import FinetuneStart, FinetuneStatus, ModelList, ModelSwitch
-from engine.learning.versions import load_serving_generator
 from engine.learning.workspace_models import Writer
 from engine.local_backend import GenerationBackend
+from engine.opening import as_generator, open_configured_generator
+from engine.export import write_approved, write_pairs
 from engine.metrics import Metrics
 from engine.prompts import PromptBook
 from engine.reports.figures import WeeklyReport
@@ -46,27 +46,6 @@ from engine.types import (Announcement, CopyPreview, CopyRequest, CopyResult, Fe
 from engine.validation import validate_copy_request
 
 logger = logging.getLogger(__name__)
-
-
-async def open_configured_generator(config: EngineConfig, store: Store) -> Generator:
-    """The configured generator: an OpenAI-compatible server (COPYBOT_BACKEND=openai), or the local
-    model serving each workspace the version that was active when the bot last ran (fine-tunes
-    survive restarts)."""
-    if config.backend == "openai":
-        from engine.remote_backend import RemoteGenerator
-
-        return RemoteGenerator.from_config(config)
-    return await load_serving_generator(config, store)
-
-
-def as_generator(backend: Generator | GenerationBackend, config: EngineConfig) -> Generator:
-    """A generator as it is, or a synchronous transformers-style backend (tests, benchmarks) behind
-    the batching worker."""
-    if hasattr(backend, "check_capacity"):
-        return backend
-    generator = BatchingGenerator(backend, max_batch=config.max_batch, queue_size=config.queue_size)
-    generator.start()
-    return generator
 
 
 class Engine:
@@ -94,6 +73,7 @@ class Engine:
                                      announce=self.announce, finetune_line=self.learning.finetune_line,
                                      can_announce=lambda platform: platform in self._publishers)
         self.scheduler = Scheduler(store)
+        self.verdicts = Verdicts(store, self.finish_event, self._verdict_changed)
         self.reviews = ReviewService(store, config.sentiment_model, generator.run_in_model_thread)
 
     @classmethod
@@ -129,8 +109,8 @@ class Engine:
         """Start the scheduled jobs: the weekly fine-tune and the report check. ``copybot run``
         calls it; one-shot CLI commands and tests that do not want background jobs do not."""
         if self.config.finetune_cron.strip().lower() != "off":
-            self.scheduler.add_weekly_job("finetune", self.config.finetune_cron, self.config.timezone,
-                                          self.learning.run_scheduled)
+            self.scheduler.add_cron_job("finetune", self.config.finetune_cron, self.config.timezone,
+                                        self.learning.run_scheduled)
             self.learning.next_run = lambda: self.scheduler.next_run_time("finetune")
         # Reports keep their own per-workspace schedule and exactly-once record; check each minute.
         self.scheduler.add_cron_job("reports", "* * * * *", "UTC", self.post_due_reports, catch_up=False)
@@ -145,6 +125,10 @@ class Engine:
         if self.journal is not None:
             await self.journal.close()
         await self.store.close()
+
+    async def health(self) -> Health:
+        """Whether the engine can serve now: the model worker runs and the database answers."""
+        return await check_health(self.generator, self.store)
 
     async def __aenter__(self) -> "Engine":
         return self
@@ -275,6 +259,10 @@ class Engine:
 
     # --- feedback ------------------------------------------------------------------------------
 
+    def _verdict_changed(self, workspace: str, feedback: Feedback) -> None:
+        self.metrics.count_feedback(feedback.verdict.value, feedback.added)
+        self.learning.verdict_changed(workspace)  # A/B tests and auto-rollback look, later
+
     async def record_feedback(self, feedback: Feedback,
                               event: InboundEvent | None = None) -> FeedbackOutcome | None:
         """Store an approval/rejection (or its withdrawal). Returns ``None`` for a message that is
@@ -282,34 +270,7 @@ class Engine:
 
         ``event``: the journaled reaction this carries out; it is marked finished in the same
         transaction as the feedback, so a crash never leaves one without the other."""
-        workspace = feedback.origin.workspace_key
-        variant_id = feedback.variant_id
-        if variant_id is None:
-            if feedback.message is None:
-                raise ValueError("feedback names neither a variant nor a message")
-            variant_id = await self.store.variant_for_message(
-                workspace, feedback.origin.channel, feedback.message
-            )
-            if variant_id is None:
-                if event is not None:
-                    await self.finish_event(event, "ignored")
-                return None
-        elif not await self.store.variant_visible(workspace, variant_id, feedback.origin.channel,
-                                                  feedback.origin.user):
-            # The same answer whether it does not exist or was posted where this person may not
-            # look: a number must not reveal another channel's copy.
-            raise UserError(f"There is no variant #{variant_id} in this channel; check the number, "
-                            "or react to the variant where it was posted.")
-        outcome = await self.store.set_feedback(
-            variant_id, feedback.origin.user, feedback.verdict, feedback.added,
-            finishing_event=None if event is None else event.id,
-        )
-        if outcome.changed:
-            self.metrics.count_feedback(feedback.verdict.value, feedback.added)
-            self.learning.verdict_changed(workspace)  # A/B tests and auto-rollback look, later
-        logger.info("feedback on variant %d: %s %s (changed=%s)", variant_id, feedback.verdict.value,
-                    "added" if feedback.added else "withdrawn", outcome.changed)
-        return outcome
+        return await self.verdicts.record(feedback, event)
 
     async def posted_variant(self, origin: Origin, message: str) -> int | None:
         """The variant posted as ``message`` in ``origin``'s channel, or ``None``."""
@@ -320,15 +281,7 @@ class Engine:
                                   ) -> list[tuple[InboundEvent, Feedback]]:
         """Of journaled reactions on one message, those that are verdicts (``Feedback``) on a
         variant of ours; every other one is finished as ignored here."""
-        verdicts = [(event, feedback) for event, feedback in reactions if feedback is not None]
-        if verdicts and await self.posted_variant(origin, message) is None:
-            logger.debug("reactions on message %s: not a variant; ignored", message)
-            verdicts = []
-        kept = {id(event) for event, _ in verdicts}
-        for event, _ in reactions:
-            if id(event) not in kept:
-                await self.finish_event(event, "ignored")
-        return verdicts
+        return await self.verdicts.on_message(origin, message, reactions)
 
     # --- inbound events: durable before they are acknowledged ---------------------------------
 
@@ -451,25 +404,12 @@ class Engine:
         logger.info("housekeeping: forgot %d handled events, deleted %d report charts", events, charts)
         return Pruned(events, charts)
 
-    # --- export --------------------------------------------------------------------------------
+    # --- export ----------------------------------------------------------------------------------
 
     async def export_approved(self, path: Path, workspace: str | None = None) -> int:
         """Write approved examples as chat-format JSONL (``{"messages": [...]}`` per line)."""
-        examples = await self.store.approved_examples(workspace)
-        partial = path.with_name(path.name + ".partial")
-        with partial.open("w", encoding="utf-8") as out:
-            for example in examples:
-                messages = example.messages + [{"role": "assistant", "content": example.text}]
-                out.write(json.dumps({"messages": messages}, ensure_ascii=False) + "\n")
-        partial.replace(path)
-        return len(examples)
+        return await write_approved(self.store, path, workspace)
 
     async def export_pairs(self, path: Path, workspace: str | None = None) -> int:
         """Write preference pairs (prompt, chosen, rejected; TRL's conversational format) as JSONL."""
-        pairs = await preference_pairs(self.store, workspace)
-        partial = path.with_name(path.name + ".partial")
-        with partial.open("w", encoding="utf-8") as out:
-            for pair in pairs:
-                out.write(json.dumps(pair, ensure_ascii=False) + "\n")
-        partial.replace(path)
-        return len(pairs)
+        return await write_pairs(self.store, path, workspace)

@@ -1,4 +1,5 @@
-"""Prometheus metrics and a health check, on a local port that is off unless configured.
+"""Prometheus metrics: the counts the engine keeps. ``bot/ops/health_server.py`` serves them (and the
+engine's ``health()``) over HTTP when a port is configured.
 
 The registry belongs to a ``Metrics`` object the engine holds, not to prometheus-client's global
 default registry: two engines in one process (tests, a CLI next to the bot) never share counts.
@@ -19,25 +20,19 @@ default registry: two engines in one process (tests, a CLI next to the bot) neve
 from __future__ import annotations
 
 import asyncio
-import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
-from aiohttp import web
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 
 from engine.errors import BusyError, UserError
 
 if TYPE_CHECKING:
-    from engine.engine import Engine
     from engine.generation import Generator
 
-logger = logging.getLogger(__name__)
-
 GENERATION_BUCKETS = (0.25, 0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300)
-HEALTH_TIMEOUT = 2.0  # seconds the database gets to answer a health check
 
 
 class Metrics:
@@ -127,75 +122,3 @@ class _GeneratorCollector:
         if generator is not None:
             info.add_metric([generator.version], 1)
         yield info
-
-
-async def health(engine: Engine) -> tuple[bool, dict]:
-    """Whether the engine can serve: the model worker runs and the database answers."""
-    report: dict = {"model": engine.generator.version, "queue_depth": engine.generator.queue_depth}
-    healthy = True
-    if not engine.generator.running:
-        healthy = False
-        report["generator"] = "stopped"
-    else:
-        report["generator"] = "running"
-    try:
-        async with asyncio.timeout(HEALTH_TIMEOUT):
-            await engine.store.ping()
-        report["database"] = "ok"
-    except Exception as exc:  # closed, locked past the timeout, disk gone: all mean unhealthy
-        healthy = False
-        report["database"] = f"failing ({type(exc).__name__})"
-    return healthy, report
-
-
-class MetricsServer:
-    """``GET /healthz`` (200 or 503, JSON) and ``GET /metrics`` (Prometheus text) over aiohttp."""
-
-    def __init__(self, engine: Engine, host: str, port: int,
-                 stopping: Callable[[], bool] = lambda: False) -> None:
-        self.engine = engine
-        self.host = host
-        self.port = port
-        self.stopping = stopping
-        self._runner: web.AppRunner | None = None
-
-    async def start(self) -> None:
-        app = web.Application()
-        app.router.add_get("/healthz", self._healthz)
-        app.router.add_get("/metrics", self._metrics)
-        runner = web.AppRunner(app, access_log=None)
-        await runner.setup()
-        try:
-            await web.TCPSite(runner, self.host, self.port).start()
-        except OSError as exc:
-            await runner.cleanup()
-            raise UserError(f"Cannot serve metrics on {self.host}:{self.port} ({exc.strerror}); set "
-                            "COPYBOT_METRICS_PORT to a free port, or unset it.") from None
-        self._runner = runner
-        self.host, self.port = runner.addresses[0][:2]  # as bound (port 0: the one chosen)
-        logger.info("health and metrics on http://%s:%d/healthz and /metrics", self.host, self.port)
-
-    async def stop(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
-
-    async def _healthz(self, request: web.Request) -> web.Response:
-        if self.stopping():
-            return web.json_response({"status": "stopping"}, status=503)
-        healthy, report = await health(self.engine)
-        report["status"] = "ok" if healthy else "unhealthy"
-        return web.json_response(report, status=200 if healthy else 503)
-
-    async def _metrics(self, request: web.Request) -> web.Response:
-        return web.Response(body=self.engine.metrics.render(), headers={"Content-Type": CONTENT_TYPE_LATEST})
-
-
-async def start_metrics_server(engine: Engine,
-                               stopping: Callable[[], bool] = lambda: False) -> MetricsServer | None:
-    """The server when ``COPYBOT_METRICS_PORT`` is set, started; ``None`` when it is off."""
-    if engine.config.metrics_port is None:
-        return None
-    server = MetricsServer(engine, engine.config.metrics_host, engine.config.metrics_port, stopping)
-    await server.start()
-    return server

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import shutil
 import time
+import warnings
 from pathlib import Path
 
 from engine.bundle import SMALL_NAME, small_model_path
@@ -73,4 +74,18 @@ def load_model(source: str, threads: int = 0):
     tokenizer.padding_side = "left"  # decoder-only batches pad on the left so outputs line up
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
+    return model, tokenizer
+
+
+def load_with_adapters(source: str, adapters: list[Path], threads: int = 0):
+    """The base model with each adapter merged in, oldest first, and its tokenizer."""
+    model, tokenizer = load_model(source, threads=threads)
+    if adapters:
+        from peft import PeftModel
+
+        with warnings.catch_warnings():  # deprecation chatter from inside peft/transformers
+            warnings.simplefilter("ignore", FutureWarning)
+            for adapter in adapters:
+                model = PeftModel.from_pretrained(model, str(adapter)).merge_and_unload()
+        model.eval()
     return model, tokenizer

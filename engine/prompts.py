@@ -12,7 +12,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from string import Template
 
+from engine.cleaning import CopyLimits
 from engine.errors import UserError
+from engine.grounding import product_names
 from engine.types import CopyRequest, ReviewBrief, ReviewPoint
 
 logger = logging.getLogger(__name__)
@@ -44,15 +46,6 @@ class ChannelPreset:
 
     def guidance_in(self, language: str) -> str:
         return self.guidance_zh if language == "zh" and self.guidance_zh else self.guidance
-
-
-@dataclass(frozen=True)
-class CopyLimits:
-    """How long a variant may be once cleaned."""
-
-    max_words: int
-    max_chars: int | None
-    multiline: bool = False
 
 
 class PromptBook:
@@ -133,8 +126,6 @@ class PromptBook:
         limits = self.limits(request)
         templates = self.templates.get(language, self.templates["en"])
         tone = request.tone.strip() if request.tone else None
-        from engine.grounding import product_names
-
         values = {
             "product": request.product,
             "product_name": product_names(request.product)[0] if request.product.strip() else "",

@@ -82,7 +82,6 @@ class _Job:
     run: Callable[[], Awaitable[object]]
     catch_up: bool
     running: asyncio.Task | None = None
-    runs: int = 0  # completed runs in this process, for status and logs
 
 
 class Scheduler:
@@ -100,21 +99,11 @@ class Scheduler:
             raise ValueError(f"a job named {name!r} is already scheduled")
         self._jobs[name] = _Job(name, parse_cron(cron, zone), run, catch_up)
 
-    add_weekly_job = add_cron_job  # the weekly fine-tune and report are cron jobs like any other
-
     def next_run_time(self, name: str) -> datetime | None:
         job = self._jobs.get(name)
         if job is None:
             return None
         return job.trigger.get_next_fire_time(None, datetime.now(timezone.utc))
-
-    def job_runs(self, name: str) -> int:
-        return self._jobs[name].runs
-
-    def current_run(self, name: str) -> asyncio.Task | None:
-        """The run of ``name`` under way (e.g. the start-up catch-up), if any."""
-        task = self._jobs[name].running
-        return task if task is not None and not task.done() else None
 
     async def start(self) -> None:
         """Start firing; run once now each catch-up job whose fire time passed while we were down."""
@@ -163,7 +152,6 @@ class Scheduler:
             await job.run()
         except Exception:  # a job's failure is logged; the schedule goes on
             logger.exception("scheduled job %s failed", job.name)
-        job.runs += 1
         await self._record(job.name, "last_finished_at")
 
     async def _missed(self, job: _Job, now: datetime) -> bool:

@@ -108,8 +108,8 @@ def load_generator(config: EngineConfig, versions: tuple[ServedVersion, ...] = (
 def transformers_backend(source: str, config: EngineConfig, adapters: list[Path] = (), name: str | None = None):
     """A transformers model (``source``: an id or folder) with ``adapters`` merged, as the batching
     worker's backend; benchmarks of that engine use it directly."""
-    from engine.learning.versions import load_with_adapters
     from engine.local_backend import LocalBackend, SamplingSettings
+    from engine.model import load_with_adapters
 
     model, tokenizer = load_with_adapters(source, list(adapters), threads=config.threads)
     sampling = SamplingSettings(temperature=config.temperature, top_p=config.top_p)

@@ -3,7 +3,7 @@
 import pytest
 
 from engine.cleaning import clean_variant, fit_length, is_near_duplicate, words
-from engine.prompts import CopyLimits
+from engine.cleaning import CopyLimits
 
 SOCIAL = CopyLimits(max_words=35, max_chars=None)
 

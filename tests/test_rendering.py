@@ -8,14 +8,13 @@ from __future__ import annotations
 import pytest
 
 from bot.discord_adapter.render import MARKUP as DISCORD
+from bot.discord_adapter.render import MESSAGE_LIMIT as DISCORD_LIMIT
 from bot.rendering.markup import PLAIN
 from bot.rendering.reviews import summary_text
 from bot.slack_adapter.render import MARKUP as SLACK
+from bot.slack_adapter.render import MESSAGE_LIMIT as SLACK_LIMIT
 from engine.reviews import Theme
 from tests.reviews.test_output import make_summary
-
-SLACK_LIMIT, DISCORD_LIMIT = 3900, 2000
-
 
 
 @pytest.mark.parametrize("limit", [SLACK_LIMIT, DISCORD_LIMIT, 700, 300])

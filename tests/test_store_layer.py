@@ -19,7 +19,7 @@ SQL = re.compile(r"store\.db\b|\.execute(many|script|_fetchall)?\(|\b(SELECT\s.*
 FILE_LEVEL_TOOLS = {
     # File-level tools that open the database file themselves (sqlite3's backup API, integrity
     # checks, taking the write lock to prove it can be taken); they hold no aggregate's rows.
-    "bot/backup.py", "bot/doctor.py",
+    "bot/ops/backup.py", "bot/ops/doctor.py",
 }
 
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import uuid
 from dataclasses import replace
 
 import discord
@@ -25,13 +24,14 @@ from bot.discord_adapter.config import DiscordConfig
 from bot.discord_adapter.buttons import VariantButton
 from bot.discord_adapter.delivery import InteractionReplies, edit_message, post_to_channel
 from bot.discord_adapter.presses import ButtonPresses
+from bot.discord_adapter.reactions import DiscordReactions
 from bot.discord_adapter.slash import ReviewsForm, build_command_tree
 from bot.discord_adapter.threads import DiscordThreads
 from bot.live import HEADER, LiveCopy
 from bot.dispatch import execute, failure_text
 from bot.inbound import EventLanes
 from bot.tasks import TaskTracker
-from engine import (Announcement, CopyRequest, CopyResult, Engine, EventNotStored, Feedback, InboundEvent,
+from engine import (Announcement, CopyRequest, CopyResult, Engine, EventNotStored, InboundEvent,
                     Origin, Thread, UserError)
 
 logger = logging.getLogger(__name__)
@@ -59,12 +59,13 @@ class CopybotClient(discord.Client):
         self.engine = engine
         self.config = config
         self.tasks = TaskTracker()
-        self.tree = build_command_tree(self)
+        self.tree = build_command_tree(self, self.handle_command, engine.presets)
         self._synced_guilds: set[int] = set()
         # Journaled events are carried out in lanes: one per message for reactions.
         self.lanes = EventLanes(self.tasks, self._carry_out, name="discord")
         self.threads = DiscordThreads(self, engine, config.stream_interval)
         self.presses = ButtonPresses(self, engine, self.threads)
+        self.reactions = DiscordReactions(self, engine)
 
     async def setup_hook(self) -> None:
         """After login, before the gateway connects: take presses of every variant's buttons,
@@ -120,7 +121,7 @@ class CopybotClient(discord.Client):
             return
         command = invocation.command
         if isinstance(command, ReviewsCommand) and not command.text.strip() and invocation.attachment is None:
-            await interaction.response.send_modal(ReviewsForm(self))
+            await interaction.response.send_modal(ReviewsForm(self.handle_form))
             return
         await self._defer_and_start(interaction, invocation)
 
@@ -168,7 +169,7 @@ class CopybotClient(discord.Client):
 
     async def _carry_out(self, events: list[InboundEvent]) -> None:
         if events[0].kind == "reaction":  # a lane's reactions are all on one message
-            await self._apply_reactions(events)
+            await self.reactions.apply(events)
             return
         for event in events:
             record = event.payload
@@ -314,79 +315,10 @@ class CopybotClient(discord.Client):
     # --- reactions -----------------------------------------------------------------------------
 
     async def on_raw_reaction_add(self, event: discord.RawReactionActionEvent) -> None:
-        await self._take_reaction(event)
+        await self.reactions.take(event)
 
     async def on_raw_reaction_remove(self, event: discord.RawReactionActionEvent) -> None:
-        await self._take_reaction(event)
-
-    async def _take_reaction(self, event: discord.RawReactionActionEvent) -> None:
-        # The channel allow-list needs no check: variants exist only where commands were allowed.
-        if not self.config.serves_guild(event.guild_id):
-            return
-        if self.user is not None and event.user_id == self.user.id:
-            return  # our own click-to-approve seeds
-        if event.member is not None and event.member.bot:
-            return  # other bots' reactions are not a person's verdict
-        record = translate.reaction_record(event)
-        try:  # the gateway has no per-event ack: journal it the moment it arrives
-            accepted = await self.engine.accept_event(translate.record_origin(record),
-                                                      f"reaction:{uuid.uuid4().hex}", "reaction", record)
-        except EventNotStored:
-            logger.warning("reaction on message %s not recorded: the database is busy",
-                           event.message_id)
-            return
-        if accepted is not None:
-            self.submit_event(accepted)
-
-    async def _apply_reactions(self, events: list[InboundEvent]) -> None:
-        """Reactions on one message, in the order accepted. Each sets the person's verdict to what
-        the message's reactions say now (✅ and 👍 both approve: removing one keeps the approval)."""
-        first = events[0].payload
-        origin = translate.record_origin(first)
-        try:
-            settings = await self.engine.settings(origin)
-            verdicts = await self.engine.verdicts_on_variant(origin, str(first["message_id"]), [
-                (event, translate.feedback_from_record(event.payload, settings)) for event in events])
-            if not verdicts:
-                return
-            message = await self._current_message(first["channel_id"], first["message_id"])
-            for event, feedback in verdicts:
-                if message is not None:
-                    holds = await self._holds_verdict(message, int(feedback.origin.user),
-                                                      feedback, settings)
-                    if holds is not None:
-                        feedback = replace(feedback, added=holds)
-                await self.engine.record_feedback(feedback, event=event)
-        except Exception as exc:  # nobody to tell: log it; the events stay for the next start
-            logger.warning("reactions on message %s not recorded: %s", first["message_id"],
-                           failure_text(exc))
-
-    async def _current_message(self, channel_id: int, message_id: int) -> dict | None:
-        try:
-            return await self.http.get_message(channel_id, message_id)
-        except discord.HTTPException as exc:
-            logger.info("could not read message %s (%s); taking its reactions as they came",
-                        message_id, exc.status)
-            return None
-
-    async def _holds_verdict(self, message: dict, user_id: int, feedback: Feedback,
-                             settings: dict[str, str]) -> bool | None:
-        """Does the person have, right now, a reaction on ``message`` giving ``feedback``'s verdict?
-        ``None`` when Discord will not say."""
-        for reaction in message.get("reactions") or ():
-            emoji = reaction.get("emoji") or {}
-            if translate.verdict_for_emoji(emoji.get("name"), settings) is not feedback.verdict:
-                continue
-            try:  # reactors come sorted by id: the first after id-1 is this person, if they reacted
-                users = await self.http.get_reaction_users(message["channel_id"], message["id"],
-                                                           translate.reaction_key(emoji), limit=1,
-                                                           after=user_id - 1)
-            except discord.HTTPException as exc:
-                logger.info("could not read reactions of message %s (%s)", message["id"], exc.status)
-                return None
-            if users and int(users[0]["id"]) == user_id:
-                return True
-        return False
+        await self.reactions.take(event)
 
     # --- the engine's own posts ------------------------------------------------------------------
 

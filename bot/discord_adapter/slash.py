@@ -2,20 +2,21 @@
 
 The callbacks' parameters declare each command's options (types, bounds, autocomplete) for Discord's
 command picker. The values are then read from the raw interaction data by ``translate`` — the one
-tested translation — so every callback just hands the interaction to the client.
+tested translation — so every callback just hands the interaction to ``on_command`` (the client's).
+The client is passed in as callables, so this module does not depend on the client module.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Awaitable, Callable
 
 import discord
 from discord import app_commands
 
 from bot.discord_adapter import translate
 
-if TYPE_CHECKING:
-    from bot.discord_adapter.client import CopybotClient
+OnCommand = Callable[[discord.Interaction], Awaitable[None]]
+OnForm = Callable[[discord.Interaction, str], Awaitable[None]]
 
 REVIEWS_FORM_LIMIT = 4000  # Discord's maximum for a text box
 FORM_TIMEOUT = 15 * 60.0  # an abandoned form is forgotten after Discord's interaction lifetime
@@ -28,23 +29,26 @@ class ReviewsForm(discord.ui.Modal, title="Reviews to summarise"):
     reviews = discord.ui.TextInput(label="Reviews, one per line", style=discord.TextStyle.paragraph,
                                    max_length=REVIEWS_FORM_LIMIT)
 
-    def __init__(self, client: CopybotClient) -> None:
+    def __init__(self, submitted: OnForm) -> None:
         super().__init__(timeout=FORM_TIMEOUT)
-        self.client = client
+        self.submitted = submitted
 
     async def on_submit(self, interaction: discord.Interaction) -> None:
-        await self.client.handle_form(interaction, self.reviews.value)
+        await self.submitted(interaction, self.reviews.value)
 
 
 def _choices(names: list[str]) -> list[app_commands.Choice[str]]:
     return [app_commands.Choice(name=name, value=name) for name in names]
 
 
-def build_command_tree(client: CopybotClient) -> app_commands.CommandTree:
+def build_command_tree(client: discord.Client, on_command: OnCommand,
+                       preset_names: Callable[[], dict[str, list[str]]]) -> app_commands.CommandTree:
+    """copybot's commands on ``client``; each invocation goes to ``on_command``, autocomplete
+    reads ``preset_names()`` (the engine's tones, channels and lengths)."""
     tree = app_commands.CommandTree(client)
 
     def presets(kind: str, typed: str) -> list[app_commands.Choice[str]]:
-        return _choices(translate.matching_presets(client.engine.presets()[kind], typed))
+        return _choices(translate.matching_presets(preset_names()[kind], typed))
 
     @tree.command(name="copy", description="Write ad copy variants for a product")
     @app_commands.describe(
@@ -66,7 +70,7 @@ def build_command_tree(client: CopybotClient) -> app_commands.CommandTree:
                    audience: str | None = None, channel: str | None = None,
                    length: str | None = None, language: str | None = None,
                    n: app_commands.Range[int, 1, 10] = 3, from_: str | None = None) -> None:
-        await client.handle_command(interaction)
+        await on_command(interaction)
 
     @copy.autocomplete("tone")
     async def complete_tone(interaction: discord.Interaction, typed: str):
@@ -90,34 +94,34 @@ def build_command_tree(client: CopybotClient) -> app_commands.CommandTree:
     )
     async def reviews(interaction: discord.Interaction, text: str | None = None,
                       file: discord.Attachment | None = None, column: str | None = None) -> None:
-        await client.handle_command(interaction)
+        await on_command(interaction)
 
     @tree.command(name="settings", description="Show or change this server's copybot settings")
     @app_commands.describe(change="name: value to change one, reset <name> to reset it; empty to show all")
     async def settings(interaction: discord.Interaction, change: str | None = None) -> None:
-        await client.handle_command(interaction)
+        await on_command(interaction)
 
     @tree.command(name="report", description="The weekly report: copies made, approvals, reviews")
     @app_commands.describe(week="Which week (default: this week so far)")
     @app_commands.choices(week=[app_commands.Choice(name="this week so far", value="this"),
                                 app_commands.Choice(name="last week", value="last")])
     async def report(interaction: discord.Interaction, week: str | None = None) -> None:
-        await client.handle_command(interaction)
+        await on_command(interaction)
 
     @tree.command(name="models", description="List model versions, use one, or roll back")
     @app_commands.describe(action="list, use <version>, or rollback")
     async def models(interaction: discord.Interaction, action: str | None = None) -> None:
-        await client.handle_command(interaction)
+        await on_command(interaction)
 
     @tree.command(name="finetune", description="Start a fine-tune on approved copy, or see its status")
     @app_commands.describe(action="status (default), or start now")
     @app_commands.choices(action=[app_commands.Choice(name="status", value="status"),
                                   app_commands.Choice(name="start now", value="now")])
     async def finetune(interaction: discord.Interaction, action: str | None = None) -> None:
-        await client.handle_command(interaction)
+        await on_command(interaction)
 
     @tree.command(name="help", description="How to use copybot")
     async def help_(interaction: discord.Interaction) -> None:
-        await client.handle_command(interaction)
+        await on_command(interaction)
 
     return tree

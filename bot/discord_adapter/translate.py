@@ -157,10 +157,6 @@ def record_origin(record: Mapping[str, Any]) -> Origin:
     return origin_for(record["guild_id"], record["channel_id"], record["user_id"], record["roles"])
 
 
-def reaction_origin(event: discord.RawReactionActionEvent) -> Origin:
-    return record_origin(reaction_record(event))
-
-
 def feedback_from_record(record: Mapping[str, Any], settings: Mapping[str, str]) -> Feedback | None:
     """A reaction added or removed -> approval/rejection of the message it is on, or ``None``
     for an emoji that is neither. Whether the message is a variant is the engine's to say."""
@@ -169,11 +165,6 @@ def feedback_from_record(record: Mapping[str, Any], settings: Mapping[str, str])
         return None
     return Feedback(record_origin(record), verdict, added=record["type"] == "REACTION_ADD",
                     message=str(record["message_id"]))
-
-
-def feedback_from_reaction(event: discord.RawReactionActionEvent,
-                           settings: Mapping[str, str]) -> Feedback | None:
-    return feedback_from_record(reaction_record(event), settings)
 
 
 def reaction_key(emoji: Mapping[str, Any]) -> str:

@@ -112,7 +112,8 @@ class SlackBot:
         async def on_button(ack: Any, body: dict) -> BoltResponse | None:
             return await self._on_button(ack, body)
 
-        self.app.command(re.compile(r"^/"))(on_command)
+        for name in translate.SLASH_COMMANDS:
+            self.app.command(name)(on_command)
         for name in REACTION_EVENTS:
             self.app.event(name)(on_reaction)
         self.app.event(MENTION_EVENT)(on_mention)

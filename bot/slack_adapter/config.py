@@ -10,7 +10,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Mapping
 
-from bot.lifecycle import DEFAULT_SHUTDOWN_SECONDS, shutdown_seconds_from_env
+from bot.ops.lifecycle import DEFAULT_SHUTDOWN_SECONDS, shutdown_seconds_from_env
 from engine import UserError, shown_value
 
 DEFAULT_API_URL = "https://slack.com/api/"

@@ -20,6 +20,8 @@ PLATFORM = "slack"
 # `/copybot <command> …` reaches every command of the grammar (`/copybot settings`, `/copybot help`)
 # without claiming generic slash-command names a workspace's other apps may already use.
 UMBRELLA_COMMAND = "copybot"
+# The slash commands the app registers (deploy/slack-manifest.yml declares exactly these).
+SLASH_COMMANDS = ("/copy", "/reviews", f"/{UMBRELLA_COMMAND}")
 # What the buttons under a variant do; their action_id is "copybot_<action>", their value the variant.
 BUTTON_ACTIONS = ("approve", "reject", "shorter", "like")
 ACTION_PREFIX = "copybot_"
@@ -171,12 +173,6 @@ def feedback(reaction_event: Reaction, settings: Mapping[str, str]) -> Feedback 
         return None
     return Feedback(reaction_event.origin, verdict, added=reaction_event.added,
                     message=reaction_event.message)
-
-
-def feedback_from_reaction(body: Payload, settings: Mapping[str, str]) -> Feedback | None:
-    """A reaction envelope -> approval/rejection added or withdrawn, or ``None`` if it is neither."""
-    event = reaction(body)
-    return None if event is None else feedback(event, settings)
 
 
 def holds_verdict(reactions_get: Payload, user: str, verdict: Verdict,

@@ -17,7 +17,8 @@ from engine.config import EngineConfig
 from engine.errors import UserError
 from engine.learning.dataset import load_dataset
 from engine.learning.runner import FinetuneRunner, RunResult
-from engine.learning.status import FinetuneStart, FinetuneStatus, ModelList, ModelSwitch, RunRecord
+from engine.learning.status import (FinetuneStart, FinetuneStatus, ModelList, ModelSwitch, RunRecord,
+                                   TrialProgress)
 from engine.learning.evidence import EvidenceWatcher, assignment_of
 from engine.learning.trials import Tally, TrialStore
 from engine.learning.versions import VersionStore
@@ -162,14 +163,12 @@ class Learning:
                          await self.versions.all(workspace, self.base),
                          trial=await self._trial_progress(workspace))
 
-    async def _trial_progress(self, workspace: str) -> str | None:
+    async def _trial_progress(self, workspace: str) -> TrialProgress | None:
         progress = await self.trials.progress(workspace, self.base)
         if progress is None:
             return None
         trial, candidate, ours, theirs = progress
-        return (f"{candidate} is in a blind A/B test on {trial.share:.0%} of requests: "
-                f"{ours.verdicts} and {theirs.verdicts} of the {trial.verdicts_needed} verdicts each "
-                f"model needs so far.")
+        return TrialProgress(candidate, trial.share, ours.verdicts, theirs.verdicts, trial.verdicts_needed)
 
     async def use(self, workspace: str, name: str, by: str) -> ModelSwitch:
         self._require_local()
@@ -183,13 +182,11 @@ class Learning:
                     raise UserError(f"There is no model version {name[:40]!r}; /models lists them.")
             active = await self.versions.active(workspace, self.base)
             if (active.id if active else None) == (target.id if target else None):
-                return ModelSwitch(target, self.base, "It was already active.")
+                return ModelSwitch(target, self.base, already_active=True)
             await self._switch(workspace, target,
                                lambda: self.versions.activate(workspace, self.base, target, by))
-        note = ("Its evaluation had not found it better; /models rollback goes back."
-                if target is not None and target.status == "rejected" else "")
         logger.info("%s switched %s to %s", by, workspace, target.name if target else "the base model")
-        return ModelSwitch(target, self.base, note)
+        return ModelSwitch(target, self.base)
 
     async def rollback(self, workspace: str, by: str) -> ModelSwitch:
         self._require_local()

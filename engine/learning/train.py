@@ -81,8 +81,8 @@ def train(job: dict) -> dict:
     from engine.learning.evaluate import Scores, clean_rate, mean_nll
     from engine.learning.preference import mean_margin, pair_logps
     from engine.learning.step import MICRO_TOKENS, accumulate_gradients
-    from engine.learning.tokens import collate, encode
-    from engine.learning.versions import load_with_adapters
+    from engine.learning.tokens import encode
+    from engine.model import load_with_adapters
 
     threads = max(1, int(job.get("threads", 1)))
     torch.set_num_threads(threads)

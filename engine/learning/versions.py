@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import logging
 import re
-import warnings
 from datetime import datetime
 from pathlib import Path
 
@@ -21,7 +20,6 @@ from engine.config import EngineConfig
 from engine.errors import UserError
 from engine.generation import Generator, ServedVersion
 from engine.learning.trials import TrialStore
-from engine.model import load_model
 from engine.serving import base_name, open_generator
 from engine.store import Store
 from engine.store.models import Activation, ModelVersion  # ModelVersion: imported from here too
@@ -29,20 +27,6 @@ from engine.store.models import Activation, ModelVersion  # ModelVersion: import
 logger = logging.getLogger(__name__)
 
 VERSIONS_DIR = "versions"  # under the data directory
-
-
-def load_with_adapters(source: str, adapters: list[Path], threads: int = 0):
-    """The base model with each adapter merged in, oldest first, and its tokenizer."""
-    model, tokenizer = load_model(source, threads=threads)
-    if adapters:
-        from peft import PeftModel
-
-        with warnings.catch_warnings():  # deprecation chatter from inside peft/transformers
-            warnings.simplefilter("ignore", FutureWarning)
-            for adapter in adapters:
-                model = PeftModel.from_pretrained(model, str(adapter)).merge_and_unload()
-        model.eval()
-    return model, tokenizer
 
 
 def served_key(workspace: str, name: str) -> str:

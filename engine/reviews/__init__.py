@@ -15,8 +15,7 @@ from engine.reviews.export import summary_to_dict, write_labels
 from engine.reviews.reading import MAX_REVIEWS, read_reviews
 from engine.reviews.storage import (
     StoredReviewSummary,
-    review_labels_of,
-    review_summaries_between,
+    latest_review_summary,
     save_review_summary,
 )
 from engine.reviews.summary import LabelledReview, Review, ReviewBatch, ReviewSummary, Theme, TrendPoint
@@ -31,9 +30,8 @@ __all__ = [
     "StoredReviewSummary",
     "Theme",
     "TrendPoint",
+    "latest_review_summary",
     "read_reviews",
-    "review_labels_of",
-    "review_summaries_between",
     "save_review_summary",
     "summary_to_dict",
     "write_labels",

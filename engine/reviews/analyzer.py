@@ -16,7 +16,7 @@ import threading
 import time
 from collections import Counter
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Iterable
 
 from engine.errors import UserError
 from engine.reviews.alerts import alerts_in_dated_reviews
@@ -57,30 +57,24 @@ class SentimentAnalyzer:
         spec = model or BUNDLED
         started = time.monotonic()
         if spec == BUNDLED:
-            self._model = E5SentimentModel(head_path)
-            self._embedder = self._model
+            # The sentiment model itself: ``model.predict(texts)`` labels texts one by one (benchmarks).
+            self.model = E5SentimentModel(head_path)
+            self._embedder = self.model
             self.similarity = SIMILARITY["e5"]
         elif spec == MINILM:
-            self._model = BundledSentimentModel(head_path)
-            self._embedder = self._model
+            self.model = BundledSentimentModel(head_path)
+            self._embedder = self.model
             self.similarity = SIMILARITY["minilm"]
         else:
-            self._model = HFSentimentModel(spec)
+            self.model = HFSentimentModel(spec)
             self._embedder = SentenceEmbedder()
             self.similarity = SIMILARITY["minilm"]
-        self.model_name: str = self._model.name
+        self.model_name: str = self.model.name
         if languages == "model":
-            languages = getattr(self._model, "languages", ("en",))
+            languages = getattr(self.model, "languages", ("en",))
         self.languages = frozenset(languages) if languages is not None else None
         self._lock = threading.Lock()
         logger.info("sentiment analyser ready (%s) in %.1f s", self.model_name, time.monotonic() - started)
-
-    def classify(self, texts: Sequence[str]) -> list[Prediction]:
-        """Label each text positive / negative / neutral, with the model's probabilities."""
-        if not texts:
-            return []
-        with self._lock:
-            return self._model.predict(list(texts))
 
     def summarize(self, batch: ReviewBatch) -> ReviewSummary:
         started = time.monotonic()
@@ -110,7 +104,7 @@ class SentimentAnalyzer:
             )
 
         with self._lock:
-            predictions = self._model.predict([labelled[i].text for i in analysed])
+            predictions = self.model.predict([labelled[i].text for i in analysed])
             for i, p in zip(analysed, predictions):
                 labelled[i].label = p.label
                 labelled[i].confidence = round(p.confidence, 4)
@@ -179,7 +173,7 @@ class SentimentAnalyzer:
                 for part in parts:
                     part.label, part.weight = p.label, p.confidence
             clauses += parts
-        for k, p in zip(to_label, self._model.predict([clauses[k].text for k in to_label])):
+        for k, p in zip(to_label, self.model.predict([clauses[k].text for k in to_label])):
             clauses[k].label, clauses[k].weight = p.label, p.confidence
         texts = [r.text for r in labelled]
         lines = [r.line for r in labelled]

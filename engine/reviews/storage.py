@@ -20,8 +20,6 @@ from engine.store.reviews import (
     Reader,
     insert_review_batch,
     latest_review_batch,
-    review_batches_between,
-    review_labels,
     review_themes_of,
 )
 
@@ -30,7 +28,7 @@ logger = logging.getLogger(__name__)
 
 @dataclass
 class StoredReviewSummary:
-    """A saved batch as the weekly report reads it (per-review labels: ``review_labels_of``)."""
+    """A saved batch as ``/copy … from: reviews`` reads it back (``latest_review_summary``)."""
 
     id: int
     workspace_id: str
@@ -94,17 +92,6 @@ async def save_review_summary(
     return batch_id
 
 
-async def review_summaries_between(
-    reader: Reader,
-    workspace_id: str,
-    start: dt.datetime | str,
-    end: dt.datetime | str,
-) -> list[StoredReviewSummary]:
-    """Batches of ``workspace_id`` created in [start, end), oldest first, with their themes."""
-    return await _summaries(reader, await review_batches_between(reader, workspace_id, _utc_text(start),
-                                                                 _utc_text(end)))
-
-
 async def latest_review_summary(reader: Reader, workspace_id: str) -> StoredReviewSummary | None:
     """The newest batch of ``workspace_id`` (none of another workspace's), with its themes."""
     row = await latest_review_batch(reader, workspace_id)
@@ -133,8 +120,3 @@ async def _summaries(reader: Reader, rows: list[tuple]) -> list[StoredReviewSumm
     return result
 
 
-async def review_labels_of(reader: Reader, workspace_id: str, batch_id: int) -> list[dict]:
-    """Per-review labels of one stored batch (empty when it is not this workspace's)."""
-    rows = await review_labels(reader, workspace_id, batch_id)
-    keys = ("line", "text", "label", "confidence", "rating", "date", "skipped", "language", "aspects")
-    return [dict(zip(keys, tuple(row[:-1]) + (json.loads(row[-1]),))) for row in rows]

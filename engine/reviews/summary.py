@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 logger = logging.getLogger(__name__)
+
+MIN_DATED = 4  # dated reviews needed before a trend (and its halves) is told
 
 
 @dataclass
@@ -149,10 +152,20 @@ class ReviewSummary:
     @property
     def trend_halves(self) -> tuple[int, int] | None:
         """Net score of the earlier and the later half of the dated reviews (None: too few)."""
-        from engine.reviews.trend import halves_scores  # trend.py builds on these dataclasses
-
         return halves_scores(self.reviews)
 
 
 def net_score(positive: int, negative: int, total: int) -> int:
     return round(100 * (positive - negative) / total) if total else 0
+
+
+def halves_scores(reviews: Sequence[LabelledReview]) -> tuple[int, int] | None:
+    """Net score of the earlier and the later half of the dated reviews, for the chat line."""
+    dated = sorted((r for r in reviews if r.date is not None and r.label is not None), key=lambda r: r.date)
+    if len(dated) < MIN_DATED:
+        return None
+    half = len(dated) // 2
+    parts = dated[:half], dated[half:]
+    return tuple(  # type: ignore[return-value]
+        net_score(sum(r.label == "positive" for r in p), sum(r.label == "negative" for r in p), len(p)) for p in parts
+    )

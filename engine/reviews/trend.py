@@ -6,14 +6,13 @@ import datetime as dt
 import logging
 from typing import Sequence
 
-from engine.reviews.summary import LabelledReview, TrendPoint, net_score
+from engine.reviews.summary import MIN_DATED, LabelledReview, TrendPoint, net_score
 
 logger = logging.getLogger(__name__)
 
 WEEKLY_UP_TO_DAYS = 16 * 7
 #: net-score change between the earlier and the later half that counts as a change of direction
 DIRECTION_POINTS = 10
-MIN_DATED = 4
 
 
 def _period(date: dt.date, unit: str) -> tuple[str, dt.date]:
@@ -62,15 +61,3 @@ def _direction(dated: Sequence[LabelledReview]) -> str:
     if change <= -DIRECTION_POINTS:
         return "declining"
     return "steady"
-
-
-def halves_scores(reviews: Sequence[LabelledReview]) -> tuple[int, int] | None:
-    """Net score of the earlier and the later half of the dated reviews, for the chat line."""
-    dated = sorted((r for r in reviews if r.date is not None and r.label is not None), key=lambda r: r.date)
-    if len(dated) < MIN_DATED:
-        return None
-    half = len(dated) // 2
-    parts = dated[:half], dated[half:]
-    return tuple(  # type: ignore[return-value]
-        net_score(sum(r.label == "positive" for r in p), sum(r.label == "negative" for r in p), len(p)) for p in parts
-    )

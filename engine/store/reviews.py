@@ -59,15 +59,6 @@ async def _tuples(reader: Reader, sql: str, params: tuple) -> list[tuple]:
     return [tuple(row) for row in await db.execute_fetchall(sql, params)]
 
 
-async def review_batches_between(reader: Reader, workspace_id: str, start: str, end: str) -> list[tuple]:
-    """Batch rows (``_BATCH_COLUMNS``) created in [start, end) (store time text), oldest first."""
-    return await _tuples(
-        reader,
-        f"""SELECT {_BATCH_COLUMNS} FROM review_batches
-            WHERE workspace_id = ? AND created_at >= ? AND created_at < ? ORDER BY created_at, id""",
-        (workspace_id, start, end))
-
-
 async def latest_review_batch(reader: Reader, workspace_id: str) -> tuple | None:
     found = await _tuples(
         reader,
@@ -86,13 +77,3 @@ async def review_themes_of(reader: Reader, batch_ids: list[int]) -> list[tuple]:
         tuple(batch_ids))
 
 
-async def review_labels(reader: Reader, workspace_id: str, batch_id: int) -> list[tuple]:
-    """(line, text, label, confidence, rating, review_date, skipped, language, aspects_json) of
-    one batch, in order (none when it is not this workspace's)."""
-    return await _tuples(
-        reader,
-        """SELECT l.line, l.text, l.label, l.confidence, l.rating, l.review_date, l.skipped,
-                  l.language, l.aspects_json
-           FROM review_labels l JOIN review_batches b ON b.id = l.batch_id
-           WHERE l.batch_id = ? AND b.workspace_id = ? ORDER BY l.position""",
-        (batch_id, workspace_id))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import discord
 import pytest
 
@@ -18,6 +20,11 @@ def reaction_event(recorded: str) -> discord.RawReactionActionEvent:
     data = load_payload(recorded)
     kind = "REACTION_REMOVE" if "remove" in recorded else "REACTION_ADD"
     return discord.RawReactionActionEvent(data, discord.PartialEmoji.from_dict(data["emoji"]), kind)
+
+
+def journaled_feedback(event: discord.RawReactionActionEvent, settings):
+    """What the client does with a reaction: journal its record (JSON), later read its verdict."""
+    return translate.feedback_from_record(json.loads(json.dumps(translate.reaction_record(event))), settings)
 
 
 def test_copy_options_become_the_request_as_typed():
@@ -89,7 +96,7 @@ def test_a_guild_is_the_workspace_and_ids_are_strings():
     ("reaction_remove_check", Verdict.APPROVE, False),
 ])
 def test_reactions_become_feedback_on_their_message(recorded, verdict, added):
-    feedback = translate.feedback_from_reaction(reaction_event(recorded), DEFAULTS)
+    feedback = journaled_feedback(reaction_event(recorded), DEFAULTS)
     data = load_payload(recorded)
     assert (feedback.verdict, feedback.added, feedback.message) == (verdict, added, data["message_id"])
     assert feedback.origin.workspace_key == f"discord:{data['guild_id']}"
@@ -97,14 +104,14 @@ def test_reactions_become_feedback_on_their_message(recorded, verdict, added):
 
 
 def test_other_emoji_are_no_verdict():
-    assert translate.feedback_from_reaction(reaction_event("reaction_add_heart"), DEFAULTS) is None
-    assert translate.feedback_from_reaction(reaction_event("reaction_add_custom"), DEFAULTS) is None
+    assert journaled_feedback(reaction_event("reaction_add_heart"), DEFAULTS) is None
+    assert journaled_feedback(reaction_event("reaction_add_custom"), DEFAULTS) is None
 
 
 def test_a_workspace_may_choose_its_own_emoji():
     settings = dict(DEFAULTS, approve_emoji="rocket,shipit", reject_emoji="-1")
     assert translate.verdict_for_emoji("🚀", settings) is Verdict.APPROVE
-    assert translate.feedback_from_reaction(reaction_event("reaction_add_custom"), settings).verdict \
+    assert journaled_feedback(reaction_event("reaction_add_custom"), settings).verdict \
         is Verdict.APPROVE  # the server's own :shipit:
     assert translate.verdict_for_emoji("✅", settings) is None  # no longer an approval
     assert translate.verdict_for_emoji("👎🏿", settings) is Verdict.REJECT

@@ -10,11 +10,12 @@ import pytest
 
 from bot.commands import parse_line
 from bot.dispatch import execute
+from bot.rendering.learning import finetune_start_text
 from engine import CopyRequest, Engine, Feedback, Origin, UserError, Verdict
 from engine.learning.dataset import load_dataset
 from engine.learning.evaluate import mean_nll
 from engine.learning.tokens import encode
-from engine.learning.versions import load_with_adapters
+from engine.model import load_with_adapters
 from engine.reports.periods import Period
 from engine.store import utc_text
 from tests.learning.conftest import (ADMIN, OTHER_TEAM, PRODUCTS, Channel, approved_copy, seed, wait_until,
@@ -151,7 +152,7 @@ async def test_killed_training_changes_nothing_and_the_next_run_starts_clean(lea
                                              engine.learning.start(ADMIN.workspace_key, "schedule"))
         started = [s for s in (first, second) if s.outcome.started]
         assert len(started) == 1
-        assert "already running" in (first if second is started[0] else second).describe()
+        assert "already running" in finetune_start_text(first if second is started[0] else second)
         progress = engine.learning.runner.progress
         await wait_until(lambda: progress.step >= 1, timeout=180, what="the first training step")
         assert "step" in await command(engine, "/finetune status")
@@ -274,7 +275,7 @@ async def test_weekly_run_missed_while_down_runs_once_at_start_up(learning_confi
         channel = Channel()
         engine.set_publisher("console", channel.publish)
         await engine.start_scheduler()
-        await wait_until(lambda: engine.scheduler.job_runs("finetune") == 1, what="the catch-up run")
+        await wait_until(lambda: any("Fine-tune" in p.text for p in channel.posts), what="the catch-up run")
         finetune_posts = [p.text for p in channel.posts if "Fine-tune" in p.text]
         assert finetune_posts == ["Fine-tune skipped: 2 new approved examples since the base model, "
                                   "6 needed — approve 4 more."]

@@ -11,7 +11,7 @@ import sys
 
 import pytest
 
-from bot.logs import SECRET_NAME_ENDINGS, configure_logging
+from bot.ops.logs import SECRET_NAME_ENDINGS, configure_logging
 from engine import EngineConfig
 from tests.models import REPO
 from tests.ops.fake_openai import FakeOpenAI

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import yaml
 
-from bot.lifecycle import DEFAULT_SHUTDOWN_SECONDS
+from bot.ops.lifecycle import DEFAULT_SHUTDOWN_SECONDS
 from engine.config import _ENV
 from tests.models import REPO
 

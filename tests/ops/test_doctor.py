@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.doctor import Finding, Level, diagnose
+from bot.ops.doctor import Finding, Level, diagnose
 from tests.models import REPO
 from tests.ops.conftest import TEST_SECRETS, child_env, leaked_secrets, run_copybot
 

@@ -7,7 +7,7 @@ import asyncio
 
 import pytest
 
-from bot.lifecycle import Lifecycle, shutdown_seconds_from_env
+from bot.ops.lifecycle import Lifecycle, shutdown_seconds_from_env
 from engine import UserError
 
 

@@ -10,7 +10,7 @@ import logging
 
 from bot.commands import parse_line
 from bot.dispatch import GENERIC_FAILURE, execute, failure_text
-from bot.logs import configure_logging, current_request_id, request_scope
+from bot.ops.logs import configure_logging, current_request_id, request_scope
 from tests.ops.conftest import TEST_SECRETS
 
 logger = logging.getLogger("tests.ops.logs")

@@ -12,7 +12,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from bot.commands import parse_line
 from bot.dispatch import execute
 from engine import CopyRequest, Engine, EngineConfig, UserError
-from engine.metrics import MetricsServer, start_metrics_server
+from bot.ops.health_server import MetricsServer, start_metrics_server
 from tests.ops.fake_openai import deltas
 
 

@@ -43,13 +43,14 @@ def verbatim(quote: str, texts: list[str]) -> bool:
 
 def test_classification_on_the_projects_held_out_sentences(analyzer):
     rows = [line.split("\t", 1) for line in (DATA / "labelled.tsv").read_text(encoding="utf-8").splitlines() if line]
-    predictions = analyzer.classify([text for _, text in rows])
-    correct = sum(p.label == label for p, (label, _) in zip(predictions, rows))
+    summary = analyzer.summarize(read_reviews("\n".join(text for _, text in rows), None, None, None))
+    assert summary.analysed == len(rows)
+    labelled = {review.line: review for review in summary.reviews}
+    correct = sum(labelled[line].label == label for line, (label, _) in enumerate(rows, start=1))
     assert correct / len(rows) >= 0.9, f"{correct}/{len(rows)}"
-    for p in predictions:
-        assert p.label in ("positive", "negative", "neutral")
-        assert 1 / 3 <= p.confidence <= 1
-        assert 0 <= p.positive <= 1 and 0 <= p.negative <= 1
+    for review in summary.reviews:
+        assert review.label in ("positive", "negative", "neutral")
+        assert 1 / 3 <= review.confidence <= 1
 
 
 def test_summary_counts_shares_score_and_themes(analyzer):

@@ -18,8 +18,7 @@ from engine.reviews import (
     ReviewSummary,
     Theme,
     TrendPoint,
-    review_labels_of,
-    review_summaries_between,
+    latest_review_summary,
     save_review_summary,
     write_labels,
 )
@@ -107,19 +106,19 @@ async def count(db, table: str) -> int:
         return (await cursor.fetchone())[0]
 
 
-async def test_summary_is_saved_and_read_back_for_the_weekly_report(db, tmp_path):
+async def test_summary_is_saved_and_read_back_for_copy_from_reviews(db, tmp_path):
     batch_id = await save_review_summary(db, "slack:T1", make_summary(n=30), channel="C1", user="U1")
     await save_review_summary(db, "discord:42", make_summary(n=9))
-    await save_review_summary(db, "slack:T1", make_summary(n=3, created=WHEN + dt.timedelta(days=8)))
 
     # a fresh connection sees it: it was committed
     async with aiosqlite.connect(tmp_path / "copybot.db") as other:
-        async with other.execute("SELECT count(*) FROM review_labels WHERE batch_id = ?", (batch_id,)) as c:
-            assert (await c.fetchone())[0] == 31
+        async with other.execute("SELECT label, skipped FROM review_labels WHERE batch_id = ? ORDER BY position",
+                                 (batch_id,)) as c:
+            labels = await c.fetchall()
+    assert len(labels) == 31 and labels[0][0] == "positive" and labels[-1][1].startswith("language")
 
-    week = await review_summaries_between(db, "slack:T1", WHEN - dt.timedelta(days=1), WHEN + dt.timedelta(days=6))
-    assert [s.id for s in week] == [batch_id]
-    stored = week[0]
+    stored = await latest_review_summary(db, "slack:T1")  # what `/copy … from: reviews` reads
+    assert stored.id == batch_id
     assert (stored.analysed, stored.positive, stored.negative, stored.neutral, stored.score) == (30, 10, 10, 10, 0)
     assert stored.created_at == WHEN and stored.source == "shop-export.csv" and stored.channel == "C1"
     assert stored.skipped == 101 and stored.found == 131 and stored.trend_direction == "improving"
@@ -127,11 +126,10 @@ async def test_summary_is_saved_and_read_back_for_the_weekly_report(db, tmp_path
     assert stored.complaints[0].quote == "The strap snapped after a week."
     assert stored.details["skipped_language"] == {"Spanish": 1} and len(stored.details["trend"]) == 12
 
-    labels = await review_labels_of(db, "slack:T1", batch_id)
-    assert len(labels) == 31 and labels[0]["label"] == "positive" and labels[-1]["skipped"].startswith("language")
-    assert await review_labels_of(db, "discord:42", batch_id) == []
-    assert len(await review_summaries_between(db, "slack:T1", "2026-01-01T00:00:00Z", "2027-01-01T00:00:00Z")) == 2
-    assert await review_summaries_between(db, "slack:T9", "2026-01-01T00:00:00Z", "2027-01-01T00:00:00Z") == []
+    later = await save_review_summary(db, "slack:T1", make_summary(n=3, created=WHEN + dt.timedelta(days=8)))
+    assert (await latest_review_summary(db, "slack:T1")).id == later
+    assert (await latest_review_summary(db, "discord:42")).analysed == 9  # each workspace its own
+    assert await latest_review_summary(db, "slack:T9") is None
 
 
 async def test_a_failed_save_leaves_nothing_behind(db):
@@ -160,12 +158,13 @@ async def test_the_stores_migrations_create_the_tables_and_a_store_transaction_s
         await store.ensure_workspace("slack:T1", "slack")
         async with store.transaction() as conn:
             batch_id = await save_review_summary(conn, "slack:T1", make_summary(n=4))
-        found = await review_summaries_between(store.db, "slack:T1", WHEN, WHEN + dt.timedelta(seconds=1))
-        assert [s.id for s in found] == [batch_id] and found[0].analysed == 4
+        found = await latest_review_summary(store.db, "slack:T1")
+        assert found.id == batch_id and found.analysed == 4
         with pytest.raises(RuntimeError):
             async with store.transaction() as conn:  # the caller's transaction fails after the save
                 await save_review_summary(conn, "slack:T1", make_summary(n=4))
                 raise RuntimeError("later step failed")
-        assert len(await review_summaries_between(store.db, "slack:T1", WHEN, WHEN + dt.timedelta(seconds=1))) == 1
+        assert await count(store.db, "review_batches") == 1  # the failed transaction saved nothing
+        assert (await latest_review_summary(store.db, "slack:T1")).id == batch_id
     finally:
         await store.close()

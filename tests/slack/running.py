@@ -11,7 +11,7 @@ import sqlite3
 import sys
 from pathlib import Path
 
-from bot.logs import SECRET_NAME_ENDINGS
+from bot.ops.logs import SECRET_NAME_ENDINGS
 from engine.store import Store
 from tests.models import REPO
 from tests.slack import recorded

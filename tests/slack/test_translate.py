@@ -76,8 +76,14 @@ def test_emoji_configured_both_ways_means_nothing():
     assert translate.verdict_for("+1", settings) is Verdict.APPROVE
 
 
+def reaction_feedback(body, settings):
+    """What the app does with a reaction envelope: the reaction it journals, then its verdict."""
+    event = translate.reaction(body)
+    return None if event is None else translate.feedback(event, settings)
+
+
 def test_reaction_added_becomes_feedback_on_that_message():
-    feedback = translate.feedback_from_reaction(load("event_reaction_added"), DEFAULTS)
+    feedback = reaction_feedback(load("event_reaction_added"), DEFAULTS)
     assert feedback is not None
     assert feedback.origin == Origin("slack", "T0ACME01", "C0MARKETING", "U0BRUNO")
     assert (feedback.verdict, feedback.added, feedback.message, feedback.variant_id) == (
@@ -85,15 +91,15 @@ def test_reaction_added_becomes_feedback_on_that_message():
 
 
 def test_reaction_removed_withdraws():
-    feedback = translate.feedback_from_reaction(load("event_reaction_removed"), DEFAULTS)
+    feedback = reaction_feedback(load("event_reaction_removed"), DEFAULTS)
     assert feedback is not None and feedback.added is False and feedback.verdict is Verdict.APPROVE
 
 
 def test_reaction_on_a_file_or_with_another_emoji_is_not_feedback():
-    assert translate.feedback_from_reaction(load("event_reaction_added_file"), DEFAULTS) is None
+    assert reaction_feedback(load("event_reaction_added_file"), DEFAULTS) is None
     party = load("event_reaction_added")
     party["event"]["reaction"] = "tada"
-    assert translate.feedback_from_reaction(party, DEFAULTS) is None
+    assert reaction_feedback(party, DEFAULTS) is None
 
 
 def test_workspace_falls_back_to_authorizations():

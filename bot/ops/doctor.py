@@ -25,8 +25,8 @@ from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from bot.lifecycle import shutdown_seconds_from_env
-from bot.logs import LOG_FORMATS, Redactor
+from bot.ops.lifecycle import shutdown_seconds_from_env
+from bot.ops.logs import LOG_FORMATS, Redactor
 from engine import EngineConfig, UserError, engine_config_from_env, shown_value
 
 logger = logging.getLogger(__name__)

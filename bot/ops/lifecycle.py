@@ -21,7 +21,7 @@ from collections.abc import Coroutine, Mapping
 from typing import Any
 
 from engine import Engine, UserError, shown_value
-from engine.metrics import start_metrics_server
+from bot.ops.health_server import start_metrics_server
 
 logger = logging.getLogger(__name__)
 
