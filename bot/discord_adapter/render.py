@@ -13,8 +13,8 @@ from pathlib import Path
 
 from discord.utils import escape_markdown
 
-from bot.discord_adapter import emoji_names
 from bot.dispatch import Reply
+from bot.rendering import emoji_names
 from bot.rendering.from_reviews import from_reviews_line
 from bot.rendering.markup import Markup, defuse_broadcasts
 from bot.rendering.report import report_text
@@ -83,7 +83,7 @@ def announcement_messages(announcement: Announcement) -> list[Outgoing]:
 
 
 def _faces(setting: str) -> str:
-    return " or ".join(emoji_names.shown(setting))
+    return " or ".join(emoji_names.faces(setting))
 
 
 def copy_header(result: CopyResult, product: str, settings: Mapping[str, str]) -> Outgoing:

@@ -17,7 +17,8 @@ from bot.rendering.markup import Markup, defuse_broadcasts
 from bot.rendering.report import report_text
 from bot.rendering.splitting import split_text as split_message_text
 from bot.rendering.reviews import summary_text
-from bot.slack_adapter.emoji import canonical_set, shown
+from bot.rendering.emoji_names import canonical_set
+from bot.slack_adapter.emoji import shown
 from engine import Announcement, CopyRequest, CopyResult, Variant
 
 # chat.postMessage answers msg_too_long near 4,000 characters; stay clear of it.
