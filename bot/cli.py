@@ -15,7 +15,7 @@ from bot.rendering.markup import PLAIN
 from bot.rendering.report import report_text
 from bot.ops.logs import Redactor, configure_logging
 from engine import (CopyRequest, Engine, Origin, UserError, engine_config_from_env, load_dotenv_file,
-                    write_labels)
+                    load_settings, write_labels)
 
 logger = logging.getLogger(__name__)
 
@@ -32,17 +32,17 @@ async def _open_engine() -> Engine:
 
 
 async def cmd_run(args: argparse.Namespace) -> int:
-    from bot.ops.lifecycle import serve, shutdown_seconds_from_env
+    from bot.ops.lifecycle import serve
     from bot.services import bot_services, platform_configured
 
-    shutdown_seconds = shutdown_seconds_from_env()  # a bad value fails before the model loads
-    if args.command == "run" and args.no_console and not platform_configured():
+    settings = load_settings()  # every setting, once: a bad value fails before the model loads
+    if args.command == "run" and args.no_console and not platform_configured(settings):
         # A service has no terminal: the console would read end-of-file and exit, and the service
         # manager would restart it forever without saying why.
         raise UserError("No Slack or Discord token is set; set SLACK_BOT_TOKEN (with SLACK_APP_TOKEN "
                         "or SLACK_SIGNING_SECRET) or DISCORD_TOKEN, or use `copybot console` to chat "
                         "in a terminal.")
-    async with await _open_engine() as engine:
+    async with await Engine.open(settings.engine_config()) as engine:
         await engine.start_scheduler()  # weekly fine-tune, report check; a missed run runs now
         # Platform adapters start here when their tokens are set; with none, the console runs.
         # SIGTERM/Ctrl-C: no new commands, in-flight ones get COPYBOT_SHUTDOWN_SECONDS, then the
@@ -52,8 +52,8 @@ async def cmd_run(args: argparse.Namespace) -> int:
 
             services = {"console": run_console(engine)}
         else:
-            services = bot_services(engine)
-        await serve(engine, services, shutdown_seconds)
+            services = bot_services(engine, settings)
+        await serve(engine, services, settings.shutdown_seconds)
     return 0
 
 

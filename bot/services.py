@@ -3,41 +3,39 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Coroutine, Mapping
+from collections.abc import Coroutine
 from typing import Any
 
-from engine import Engine
+from engine import Engine, Settings, load_settings
 
 logger = logging.getLogger(__name__)
 
 
-def platform_services(engine: Engine, env: Mapping[str, str] | None = None
+def platform_services(engine: Engine, settings: Settings | None = None
                       ) -> dict[str, Coroutine[Any, Any, None]]:
     """One serving coroutine per configured platform (Slack and Discord may run together)."""
     from bot.discord_adapter import DiscordConfig, run_discord
     from bot.slack_adapter import SlackConfig, run_slack
 
+    settings = settings or load_settings()
     services: dict[str, Coroutine[Any, Any, None]] = {}
-    if SlackConfig.is_configured(env):
-        services["slack"] = run_slack(engine, SlackConfig.from_env(env))
-    discord = DiscordConfig.from_env(env)
+    if SlackConfig.is_configured(settings):
+        services["slack"] = run_slack(engine, SlackConfig.from_settings(settings))
+    discord = DiscordConfig.from_settings(settings)
     if discord is not None:
         services["discord"] = run_discord(engine, discord)
     return services
 
 
-def platform_configured(env: Mapping[str, str] | None = None) -> bool:
+def platform_configured(settings: Settings) -> bool:
     """True when a Slack or Discord token is set (checked before the model loads)."""
-    from bot.discord_adapter import DiscordConfig
-    from bot.slack_adapter import SlackConfig
-
-    return SlackConfig.is_configured(env) or DiscordConfig.from_env(env) is not None
+    return settings.slack_bot_token is not None or settings.discord_token is not None
 
 
-def bot_services(engine: Engine, env: Mapping[str, str] | None = None
+def bot_services(engine: Engine, settings: Settings | None = None
                  ) -> dict[str, Coroutine[Any, Any, None]]:
     """The platform adapters, or the console when no platform token is set."""
-    services = platform_services(engine, env)
+    services = platform_services(engine, settings)
     if not services:
         from bot.console import run_console
 

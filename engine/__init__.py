@@ -1,6 +1,6 @@
 """copybot's engine: models and storage, no platforms. Adapters import only from here."""
 
-from engine.config import EngineConfig, engine_config_from_env, load_dotenv_file
+from engine.config import EngineConfig, Settings, engine_config_from_env, load_dotenv_file, load_settings, read_settings
 from engine.engine import Engine
 from engine.errors import BusyError, EventNotStored, UserError
 from engine.health import Health
@@ -32,6 +32,8 @@ __all__ = [
     "Announcement", "ApprovedExample", "BusyError", "CopyPreview", "CopyRequest", "CopyResult", "Engine",
     "EngineConfig", "EventNotStored", "Feedback", "FeedbackOutcome", "FinetuneStart", "FinetuneStatus",
     "Health", "InboundEvent", "ModelList", "ModelSwitch", "Origin", "TrialProgress",
-    "Refinement", "ReviewBrief", "ReviewPoint", "ReviewSummary", "Thread", "TurnKind", "SETTINGS", "UserError", "Variant", "Verdict", "WeeklyReport",
-    "engine_config_from_env", "load_dotenv_file", "shown_value", "write_labels",
+    "Refinement", "ReviewBrief", "ReviewPoint", "ReviewSummary", "Settings", "Thread", "TurnKind", "SETTINGS",
+    "UserError", "Variant", "Verdict", "WeeklyReport",
+    "engine_config_from_env", "load_dotenv_file", "load_settings", "read_settings", "shown_value",
+    "write_labels",
 ]

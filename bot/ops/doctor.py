@@ -15,19 +15,18 @@ from __future__ import annotations
 import asyncio
 import enum
 import logging
-import os
 import shutil
 import socket
 import sqlite3
 import tempfile
 import time
 from collections.abc import AsyncIterator, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
-from bot.ops.lifecycle import shutdown_seconds_from_env
-from bot.ops.logs import LOG_FORMATS, Redactor
-from engine import EngineConfig, UserError, engine_config_from_env, shown_value
+from bot.ops.logs import Redactor
+from engine import EngineConfig, Settings, UserError, read_settings
+from engine.config import env_name
 
 logger = logging.getLogger(__name__)
 
@@ -56,20 +55,19 @@ class Finding:
 async def diagnose(env: Mapping[str, str] | None = None, *, min_free: int = MIN_FREE_BYTES,
                    low_free: int = LOW_FREE_BYTES) -> AsyncIterator[Finding]:
     """The findings, as each check finishes (the model check can take a minute on first run)."""
-    env = os.environ if env is None else env
-    config = None
-    try:
-        config = engine_config_from_env(dict(env))
-        shutdown_seconds_from_env(env)
-        yield _log_settings(env) or Finding("configuration", Level.OK,
-                                           f"settings read; data in {config.data_dir}")
-    except UserError as exc:
-        yield Finding("configuration", Level.FAIL, str(exc))
-    for finding in _platforms(env):
+    settings, problems = read_settings(env)
+    # A bad Slack or Discord value is told under that platform's check; the rest here.
+    platform_problems = {name: text for name, text in problems.items() if _platform_of(name)}
+    general = [text for name, text in problems.items() if name not in platform_problems]
+    yield Finding("configuration", Level.FAIL, " ".join(general)) if general else Finding(
+        "configuration", Level.OK, f"settings read; data in {settings.data_dir}")
+    for finding in _platforms(settings, platform_problems):
         yield finding
-    if config is None:
+    engine_variables = {env_name(f.name) for f in fields(EngineConfig)}
+    if engine_variables & problems.keys():
         yield Finding("engine", Level.FAIL, "not checked: fix the configuration first.")
         return
+    config = settings.engine_config()
     yield _admins(config)
     yield _prompts(config)
     yield await asyncio.to_thread(_database, config)
@@ -82,45 +80,40 @@ async def diagnose(env: Mapping[str, str] | None = None, *, min_free: int = MIN_
         yield await asyncio.to_thread(_model, config)
 
 
-def _log_settings(env: Mapping[str, str]) -> Finding | None:
-    log_format = env.get("COPYBOT_LOG_FORMAT", "").strip().lower()
-    if log_format and log_format not in LOG_FORMATS:
-        return Finding("configuration", Level.FAIL,
-                       f"COPYBOT_LOG_FORMAT is {shown_value(env['COPYBOT_LOG_FORMAT'])}; use plain or json.")
-    level = env.get("COPYBOT_LOG_LEVEL", "").strip().upper()
-    if level and not isinstance(logging.getLevelName(level), int):
-        return Finding("configuration", Level.FAIL,
-                       f"COPYBOT_LOG_LEVEL is {shown_value(env['COPYBOT_LOG_LEVEL'])}; use DEBUG, INFO, WARNING or ERROR.")
+def _platform_of(variable: str) -> str | None:
+    for platform in ("slack", "discord"):
+        if variable.startswith((f"{platform.upper()}_", f"COPYBOT_{platform.upper()}_")):
+            return platform
     return None
 
 
-def _platforms(env: Mapping[str, str]) -> list[Finding]:
+def _platforms(settings: Settings, problems: Mapping[str, str]) -> list[Finding]:
     from bot.discord_adapter.config import DiscordConfig
     from bot.slack_adapter.config import SlackConfig
 
     findings = []
-    slack_on = SlackConfig.is_configured(env)
-    if slack_on:
+    slack_problems = [text for name, text in problems.items() if _platform_of(name) == "slack"]
+    discord_problems = [text for name, text in problems.items() if _platform_of(name) == "discord"]
+    slack_on = settings.slack_bot_token is not None
+    if slack_problems:
+        findings.append(Finding("slack", Level.FAIL, " ".join(slack_problems)))
+    elif slack_on:
         try:
-            slack = SlackConfig.from_env(env)
+            slack = SlackConfig.from_settings(settings)
             mode = ("Socket Mode" if slack.socket_mode
                     else f"HTTP mode, Slack posts to port {slack.port}{slack.path}")
             findings.append(Finding("slack", Level.OK, f"bot token set; {mode}"))
         except UserError as exc:
             findings.append(Finding("slack", Level.FAIL, str(exc)))
-    elif any(env.get(name, "").strip() for name in ("SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET")):
+    elif settings.slack_app_token is not None or settings.slack_signing_secret is not None:
         findings.append(Finding("slack", Level.WARN, "SLACK_APP_TOKEN or SLACK_SIGNING_SECRET is set "
                                 "but SLACK_BOT_TOKEN is not, so Slack stays off; set the bot token "
                                 "(OAuth & Permissions)."))
-    try:
-        discord = DiscordConfig.from_env(env)
-    except UserError as exc:
-        findings.append(Finding("discord", Level.FAIL, str(exc)))
-        discord = None
-        discord_on = True
-    else:
-        discord_on = discord is not None
-    if discord is not None:
+    discord = DiscordConfig.from_settings(settings)
+    discord_on = discord is not None or bool(discord_problems)
+    if discord_problems:
+        findings.append(Finding("discord", Level.FAIL, " ".join(discord_problems)))
+    elif discord is not None:
         if discord.token.count(".") != 2 or any(c.isspace() for c in discord.token):
             findings.append(Finding("discord", Level.FAIL, "DISCORD_TOKEN does not look like a bot "
                                     "token (three parts separated by dots); copy it again from the "

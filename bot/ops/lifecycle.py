@@ -15,34 +15,23 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import signal
 from collections.abc import Coroutine, Mapping
 from typing import Any
 
-from engine import Engine, UserError, shown_value
+from engine import Engine, Settings, load_settings
 from bot.ops.health_server import start_metrics_server
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_SHUTDOWN_SECONDS = 30.0
+DEFAULT_SHUTDOWN_SECONDS = Settings.model_fields["shutdown_seconds"].default
 HARD_STOP_SECONDS = 5.0  # after the deadline, how long cancelled services get to unwind
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
 
 def shutdown_seconds_from_env(env: Mapping[str, str] | None = None) -> float:
     """``COPYBOT_SHUTDOWN_SECONDS``: how long in-flight work may take to finish at shutdown."""
-    env = os.environ if env is None else env
-    raw = env.get("COPYBOT_SHUTDOWN_SECONDS", "").strip()
-    if not raw:
-        return DEFAULT_SHUTDOWN_SECONDS
-    try:
-        seconds = float(raw)
-    except ValueError:
-        seconds = -1.0
-    if seconds < 0:
-        raise UserError(f"COPYBOT_SHUTDOWN_SECONDS is {shown_value(raw)}; give a number of seconds such as 30.")
-    return seconds
+    return load_settings(env).shutdown_seconds
 
 
 class Lifecycle:

@@ -1,4 +1,4 @@
-"""The Slack adapter's deployment settings, from the environment.
+"""The Slack adapter's deployment settings, made from the validated ``Settings`` (engine/config.py).
 
 Socket Mode when ``SLACK_APP_TOKEN`` is set (no public URL needed), otherwise HTTP mode: Slack
 posts signed requests to ``http://<host>:<port>/slack/events``.
@@ -6,15 +6,14 @@ posts signed requests to ``http://<host>:<port>/slack/events``.
 
 from __future__ import annotations
 
-import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Mapping
 
-from bot.ops.lifecycle import DEFAULT_SHUTDOWN_SECONDS, shutdown_seconds_from_env
-from engine import UserError, shown_value
+from bot.ops.lifecycle import DEFAULT_SHUTDOWN_SECONDS
+from engine import Settings, UserError, load_settings
 
-DEFAULT_API_URL = "https://slack.com/api/"
-DEFAULT_PORT = 3000
+DEFAULT_API_URL = Settings.model_fields["slack_api_url"].default
+DEFAULT_PORT = Settings.model_fields["slack_port"].default
 EVENTS_PATH = "/slack/events"
 
 
@@ -49,32 +48,25 @@ class SlackConfig:
                             "Information > Signing Secret) to receive requests over HTTP.")
 
     @staticmethod
-    def is_configured(env: Mapping[str, str] | None = None) -> bool:
+    def is_configured(env: Mapping[str, str] | Settings | None = None) -> bool:
         """True when a bot token is set: ``copybot run`` then starts the Slack adapter."""
-        env = os.environ if env is None else env
-        return bool(env.get("SLACK_BOT_TOKEN", "").strip())
+        settings = env if isinstance(env, Settings) else load_settings(env)
+        return settings.slack_bot_token is not None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "SlackConfig":
-        env = os.environ if env is None else env
+        return cls.from_settings(load_settings(env))
 
-        def get(name: str) -> str | None:
-            value = env.get(name, "").strip()
-            return value or None
-
-        bot_token = get("SLACK_BOT_TOKEN")
-        if bot_token is None:
+    @classmethod
+    def from_settings(cls, settings: Settings) -> "SlackConfig":
+        if settings.slack_bot_token is None:
             raise UserError("SLACK_BOT_TOKEN is not set; the Slack adapter needs the app's bot token.")
-        port = get("COPYBOT_SLACK_PORT") or str(DEFAULT_PORT)
-        if not port.isdigit() or not 0 <= int(port) <= 65535:
-            raise UserError(f"COPYBOT_SLACK_PORT is {shown_value(port)}; give a port number such as 3000.")
-        api_url = get("COPYBOT_SLACK_API_URL") or DEFAULT_API_URL
         return cls(
-            bot_token=bot_token,
-            app_token=get("SLACK_APP_TOKEN"),
-            signing_secret=get("SLACK_SIGNING_SECRET"),
-            port=int(port),
-            host=get("COPYBOT_SLACK_HOST") or "0.0.0.0",
-            api_url=api_url if api_url.endswith("/") else api_url + "/",
-            shutdown_grace_seconds=shutdown_seconds_from_env(env),
+            bot_token=settings.slack_bot_token.get_secret_value(),
+            app_token=Settings.secret(settings.slack_app_token),
+            signing_secret=Settings.secret(settings.slack_signing_secret),
+            port=settings.slack_port,
+            host=settings.slack_host,
+            api_url=settings.slack_api_url,
+            shutdown_grace_seconds=settings.shutdown_seconds,
         )

@@ -15,8 +15,10 @@ from bot.dispatch import Reply
 from bot.rendering.from_reviews import from_reviews_line
 from bot.rendering.markup import Markup, defuse_broadcasts
 from bot.rendering.report import report_text
+from bot.rendering.splitting import split_text as split_message_text
 from bot.rendering.reviews import summary_text
-from bot.slack_adapter.emoji import canonical_set, shown
+from bot.rendering.emoji_names import canonical_set
+from bot.slack_adapter.emoji import shown
 from engine import Announcement, CopyRequest, CopyResult, Variant
 
 # chat.postMessage answers msg_too_long near 4,000 characters; stay clear of it.
@@ -41,30 +43,8 @@ def escape_keeping_mentions(text: str) -> str:
 
 
 def split_text(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
-    """``text`` as messages of at most ``limit`` characters, broken at lines, then spaces."""
-    if limit < 1:
-        raise ValueError("limit must be positive")
-    pieces: list[str] = []
-    for line in text.split("\n"):
-        while len(line) > limit:
-            cut = line.rfind(" ", 0, limit + 1)
-            cut = cut if cut > 0 else limit
-            pieces.append(line[:cut])
-            line = line[cut:].lstrip(" ")
-        pieces.append(line)
-    messages: list[str] = []
-    current: str | None = None
-    for piece in pieces:
-        if current is None:
-            current = piece
-        elif len(current) + 1 + len(piece) <= limit:
-            current += "\n" + piece
-        else:
-            messages.append(current)
-            current = piece
-    if current is not None:
-        messages.append(current)
-    return [message for message in messages if message.strip()]
+    """``text`` as Slack messages (bot/rendering/splitting.py, at Slack's limit)."""
+    return split_message_text(text, limit)
 
 
 def ack_note(command: Command) -> str | None:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Mapping
 
 from bot.commands import Command, ReviewsCommand, parse_command
-from bot.slack_adapter.emoji import canonical, canonical_set
+from bot.rendering.emoji_names import canonical, canonical_set
 from engine import Feedback, Origin, Verdict
 
 PLATFORM = "slack"

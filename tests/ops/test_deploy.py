@@ -14,7 +14,7 @@ from pathlib import Path
 import yaml
 
 from bot.ops.lifecycle import DEFAULT_SHUTDOWN_SECONDS
-from engine.config import _ENV
+from engine.config import env_names
 from tests.models import REPO
 
 DEPLOY = REPO / "deploy"
@@ -22,8 +22,9 @@ SETTING = re.compile(r"\b((?:COPYBOT|SLACK|DISCORD)_[A-Z0-9_]+)\b")
 
 
 def settings_the_code_reads() -> set[str]:
-    names = {name for name, _ in _ENV.values()}
-    for source in (REPO / "bot").rglob("*.py"):
+    """Every variable of ``Settings``, and any name the code quotes (none should be outside it)."""
+    names = env_names()
+    for source in [*(REPO / "bot").rglob("*.py"), *(REPO / "engine").rglob("*.py")]:
         names |= set(re.findall(r"[\"']((?:COPYBOT|SLACK|DISCORD)_[A-Z0-9_]+)[\"']", source.read_text()))
     return names
 

@@ -54,7 +54,7 @@ async def test_a_healthy_setup_has_nothing_to_fix(healthy_env):
 async def test_a_bad_setting_is_named_and_nothing_else_is_guessed(healthy_env):
     found = await findings({**healthy_env, "COPYBOT_MAX_BATCH": "lots"})
     assert found["configuration"].level is Level.FAIL
-    assert found["configuration"].text == "COPYBOT_MAX_BATCH is 'lots', which is not a valid int."
+    assert found["configuration"].text == "COPYBOT_MAX_BATCH is 'lots', which is not a whole number; use one such as 8."
     assert found["engine"].text == "not checked: fix the configuration first."
     assert "model" not in found
 

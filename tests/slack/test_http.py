@@ -256,10 +256,13 @@ async def test_file_mention_downloads_with_the_bot_token(http_bot, sender, fake_
     url = fake_slack.add_file("reviews.csv", b"review\nLove it\nBroke in a week\n")
     await sender.event(recorded.mention_with_file(url))
     await http_bot.tasks.wait_idle(10)
-    # The file was fetched (not refused as HTML), so whatever came back is about the reviews.
-    answers = fake_slack.ephemeral() + [m["text"] for m in fake_slack.posted()]
-    assert len(answers) == 1
-    assert "files:read" not in answers[0]
+    # The file was fetched with the bot token and read: the channel gets its summary, nothing else.
+    assert fake_slack.ephemeral() == []
+    [summary] = [m["text"] for m in fake_slack.posted(CHANNEL)]
+    lines = summary.splitlines()
+    assert lines[0] == "*Review sentiment — 2 reviews (reviews-october.csv)*"
+    assert any(line.endswith("“Love it”") for line in lines)
+    assert any(line.endswith("“Broke in a week”") for line in lines)
 
     foreign = recorded.mention_with_file("https://evil.example.com/reviews.csv")
     await sender.event(foreign)
