@@ -6,6 +6,8 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+from dateutil import parser as dateutil_parser
+
 _STARS = re.compile(r"^[★☆⭐✩✭\s]+$")
 _FRACTION = re.compile(r"^\s*(\d+(?:[.,]\d+)?)\s*(?:/|out of|of)\s*(\d+)\s*$", re.I)
 _NUMBER = re.compile(r"^\s*(\d+(?:[.,]\d+)?)\s*(?:stars?|%|points?)?\s*$", re.I)
@@ -31,8 +33,11 @@ def parse_rating(value: str) -> tuple[float | None, float | None]:
 
 _TIME_SUFFIX = re.compile(r"[T ]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:[AaPp][Mm])?\s*(?:Z|UTC|GMT|[+-]\d{2}:?\d{2})?$")
 _NUMERIC_DATE = re.compile(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{2}|\d{4})$")
-_WORD_FORMATS = ("%d %B %Y", "%d %b %Y", "%B %d, %Y", "%b %d, %Y", "%B %d %Y", "%b %d %Y", "%d-%b-%Y",
-                 "%d %b, %Y", "%a, %d %b %Y", "%A, %B %d, %Y", "%b %Y", "%B %Y", "%Y/%m/%d", "%Y.%m.%d")
+_CHINESE_DATE = re.compile(r"^(\d{4})\s*年\s*(\d{1,2})\s*月\s*(?:(\d{1,2})\s*[日号])?$")
+_MONTH_NAME = re.compile(r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\b", re.I)
+_YEAR_FIRST = re.compile(r"^\d{4}[/.\-]\d{1,2}[/.\-]\d{1,2}$")
+_DEFAULT_A = dt.datetime(1904, 1, 1)
+_DEFAULT_B = dt.datetime(1908, 2, 2)
 
 
 def parse_date(value: str, day_first: bool | None = None) -> dt.date | None:
@@ -60,12 +65,30 @@ def parse_date(value: str, day_first: bool | None = None) -> dt.date | None:
             return dt.date(year, month, day)
         except ValueError:
             return None
-    for fmt in ("%Y-%m-%d",) + _WORD_FORMATS:
+    m = _CHINESE_DATE.match(value)
+    if m:
         try:
-            return dt.datetime.strptime(value, fmt).date()
+            return dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3) or 1))
         except ValueError:
-            continue
-    return None
+            return None
+    return _worded_date(value, bool(day_first))
+
+
+def _worded_date(value: str, day_first: bool) -> dt.date | None:
+    """"5 March 2024", "Mar 5, 2024", "Tuesday, March 5, 2024", "March 2024" (the 1st) by dateutil,
+    but only with a month name or a four-digit year first and a year given: dateutil fills what
+    is missing from a default date, so "5" or "Tuesday" alone would otherwise be a date."""
+    if not _MONTH_NAME.search(value) and not _YEAR_FIRST.match(value):
+        return None
+    try:
+        # Two different defaults: a part taken from them differs between the two results.
+        first = dateutil_parser.parse(value, dayfirst=day_first, default=_DEFAULT_A)
+        second = dateutil_parser.parse(value, dayfirst=day_first, default=_DEFAULT_B)
+    except (ValueError, OverflowError):
+        return None
+    if first.year != second.year or first.month != second.month:
+        return None  # no year or no month written
+    return first.date() if first.day == second.day else first.date().replace(day=1)
 
 
 def day_first(values: list[str]) -> bool | None:

@@ -25,15 +25,25 @@ DATE_COLUMNS = ("date", "review_date", "reviewed_at", "reviewed", "created", "cr
                 "published_at", "datetime", "at", "updated_at", "day")
 
 
+DELIMITERS = ",;\t|"
+
+
 def normalise(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", "_", name.strip().lower()).strip("_")
 
 
-def sniff_delimiter(first_line: str, filename: str | None) -> str:
+def sniff_delimiter(sample: str, filename: str | None) -> str:
+    """The delimiter of a CSV whose first lines are ``sample``: csv.Sniffer picks the one that
+    splits the lines consistently; when it cannot tell, the one that splits the first line most."""
     if filename and filename.lower().endswith(".tsv"):
         return "\t"
+    try:
+        return csv.Sniffer().sniff(sample, delimiters=DELIMITERS).delimiter
+    except csv.Error:
+        pass
+    first_line = sample.split("\n", 1)[0]
     best, most = ",", 0
-    for delimiter in (",", ";", "\t", "|"):
+    for delimiter in DELIMITERS:
         fields = next(csv.reader([first_line], delimiter=delimiter), [])
         if len(fields) > most:
             best, most = delimiter, len(fields)

@@ -1,5 +1,7 @@
-"""Bytes of an uploaded review file -> text: BOMs, UTF-8, BOM-less UTF-16, then Windows-1252;
-binary files (archives, spreadsheets, images) are refused with a sentence."""
+"""Bytes of an uploaded review file -> text: BOMs, UTF-8, BOM-less UTF-16, then the legacy
+encoding charset-normalizer finds most likely among those review exports come in (Windows-1252,
+GB18030/GBK, Big5, Shift-JIS, EUC-KR, Windows-1251), Windows-1252 when it cannot tell; binary
+files (archives, spreadsheets, images) are refused with a sentence."""
 
 from __future__ import annotations
 
@@ -30,8 +32,14 @@ _BOMS = (
     (b"\xff\xfe", "utf-16"),
     (b"\xfe\xff", "utf-16"),
 )
-_ENCODING_NAMES = {"utf-8": "UTF-8", "utf-8-sig": "UTF-8", "utf-16": "UTF-16", "utf-16-le": "UTF-16",
-                   "utf-16-be": "UTF-16", "utf-32": "UTF-32", "cp1252": "Windows-1252"}
+#: legacy encodings a review export may be in, and their names in what the bot says
+LEGACY_ENCODINGS = {"cp1252": "Windows-1252", "gb18030": "GB18030 (GBK)", "big5": "Big5",
+                    "shift_jis": "Shift-JIS", "euc_kr": "EUC-KR", "cp1251": "Windows-1251"}
+
+
+def encoding_name(encoding: str) -> str:
+    """How the bot names an encoding it read a file in ("gb18030" -> "GB18030 (GBK)")."""
+    return LEGACY_ENCODINGS.get(encoding, encoding.upper())
 
 
 # ---------------------------------------------------------------- decoding
@@ -57,7 +65,7 @@ def decode(data: bytes) -> tuple[str, str]:
             # BOM-less UTF-16: every other byte of ASCII text is zero
             even, odd = head[0::2].count(0), head[1::2].count(0)
             candidates.append("utf-16-be" if even > odd else "utf-16-le")
-        candidates += ["utf-8", "cp1252"]
+        candidates += ["utf-8", *_legacy_guess(data), "cp1252"]
     for encoding in candidates:
         try:
             text = data.decode(encoding)
@@ -67,9 +75,19 @@ def decode(data: bytes) -> tuple[str, str]:
             continue
         return text, encoding
     raise UserError(
-        "This file is not readable text (not UTF-8, UTF-16 or Windows-1252, or it is binary); "
+        "This file is not readable text (not UTF-8, UTF-16, Windows-1252 or GBK, or it is binary); "
         "save it as UTF-8 CSV or plain text and upload it again."
     )
+
+
+def _legacy_guess(data: bytes) -> list[str]:
+    """charset-normalizer's most likely legacy encoding of ``data`` (none when it finds none)."""
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(data[:200_000], cp_isolation=list(LEGACY_ENCODINGS)).best()
+    if best is None or best.encoding not in LEGACY_ENCODINGS:
+        return []
+    return [best.encoding]
 
 
 def _looks_binary(text: str) -> bool:

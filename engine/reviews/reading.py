@@ -15,7 +15,7 @@ from pathlib import PurePath
 
 from engine.errors import UserError
 from engine.reviews.columns import header_match, rows_agree, sniff_delimiter
-from engine.reviews.decoding import MAX_INPUT_BYTES, decode  # noqa: F401 (MAX_INPUT_BYTES: re-exported)
+from engine.reviews.decoding import LEGACY_ENCODINGS, MAX_INPUT_BYTES, decode, encoding_name  # noqa: F401 (MAX_INPUT_BYTES: re-exported)
 from engine.reviews.review_text import clean_text, clip, finish_batch
 from engine.reviews.summary import Review, ReviewBatch
 from engine.reviews.tables import json_rows, read_csv, read_rows
@@ -46,8 +46,9 @@ def read_reviews(
         source = PurePath(filename).name if filename else "uploaded file"
         if text and text.strip():
             notes.append("I read the attached file; the text typed with the command was not analysed.")
-        if encoding == "cp1252":
-            notes.append("The file is not UTF-8, so I read it as Windows-1252; if letters look wrong, save it as UTF-8 and upload it again.")
+        if encoding in LEGACY_ENCODINGS:
+            notes.append(f"The file is not UTF-8, so I read it as {encoding_name(encoding)}; if letters look "
+                         "wrong, save it as UTF-8 and upload it again.")
     elif data is not None and not (text and text.strip()):
         raise UserError("The uploaded file is empty; attach a CSV or text file with one review per line.")
     else:
@@ -67,8 +68,9 @@ def read_reviews(
         batch.encoding = encoding
         return batch
 
-    first_line = next((l for l in body.split("\n") if l.strip()), "")
-    delimiter = sniff_delimiter(first_line, filename)
+    lines = [l for l in body.split("\n", 40)[:40] if l.strip()]
+    first_line = lines[0] if lines else ""
+    delimiter = sniff_delimiter("\n".join(lines[:20]), filename)
     first_cells = next(csv.reader([first_line], delimiter=delimiter), [])
     is_csv_name = bool(filename) and filename.lower().endswith((".csv", ".tsv"))
     if is_csv_name or (header_match(first_cells) and rows_agree(body, delimiter, len(first_cells))) or (

@@ -185,7 +185,11 @@ def test_ratings_are_parsed(raw, expected):
      ("03/05/2024", None, dt.date(2024, 3, 5)), ("03/05/2024", True, dt.date(2024, 5, 3)),
      ("5 March 2024", None, dt.date(2024, 3, 5)), ("Mar 5, 2024", None, dt.date(2024, 3, 5)),
      ("05.03.2024 10:15", True, dt.date(2024, 3, 5)), ("1709596800", None, dt.date(2024, 3, 5)),
-     ("yesterday", None, None)],
+     ("yesterday", None, None), ("Tuesday, March 5, 2024", None, dt.date(2024, 3, 5)),
+     ("March 2024", None, dt.date(2024, 3, 1)), ("2024年3月5日", None, dt.date(2024, 3, 5)),
+     ("2024 年 3 月 5 号", None, dt.date(2024, 3, 5)),
+     # Not dates, though dateutil would fill in the rest from today's date.
+     ("5", None, None), ("Tuesday", None, None), ("March", None, None)],
 )
 def test_dates_are_parsed(raw, day_first, expected):
     assert parse_date(raw, day_first) == expected
@@ -217,6 +221,17 @@ def test_windows_1252_file_is_read_and_said():
     assert [r.text for r in batch.reviews] == TEXT.strip().split("\n")
     assert batch.encoding == "cp1252"
     assert any("not UTF-8" in note and "Windows-1252" in note for note in batch.notes)
+
+
+@pytest.mark.parametrize("encoding,name,lines", [
+    ("gb18030", "GB18030 (GBK)", ["外卖送得很快，味道也不错。", "包装破了，汤洒了一半，客服也不理人。"]),
+    ("big5", "Big5", ["房間很乾淨，服務人員非常親切。", "早餐選擇太少，隔音也不好。"]),
+])
+def test_chinese_files_in_legacy_encodings_are_read_and_said(encoding, name, lines):
+    # Chinese Windows saves text in GBK or Big5 by default; read as Windows-1252 it is mojibake.
+    batch = read_reviews(None, "\n".join(lines).encode(encoding), "reviews.txt", None)
+    assert [r.text for r in batch.reviews] == lines
+    assert any(f"read it as {name}" in note for note in batch.notes)
 
 
 def test_utf16_csv_from_excel_keeps_columns():
