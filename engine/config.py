@@ -71,7 +71,7 @@ class EngineConfig:
     finetune_min_examples: int = 20  # new approved examples needed to start a fine-tune
     finetune_margin: float = 0.01  # relative NLL improvement a candidate needs to go live
     finetune_time_limit: int = 3600  # seconds of training; the process is killed at 2x + 5 min
-    finetune_threads: int = 1  # CPU threads the training process may use
+    finetune_threads: int = 0  # CPU threads the training process may use; 0 = every core (it runs at nice 10)
     finetune_epochs: int = 1
     finetune_learning_rate: float = 5e-4
     finetune_lora_rank: int = 8

@@ -43,6 +43,12 @@ from engine.types import CopyRequest
 
 logger = logging.getLogger(__name__)
 
+
+def training_threads(config: EngineConfig) -> int:
+    """``COPYBOT_FINETUNE_THREADS``, 0 meaning every core: the trainer runs at a lower priority, so
+    /copy takes the cores back when it needs them (bench/learning_loop.py measures the cost)."""
+    return config.finetune_threads or os.cpu_count() or 1
+
 WORK_DIR = "finetune-work"
 LOCK_FILE = "finetune.lock"
 MIN_FREE_BYTES = 300 * 1024**2  # an adapter is ~10 MB; the rest is room for logs and the OS
@@ -237,7 +243,7 @@ class FinetuneRunner:
         job = self._job(source, self.versions.adapters(chain), work / "adapter", dataset)
         (work / "job.json").write_text(json.dumps(job, ensure_ascii=False))
         # Past the training time limit the process still loads and scores; past twice that it is stuck.
-        self._process = TrainingProcess(work, config.finetune_threads, 2 * config.finetune_time_limit + 300)
+        self._process = TrainingProcess(work, training_threads(config), 2 * config.finetune_time_limit + 300)
         metrics = await self._process.run(lambda event: self._update(progress, event))
 
         metrics["guard"] = {"dropped": dataset.dropped, "one_person": dataset.one_person,
@@ -342,7 +348,7 @@ class FinetuneRunner:
             "clean_prompts": self._clean_prompts(dataset),
             "lora": {"r": config.finetune_lora_rank, "alpha": 2 * config.finetune_lora_rank},
             "epochs": config.finetune_epochs, "batch_size": config.finetune_batch_size,
-            "learning_rate": config.finetune_learning_rate, "threads": config.finetune_threads,
+            "learning_rate": config.finetune_learning_rate, "threads": training_threads(config),
             "time_limit": config.finetune_time_limit, "parent_pid": os.getpid(), "seed": 0,
             "precision": config.finetune_precision,
         }
