@@ -58,6 +58,7 @@ from engine import CopyRequest, Engine, Feedback, Origin, Verdict, engine_config
 from engine.errors import UserError  # noqa: E402
 from engine.grounding import word_count  # noqa: E402
 from engine.serving import training_source  # noqa: E402
+from engine.learning.runner import training_threads  # noqa: E402
 
 PRODUCTS_FILE = Path(__file__).with_name("learning_products.toml")
 REVIEWERS = ("maya", "tom", "lin")
@@ -486,7 +487,7 @@ async def main() -> None:
     print(f"model {args.model}; {len(products)} products; {os.cpu_count()} CPUs, load average "
           f"{load_average()}; fine-tune: epochs {config.finetune_epochs}, lr {config.finetune_learning_rate}, "
           f"LoRA r={config.finetune_lora_rank}, batch {config.finetune_batch_size}, "
-          f"{config.finetune_threads} thread(s), DPO beta {config.finetune_dpo_beta}, min examples "
+          f"{training_threads(config)} thread(s), DPO beta {config.finetune_dpo_beta}, min examples "
           f"{config.finetune_min_examples}, margin {config.finetune_margin}; A/B share {config.ab_share}, "
           f"{config.ab_verdicts} verdicts each, alpha {config.ab_alpha}", flush=True)
     started = time.perf_counter()

@@ -55,8 +55,10 @@ def cached_bundled_model(cache_dir: Path) -> Path:
     return cached_checkpoint(small_model_path(), SMALL_NAME, cache_dir)
 
 
-def load_model(source: str, threads: int = 0):
-    """Load a causal LM and its tokenizer for batched generation on the CPU."""
+def load_model(source: str, threads: int = 0, bf16: bool = False):
+    """Load a causal LM and its tokenizer for batched generation on the CPU (``bf16``: the weights
+    in bfloat16, as training on a CPU with native bf16 wants them; read so from the file, the
+    fp32 copy never exists)."""
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
@@ -64,7 +66,7 @@ def load_model(source: str, threads: int = 0):
         torch.set_num_threads(threads)
     try:
         tokenizer = AutoTokenizer.from_pretrained(source)
-        model = AutoModelForCausalLM.from_pretrained(source, dtype=torch.float32)
+        model = AutoModelForCausalLM.from_pretrained(source, dtype=torch.bfloat16 if bf16 else torch.float32)
     except OSError as exc:
         raise UserError(
             f"The model {source!r} could not be loaded; set COPYBOT_MODEL to a local model folder or "
@@ -77,9 +79,9 @@ def load_model(source: str, threads: int = 0):
     return model, tokenizer
 
 
-def load_with_adapters(source: str, adapters: list[Path], threads: int = 0):
+def load_with_adapters(source: str, adapters: list[Path], threads: int = 0, bf16: bool = False):
     """The base model with each adapter merged in, oldest first, and its tokenizer."""
-    model, tokenizer = load_model(source, threads=threads)
+    model, tokenizer = load_model(source, threads=threads, bf16=bf16)
     if adapters:
         from peft import PeftModel
 

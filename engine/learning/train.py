@@ -91,13 +91,12 @@ def train(job: dict) -> dict:
     started = time.monotonic()
 
     emit("phase", phase="loading")
-    model, tokenizer = load_with_adapters(job["base"], [Path(p) for p in job["chain"]], threads=threads)
     precision = _precision(job.get("precision", "auto"))
-    if precision == "bf16":
-        # The frozen weights in bf16: half the memory (3 GB instead of 6 on the 1.5B model), and
-        # autocast no longer keeps a bf16 copy of each for the backward pass. The LoRA weights that
-        # train stay fp32 (peft keeps adapters in fp32), and so does the optimizer state.
-        model = model.to(torch.bfloat16)
+    # bf16: the frozen weights in bf16, half the memory (3 GB instead of 6 on the 1.5B model), and
+    # autocast no longer keeps a bf16 copy of each for the backward pass. The LoRA weights that
+    # train stay fp32 (peft keeps adapters in fp32), and so does the optimizer state.
+    model, tokenizer = load_with_adapters(job["base"], [Path(p) for p in job["chain"]], threads=threads,
+                                          bf16=precision == "bf16")
     pad_id = tokenizer.pad_token_id
     max_length = job.get("max_length", 512)
 

@@ -48,7 +48,9 @@ async def connect(path: Path, *, read_only: bool = False) -> aiosqlite.Connectio
             await db.execute("PRAGMA query_only=ON")  # a write here would bypass the lock
         else:
             await db.execute("PRAGMA journal_mode=WAL")
-            await db.execute("PRAGMA synchronous=NORMAL")  # safe with WAL: a crash loses no commit
+            # FULL: a commit survives a power cut too, not only a killed process (NORMAL under WAL
+            # may lose the last commits then, while the journal, FULL, already marked them done).
+            await db.execute("PRAGMA synchronous=FULL")
             await db.execute("PRAGMA foreign_keys=ON")
     except BaseException:
         await db.close()
