@@ -117,7 +117,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--file", type=Path, action="append", default=[], help="more labelled English files (TSV or CSV)")
     parser.add_argument("--n", type=int, default=1000, help="reviews in each timed summary")
     parser.add_argument("--per-class", type=int, default=1000, help="Chinese lines sampled per class")
-    parser.add_argument("--repeat", type=int, default=1, help="timed summaries per language (the median is shown)")
+    parser.add_argument("--repeat", type=int, default=1, help="timed summaries per language (the median is shown; 0: none)")
     args = parser.parse_args(argv)
 
     sources: dict[str, tuple[str, list[tuple[str, int]]]] = {}
@@ -164,7 +164,7 @@ def main(argv: list[str] | None = None) -> None:
                 print(f"  {'project held-out ' + lang + ', 3-way':28s} accuracy {acc3:6.1%}  ({len(held)} sentences)")
         for lang in ("en", "zh"):
             texts = [t for _, (l, pairs) in sources.items() if l == lang for t, _ in pairs]
-            if not texts or (analyzer.languages is not None and lang not in analyzer.languages):
+            if not texts or args.repeat < 1 or (analyzer.languages is not None and lang not in analyzer.languages):
                 continue
             analyzer.summarize(read_reviews("\n".join(texts[:40])))  # warm-up (jieba's dictionary, caches)
             encoder = getattr(analyzer.model, "encoder", None)
