@@ -16,7 +16,8 @@ Sources (each is read where it is and skipped, with a line saying so, when it is
 
 Accuracy and macro-F1 are binary (positive when P(positive) > P(negative)). Speed: reviews/s of
 classification on 2 cores, and the wall time of a whole summary (language check, classification,
-clause-level aspects, themes, trend, alerts) from ``read_reviews`` to ``ReviewSummary``.
+clause-level aspects, themes, trend, alerts) from ``read_reviews`` to ``ReviewSummary`` (``--repeat``
+for the median of several; the line also gives how many texts the encoder read and the load).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ import importlib.util
 import io
 import os
 import random
+import statistics
 import sys
 import time
 from pathlib import Path
@@ -115,6 +117,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--file", type=Path, action="append", default=[], help="more labelled English files (TSV or CSV)")
     parser.add_argument("--n", type=int, default=1000, help="reviews in each timed summary")
     parser.add_argument("--per-class", type=int, default=1000, help="Chinese lines sampled per class")
+    parser.add_argument("--repeat", type=int, default=1, help="timed summaries per language (the median is shown; 0: none)")
     args = parser.parse_args(argv)
 
     sources: dict[str, tuple[str, list[tuple[str, int]]]] = {}
@@ -145,8 +148,14 @@ def main(argv: list[str] | None = None) -> None:
                 print(f"  {name:28s} skipped: the model does not read {lang} (a summary skips such reviews)")
                 continue
             acc, f1, rate = scores(analyzer, pairs)
-            rows.append((spec, name, acc, f1, rate))
+            rows.append((spec, name, lang, acc, f1, rate, len(pairs)))
             print(f"  {name:28s} accuracy {acc:6.1%}  macro-F1 {f1:.3f}  ({len(pairs)} sentences, {rate:.0f}/s)")
+        for lang in ("en", "zh"):
+            mine = [r for r in rows if r[0] == spec and r[2] == lang]
+            if len(mine) > 1:  # pooled over the sources, weighted by their sentences
+                n = sum(r[6] for r in mine)
+                acc = sum(r[3] * r[6] for r in mine) / n
+                print(f"  {'all ' + lang + ' sources':28s} accuracy {acc:6.1%}  macro-F1 {sum(r[4] for r in mine) / len(mine):.3f} (mean)  ({n} sentences)")
         for lang, path in HELD_OUT.items():
             if path.exists() and (analyzer.languages is None or lang in analyzer.languages):
                 held = [l.split("\t", 1) for l in path.read_text(encoding="utf-8").split("\n") if "\t" in l]
@@ -155,13 +164,23 @@ def main(argv: list[str] | None = None) -> None:
                 print(f"  {'project held-out ' + lang + ', 3-way':28s} accuracy {acc3:6.1%}  ({len(held)} sentences)")
         for lang in ("en", "zh"):
             texts = [t for _, (l, pairs) in sources.items() if l == lang for t, _ in pairs]
-            if not texts or (analyzer.languages is not None and lang not in analyzer.languages):
+            if not texts or args.repeat < 1 or (analyzer.languages is not None and lang not in analyzer.languages):
                 continue
             analyzer.summarize(read_reviews("\n".join(texts[:40])))  # warm-up (jieba's dictionary, caches)
-            seconds, summary = summary_seconds(analyzer, texts, args.n)
+            encoder = getattr(analyzer.model, "encoder", None)
+            before = getattr(encoder, "encoded", 0)
+            times = []
+            for _ in range(args.repeat):
+                seconds, summary = summary_seconds(analyzer, texts, args.n)
+                times.append(seconds)
+            seconds = statistics.median(times)
+            encoded = (getattr(encoder, "encoded", 0) - before) // args.repeat
+            detail = f"median of {args.repeat}: {', '.join(f'{t:.1f}' for t in times)}; " if args.repeat > 1 else ""
+            detail += f"{encoded:,} texts encoded; " if encoded else ""
             def themes(ts):
                 return ", ".join(f"{t.label} {t.mentions} ({t.negative_share:.0%} neg)" for t in ts[:3]) or "-"
-            print(f"  summary of {args.n:,} {lang} reviews: {seconds:.1f} s ({args.n / seconds:.0f} reviews/s); "
+            print(f"  summary of {args.n:,} {lang} reviews: {seconds:.1f} s ({args.n / seconds:.0f} reviews/s; {detail}"
+                  f"load {os.getloadavg()[0]:.1f}); "
                   f"praise: {themes(summary.praise)}; complaints: {themes(summary.complaints)}")
     print(f"\nload {os.getloadavg()[0]:.1f} at the end; goals: >= 88% English and >= 85% Chinese on unseen sources, "
           "1,000-review summary < 10 s (en) / < 20 s (zh) on 2 cores")

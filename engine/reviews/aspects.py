@@ -71,7 +71,8 @@ def split_clauses(review: int, text: str) -> list[Clause]:
     return [Clause(review, p, is_chinese(p)) for p in pieces[:MAX_CLAUSES]]
 
 
-def _phrases(clause: Clause) -> set[str]:
+def clause_phrases(clause: Clause) -> set[str]:
+    """Candidate aspect phrases of one clause (jieba nouns for Chinese)."""
     return chinese_phrases(clause.text) if clause.chinese else candidate_phrases(clause.text)
 
 
@@ -82,12 +83,15 @@ def find_aspects(
     embed: Callable[[list[str]], object],
     similarity: float,
     top: int = 5,
+    phrases_of: Sequence[set[str]] | None = None,
 ) -> tuple[list[Theme], list[Theme], dict[int, dict[str, str]]]:
     """(praise, complaints, per review index: {theme label: sentiment}) from labelled clauses.
 
-    ``texts``/``lines``: each review's text and input line, by review index (the quotes come from them).
+    ``texts``/``lines``: each review's text and input line, by review index (the quotes come from them);
+    ``phrases_of``: each clause's ``clause_phrases`` when the caller has them already.
     """
-    phrases_of = [_phrases(c) for c in clauses]
+    if phrases_of is None:
+        phrases_of = [clause_phrases(c) for c in clauses]
     sides = {}
     for side, other in (("positive", "negative"), ("negative", "positive")):
         mine = [i for i, c in enumerate(clauses) if c.label == side]

@@ -87,3 +87,24 @@ def test_fisher_exact_p_value_matches_the_hand_computed_table():
     assert abs(rising_negative_p(0, 3, 3, 3) - 0.05) < 1e-12
     # no rise at all: the one-sided p-value is large
     assert rising_negative_p(5, 10, 5, 10) > 0.5
+
+
+def test_repeated_reviews_are_read_once_and_counted_every_time(analyzer):
+    distinct = [
+        "The battery is great but the screen cracked in a week.",
+        "Battery life is amazing, two full days.",
+        "Screen is dim and hard to read outside.",
+    ]
+    encoder = analyzer.model.encoder
+    before = encoder.encoded
+    summary = analyzer.summarize(read_reviews("\n".join(distinct * 20)))
+    encoded = encoder.encoded - before
+    assert summary.analysed == 60
+    assert [r.label for r in summary.reviews] == [r.label for r in summary.reviews[:3]] * 20
+    assert summary.reviews[0].aspects == {"battery": "positive", "screen": "negative"}
+    battery = next(t for t in summary.praise if t.label == "battery")
+    screen = next(t for t in summary.complaints if t.label == "screen")
+    assert (battery.mentions, battery.positive) == (40, 40)
+    assert (screen.mentions, screen.negative) == (40, 40)
+    # three reviews, two clauses and the theme phrases, not 60 reviews and 40 clauses
+    assert encoded < 3 + 2 + 30, encoded
