@@ -5,6 +5,7 @@ press does nothing; a press naming no variant of its message gets one private se
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 from bot.discord_adapter.presses import UNKNOWN_VARIANT
@@ -40,6 +41,16 @@ async def journaled(engine, kind: str) -> list[tuple[str, str | None]]:
         return [(row["key"], row["outcome"]) async for row in cursor]
 
 
+async def finished_outcomes(engine, kind: str, count: int, timeout: float = 30.0) -> list[str]:
+    """The outcomes of the ``kind`` events once ``count`` of them are finished: the journal marks
+    an event finished after its reply went out, so the reply alone does not mean it is marked."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while len(outcomes := [o for _, o in await journaled(engine, kind) if o is not None]) < count:
+        assert asyncio.get_running_loop().time() < deadline, f"only {outcomes} finished"
+        await asyncio.sleep(0.02)
+    return outcomes
+
+
 async def feedback_count(engine) -> int:
     async with engine.store.db.execute("SELECT COUNT(*) AS n FROM feedback") as cursor:
         return (await cursor.fetchone())["n"]
@@ -72,7 +83,7 @@ async def test_a_press_approves_that_variant_once_and_redraws_the_tally(bot, fak
     assert await verdicts(engine, variant_id(first)) == (1, 1)
     assert await verdicts(engine, variant_id(second)) == (0, 0)
     assert await feedback_count(engine) == 2
-    assert [outcome for _, outcome in await journaled(engine, "button")] == ["done", "done"]
+    assert await finished_outcomes(engine, "button", 2) == ["done", "done"]
 
     # Maya changes her mind: Reject takes back her Approve; the tally is redrawn, not added.
     await press(fake, first, "reject")
@@ -156,4 +167,4 @@ async def test_a_press_naming_no_variant_of_its_message_gets_one_private_sentenc
     assert all(m["content"] == m["shown"][0] for m in (fake.current(unknown["id"]),
                                                          fake.current(foreign["id"])))
     assert json.dumps(fake.current(first["id"])["content"]).count("✅") == 0
-    assert [outcome for _, outcome in await journaled(engine, "button")] == ["failed", "failed"]
+    assert await finished_outcomes(engine, "button", 2) == ["failed", "failed"]
