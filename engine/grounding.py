@@ -2,6 +2,8 @@
 
 A variant is refused when it
 - states a number (a price, a spec, a duration, a percentage) that the description does not contain;
+- promises an offer (a discount, a sale, free shipping, a gift, "save $79") the description does
+  not make: a marketer cannot honour an offer nobody decided on;
 - is about another kind of product (a smartwatch when the brief is a phone);
 - speaks as a person or an assistant ("I'm Alex", "as an AI", "我是…");
 - is in another language than the request;
@@ -51,6 +53,15 @@ _KINDS = {
     "car": ("car", "vehicle", "汽车"),
     "bike": ("bike", "bicycle", "e-bike", "自行车"),
 }
+# Offers: what copy may promise only when the brief does. "save" counts only before an amount
+# ("save $79" of a $79 price is the price misread as a saving), not "save time".
+_OFFER = re.compile(
+    r"\b(discount(?:s|ed)?|on sale|sale price|\d+\s*% off|percent off|free (?:shipping|delivery|gift)|"
+    r"coupon|promo(?:tion(?:al)?)? code|limited[- ]time (?:offer|deal|price)|buy one,? get one|bogo|"
+    r"save (?:up to )?[$€£¥]?\d[\d.,]*)|优惠|折扣|打折|\d+(?:\.\d+)?\s*折|特价|促销|包邮|免运费|赠品|买一送一|限时(?:优惠|特价|折扣|抢购)|立减|"
+    r"满减|优惠券|秒杀",
+    re.IGNORECASE,
+)
 _STOP = frozenset(
     "a an the and or for with of to in on our your new best all by from at is are this that it its "
     "per one two pack set".split())
@@ -184,6 +195,9 @@ def check_variant(text: str, description: str, language: str, complaints: Sequen
     invented = _numbers(text) - _numbers(description)
     if invented:
         problems.append(f"states {', '.join(sorted(invented))}, which the description does not give")
+    offer = _OFFER.search(text)
+    if offer and not _OFFER.search(description):
+        problems.append(f"promises an offer (\u201c{offer.group(0)}\u201d) the description does not make")
     wanted_kinds = _kinds(description)
     other = _kinds(text) - wanted_kinds
     # "band" inside "smartwatch band" briefs and similar overlaps: only a kind the brief lacks,

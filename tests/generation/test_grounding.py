@@ -30,6 +30,15 @@ BAND = "智能手环，可监测心率，续航14天"
     ("Our bamboo toothbrush leaves you with fresh口气!", "Bamboo toothbrush with charcoal bristles", "en",
      "mixes Chinese into English copy"),
     ("作为一个AI，我推荐这款智能手环。", BAND, "zh", "speaks as a person or an assistant, not as the brand"),
+    # Offers nobody made: Qwen 1.5B turned the $79 price into a saving, and promised a discount.
+    ("Discover Aurora wireless earbuds! Up to 30 hours of battery life, and save $79 on your purchase!",
+     EARBUDS, "en", "promises an offer (\u201csave $79\u201d) the description does not make"),
+    ("优质316不锈钢保温杯，保温12小时，售价89元，现在购买即可享受优惠。", "保温杯：316不锈钢，保温12小时，售价89元",
+     "zh", "promises an offer (\u201c优惠\u201d) the description does not make"),
+    ("Aurora earbuds, $79 with free shipping!", EARBUDS, "en",
+     "promises an offer (\u201cfree shipping\u201d) the description does not make"),
+    ("我们的智能手环限时特价，可监测心率，续航14天！", BAND, "zh",
+     "promises an offer (\u201c限时特价\u201d) the description does not make"),
 ])
 def test_off_brief_copy_is_caught(text, description, language, problem):
     assert problem in check_variant(text, description, language).problems
@@ -42,6 +51,10 @@ def test_off_brief_copy_is_caught(text, description, language, problem):
     ("Our bamboo toothbrush with charcoal bristles: a cleaner smile, no plastic.",
      "bamboo toothbrush that lasts a year", "en"),
     ("SmartX 5G phone: ５G speed in your pocket.", PHONE, "en"),  # full-width digits are the same 5
+    # An offer the brief makes may be repeated; "save" without an amount is not an offer.
+    ("Aurora earbuds: 30 hours, now 20% off at $79.", "Aurora wireless earbuds: 30-hour battery, 20% off, $79", "en"),
+    ("保温杯限时特价89元，保温12小时！", "保温杯：保温12小时，限时特价89元", "zh"),
+    ("Aurora earbuds save you the noise: 30 hours of quiet for $79.", EARBUDS, "en"),
 ])
 def test_on_brief_copy_passes(text, description, language):
     assert check_variant(text, description, language).problems == ()
