@@ -43,15 +43,15 @@ from engine.types import CopyRequest
 
 logger = logging.getLogger(__name__)
 
+WORK_DIR = "finetune-work"
+LOCK_FILE = "finetune.lock"
+MIN_FREE_BYTES = 300 * 1024**2  # an adapter is ~10 MB; the rest is room for logs and the OS
+
 
 def training_threads(config: EngineConfig) -> int:
     """``COPYBOT_FINETUNE_THREADS``, 0 meaning every core: the trainer runs at a lower priority, so
     /copy takes the cores back when it needs them (bench/learning_loop.py measures the cost)."""
     return config.finetune_threads or os.cpu_count() or 1
-
-WORK_DIR = "finetune-work"
-LOCK_FILE = "finetune.lock"
-MIN_FREE_BYTES = 300 * 1024**2  # an adapter is ~10 MB; the rest is room for logs and the OS
 
 
 @dataclass
