@@ -138,12 +138,14 @@ async def test_a_candidate_the_team_prefers_wins_its_blind_test_and_goes_live(le
         assert [s for s in sets if len(s) == 2] and all(len(set(s)) == len(s) for s in sets)
         decided = channel.posts[-1].text
         assert decided.startswith("v1 won its blind A/B test against the base model")
-        # Decided once both had 4; one request can bring a model its 4th and the other its 5th.
+        # Decided at the verdict that gave the model behind its 4th (each verdict is looked at
+        # before the next); the one ahead may have more (the tiny model sometimes writes nothing
+        # usable for the other in a request).
         won = re.search(r"v1: (\d+) of (\d+) approved \(100%\)", decided)
         lost = re.search(r": 0 of (\d+) approved \(0%\)", decided)
         assert won and lost and won[1] == won[2], decided
         approvals, rejections = int(won[1]), int(lost[1])
-        assert 4 <= approvals <= 5 and 4 <= rejections <= 5
+        assert min(approvals, rejections) == 4 and max(approvals, rejections) >= 4
         # The p-value a reviewer would compute: one-sided Fisher on the 2x2 table.
         expected_p = fisher_exact([[approvals, 0], [0, rejections]], alternative="greater").pvalue
         assert f"p = {expected_p:.3f}" in decided
