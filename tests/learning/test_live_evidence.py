@@ -12,6 +12,7 @@ import pytest
 from scipy.stats import fisher_exact
 
 from engine import CopyRequest, Engine, EngineConfig, Feedback, Verdict
+from engine.errors import UserError
 from engine.generation import ServedVersion
 from engine.learning.workspace_models import Assignment, WorkspaceModels, Writer
 from engine.reports.periods import Period
@@ -37,7 +38,10 @@ async def judge(engine, taste, requests: int, n: int = 2, origin=ADMIN, until=No
     for i in range(20 if until else requests):
         if until is not None and until():
             break
-        result = await engine.copy(origin, CopyRequest(product=f"{PRODUCTS[i % len(PRODUCTS)]} deluxe", n=n))
+        try:
+            result = await engine.copy(origin, CopyRequest(product=f"{PRODUCTS[i % len(PRODUCTS)]} deluxe", n=n))
+        except UserError:  # the tiny model wrote nothing usable this time: the next request
+            continue
         written = await authors(engine, result.generation_id)
         sets.append([model for _, model in written])
         for variant_id, model in written:
