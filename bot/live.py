@@ -15,7 +15,10 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from typing import Any, Generic, TypeVar
+
+from engine import CopyResult, Engine, Origin
 
 logger = logging.getLogger(__name__)
 
@@ -157,3 +160,22 @@ class LiveCopy(Generic[Handle]):
             await self._delete(handle)
         except Exception:
             logger.warning("could not delete a preview message", exc_info=True)
+
+
+async def deliver(engine: Engine, origin: Origin, result: CopyResult, live: LiveCopy[Handle], header: Any,
+                  texts: list[str], location: Callable[[Handle], tuple[str, str]]) -> list[Handle]:
+    """Show ``result``'s final ``header`` and variant ``texts`` and tell the engine which message
+    shows which variant (``location``: a posted message's channel id and message id, as the
+    platform names them for reactions and presses). When posting fails, no preview stays behind
+    and the variants that were never posted are forgotten, so nobody approves or trains on them."""
+    try:
+        posted = await live.finish(header, texts)
+    except Exception:
+        await live.abort()
+        for generation in result.generations:
+            await engine.discard_unposted(origin, generation)
+        raise
+    for variant, message in zip(result.variants, posted):
+        channel, message_id = location(message)
+        await engine.mark_posted(replace(origin, channel=channel), variant.id, message_id)
+    return posted

@@ -48,6 +48,18 @@ class ChannelPreset:
         return self.guidance_zh if language == "zh" and self.guidance_zh else self.guidance
 
 
+def load_templates(directory: Path, name: str) -> dict[str, dict]:
+    """``<name>.toml`` (English) and ``<name>.<language>.toml`` of each other language there is,
+    by language."""
+    templates = {}
+    for language in LANGUAGES:
+        path = directory / (f"{name}.toml" if language == "en" else f"{name}.{language}.toml")
+        if path.is_file():
+            with open(path, "rb") as f:
+                templates[language] = tomllib.load(f)
+    return templates
+
+
 class PromptBook:
     def __init__(self, templates: dict[str, dict[str, str]], presets: dict) -> None:
         """``templates``: language -> the keys of its copy*.toml; English is required."""
@@ -69,12 +81,7 @@ class PromptBook:
 
     @classmethod
     def load(cls, directory: Path) -> "PromptBook":
-        templates = {}
-        for language in LANGUAGES:
-            path = directory / ("copy.toml" if language == "en" else f"copy.{language}.toml")
-            if path.is_file():
-                with open(path, "rb") as f:
-                    templates[language] = tomllib.load(f)
+        templates = load_templates(directory, "copy")
         with open(directory / "presets.toml", "rb") as f:
             presets = tomllib.load(f)
         return cls(templates, presets)

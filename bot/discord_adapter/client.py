@@ -27,7 +27,7 @@ from bot.discord_adapter.presses import ButtonPresses
 from bot.discord_adapter.reactions import DiscordReactions
 from bot.discord_adapter.slash import ReviewsForm, build_command_tree
 from bot.discord_adapter.threads import DiscordThreads
-from bot.live import HEADER, LiveCopy
+from bot.live import HEADER, LiveCopy, deliver
 from bot.dispatch import execute, failure_text
 from bot.inbound import EventLanes
 from bot.tasks import TaskTracker
@@ -244,16 +244,9 @@ class CopybotClient(discord.Client):
         reactions can name it; the header's replies are the request's thread, where a Shorter or
         More like this press is answered."""
         settings = await self.engine.settings(origin)
-        try:
-            posted = await live.finish(render.copy_header(result, product, settings),
-                                       [render.variant_message(v) for v in result.variants])
-        except Exception:
-            await live.abort()
-            await self.engine.discard_unposted(origin, result.generation_id)
-            raise
-        for variant, message in zip(result.variants, posted):
-            where = replace(origin, channel=str(message.channel.id))
-            await self.engine.mark_posted(where, variant.id, str(message.id))
+        posted = await deliver(self.engine, origin, result, live, render.copy_header(result, product, settings),
+                               [render.variant_message(v) for v in result.variants],
+                               lambda message: (str(message.channel.id), str(message.id)))
         header = live.handles[HEADER]
         await self.engine.open_thread(origin, result.generation_id,
                                       Thread(str(header.channel.id), str(header.id)))

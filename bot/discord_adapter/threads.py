@@ -11,7 +11,6 @@ threads is a turn.
 from __future__ import annotations
 
 import logging
-from dataclasses import replace
 from typing import Any
 
 import discord
@@ -20,7 +19,7 @@ from bot.conversation import parse_request, parse_turn
 from bot.discord_adapter import render, translate
 from bot.discord_adapter.delivery import edit_message, send_extras
 from bot.dispatch import execute, execute_turn
-from bot.live import LiveCopy
+from bot.live import LiveCopy, deliver
 from engine import CopyResult, Engine, Origin, Refinement, Thread
 
 logger = logging.getLogger(__name__)
@@ -79,19 +78,11 @@ class DiscordThreads:
 
     async def _finish(self, origin: Origin, result: CopyResult, live: LiveCopy,
                       header: render.Outgoing) -> list[discord.Message]:
-        try:
-            sources = result.sources or (None,) * len(result.variants)
-            posted = await live.finish(header, [render.variant_message(variant, source) for
-                                                variant, source in zip(result.variants, sources)])
-        except Exception:
-            await live.abort()
-            for generation in result.generations:
-                await self.engine.discard_unposted(origin, generation)
-            raise
-        for variant, message in zip(result.variants, posted):
-            await self.engine.mark_posted(replace(origin, channel=str(message.channel.id)),
-                                          variant.id, str(message.id))
-        return posted
+        sources = result.sources or (None,) * len(result.variants)
+        return await deliver(self.engine, origin, result, live, header,
+                             [render.variant_message(variant, source)
+                              for variant, source in zip(result.variants, sources)],
+                             lambda message: (str(message.channel.id), str(message.id)))
 
     def channel_for(self, channel_id: int, guild_id: int | None) -> discord.abc.Messageable:
         """Where to post in ``channel_id``: the cached channel (a thread there can be made) or,

@@ -16,7 +16,7 @@ from typing import Any
 
 from bot.conversation import parse_request, parse_turn
 from bot.dispatch import Reply, execute, execute_turn
-from bot.live import LiveCopy
+from bot.live import LiveCopy, deliver
 from bot.slack_adapter import render, translate
 from bot.slack_adapter.delivery import Delivery
 from engine import (CopyRequest, CopyResult, Engine, Feedback, InboundEvent, Origin, Refinement,
@@ -61,19 +61,10 @@ class SlackThreads:
         """The final texts in place; each variant's message given to the engine."""
         messages = [render.variant_message(variant, source) for variant, source in
                     zip(result.variants, result.sources or [None] * len(result.variants))]
-        try:
-            posted = await live.finish(header, messages)
-        except Exception:
-            await live.abort()
-            for generation in result.generations:
-                await self.engine.discard_unposted(origin, generation)
-            raise
-        for variant, message in zip(result.variants, posted):
-            # Slack answers with the real channel id (a DM asked for by user id comes back as D…),
-            # which is what reactions and button presses on the message will name.
-            where = replace(origin, channel=str(message.get("channel") or origin.channel))
-            await self.engine.mark_posted(where, variant.id, str(message["ts"]))
-        return posted
+        # Slack answers with the real channel id (a DM asked for by user id comes back as D…),
+        # which is what reactions and button presses on the message will name.
+        return await deliver(self.engine, origin, result, live, header, messages,
+                             lambda message: (str(message.get("channel") or origin.channel), str(message["ts"])))
 
     async def copy(self, origin: Origin, command: Any, *, thread: str | None = None,
                    progress: Any = None) -> Reply:

@@ -10,13 +10,12 @@ so far. The whole prompt is in the language the new copy is to be written in: me
 from __future__ import annotations
 
 import logging
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from string import Template
 
 from engine.grounding import language_of, product_names
-from engine.prompts import LANGUAGES, PromptBook
+from engine.prompts import PromptBook, load_templates
 from engine.types import CopyRequest, Refinement, TurnKind
 
 logger = logging.getLogger(__name__)
@@ -48,13 +47,7 @@ class TurnPrompts:
 
     @classmethod
     def load(cls, directory: Path, book: PromptBook) -> "TurnPrompts":
-        templates = {}
-        for language in LANGUAGES:
-            path = directory / ("refine.toml" if language == "en" else f"refine.{language}.toml")
-            if path.is_file():
-                with open(path, "rb") as f:
-                    templates[language] = tomllib.load(f)
-        return cls(book, templates)
+        return cls(book, load_templates(directory, "refine"))
 
     def _template(self, language: str) -> dict:
         return self.templates.get(language, self.templates["en"])
