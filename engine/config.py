@@ -97,6 +97,9 @@ class EngineConfig:
     metrics_host: str = "127.0.0.1"
     report_cron: str = "0 9 * * mon"  # in each workspace's time zone
     sentiment_model: str | None = None  # None: the bundled model
+    # /reviews: the language model's second opinion on the least-sure reviews (0 seconds: off)
+    reviews_second_opinion_seconds: float = 8.0  # per summary
+    reviews_second_opinion_share: float = 0.10  # of the analysed reviews, at most
 
     @property
     def database_path(self) -> Path:
@@ -300,6 +303,8 @@ class Settings(BaseSettings):
     metrics_host: str = _engine_default("metrics_host")
     report_cron: str = _engine_default("report_cron")
     sentiment_model: Annotated[str | None, BeforeValidator(_bundled_is_none)] = _engine_default("sentiment_model")
+    reviews_second_opinion_seconds: Annotated[float, _within(0, 600)] = _engine_default("reviews_second_opinion_seconds")
+    reviews_second_opinion_share: Annotated[float, _within(0, 1)] = _engine_default("reviews_second_opinion_share")
 
     @classmethod
     def settings_customise_sources(cls, settings_cls, init_settings, env_settings, dotenv_settings,

@@ -36,6 +36,7 @@ from engine.reports.figures import WeeklyReport
 from engine.reports.service import ReportService
 from engine.reviews import ReviewSummary
 from engine.reviews.for_copy import review_brief, with_used
+from engine.reviews.second_opinion import SecondOpinion, SecondOpinionSettings
 from engine.reviews.service import ReviewService
 from engine.scheduler import Scheduler
 from engine.serving import SwitchableGenerator
@@ -74,7 +75,10 @@ class Engine:
                                      can_announce=lambda platform: platform in self._publishers)
         self.scheduler = Scheduler(store)
         self.verdicts = Verdicts(store, self.finish_event, self._verdict_changed)
-        self.reviews = ReviewService(store, config.sentiment_model, generator.run_in_model_thread)
+        second_opinion = SecondOpinion(generator, config.prompts_dir, SecondOpinionSettings(
+            seconds=config.reviews_second_opinion_seconds, share=config.reviews_second_opinion_share))
+        self.reviews = ReviewService(store, config.sentiment_model, generator.run_in_model_thread,
+                                     second_opinion if second_opinion.enabled else None)
 
     @classmethod
     async def open(cls, config: EngineConfig, backend: Generator | GenerationBackend | None = None) -> "Engine":

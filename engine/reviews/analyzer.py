@@ -16,6 +16,7 @@ import logging
 import threading
 import time
 from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
 
@@ -25,6 +26,7 @@ from engine.reviews.aspects import Clause, clause_phrases, find_aspects, has_con
 from engine.reviews.classifier import BUNDLED, BundledSentimentModel, HFSentimentModel, Prediction, SentenceEmbedder
 from engine.reviews.language import detect_language, language_name
 from engine.reviews.multilingual import E5SentimentModel
+from engine.reviews.second_opinion import revised
 from engine.reviews.summary import LabelledReview, ReviewBatch, ReviewSummary
 from engine.reviews.trend import build_trend
 
@@ -35,6 +37,29 @@ MINILM = "minilm"
 SIMILARITY = {"e5": 0.91, "minilm": 0.62}
 
 logger = logging.getLogger(__name__)
+
+
+@dataclass
+class Labelling:
+    """What ``label`` found, for ``finish``: the reviews, which of them were analysed (indices into
+    ``labelled``) and the classifier's prediction for each of those, in the same order."""
+
+    labelled: list[LabelledReview]
+    analysed: list[int]
+    predictions: list[Prediction]
+    skipped_language: Counter[str]
+    started: float  # monotonic, for the summary's time
+    second_opinions: tuple[int, int] | None = None  # (answered, labels changed) by the language model
+
+    def revise(self, verdicts: dict[int, str]) -> None:
+        """Take the language model's label for the predictions ``verdicts`` names (by position)."""
+        if not verdicts:
+            return
+        changed = 0
+        for k, verdict in verdicts.items():
+            changed += verdict != self.predictions[k].label
+            self.predictions[k] = revised(self.predictions[k], verdict)
+        self.second_opinions = (len(verdicts), changed)
 
 
 class SentimentAnalyzer:
@@ -78,6 +103,12 @@ class SentimentAnalyzer:
         logger.info("sentiment analyser ready (%s) in %.1f s", self.model_name, time.monotonic() - started)
 
     def summarize(self, batch: ReviewBatch) -> ReviewSummary:
+        """The whole summary in one call (benchmarks, tests); the engine runs ``label`` and
+        ``finish`` itself, with the language model's second opinion between them."""
+        return self.finish(batch, self.label(batch))
+
+    def label(self, batch: ReviewBatch) -> Labelling:
+        """Each review's language and the classifier's label; raises UserError when none can be read."""
         started = time.monotonic()
         if not batch.reviews:
             raise UserError(
@@ -96,20 +127,25 @@ class SentimentAnalyzer:
                 analysed.append(len(labelled))
             labelled.append(item)
 
-        supported = ", ".join(sorted(language_name(c) for c in self.languages or ()))
         if not analysed:
             names = ", ".join(name for name, _ in skipped_language.most_common(3))
             raise UserError(
                 f"None of these reviews is in a language the sentiment model reads (they look like {names}); "
-                f"it reads {supported} only."
+                f"it reads {self._supported()} only."
             )
+        with self._lock:
+            predictions = self.model.predict([labelled[i].text for i in analysed])
+        return Labelling(labelled, analysed, predictions, skipped_language, started)
 
+    def finish(self, batch: ReviewBatch, labelling: Labelling) -> ReviewSummary:
+        """Aspects, themes, trend and alerts from ``labelling`` (its predictions as revised)."""
+        labelled, analysed, predictions = labelling.labelled, labelling.analysed, labelling.predictions
+        skipped_language = labelling.skipped_language
+        for i, p in zip(analysed, predictions):
+            labelled[i].label = p.label
+            labelled[i].confidence = round(p.confidence, 4)
         memo = getattr(self.model, "memo", None)
         with self._lock, (memo() if memo else contextlib.nullcontext()):
-            predictions = self.model.predict([labelled[i].text for i in analysed])
-            for i, p in zip(analysed, predictions):
-                labelled[i].label = p.label
-                labelled[i].confidence = round(p.confidence, 4)
             praise, complaints = self._aspects(labelled, analysed, predictions)
         alerts = alerts_in_dated_reviews(labelled)
 
@@ -121,8 +157,14 @@ class SentimentAnalyzer:
             total = sum(skipped_language.values())
             detail = ", ".join(f"{name} {n:,}" for name, n in skipped_language.most_common())
             notes.append(
-                f"Skipped {total:,} review{'s' if total != 1 else ''} not in {supported} ({detail}): "
+                f"Skipped {total:,} review{'s' if total != 1 else ''} not in {self._supported()} ({detail}): "
                 "the sentiment model cannot read them."
+            )
+        if labelling.second_opinions:
+            asked, changed = labelling.second_opinions
+            notes.append(
+                f"The language model gave a second opinion on the {asked:,} review{'s' if asked != 1 else ''} "
+                f"the classifier was least sure of and changed {changed:,} label{'s' if changed != 1 else ''}."
             )
         if len(analysed) == 1:
             notes.append("Only one review: themes and trends need more reviews.")
@@ -154,11 +196,14 @@ class SentimentAnalyzer:
             alerts=alerts,
             languages=dict(Counter(language_name(labelled[i].language or "en") for i in analysed)),
         )
-        summary.seconds = round(time.monotonic() - started, 2)
+        summary.seconds = round(time.monotonic() - labelling.started, 2)
         logger.info(
             "summarised %d reviews (%d skipped) in %.1f s", summary.analysed, summary.skipped, summary.seconds
         )
         return summary
+
+    def _supported(self) -> str:
+        return ", ".join(sorted(language_name(c) for c in self.languages or ()))
 
     def _aspects(self, labelled: list[LabelledReview], analysed: list[int], predictions: list[Prediction]):
         """Praise and complaint themes from clause-level sentiment; sets each review's ``aspects``.

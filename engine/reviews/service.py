@@ -1,4 +1,5 @@
-"""The engine's `/reviews`: read, analyse (in the model thread), store, all or nothing.
+"""The engine's `/reviews`: read, analyse (in the model thread, with the language model's second
+opinion on the least-sure reviews), store, all or nothing.
 
 The sentiment model loads on first use (a few seconds), so a bot that never sees `/reviews` never
 pays for it. Analysis runs in the same worker thread as generation: on a small CPU machine two torch
@@ -14,6 +15,7 @@ from typing import Any
 
 from engine.reviews.analyzer import SentimentAnalyzer
 from engine.reviews.reading import read_reviews
+from engine.reviews.second_opinion import SecondOpinion
 from engine.reviews.storage import save_review_summary
 from engine.reviews.summary import ReviewSummary
 from engine.store import Store
@@ -25,10 +27,12 @@ RunInModelThread = Callable[..., Awaitable[Any]]
 
 
 class ReviewService:
-    def __init__(self, store: Store, model: str | None, run_in_model_thread: RunInModelThread) -> None:
+    def __init__(self, store: Store, model: str | None, run_in_model_thread: RunInModelThread,
+                 second_opinion: SecondOpinion | None = None) -> None:
         self.store = store
         self.model = model
         self.run_in_model_thread = run_in_model_thread
+        self.second_opinion = second_opinion
         self._analyzer: SentimentAnalyzer | None = None
         self._loading = asyncio.Lock()
 
@@ -46,7 +50,13 @@ class ReviewService:
         batch = await asyncio.to_thread(read_reviews, text=text, data=data, filename=filename,
                                         column=column)
         analyzer = await self.analyzer()
-        summary = await self.run_in_model_thread(analyzer.summarize, batch)
+        labelling = await self.run_in_model_thread(analyzer.label, batch)
+        if self.second_opinion is not None:
+            # Between the two model-thread steps: the language model runs where the classifier does.
+            reviews = [labelling.labelled[i] for i in labelling.analysed]
+            labelling.revise(await self.second_opinion.verdicts(
+                [r.text for r in reviews], [r.language for r in reviews], labelling.predictions))
+        summary = await self.run_in_model_thread(analyzer.finish, batch, labelling)
         await self.store.ensure_workspace(origin.workspace_key, origin.platform)
         async with self.store.transaction() as db:
             await save_review_summary(db, origin.workspace_key, summary, channel=origin.channel,

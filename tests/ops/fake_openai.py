@@ -17,6 +17,7 @@ import json
 import re
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from aiohttp import web
@@ -68,6 +69,8 @@ class FakeOpenAI:
     most_in_flight: int = 0
     completion_tokens: int = 7  # what each non-streamed answer reports in ``usage``
     answer_delay: float = 0.0  # seconds each answer takes, spread over its deltas (benchmarks)
+    #: answers chosen from the request's messages (a classifier's reply); None: the copy ANSWERS in turn
+    answer_for: Callable[[list[dict]], str] | None = None
 
     def __post_init__(self) -> None:
         self._script: deque[Behaviour] = deque()
@@ -171,7 +174,7 @@ class FakeOpenAI:
                     {"error": {"message": f"fake failure {behaviour.status} at gpu-box-internal",
                                "type": "server_error"}},
                     status=behaviour.status, headers=headers)
-            recorded.answer = next(self._answers)
+            recorded.answer = self.answer_for(body["messages"]) if self.answer_for else next(self._answers)
             if body.get("stream"):
                 return await self._stream(request, recorded, behaviour)
             if self.answer_delay:
