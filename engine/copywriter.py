@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 from engine.cleaning import CopyLimits, clean_variant, ends_sentence, preview_text
 from engine.errors import BusyError
 from engine.generation import Generator
-from engine.grounding import Check, check_variant, language_of, rank
+from engine.grounding import Check, check_variant, language_of, rank, settled_preview
 from engine.prompts import PromptBook
 from engine.types import CopyRequest, ReviewBrief
 
@@ -107,10 +107,16 @@ class Copywriter:
             wanted = missing + spare if round_number == 1 else 2 * missing
             stream = None
             if on_preview is not None and round_number == 1:
+                refused: set[int] = set()  # slots whose text already breaks the brief
+
                 def stream(index: int, raw: str) -> None:
-                    if index < n:
-                        text = preview_text(raw, limits)
-                        if text:
+                    # People in the channel read the preview: a variant that states an invented
+                    # offer or number stops growing before it shows one; the final post replaces it.
+                    if index < n and index not in refused:
+                        text = settled_preview(preview_text(raw, limits), product, complaints)
+                        if text is None:
+                            refused.add(index)
+                        elif text:
                             on_preview(index, text)
             try:
                 raw, version = await self.generator.generate(messages, wanted, budget, stream, model=model)

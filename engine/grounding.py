@@ -191,21 +191,13 @@ class Check:
 def check_variant(text: str, description: str, language: str, complaints: Sequence[str] = ()) -> Check:
     """``complaints``: labels of review themes customers complain about (``from: reviews``); copy
     that names one makes the claim they contradict."""
-    problems = []
-    invented = _numbers(text) - _numbers(description)
-    if invented:
-        problems.append(f"states {', '.join(sorted(invented))}, which the description does not give")
-    offer = _OFFER.search(text)
-    if offer and not _OFFER.search(description):
-        problems.append(f"promises an offer (\u201c{offer.group(0)}\u201d) the description does not make")
+    problems = _lasting_problems(text, description, complaints)
     wanted_kinds = _kinds(description)
     other = _kinds(text) - wanted_kinds
     # "band" inside "smartwatch band" briefs and similar overlaps: only a kind the brief lacks,
     # with none of the brief's own kinds named, is another product.
     if other and wanted_kinds and not (_kinds(text) & wanted_kinds):
         problems.append(f"is about a {sorted(other)[0]}, not the product described")
-    if _PERSONA.search(text):
-        problems.append("speaks as a person or an assistant, not as the brand")
     if language_of(text) != language:
         problems.append(f"is not in {'Chinese' if language == 'zh' else 'English'}")
     elif language == "en" and _CJK.search(text) and not _CJK.search(description):
@@ -213,10 +205,40 @@ def check_variant(text: str, description: str, language: str, complaints: Sequen
     lowered = text.lower()
     if not any(name.lower() in lowered for name in product_names(description)):
         problems.append("does not name the product")
+    return Check(text, tuple(problems), word_count(text))
+
+
+def _lasting_problems(text: str, description: str, complaints: Sequence[str]) -> list[str]:
+    """The problems no further text can undo: an invented number or offer, speaking as a person, a
+    claim customers contradict (the other checks can change as a variant goes on)."""
+    problems = []
+    invented = _numbers(text) - _numbers(description)
+    if invented:
+        problems.append(f"states {', '.join(sorted(invented))}, which the description does not give")
+    offer = _OFFER.search(text)
+    if offer and not _OFFER.search(description):
+        problems.append(f"promises an offer (\u201c{offer.group(0)}\u201d) the description does not make")
+    if _PERSONA.search(text):
+        problems.append("speaks as a person or an assistant, not as the brand")
     claimed = [label for label in complaints if claims_theme(text, label, description)]
     if claimed:
         problems.append(f"claims {', '.join(claimed)}, which customers complain about")
-    return Check(text, tuple(problems), word_count(text))
+    return problems
+
+
+# The word a stream may still be writing: "Imag" of "Imagine" reads as "I", "8" of "89" as an
+# invented number, "$349." of "$349.99" as 349. A finished sentence ("long.") is not cut.
+_UNFINISHED_WORD = re.compile(r"[A-Za-z0-9'’$€£¥%-]+(?:[.,][A-Za-z0-9'’$€£¥%-]+)*"
+                              r"(?:(?<=\d)[.,])?$")
+
+
+def settled_preview(text: str, description: str, complaints: Sequence[str] = ()) -> str | None:
+    """What of a variant still being written may be shown: up to its last finished word, or None
+    once it has a problem no further text can undo (it will be refused, so it is not shown)."""
+    settled = _UNFINISHED_WORD.sub("", text).rstrip()
+    if _lasting_problems(settled, description, complaints):
+        return None
+    return settled
 
 
 def rank(checks: list[Check], n: int, target_words: float, avoid: list[str] = ()) -> list[Check]:

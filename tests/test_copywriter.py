@@ -152,3 +152,34 @@ async def test_the_last_word_of_a_variant_the_token_budget_cut_off_goes():
     finally:
         await generator.stop()
     assert draft.texts == ["Our steel bottle keeps it cold all day."]  # not "#SteelBot", which may be "#SteelBottle"
+
+
+async def test_a_preview_stops_before_it_shows_an_offer_or_a_number_the_brief_does_not_give():
+    seen: dict[int, list[str]] = {}
+
+    def on_preview(slot, text):
+        seen.setdefault(slot, []).append(text)
+
+    good = "Our steel bottle keeps water cold for 24 hours."
+    offer = "Our steel bottle keeps water cold. Order today and get free shipping on every bottle."
+    number = "Our steel bottle keeps water cold for 36 hours, guaranteed."
+    await write([[good, offer, number, good]], n=3, max_rounds=1, product="steel water bottle, cold for 24 hours",
+                on_preview=on_preview)
+    assert seen[0][-1] == good  # a preview within the brief grows to its last word
+    assert seen[1][-1] == "Our steel bottle keeps water cold. Order today and get free"
+    assert not any("shipping" in t for t in seen[1])
+    assert seen[2][-1] == "Our steel bottle keeps water cold for" and not any("36" in t for t in seen[2])
+
+
+@pytest.mark.parametrize("partial, shown", [
+    ("Imag", ""),  # not yet the persona "I"
+    ("Only $8", "Only"),  # of $89
+    ("Only $89.", "Only"),  # of $89.99
+    ("Only $89.99. Order", "Only $89.99."),
+    ("Keeps it cold all day long.", "Keeps it cold all day long."),
+    ("保温12小时，只需8", "保温12小时，只需"),
+])
+def test_a_preview_shows_finished_words_only(partial, shown):
+    from engine.grounding import settled_preview
+
+    assert settled_preview(partial, "Steel bottle: cold 12 hours, $89.99. 保温12小时") == shown
