@@ -157,6 +157,20 @@ def _kinds(text: str) -> set[str]:
     return kinds
 
 
+# A price as descriptions give it: $79, €59, 59 euros, 89元, ¥89, 售价89元, RMB 89.
+_PRICE = re.compile(
+    r"[$€£¥]\s?\d[\d.,]*\d|[$€£¥]\s?\d|\d[\d.,]*\s?(?:euros?|dollars?|pounds?|usd|eur|gbp|rmb|yuan)\b|"
+    r"\d[\d.,]*\s?(?:元|块|円)|(?:rmb|usd|eur|gbp)\s?\d[\d.,]*\d?",
+    re.IGNORECASE,
+)
+
+
+def price_in(description: str) -> str | None:
+    """The price the description gives, as written ("$79", "59 euros", "89元"), or None."""
+    match = _PRICE.search(description.translate(_FULL_WIDTH))
+    return match.group(0).strip() if match else None
+
+
 def product_names(description: str) -> list[str]:
     """What naming the product means: the name before the first colon, dash or comma, or one of
     its brand-like words (capitalised, not a spec such as "5G"); without a brand, its Chinese runs
