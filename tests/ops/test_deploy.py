@@ -58,6 +58,16 @@ def test_the_image_runs_as_a_user_keeps_data_on_a_volume_and_checks_health():
     assert "libgomp1" in final_stage
 
 
+def test_the_build_stage_compiles_the_reviews_kernel_into_the_app():
+    dockerfile = (DEPLOY / "Dockerfile").read_text()
+    build_stage, final_stage = dockerfile.rsplit("\nFROM ", 1)
+    assert "build-essential=" in build_stage and "build-essential" not in final_stage
+    assert re.search(r"^COPY .*\bsetup\.py\b", build_stage, re.MULTILINE)
+    assert "!setup.py" in (DEPLOY / "Dockerfile.dockerignore").read_text()
+    # the editable install builds it in place, under /app, which the runtime stage copies whole
+    assert "pip install -e ." in build_stage and "COPY --from=build /app /app" in final_stage
+
+
 def test_the_example_environment_lists_every_setting():
     example = (DEPLOY / "copybot.env.example").read_text()
     listed = set(re.findall(r"^#? ?([A-Z][A-Z0-9_]+)=", example, re.MULTILINE))
