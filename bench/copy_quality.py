@@ -3,7 +3,7 @@
 Each configuration runs in its own process (a real ``Engine``: SQLite store, prompts, copywriter,
 generator), so its peak memory is its own; requests are sent to them in turn, product by product,
 so no two generate at once and the machine's noise hits all alike. The evaluation set is
-``bench/copy_eval.toml`` (44 products written for the project, English and Chinese);
+``bench/copy_eval.toml`` (52 products written for the project, English and Chinese, 10 with a price);
 ``../shared/data/copy`` is read, for measuring only, with ``--extra N``.
 
 Per variant it counts, on what was delivered and on every candidate the model wrote:
@@ -11,7 +11,7 @@ grounded (no number the brief lacks, not another product), names the product, sp
 person or assistant, right language; per request: variants delivered of n, wall seconds (p50,
 p95), seconds to the first visible text; then 8 concurrent /copy against one.
 
-    .venv/bin/python bench/copy_quality.py [--configs default,small,old] [--n 3] [--limit 44]
+    .venv/bin/python bench/copy_quality.py [--configs default,small,old] [--n 3] [--limit 52]
 """
 
 from __future__ import annotations
@@ -38,6 +38,8 @@ SHARED_COPY = REPO.parent / "shared" / "data" / "copy" / "amazon_products_valid.
 CONFIGS = {
     "default": ("Qwen2.5-Coder-1.5B Q4_K_M · llama.cpp (new default)", {"COPYBOT_MODEL": "bundled"}),
     "small": ("SmolLM2-135M Q4_1 · llama.cpp (COPYBOT_MODEL=small)", {"COPYBOT_MODEL": "small"}),
+    # The default with prompts/ as it was before price_line (written to a temporary folder).
+    "no-price-line": ("Qwen2.5-Coder-1.5B · llama.cpp, prompts without price_line", {"COPYBOT_MODEL": "bundled"}),
     "old": ("SmolLM2-135M · transformers fp32, no brief checks (old default)",
             {"COPYBOT_MODEL": str(REPO / ".cache" / "models" / "SmolLM2-135M-Instruct"),
              "COPYBOT_GROUNDING": "off"}),
@@ -140,10 +142,17 @@ def evaluation_set(limit: int, extra: int) -> list[dict]:
 def score(texts: list[str], description: str, language: str) -> dict[str, int]:
     from engine.grounding import check_variant
 
-    counts = {"all": 0, "grounded": 0, "named": 0, "persona": 0, "language": 0}
+    from engine.grounding import price_in
+
+    counts = {"all": 0, "grounded": 0, "named": 0, "persona": 0, "language": 0, "offer": 0, "priced": 0,
+              "price given": 0}
+    price = price_in(description)
     for text in texts:
         problems = check_variant(text, description, language).problems
         counts["all"] += 1
+        counts["offer"] += any(p.startswith("promises an offer") for p in problems)
+        counts["price given"] += price is not None
+        counts["priced"] += price is not None and _digits(price) in _digits(text)
         counts["grounded"] += not any(p.startswith(("states ", "is about")) for p in problems)
         counts["named"] += "does not name the product" not in problems
         counts["persona"] += any("speaks as" in p for p in problems)
@@ -151,12 +160,32 @@ def score(texts: list[str], description: str, language: str) -> dict[str, int]:
     return counts
 
 
+def _digits(text: str) -> str:
+    """"$79.00" and "79 dollars" both as "79": does the copy give the brief's price."""
+    import re
+
+    return re.sub(r"[.,]00\b", "", "".join(re.findall(r"[\d.,]+", text))).strip(".,")
+
+
+def without_price_line(folder: Path) -> Path:
+    """prompts/ copied into ``folder`` with the price lines taken out."""
+    import shutil
+
+    target = folder / "prompts-without-price-line"
+    shutil.copytree(REPO / "prompts", target)
+    for name in ("copy.toml", "copy.zh.toml"):
+        path = target / name
+        path.write_text("".join(line for line in path.read_text(encoding="utf-8").splitlines(keepends=True)
+                                if not line.startswith("price_line")), encoding="utf-8")
+    return target
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--configs", default="default,small,old")
     parser.add_argument("--n", type=int, default=3)
-    parser.add_argument("--limit", type=int, default=44, help="products of copy_eval.toml to use")
+    parser.add_argument("--limit", type=int, default=52, help="products of copy_eval.toml to use")
     parser.add_argument("--extra", type=int, default=0, help="also this many products from ../shared/data/copy")
     parser.add_argument("--concurrency", type=int, default=8)
     args = parser.parse_args()
@@ -169,6 +198,7 @@ def main() -> None:
     print(f"{len(items)} products ({sum(language_of(i['description']) == 'zh' for i in items)} Chinese), "
           f"n={args.n}, load {os.getloadavg()[0]:.1f} at the start")
     with tempfile.TemporaryDirectory() as data_dir:
+        CONFIGS["no-price-line"][1]["COPYBOT_PROMPTS_DIR"] = str(without_price_line(Path(data_dir)))
         workers = [Worker(name, Path(data_dir)) for name in args.configs.split(",")]
         for w in workers:
             print(f"  {w.name}: {w.label}, ready in {w.ready['ready']:.1f} s")
@@ -197,7 +227,8 @@ def report(workers, results, concurrent, memory, args) -> None:
             mine = [(i, a) for i, a in rows if language_of(i["description"]) == language]
             if not mine:
                 continue
-            delivered = {"all": 0, "grounded": 0, "named": 0, "persona": 0, "language": 0}
+            delivered = dict.fromkeys(("all", "grounded", "named", "persona", "language", "offer", "priced",
+                                       "price given"), 0)
             written = dict(delivered)
             for item, answer in mine:
                 for key, value in score(answer["texts"], item["description"], language).items():
@@ -210,10 +241,18 @@ def report(workers, results, concurrent, memory, args) -> None:
                 return f"{100 * counts[key] / counts['all']:.0f} %" if counts["all"] else "–"
 
             print(f"  {language}: {len(mine)} requests, delivered {delivered['all']} of {asked} variants")
-            print(f"    {'':24} {'grounded':>9} {'names it':>9} {'persona':>8} {'language':>9}")
+            def priced(counts):
+                given = counts["price given"]
+                return f"{100 * counts['priced'] / given:.0f} %" if given else "–"
+
+            print(f"    {'':24} {'grounded':>9} {'names it':>9} {'persona':>8} {'language':>9} {'offer':>6} "
+                  f"{'price':>6}")
             for label, counts in (("delivered", delivered), ("as written (candidates)", written)):
                 print(f"    {label:24} {share(counts, 'grounded'):>9} {share(counts, 'named'):>9} "
-                      f"{share(counts, 'persona'):>8} {share(counts, 'language'):>9}")
+                      f"{share(counts, 'persona'):>8} {share(counts, 'language'):>9} {share(counts, 'offer'):>6} "
+                      f"{priced(counts):>6}")
+            print("    (offer: promises an offer the brief does not make; price: of the variants whose brief "
+                  "gives a price, those that state it)")
         walls = [a["wall"] for _, a in rows]
         firsts = [a["first"] for _, a in rows if a["first"] is not None]
         social = [a["wall"] for i, a in rows if i["channel"] == "social post"]

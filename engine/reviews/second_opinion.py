@@ -42,8 +42,10 @@ CONCURRENCY = 4
 
 @dataclass(frozen=True)
 class SecondOpinionSettings:
-    seconds: float = 8.0  # per batch of reviews; 0 turns the second opinion off
-    share: float = 0.10  # of a batch's analysed reviews, the least sure, at most
+    """COPYBOT_REVIEWS_SECOND_OPINION_SECONDS and _SHARE (their defaults are in EngineConfig)."""
+
+    seconds: float  # per batch of reviews; 0 turns the second opinion off
+    share: float  # of a batch's analysed reviews, the least sure, at most
 
 
 def least_sure(predictions: Sequence[Prediction], share: float) -> list[int]:
