@@ -38,8 +38,6 @@ SHARED_COPY = REPO.parent / "shared" / "data" / "copy" / "amazon_products_valid.
 CONFIGS = {
     "default": ("Qwen2.5-Coder-1.5B Q4_K_M · llama.cpp (new default)", {"COPYBOT_MODEL": "bundled"}),
     "small": ("SmolLM2-135M Q4_1 · llama.cpp (COPYBOT_MODEL=small)", {"COPYBOT_MODEL": "small"}),
-    # The default with prompts/ as it was before price_line (written to a temporary folder).
-    "no-price-line": ("Qwen2.5-Coder-1.5B · llama.cpp, prompts without price_line", {"COPYBOT_MODEL": "bundled"}),
     "old": ("SmolLM2-135M · transformers fp32, no brief checks (old default)",
             {"COPYBOT_MODEL": str(REPO / ".cache" / "models" / "SmolLM2-135M-Instruct"),
              "COPYBOT_GROUNDING": "off"}),
@@ -167,19 +165,6 @@ def _digits(text: str) -> str:
     return re.sub(r"[.,]00\b", "", "".join(re.findall(r"[\d.,]+", text))).strip(".,")
 
 
-def without_price_line(folder: Path) -> Path:
-    """prompts/ copied into ``folder`` with the price lines taken out."""
-    import shutil
-
-    target = folder / "prompts-without-price-line"
-    shutil.copytree(REPO / "prompts", target)
-    for name in ("copy.toml", "copy.zh.toml"):
-        path = target / name
-        path.write_text("".join(line for line in path.read_text(encoding="utf-8").splitlines(keepends=True)
-                                if not line.startswith("price_line")), encoding="utf-8")
-    return target
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
@@ -198,7 +183,6 @@ def main() -> None:
     print(f"{len(items)} products ({sum(language_of(i['description']) == 'zh' for i in items)} Chinese), "
           f"n={args.n}, load {os.getloadavg()[0]:.1f} at the start")
     with tempfile.TemporaryDirectory() as data_dir:
-        CONFIGS["no-price-line"][1]["COPYBOT_PROMPTS_DIR"] = str(without_price_line(Path(data_dir)))
         workers = [Worker(name, Path(data_dir)) for name in args.configs.split(",")]
         for w in workers:
             print(f"  {w.name}: {w.label}, ready in {w.ready['ready']:.1f} s")

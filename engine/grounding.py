@@ -166,7 +166,8 @@ _PRICE = re.compile(
 
 
 def price_in(description: str) -> str | None:
-    """The price the description gives, as written ("$79", "59 euros", "89元"), or None."""
+    """The price the description gives, as written ("$79", "59 euros", "89元"), or None
+    (bench/copy_quality.py counts the copy that states it)."""
     match = _PRICE.search(description.translate(_FULL_WIDTH))
     return match.group(0).strip() if match else None
 

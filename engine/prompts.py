@@ -14,12 +14,12 @@ from string import Template
 
 from engine.cleaning import CopyLimits
 from engine.errors import UserError
-from engine.grounding import price_in, product_names
+from engine.grounding import product_names
 from engine.types import CopyRequest, ReviewBrief, ReviewPoint
 
 logger = logging.getLogger(__name__)
 
-_OPTIONAL_LINES = ("price_line", "tone_line", "audience_line", "channel_line", "length_line", "brand_voice_line",
+_OPTIONAL_LINES = ("tone_line", "audience_line", "channel_line", "length_line", "brand_voice_line",
                    "review_praise_line", "review_complaints_line", "examples_line")
 # How one review theme is written into $review_praise / $review_complaints when a template does
 # not say (copy.toml's review_praise_item and review_complaint_item do).
@@ -136,7 +136,6 @@ class PromptBook:
         values = {
             "product": request.product,
             "product_name": product_names(request.product)[0] if request.product.strip() else "",
-            "price": price_in(request.product) or "",
             "tone": tone or "",
             "tone_guidance": self.tone_guidance(tone, language) if tone else "",
             "audience": request.audience or "",
@@ -152,7 +151,6 @@ class PromptBook:
                                                     reviews.complaints if reviews else ()),
         }
         present = {
-            "price_line": bool(values["price"]),
             "tone_line": bool(tone),
             "audience_line": bool(request.audience),
             "channel_line": True,

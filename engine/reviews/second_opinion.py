@@ -36,6 +36,8 @@ VERDICTS = {"positive": "positive", "negative": "negative", "neutral": "neutral"
 _WORDS = re.compile("|".join(sorted(map(re.escape, VERDICTS), key=len, reverse=True)), re.IGNORECASE)
 #: new tokens an answer may take ("negative" is one or two tokens; a Chinese label two or three)
 ANSWER_TOKENS = 4
+#: characters of a review in the prompt: the verdict shows early, and a slot holds 1,024 tokens
+MAX_CHARS = 600
 #: requests in flight at once: the local model batches them, a remote server takes them in parallel
 CONCURRENCY = 4
 
@@ -102,8 +104,11 @@ class SecondOpinion:
         return found
 
     async def _ask(self, text: str, language: str | None) -> str | None:
-        system, user = self._prompts.get(language or "en", self._prompts["en"])
-        messages = [{"role": "system", "content": system}, {"role": "user", "content": user.substitute(review=text)}]
+        if language is None:  # too short to tell: a Chinese character decides
+            language = "zh" if re.search(r"[\u4e00-\u9fff]", text) else "en"
+        system, user = self._prompts.get(language, self._prompts["en"])
+        messages = [{"role": "system", "content": system},
+                    {"role": "user", "content": user.substitute(review=text[:MAX_CHARS])}]
         completions, _ = await self.generator.generate(messages, n=1, max_new_tokens=ANSWER_TOKENS)
         return parse_verdict(completions[0]) if completions else None
 

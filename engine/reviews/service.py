@@ -52,7 +52,7 @@ class ReviewService:
         analyzer = await self.analyzer()
         labelling = await self.run_in_model_thread(analyzer.label, batch)
         if self.second_opinion is not None:
-            # Between the two model-thread steps: the language model runs where the classifier does.
+            # Between the two model-thread steps, which hold the cores the language model needs.
             reviews = [labelling.labelled[i] for i in labelling.analysed]
             labelling.revise(await self.second_opinion.verdicts(
                 [r.text for r in reviews], [r.language for r in reviews], labelling.predictions))

@@ -2,7 +2,7 @@
 
 import pytest
 
-from engine.grounding import check_variant, language_of, product_names, rank
+from engine.grounding import check_variant, language_of, price_in, product_names, rank
 
 PHONE = "SmartX 5G phone: 6.5-inch AMOLED screen, 100-megapixel triple camera"
 EARBUDS = "Aurora wireless earbuds: 30-hour battery, noise cancelling, $79"
@@ -81,3 +81,14 @@ def test_rank_prefers_the_length_asked_for_and_skips_near_repeats():
     chosen = rank([short, off, repeat, fitting], 3, target_words=20)
     # The off-brief one never; the first of the two near-identical ones (equal length); then the short.
     assert [c.text for c in chosen] == [repeat.text, short.text]
+
+
+@pytest.mark.parametrize("description, price", [
+    ("Aurora wireless earbuds: 30-hour battery, $79", "$79"),
+    ("Lumen bedside lamp: sunrise alarm, USB-C charging, 59 euros", "59 euros"),
+    ("Nimbus desk, €349.99, memory presets", "€349.99"),
+    ("保温杯：316不锈钢，保温12小时，售价89元", "89元"),
+    ("Kestrel trail backpack: 28 L, 1.1 kg, 30-hour warranty", None),  # sizes and weights are no price
+])
+def test_the_price_a_description_gives(description, price):
+    assert price_in(description) == price
