@@ -4,6 +4,7 @@ A variant is refused when it
 - states a number (a price, a spec, a duration, a percentage) that the description does not contain;
 - promises an offer (a discount, a sale, free shipping, a gift, "save $79") the description does
   not make: a marketer cannot honour an offer nobody decided on;
+- gives a price in another currency than the description ("$19" of "19 euros");
 - is about another kind of product (a smartwatch when the brief is a phone);
 - speaks as a person or an assistant ("I'm Alex", "as an AI", "我是…");
 - is in another language than the request;
@@ -165,6 +166,21 @@ _PRICE = re.compile(
 )
 
 
+# Currencies by how copy writes them; ¥ is yuan or yen. 元 and 块 only after a number (元素, 单元
+# are words), and "pounds" not at all (a weight).
+_CURRENCIES = {
+    "US dollars": re.compile(r"\$|\busd\b|\bdollars?\b|美元|美金", re.IGNORECASE),
+    "euros": re.compile(r"€|\beur\b|\beuros?\b|欧元", re.IGNORECASE),
+    "pounds sterling": re.compile(r"£|\bgbp\b|英镑", re.IGNORECASE),
+    "yuan": re.compile(r"\d\s*(?:元|块)|人民币|\brmb\b|\byuan\b|¥|￥", re.IGNORECASE),
+    "yen": re.compile(r"円|\byen\b|\bjpy\b|日元|¥|￥", re.IGNORECASE),
+}
+
+
+def _currencies(text: str) -> set[str]:
+    return {name for name, pattern in _CURRENCIES.items() if pattern.search(text)}
+
+
 def price_in(description: str) -> str | None:
     """The price the description gives, as written ("$79", "59 euros", "89元"), or None
     (bench/copy_quality.py counts the copy that states it)."""
@@ -233,6 +249,9 @@ def _lasting_problems(text: str, description: str, complaints: Sequence[str]) ->
     offer = _OFFER.search(text)
     if offer and not _OFFER.search(description):
         problems.append(f"promises an offer (\u201c{offer.group(0)}\u201d) the description does not make")
+    given, named = _currencies(description), _currencies(text)
+    if given and named and not named & given:
+        problems.append(f"gives the price in {sorted(named)[0]}; the description gives {sorted(given)[0]}")
     if _PERSONA.search(text):
         problems.append("speaks as a person or an assistant, not as the brand")
     claimed = [label for label in complaints if claims_theme(text, label, description)]

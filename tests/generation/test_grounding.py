@@ -92,3 +92,18 @@ def test_rank_prefers_the_length_asked_for_and_skips_near_repeats():
 ])
 def test_the_price_a_description_gives(description, price):
     assert price_in(description) == price
+
+
+@pytest.mark.parametrize("copy, description, refused", [
+    ("Orbit smart plug: just $19. Get yours now!", "Orbit smart plug: works with Alexa, 19 euros", True),
+    ("Orbit smart plug, only €19.", "Orbit smart plug: works with Alexa, 19 euros", False),
+    ("Orbit smart plug for 19 euros.", "Orbit smart plug, €19", False),
+    ("Fjord socks, $24 a pack, lighter than a pound.", "Fjord merino socks: 3-pack, $24", False),
+    ("山泉咖啡壶，只要159美元！", "山泉手冲咖啡壶：容量600毫升，售价159元", True),
+    ("山泉咖啡壶，只要159欧元！", "山泉咖啡壶：售价159欧元", False),
+    ("山泉咖啡壶，只要$159！", "山泉手冲咖啡壶：容量600毫升，售价159元", True),
+    ("山泉咖啡壶，¥159，设计多元。", "山泉手冲咖啡壶：售价159元", False),
+])
+def test_a_price_in_another_currency_is_refused(copy, description, refused):
+    problems = check_variant(copy, description, "zh" if "咖啡" in copy else "en").problems
+    assert any(p.startswith("gives the price in") for p in problems) == refused, problems
