@@ -177,6 +177,15 @@ _CURRENCIES = {
 }
 
 
+# A price with a period after it: "19 euros per month", "$5/mo", "99元/月", "每月99元".
+_PER_PERIOD = re.compile(
+    r"(?:[$€£¥￥]\s?\d[\d.,]*|\d[\d.,]*\s?(?:euros?|dollars?|usd|eur|gbp|元|块))\s*"
+    r"(?:(?:per|a|an|every|each)\s+|/\s*)(?:month|mo|year|yr|week|day)\b|"
+    r"\d\s*(?:元|块)\s*(?:/|每)\s*(?:月|年|周|天)|(?:每月|每年|每周|月付|年付)\s*(?:仅需|只需|只要)?\s*[$€£¥￥]?\d",
+    re.IGNORECASE,
+)
+
+
 def _currencies(text: str) -> set[str]:
     return {name for name, pattern in _CURRENCIES.items() if pattern.search(text)}
 
@@ -252,6 +261,9 @@ def _lasting_problems(text: str, description: str, complaints: Sequence[str]) ->
     given, named = _currencies(description), _currencies(text)
     if given and named and not named & given:
         problems.append(f"gives the price in {sorted(named)[0]}; the description gives {sorted(given)[0]}")
+    period = _PER_PERIOD.search(text)
+    if period and not _PER_PERIOD.search(description):
+        problems.append(f"states a price per period (\u201c{period.group(0)}\u201d) the description does not")
     if _PERSONA.search(text):
         problems.append("speaks as a person or an assistant, not as the brand")
     claimed = [label for label in complaints if claims_theme(text, label, description)]

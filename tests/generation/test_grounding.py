@@ -107,3 +107,17 @@ def test_the_price_a_description_gives(description, price):
 def test_a_price_in_another_currency_is_refused(copy, description, refused):
     problems = check_variant(copy, description, "zh" if "咖啡" in copy else "en").problems
     assert any(p.startswith("gives the price in") for p in problems) == refused, problems
+
+
+@pytest.mark.parametrize("copy, description, refused", [
+    ("Orbit smart plug: just 19 euros per month.", "Orbit smart plug: works with Alexa, 19 euros", True),
+    ("Orbit smart plug, $5/mo.", "Orbit smart plug, $5", True),
+    ("FreshBox meal kit: 3 dinners a week for $60 a week.", "FreshBox meal kit: $60 a week, 3 dinners", False),
+    ("FreshBox: 3 dinners a week, 20-minute recipes.", "FreshBox meal kit: 3 dinners a week", False),
+    ("山泉咖啡壶，159元/月起。", "山泉手冲咖啡壶：售价159元", True),
+    ("每月只需159元，山泉咖啡壶。", "山泉手冲咖啡壶：售价159元", True),
+    ("山泉咖啡壶，售价159元，每天一杯好咖啡。", "山泉手冲咖啡壶：售价159元", False),
+])
+def test_a_price_per_period_the_description_does_not_give_is_refused(copy, description, refused):
+    problems = check_variant(copy, description, "zh" if "咖啡" in copy else "en").problems
+    assert any(p.startswith("states a price per period") for p in problems) == refused, problems
