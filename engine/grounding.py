@@ -4,7 +4,8 @@ A variant is refused when it
 - states a number (a price, a spec, a duration, a percentage) that the description does not contain;
 - promises an offer (a discount, a sale, free shipping, a gift, "save $79") the description does
   not make: a marketer cannot honour an offer nobody decided on;
-- gives a price in another currency than the description ("$19" of "19 euros");
+- gives the price in another currency than the description ("$19" of "19 euros"), or per month,
+  year, week or day when the description does not ("19 euros per month");
 - is about another kind of product (a smartwatch when the brief is a phone);
 - speaks as a person or an assistant ("I'm Alex", "as an AI", "我是…");
 - is in another language than the request;
@@ -249,8 +250,9 @@ def check_variant(text: str, description: str, language: str, complaints: Sequen
 
 
 def _lasting_problems(text: str, description: str, complaints: Sequence[str]) -> list[str]:
-    """The problems no further text can undo: an invented number or offer, speaking as a person, a
-    claim customers contradict (the other checks can change as a variant goes on)."""
+    """The problems no further text can undo: an invented number, offer, currency or price period,
+    speaking as a person, a claim customers contradict (the other checks can change as a variant
+    goes on, so previews are held to these only)."""
     problems = []
     invented = _numbers(text) - _numbers(description)
     if invented:
