@@ -83,10 +83,29 @@ class SecondOpinion:
         order = least_sure(predictions, self.settings.share)
         found: dict[int, str] = {}
         slots = asyncio.Semaphore(CONCURRENCY)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.settings.seconds
+        took: list[float] = []
+        first = asyncio.Event()  # the first answer has come: how long one takes is known
+        in_flight = [0]
 
         async def ask(i: int) -> None:
+            if i != order[0]:
+                await first.wait()
             async with slots:
-                verdict = await self._ask(texts[i], languages[i])
+                # A request cut off at the deadline still finishes its prefill, and the rest of the
+                # summary waits for the cores: one goes alone first, and each later one starts only
+                # when it can end in time beside those running (on a CPU they share the cores).
+                started = loop.time()
+                if took and started + max(took) * (in_flight[0] + 1) > deadline:
+                    return
+                in_flight[0] += 1
+                try:
+                    verdict = await self._ask(texts[i], languages[i])
+                finally:
+                    in_flight[0] -= 1
+                    took.append((loop.time() - started) / (in_flight[0] + 1))
+                    first.set()
             if verdict is not None:
                 found[i] = verdict
 

@@ -105,7 +105,7 @@ async def test_a_server_that_does_not_answer_in_time_costs_the_budget_not_the_su
     fake_openai.hang_next(times=len(REVIEWS))
     summary = await summarize(tmp_path / "asked", fake_openai, seconds=1)
 
-    assert len(fake_openai.requests) == math.ceil(0.1 * len(REVIEWS))
+    assert len(fake_openai.requests) == 1  # the first goes alone; the others wait to learn how long one takes
     assert [r.label for r in summary.reviews] == [r.label for r in alone.reviews]
     assert not any("second opinion" in note for note in summary.notes)
 
