@@ -12,6 +12,7 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 from engine import Engine, EngineConfig, Origin  # noqa: E402
 from tests.models import REPO, build_tiny_model, bundled_model_dir, local_backend  # noqa: E402
+from tests.ops.fake_openai import FakeOpenAI  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -52,6 +53,15 @@ async def engine(engine_config, tiny_backend):
     engine = await Engine.open(engine_config, backend=tiny_backend)
     yield engine
     await engine.close()
+
+
+@pytest.fixture
+async def fake_openai():
+    """A fake OpenAI-compatible model server on a real local port (the remote backend's far end)."""
+    fake = FakeOpenAI()
+    await fake.start()
+    yield fake
+    await fake.stop()
 
 
 @pytest.fixture

@@ -94,30 +94,27 @@ def test_the_price_a_description_gives(description, price):
     assert price_in(description) == price
 
 
-@pytest.mark.parametrize("copy, description, refused", [
-    ("Orbit smart plug: just $19. Get yours now!", "Orbit smart plug: works with Alexa, 19 euros", True),
-    ("Orbit smart plug, only €19.", "Orbit smart plug: works with Alexa, 19 euros", False),
-    ("Orbit smart plug for 19 euros.", "Orbit smart plug, €19", False),
-    ("Fjord socks, $24 a pack, lighter than a pound.", "Fjord merino socks: 3-pack, $24", False),
-    ("山泉咖啡壶，只要159美元！", "山泉手冲咖啡壶：容量600毫升，售价159元", True),
-    ("山泉咖啡壶，只要159欧元！", "山泉咖啡壶：售价159欧元", False),
-    ("山泉咖啡壶，只要$159！", "山泉手冲咖啡壶：容量600毫升，售价159元", True),
-    ("山泉咖啡壶，¥159，设计多元。", "山泉手冲咖啡壶：售价159元", False),
-])
-def test_a_price_in_another_currency_is_refused(copy, description, refused):
-    problems = check_variant(copy, description, "zh" if "咖啡" in copy else "en").problems
-    assert any(p.startswith("gives the price in") for p in problems) == refused, problems
+CURRENCY, PER_PERIOD = "gives the price in", "states a price per period"
 
 
-@pytest.mark.parametrize("copy, description, refused", [
-    ("Orbit smart plug: just 19 euros per month.", "Orbit smart plug: works with Alexa, 19 euros", True),
-    ("Orbit smart plug, $5/mo.", "Orbit smart plug, $5", True),
-    ("FreshBox meal kit: 3 dinners a week for $60 a week.", "FreshBox meal kit: $60 a week, 3 dinners", False),
-    ("FreshBox: 3 dinners a week, 20-minute recipes.", "FreshBox meal kit: 3 dinners a week", False),
-    ("山泉咖啡壶，159元/月起。", "山泉手冲咖啡壶：售价159元", True),
-    ("每月只需159元，山泉咖啡壶。", "山泉手冲咖啡壶：售价159元", True),
-    ("山泉咖啡壶，售价159元，每天一杯好咖啡。", "山泉手冲咖啡壶：售价159元", False),
+@pytest.mark.parametrize("problem, copy, description, refused", [
+    (CURRENCY, "Orbit smart plug: just $19. Get yours now!", "Orbit smart plug: works with Alexa, 19 euros", True),
+    (CURRENCY, "Orbit smart plug, only €19.", "Orbit smart plug: works with Alexa, 19 euros", False),
+    (CURRENCY, "Orbit smart plug for 19 euros.", "Orbit smart plug, €19", False),
+    (CURRENCY, "Fjord socks, $24 a pack, lighter than a pound.", "Fjord merino socks: 3-pack, $24", False),
+    (CURRENCY, "山泉咖啡壶，只要159美元！", "山泉手冲咖啡壶：容量600毫升，售价159元", True),
+    (CURRENCY, "山泉咖啡壶，只要159欧元！", "山泉咖啡壶：售价159欧元", False),
+    (CURRENCY, "山泉咖啡壶，只要$159！", "山泉手冲咖啡壶：容量600毫升，售价159元", True),
+    (CURRENCY, "山泉咖啡壶，¥159，设计多元。", "山泉手冲咖啡壶：售价159元", False),
+    (PER_PERIOD, "Orbit smart plug: just 19 euros per month.", "Orbit smart plug: works with Alexa, 19 euros", True),
+    (PER_PERIOD, "Orbit smart plug, $5/mo.", "Orbit smart plug, $5", True),
+    (PER_PERIOD, "FreshBox meal kit: 3 dinners a week for $60 a week.", "FreshBox meal kit: $60 a week, 3 dinners", False),
+    (PER_PERIOD, "FreshBox: 3 dinners a week, 20-minute recipes.", "FreshBox meal kit: 3 dinners a week", False),
+    (PER_PERIOD, "山泉咖啡壶，159元/月起。", "山泉手冲咖啡壶：售价159元", True),
+    (PER_PERIOD, "每月只需159元，山泉咖啡壶。", "山泉手冲咖啡壶：售价159元", True),
+    (PER_PERIOD, "山泉咖啡壶，售价159元，每天一杯好咖啡。", "山泉手冲咖啡壶：售价159元", False),
 ])
-def test_a_price_per_period_the_description_does_not_give_is_refused(copy, description, refused):
+def test_a_price_in_another_currency_or_per_period_the_description_does_not_give_is_refused(
+        problem, copy, description, refused):
     problems = check_variant(copy, description, "zh" if "咖啡" in copy else "en").problems
-    assert any(p.startswith("states a price per period") for p in problems) == refused, problems
+    assert any(p.startswith(problem) for p in problems) == refused, problems

@@ -14,7 +14,6 @@ import pytest
 from bot.ops.logs import SECRET_NAME_ENDINGS, configure_logging
 from engine import EngineConfig
 from tests.models import REPO
-from tests.ops.fake_openai import FakeOpenAI
 
 # Secrets as a deployment has them. No log line of any ops test may contain one of these values.
 TEST_SECRETS = {
@@ -71,14 +70,6 @@ def captured_log():
     for line in lines:
         json.loads(line)
     assert not [line for line in lines if leaked_secrets(line)], "a secret reached a log line"
-
-
-@pytest.fixture
-async def fake_openai():
-    fake = FakeOpenAI()
-    await fake.start()
-    yield fake
-    await fake.stop()
 
 
 @pytest.fixture

@@ -42,14 +42,6 @@ REVIEWS = [
 CHINESE_PROMPT = "评论："
 
 
-@pytest.fixture
-async def fake_openai():
-    fake = FakeOpenAI()
-    await fake.start()
-    yield fake
-    await fake.stop()
-
-
 def config(tmp_path, fake: FakeOpenAI, seconds: float, share: float = 0.10) -> EngineConfig:
     return EngineConfig(data_dir=tmp_path / "data", prompts_dir=REPO / "prompts", backend="openai",
                         openai_url=fake.url, openai_model="fake-model", openai_timeout=10.0, openai_retries=0,
