@@ -9,9 +9,13 @@ so no two generate at once and the machine's noise hits all alike. The evaluatio
 Per variant it counts, on what was delivered and on every candidate the model wrote:
 grounded (no number the brief lacks, not another product), names the product, speaks as a
 person or assistant, right language; per request: variants delivered of n, wall seconds (p50,
-p95), seconds to the first visible text; then 8 concurrent /copy against one.
+p95), seconds to the first visible text; then 8 concurrent /copy against one. "pasted" counts copy
+that repeats most of the brief back (``engine.grounding.echo``). ``--prompts-from REV`` runs the
+default model twice, with the prompt templates of git revision REV and with today's, to measure a
+prompt change side by side; ``--texts-out`` keeps every delivered variant for reading.
 
     .venv/bin/python bench/copy_quality.py [--configs default,small,old] [--n 3] [--limit 52]
+        [--prompts-from HEAD] [--language en|zh] [--texts-out variants.json]
 """
 
 from __future__ import annotations
@@ -95,8 +99,8 @@ def emit(data: dict) -> None:
 # --- the parent: sends the requests, scores the answers ----------------------------------------------
 
 class Worker:
-    def __init__(self, name: str, data_dir: Path) -> None:
-        label, env = CONFIGS[name]
+    def __init__(self, name: str, data_dir: Path, configs: dict = CONFIGS) -> None:
+        label, env = configs[name]
         self.name, self.label = name, label
         environment = {**os.environ, "COPYBOT_DATA_DIR": str(REPO / ".cache"),
                        "COPYBOT_DATABASE": str(data_dir / f"{name}.db"), "COPYBOT_LOG_LEVEL": "ERROR",
@@ -137,17 +141,31 @@ def evaluation_set(limit: int, extra: int) -> list[dict]:
     return items
 
 
+def prompts_at(revision: str, folder: Path) -> Path:
+    """The prompt templates as they were at git ``revision``, written under ``folder``."""
+    target = folder / f"prompts-{revision.replace('/', '_')}"
+    target.mkdir()
+    listing = subprocess.run(["git", "-C", str(REPO), "ls-tree", "--name-only", revision, "prompts/"],
+                             check=True, capture_output=True, text=True).stdout.split()
+    for path in listing:
+        content = subprocess.run(["git", "-C", str(REPO), "show", f"{revision}:{path}"],
+                                 check=True, capture_output=True).stdout
+        (target / Path(path).name).write_bytes(content)
+    return target
+
+
+COUNTS = ("all", "grounded", "named", "persona", "language", "offer", "priced", "price given", "pasted")
+
+
 def score(texts: list[str], description: str, language: str) -> dict[str, int]:
-    from engine.grounding import check_variant
+    from engine.grounding import PASTED, check_variant, echo, price_in
 
-    from engine.grounding import price_in
-
-    counts = {"all": 0, "grounded": 0, "named": 0, "persona": 0, "language": 0, "offer": 0, "priced": 0,
-              "price given": 0}
+    counts = dict.fromkeys(COUNTS, 0)
     price = price_in(description)
     for text in texts:
         problems = check_variant(text, description, language).problems
         counts["all"] += 1
+        counts["pasted"] += echo(text, description) >= PASTED
         counts["offer"] += any(p.startswith("promises an offer") for p in problems)
         counts["price given"] += price is not None
         counts["priced"] += price is not None and _digits(price) in _digits(text)
@@ -173,6 +191,10 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=52, help="products of copy_eval.toml to use")
     parser.add_argument("--extra", type=int, default=0, help="also this many products from ../shared/data/copy")
     parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--prompts-from", metavar="REV",
+                        help="also run the default model with the prompt templates of git revision REV")
+    parser.add_argument("--language", choices=("en", "zh"), help="only the products in this language")
+    parser.add_argument("--texts-out", type=Path, help="write every delivered variant here (JSON), to read")
     args = parser.parse_args()
     if args.worker:
         asyncio.run(worker())
@@ -180,10 +202,18 @@ def main() -> None:
     from engine.grounding import language_of
 
     items = evaluation_set(args.limit, args.extra)
+    if args.language:
+        items = [i for i in items if language_of(i["description"]) == args.language]
     print(f"{len(items)} products ({sum(language_of(i['description']) == 'zh' for i in items)} Chinese), "
           f"n={args.n}, load {os.getloadavg()[0]:.1f} at the start")
     with tempfile.TemporaryDirectory() as data_dir:
-        workers = [Worker(name, Path(data_dir)) for name in args.configs.split(",")]
+        configs, names = dict(CONFIGS), args.configs.split(",")
+        if args.prompts_from:
+            label, env = CONFIGS["default"]
+            folder = prompts_at(args.prompts_from, Path(data_dir))
+            names.insert(0, f"default@{args.prompts_from}")
+            configs[names[0]] = (f"{label}, prompts of {args.prompts_from}", {**env, "COPYBOT_PROMPTS_DIR": str(folder)})
+        workers = [Worker(name, Path(data_dir), configs) for name in names]
         for w in workers:
             print(f"  {w.name}: {w.label}, ready in {w.ready['ready']:.1f} s")
         results = {w.name: [] for w in workers}
@@ -198,6 +228,11 @@ def main() -> None:
             concurrent[w.name] = w.ask({"concurrent": batch})
         memory = {w.name: w.finish()["peak_rss_gb"] for w in workers}
     report(workers, results, concurrent, memory, args)
+    if args.texts_out:
+        args.texts_out.write_text(json.dumps({name: [{"description": i["description"], "channel": i["channel"],
+                                                      "variants": a["texts"]} for i, a in rows]
+                                              for name, rows in results.items()}, ensure_ascii=False, indent=1))
+        print(f"\nvariants written to {args.texts_out}")
 
 
 def report(workers, results, concurrent, memory, args) -> None:
@@ -211,8 +246,7 @@ def report(workers, results, concurrent, memory, args) -> None:
             mine = [(i, a) for i, a in rows if language_of(i["description"]) == language]
             if not mine:
                 continue
-            delivered = dict.fromkeys(("all", "grounded", "named", "persona", "language", "offer", "priced",
-                                       "price given"), 0)
+            delivered = dict.fromkeys(COUNTS, 0)
             written = dict(delivered)
             for item, answer in mine:
                 for key, value in score(answer["texts"], item["description"], language).items():
@@ -230,13 +264,13 @@ def report(workers, results, concurrent, memory, args) -> None:
                 return f"{100 * counts['priced'] / given:.0f} %" if given else "–"
 
             print(f"    {'':24} {'grounded':>9} {'names it':>9} {'persona':>8} {'language':>9} {'offer':>6} "
-                  f"{'price':>6}")
+                  f"{'price':>6} {'pasted':>7}")
             for label, counts in (("delivered", delivered), ("as written (candidates)", written)):
                 print(f"    {label:24} {share(counts, 'grounded'):>9} {share(counts, 'named'):>9} "
                       f"{share(counts, 'persona'):>8} {share(counts, 'language'):>9} {share(counts, 'offer'):>6} "
-                      f"{priced(counts):>6}")
+                      f"{priced(counts):>6} {share(counts, 'pasted'):>7}")
             print("    (offer: promises an offer the brief does not make; price: of the variants whose brief "
-                  "gives a price, those that state it)")
+                  "gives a price, those that state it; pasted: repeats 80 % or more of the brief's phrases)")
         walls = [a["wall"] for _, a in rows]
         firsts = [a["first"] for _, a in rows if a["first"] is not None]
         social = [a["wall"] for i, a in rows if i["channel"] == "social post"]

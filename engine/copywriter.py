@@ -146,7 +146,7 @@ class Copywriter:
             if not self.grounding:
                 round_checks = [Check(c.text, (), c.words) for c in round_checks]
             kept += rank(round_checks, missing, limits.max_words,
-                         avoid=[c.text for c in kept] + list(avoid))
+                         avoid=[c.text for c in kept] + list(avoid), description=product)
             if len(kept) >= n:
                 break
             logger.info("round %d kept %d of %d variants; asking again", round_number, len(kept), n)

@@ -13,8 +13,9 @@ A variant is refused when it
 - (``from: reviews``) claims a theme the workspace's reviews complain about: names it (in an ad
   every feature named is a feature sold, so "all-day battery" under battery complaints is the claim
   to avoid) or repeats the number the description gives for it ("30 hours" of a 30-hour battery).
-Among the variants that pass, ``rank`` prefers the ones that fit the length asked for and differ
-most from those already chosen. Every rule is explainable in one line (``Check.problems``).
+Among the variants that pass, ``rank`` prefers copy that does more than paste the description
+back (``echo``), then the ones that fit the length asked for, each distinct from those already
+chosen. Every rule is explainable in one line (``Check.problems``).
 """
 
 from __future__ import annotations
@@ -289,10 +290,33 @@ def settled_preview(text: str, description: str, complaints: Sequence[str] = ())
     return settled
 
 
-def rank(checks: list[Check], n: int, target_words: float, avoid: list[str] = ()) -> list[Check]:
-    """Up to ``n`` passing variants: closest to the target length first, each distinct from those
-    chosen before it (and from ``avoid``: copy already shown)."""
-    passing = sorted((c for c in checks if c.ok), key=lambda c: abs(c.words - target_words * 0.8))
+#: a variant that repeats this share of the description's phrases is the brief pasted back with a
+#: call to action ("青竹榨汁杯：无线充电，30秒出汁，…，立即购买！"), a spec sheet rather than an ad
+PASTED = 0.8
+
+
+def _phrases(text: str) -> set[str]:
+    """Adjacent word pairs (Chinese: character pairs), the unit a copied phrase shows in."""
+    tokens = words(text)
+    return {a + " " + b for a, b in zip(tokens, tokens[1:])}
+
+
+def echo(text: str, description: str) -> float:
+    """The share of the description's phrases that ``text`` repeats word for word (0 to 1)."""
+    brief = _phrases(description)
+    return len(brief & _phrases(text)) / len(brief) if brief else 0.0
+
+
+def rank(checks: list[Check], n: int, target_words: float, avoid: list[str] = (),
+         description: str = "") -> list[Check]:
+    """Up to ``n`` passing variants: those that do not paste ``description`` back first (they are
+    kept only when nothing else passes), then the closest to the target length, each distinct from
+    those chosen before it (and from ``avoid``: copy already shown)."""
+    def order(check: Check) -> tuple[bool, float]:
+        pasted = bool(description) and echo(check.text, description) >= PASTED
+        return pasted, abs(check.words - target_words * 0.8)
+
+    passing = sorted((c for c in checks if c.ok), key=order)
     chosen: list[Check] = []
     for check in passing:
         if len(chosen) == n:

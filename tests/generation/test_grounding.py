@@ -2,7 +2,7 @@
 
 import pytest
 
-from engine.grounding import check_variant, language_of, price_in, product_names, rank
+from engine.grounding import PASTED, check_variant, echo, language_of, price_in, product_names, rank
 
 PHONE = "SmartX 5G phone: 6.5-inch AMOLED screen, 100-megapixel triple camera"
 EARBUDS = "Aurora wireless earbuds: 30-hour battery, noise cancelling, $79"
@@ -81,6 +81,22 @@ def test_rank_prefers_the_length_asked_for_and_skips_near_repeats():
     chosen = rank([short, off, repeat, fitting], 3, target_words=20)
     # The off-brief one never; the first of the two near-identical ones (equal length); then the short.
     assert [c.text for c in chosen] == [repeat.text, short.text]
+
+
+JUICER = "青竹便携榨汁杯：无线充电，30秒出汁，容量350毫升，可拆洗刀头，售价129元"
+
+
+def test_copy_that_pastes_the_description_back_goes_after_copy_that_sells_it():
+    pasted = check_variant("青竹便携榨汁杯：无线充电，30秒出汁，容量350毫升，可拆洗刀头，售价129元，立即购买！",
+                           JUICER, "zh")
+    written = check_variant("出门也想喝口鲜榨？青竹便携榨汁杯30秒就是一杯，刀头拆下来就能洗。", JUICER, "zh")
+    assert pasted.ok and written.ok
+    assert echo(pasted.text, JUICER) >= PASTED > echo(written.text, JUICER)
+    # the pasted one fits the length better, and still goes second; alone it is still delivered
+    assert [c.text for c in rank([pasted, written], 2, target_words=30, description=JUICER)] == \
+        [written.text, pasted.text]
+    assert [c.text for c in rank([pasted, written], 1, target_words=30, description=JUICER)] == [written.text]
+    assert [c.text for c in rank([pasted], 1, target_words=30, description=JUICER)] == [pasted.text]
 
 
 @pytest.mark.parametrize("description, price", [
