@@ -10,7 +10,7 @@ Per variant it counts, on what was delivered and on every candidate the model wr
 grounded (no number the brief lacks, not another product), names the product, speaks as a
 person or assistant, right language; per request: variants delivered of n, wall seconds (p50,
 p95), seconds to the first visible text; then 8 concurrent /copy against one. "pasted" counts copy
-that repeats most of the brief back (``engine.grounding.echo``). ``--prompts-from REV`` runs the
+that is mostly the brief repeated back (``engine.grounding.pastes_brief``). ``--prompts-from REV`` runs the
 default model twice, with the prompt templates of git revision REV and with today's, to measure a
 prompt change side by side; ``--texts-out`` keeps every delivered variant for reading.
 
@@ -158,14 +158,14 @@ COUNTS = ("all", "grounded", "named", "persona", "language", "offer", "priced", 
 
 
 def score(texts: list[str], description: str, language: str) -> dict[str, int]:
-    from engine.grounding import PASTED, check_variant, echo, price_in
+    from engine.grounding import check_variant, pastes_brief, price_in
 
     counts = dict.fromkeys(COUNTS, 0)
     price = price_in(description)
     for text in texts:
         problems = check_variant(text, description, language).problems
         counts["all"] += 1
-        counts["pasted"] += echo(text, description) >= PASTED
+        counts["pasted"] += pastes_brief(text, description)
         counts["offer"] += any(p.startswith("promises an offer") for p in problems)
         counts["price given"] += price is not None
         counts["priced"] += price is not None and _digits(price) in _digits(text)
@@ -270,7 +270,7 @@ def report(workers, results, concurrent, memory, args) -> None:
                       f"{share(counts, 'persona'):>8} {share(counts, 'language'):>9} {share(counts, 'offer'):>6} "
                       f"{priced(counts):>6} {share(counts, 'pasted'):>7}")
             print("    (offer: promises an offer the brief does not make; price: of the variants whose brief "
-                  "gives a price, those that state it; pasted: repeats 80 % or more of the brief's phrases)")
+                  "gives a price, those that state it; pasted: the brief repeated back with a slogan)")
         walls = [a["wall"] for _, a in rows]
         firsts = [a["first"] for _, a in rows if a["first"] is not None]
         social = [a["wall"] for i, a in rows if i["channel"] == "social post"]

@@ -14,7 +14,7 @@ A variant is refused when it
   every feature named is a feature sold, so "all-day battery" under battery complaints is the claim
   to avoid) or repeats the number the description gives for it ("30 hours" of a 30-hour battery).
 Among the variants that pass, ``rank`` prefers copy that does more than paste the description
-back (``echo``), then the ones that fit the length asked for, each distinct from those already
+back (``pastes_brief``), then the ones that fit the length asked for, each distinct from those already
 chosen. Every rule is explainable in one line (``Check.problems``).
 """
 
@@ -290,9 +290,11 @@ def settled_preview(text: str, description: str, complaints: Sequence[str] = ())
     return settled
 
 
-#: a variant that repeats this share of the description's phrases is the brief pasted back with a
-#: call to action ("青竹榨汁杯：无线充电，30秒出汁，…，立即购买！"), a spec sheet rather than an ad
-PASTED = 0.8
+#: copy that repeats this share of the description's phrases, and is itself mostly those phrases, is
+#: the brief pasted back with a slogan ("青山绿茶：明前龙井，产自杭州，每罐100克。"): a spec sheet, not
+#: an ad. Either alone is normal: a short brief is often covered whole by a good ad, and a long
+#: one quoted in part.
+PASTED_BRIEF, PASTED_COPY = 0.8, 0.6
 
 
 def _phrases(text: str) -> set[str]:
@@ -301,10 +303,13 @@ def _phrases(text: str) -> set[str]:
     return {a + " " + b for a, b in zip(tokens, tokens[1:])}
 
 
-def echo(text: str, description: str) -> float:
-    """The share of the description's phrases that ``text`` repeats word for word (0 to 1)."""
-    brief = _phrases(description)
-    return len(brief & _phrases(text)) / len(brief) if brief else 0.0
+def pastes_brief(text: str, description: str) -> bool:
+    """True when ``text`` is mostly the description's own phrases, nearly all of them."""
+    brief, copy = _phrases(description), _phrases(text)
+    if not brief or not copy:
+        return False
+    shared = len(brief & copy)
+    return shared / len(brief) >= PASTED_BRIEF and shared / len(copy) >= PASTED_COPY
 
 
 def rank(checks: list[Check], n: int, target_words: float, avoid: list[str] = (),
@@ -313,8 +318,7 @@ def rank(checks: list[Check], n: int, target_words: float, avoid: list[str] = ()
     kept only when nothing else passes), then the closest to the target length, each distinct from
     those chosen before it (and from ``avoid``: copy already shown)."""
     def order(check: Check) -> tuple[bool, float]:
-        pasted = bool(description) and echo(check.text, description) >= PASTED
-        return pasted, abs(check.words - target_words * 0.8)
+        return pastes_brief(check.text, description), abs(check.words - target_words * 0.8)
 
     passing = sorted((c for c in checks if c.ok), key=order)
     chosen: list[Check] = []

@@ -2,7 +2,7 @@
 
 import pytest
 
-from engine.grounding import PASTED, check_variant, echo, language_of, price_in, product_names, rank
+from engine.grounding import check_variant, language_of, pastes_brief, price_in, product_names, rank
 
 PHONE = "SmartX 5G phone: 6.5-inch AMOLED screen, 100-megapixel triple camera"
 EARBUDS = "Aurora wireless earbuds: 30-hour battery, noise cancelling, $79"
@@ -91,7 +91,11 @@ def test_copy_that_pastes_the_description_back_goes_after_copy_that_sells_it():
                            JUICER, "zh")
     written = check_variant("出门也想喝口鲜榨？青竹便携榨汁杯30秒就是一杯，刀头拆下来就能洗。", JUICER, "zh")
     assert pasted.ok and written.ok
-    assert echo(pasted.text, JUICER) >= PASTED > echo(written.text, JUICER)
+    assert pastes_brief(pasted.text, JUICER) and not pastes_brief(written.text, JUICER)
+    # a good ad of a short brief may name every fact in it: it adds enough of its own
+    assert not pastes_brief("Ember smart thermostat learns your schedule, cutting heating bills by up to 15%. "
+                            "Perfect for those who want to save money while staying comfortable.",
+                            "Ember smart thermostat: learns your schedule, cuts heating bills by up to 15%")
     # the pasted one fits the length better, and still goes second; alone it is still delivered
     assert [c.text for c in rank([pasted, written], 2, target_words=30, description=JUICER)] == \
         [written.text, pasted.text]
