@@ -7,7 +7,7 @@ from engine.health import Health
 from engine.journal import InboundEvent
 from engine.learning.status import FinetuneStart, FinetuneStatus, ModelList, ModelSwitch, TrialProgress
 from engine.redaction import shown_value
-from engine.reports.figures import WeeklyReport
+from engine.reports.figures import ModelNews, WeeklyReport
 from engine.reviews import ReviewSummary, write_labels
 from engine.settings import SETTINGS
 from engine.types import (
@@ -31,7 +31,7 @@ from engine.types import (
 __all__ = [
     "Announcement", "ApprovedExample", "BusyError", "CopyPreview", "CopyRequest", "CopyResult", "Engine",
     "EngineConfig", "EventNotStored", "Feedback", "FeedbackOutcome", "FinetuneStart", "FinetuneStatus",
-    "Health", "InboundEvent", "ModelList", "ModelSwitch", "Origin", "TrialProgress",
+    "Health", "InboundEvent", "ModelList", "ModelNews", "ModelSwitch", "Origin", "TrialProgress",
     "Refinement", "ReviewBrief", "ReviewPoint", "ReviewSummary", "Settings", "Thread", "TurnKind", "SETTINGS",
     "UserError", "Variant", "Verdict", "WeeklyReport",
     "engine_config_from_env", "load_dotenv_file", "load_settings", "read_settings", "shown_value",

@@ -71,7 +71,7 @@ class Engine:
                                            model_for=self.learning.model_for)
         self.reports = ReportService(store, config.report_cron, config.data_dir / "reports",
                                      model_version=self.learning.model_name,
-                                     announce=self.announce, finetune_line=self.learning.finetune_line,
+                                     announce=self.announce, model_news=self.learning.model_news,
                                      can_announce=lambda platform: platform in self._publishers)
         self.scheduler = Scheduler(store)
         self.verdicts = Verdicts(store, self.finish_event, self._verdict_changed)

@@ -1,12 +1,12 @@
-"""``/finetune`` and ``/models`` answers in words: the engine returns them as data
-(``FinetuneStatus``, ``FinetuneStart``, ``ModelList``, ``ModelSwitch``); these are plain text that
-each adapter escapes for its platform like any other reply."""
+"""``/finetune`` and ``/models`` answers, and the weekly report's word on the model, in words: the
+engine returns them as data (``FinetuneStatus``, ``FinetuneStart``, ``ModelList``, ``ModelSwitch``,
+``ModelNews``); these are plain text that each adapter escapes for its platform like any other reply."""
 
 from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from engine import FinetuneStart, FinetuneStatus, ModelList, ModelSwitch
+from engine import FinetuneStart, FinetuneStatus, ModelList, ModelNews, ModelSwitch
 
 MAX_LISTED = 10
 
@@ -109,3 +109,29 @@ def model_switch_text(switch: ModelSwitch) -> str:
     else:
         note = ""
     return f"{name} now writes your copy. {note}".strip()
+
+
+def _approved(approved: int, verdicts: int) -> str:
+    return f"{approved} of {verdicts} approved ({approved / verdicts if verdicts else 0:.0%})"
+
+
+def model_news_text(news: ModelNews) -> str:
+    """One or two sentences for the weekly report: the fine-tune that finished, the A/B test decided."""
+    sentences = [news.text] if news.text else []
+    if run := news.run:
+        change = (f"approved-copy NLL {run.nll_before:.2f} → {run.nll_after:.2f} "
+                  f"({(run.nll_after - run.nll_before) / run.nll_before:+.1%})")
+        parent = run.parent or "the base model"
+        if run.status == "promoted":
+            sentences.append(f"{run.name} went live, trained on {run.train_examples} approved examples; {change}.")
+        elif run.status == "trial":
+            sentences.append(f"candidate {run.name}, trained on {run.train_examples} approved examples ({change}), "
+                             f"went into a blind A/B test against {parent}.")
+        else:
+            sentences.append(f"candidate {run.name} was not promoted ({change}); {parent} stayed.")
+    if trial := news.trial:
+        sentences.append(
+            f"{trial.candidate} {'won' if trial.won else 'did not win'} its A/B test against "
+            f"{trial.incumbent or 'the base model'}: {_approved(trial.candidate_approved, trial.candidate_verdicts)} "
+            f"vs {_approved(trial.incumbent_approved, trial.incumbent_verdicts)} (p = {trial.p_value:.3f}).")
+    return " ".join(sentences)

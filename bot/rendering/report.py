@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.rendering.learning import model_news_text
 from bot.rendering.markup import Markup
 from engine import WeeklyReport
 
@@ -49,7 +50,7 @@ def report_text(report: WeeklyReport, markup: Markup, limit: int = REPORT_CHARS)
         lines.append("Most approvals given: " + ", ".join(
             f"{markup.mention(user)} ({count})" for user, count in report.top_approvers))
     lines.append(f"Model: {markup.own_text(report.model_version)}."
-                 + (f" Last fine-tune: {markup.own_text(report.finetune)}" if report.finetune else ""))
+                 + (f" Last fine-tune: {markup.own_text(model_news_text(report.finetune))}" if report.finetune else ""))
     s, before = report.sentiment, report.sentiment_last_week
     if s.reviews:
         line = (f"Reviews: {s.reviews} analysed, {_percent(s.positive_share)} positive"

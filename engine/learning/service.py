@@ -26,6 +26,7 @@ from engine.learning.workspace_models import Assignment, WorkspaceModels, Writer
 from engine.serving import base_name
 from engine.prompts import PromptBook
 from engine.store import Store, parse_utc_text, utc_text
+from engine.reports.figures import DecidedTrial, FinishedRun, ModelNews
 from engine.types import Announcement
 
 logger = logging.getLogger(__name__)
@@ -210,33 +211,26 @@ class Learning:
 
     # --- for the weekly report ------------------------------------------------------------------------
 
-    async def finetune_line(self, workspace: str, period) -> str | None:
-        """A line on the last fine-tune that finished in ``period`` and the A/B test decided in it
-        (None: neither happened)."""
+    async def model_news(self, workspace: str, period) -> ModelNews | None:
+        """The last fine-tune that finished in ``period`` and the A/B test decided in it (None:
+        neither happened)."""
         row = await self.store.finetune_finished_in(workspace, utc_text(period.start), utc_text(period.end))
-        lines = [await self._trial_line(workspace, period)]
+        run = None
         if row is not None:
             metrics = json.loads(row["metrics"])
-            before, after = metrics["active"]["approved_nll"], metrics["candidate"]["approved_nll"]
-            change = f"approved-copy NLL {before:.2f} → {after:.2f} ({(after - before) / before:+.1%})"
-            parent = row["parent"] or "the base model"
-            if row["status"] == "promoted":
-                lines.insert(0, f"{row['name']} went live, trained on {row['train_examples']} approved "
-                                f"examples; {change}.")
-            elif row["status"] == "trial":
-                lines.insert(0, f"candidate {row['name']}, trained on {row['train_examples']} approved "
-                                f"examples ({change}), went into a blind A/B test against {parent}.")
-            else:
-                lines.insert(0, f"candidate {row['name']} was not promoted ({change}); {parent} stayed.")
-        return " ".join(line for line in lines if line) or None
+            run = FinishedRun(name=row["name"], status=row["status"], train_examples=row["train_examples"],
+                              nll_before=metrics["active"]["approved_nll"],
+                              nll_after=metrics["candidate"]["approved_nll"], parent=row["parent"] or None)
+        trial = await self._decided_trial(workspace, period)
+        return ModelNews(run=run, trial=trial) if run or trial else None
 
-    async def _trial_line(self, workspace: str, period) -> str | None:
-        """The A/B test decided in ``period``, with its numbers (None: none was)."""
+    async def _decided_trial(self, workspace: str, period) -> DecidedTrial | None:
         row = await self.store.trial_decided_in(workspace, utc_text(period.start), utc_text(period.end))
         if row is None:
             return None
         result = json.loads(row["result"])
         ours, theirs = Tally(*result["candidate"]), Tally(*result["incumbent"])
-        verb = "won" if row["outcome"] == "promoted" else "did not win"
-        return (f"{row['candidate']} {verb} its A/B test against {row['incumbent'] or 'the base model'}: "
-                f"{ours.describe()} vs {theirs.describe()} (p = {result['p_value']:.3f}).")
+        return DecidedTrial(candidate=row["candidate"], incumbent=row["incumbent"] or None,
+                            won=row["outcome"] == "promoted", candidate_approved=ours.approved,
+                            candidate_verdicts=ours.verdicts, incumbent_approved=theirs.approved,
+                            incumbent_verdicts=theirs.verdicts, p_value=result["p_value"])

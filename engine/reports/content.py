@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 
-from engine.reports.figures import ActivityFigures, Period, RisingComplaint, SentimentFigures, WeeklyReport
+from engine.reports.figures import (ActivityFigures, ModelNews, Period, RisingComplaint, SentimentFigures,
+                                    WeeklyReport)
 from engine.reviews.alerts import find_alerts, theme_week_counts
 from engine.store import Store, utc_text
 
@@ -67,7 +68,7 @@ async def rising_complaints(store: Store, workspace: str, period: Period,
 
 
 async def build_report(store: Store, workspace: str, period: Period, last: Period,
-                       model_version: str, finetune: str | None) -> WeeklyReport:
+                       model_version: str, finetune: ModelNews | None) -> WeeklyReport:
     return WeeklyReport(
         workspace=workspace,
         period=period,

@@ -78,6 +78,50 @@ class SentimentFigures:
         return self.positive / self.reviews if self.reviews else None
 
 
+@dataclass(frozen=True)
+class FinishedRun:
+    """A fine-tune that finished: what it trained and what became of its candidate."""
+
+    name: str
+    status: str  # "promoted", "trial" (went into an A/B test) or anything else: not promoted
+    train_examples: int
+    nll_before: float  # approved-copy NLL of the model it was measured against
+    nll_after: float
+    parent: str | None  # None: the base model
+
+
+@dataclass(frozen=True)
+class DecidedTrial:
+    """A blind A/B test that was decided, with its numbers."""
+
+    candidate: str
+    incumbent: str | None  # None: the base model
+    won: bool
+    candidate_approved: int
+    candidate_verdicts: int
+    incumbent_approved: int
+    incumbent_verdicts: int
+    p_value: float
+
+
+@dataclass(frozen=True)
+class ModelNews:
+    """The weekly report's word on the workspace's model: the fine-tune that finished in the week
+    and the A/B test decided in it. Stored with the report, so plain values only."""
+
+    run: FinishedRun | None = None
+    trial: DecidedTrial | None = None
+    text: str = ""  # a report claimed by an earlier version stored its sentence as words
+
+    @classmethod
+    def from_dict(cls, data: dict | str) -> "ModelNews":
+        if isinstance(data, str):
+            return cls(text=data)
+        return cls(run=FinishedRun(**data["run"]) if data.get("run") else None,
+                   trial=DecidedTrial(**data["trial"]) if data.get("trial") else None,
+                   text=data.get("text", ""))
+
+
 @dataclass
 class WeeklyReport:
     workspace: str
@@ -87,7 +131,7 @@ class WeeklyReport:
     top_variants: list[tuple[str, int]]  # (text, approvals)
     top_approvers: list[tuple[str, int]]  # (user id, approvals)
     model_version: str
-    finetune: str | None  # one sentence on the last fine-tune, when there was one
+    finetune: ModelNews | None  # the week's fine-tune and A/B test, when there was either
     sentiment: SentimentFigures
     sentiment_last_week: SentimentFigures
     zone: str = "UTC"  # the workspace's time zone, for the period's label
@@ -126,4 +170,5 @@ class WeeklyReport:
             "top_variants": pairs(data["top_variants"]),
             "top_approvers": pairs(data["top_approvers"]),
             "chart": Path(data["chart"]) if data["chart"] else None,
+            "finetune": ModelNews.from_dict(data["finetune"]) if data.get("finetune") else None,
         })

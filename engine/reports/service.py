@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 
 from engine.reports.chart import render_chart
 from engine.reports.content import activity, build_report, sentiment
-from engine.reports.figures import Period, WeeklyReport
+from engine.reports.figures import ModelNews, Period, WeeklyReport
 from engine.reports.periods import completed_period, current_period, last_fire_times, report_trigger
 from engine.settings import SETTINGS
 from engine.store import Store, parse_utc_text, utc_text
@@ -45,14 +45,14 @@ def chart_name(workspace: str, period: Period) -> str:
 class ReportService:
     def __init__(self, store: Store, cron: str, charts_dir: Path, model_version: Callable[[str], str],
                  announce: Callable[[Announcement], Awaitable[bool]],
-                 finetune_line: Callable[[str, Period], Awaitable[str | None]] | None = None,
+                 model_news: Callable[[str, Period], Awaitable[ModelNews | None]] | None = None,
                  can_announce: Callable[[str], bool] = lambda platform: True) -> None:
         self.store = store
         self.cron = cron
         self.charts_dir = charts_dir
         self.model_version = model_version  # workspace -> the name of the model writing its copy
         self.announce = announce
-        self.finetune_line = finetune_line
+        self.model_news = model_news  # what became of the workspace's fine-tunes in a period
         # Whether an adapter of that platform runs here now: without one nothing is tried (or counted).
         self.can_announce = can_announce
 
@@ -63,8 +63,8 @@ class ReportService:
     async def build(self, workspace: str, period: Period, last: Period, zone: str, *,
                     late: bool = False, so_far: bool = False) -> WeeklyReport:
         """The report as data, with its chart drawn (off the event loop)."""
-        finetune = await self.finetune_line(workspace, period) if self.finetune_line else None
-        report = await build_report(self.store, workspace, period, last, self.model_version(workspace), finetune)
+        news = await self.model_news(workspace, period) if self.model_news else None
+        report = await build_report(self.store, workspace, period, last, self.model_version(workspace), news)
         report.zone, report.late, report.so_far = zone, late, so_far
         report.chart = await self._chart(workspace, period, zone)
         return report

@@ -10,7 +10,7 @@ import pytest
 
 from bot.commands import parse_line
 from bot.dispatch import execute
-from bot.rendering.learning import finetune_start_text
+from bot.rendering.learning import finetune_start_text, model_news_text
 from engine import CopyRequest, Engine, Feedback, Origin, UserError, Verdict
 from engine.learning.dataset import load_dataset
 from engine.learning.evaluate import mean_nll
@@ -114,9 +114,9 @@ async def test_fine_tune_goes_live_without_restart_and_survives_one(learning_con
         assert "Last run 1" in await command(engine, "/finetune status")
         # The weekly report's line on what the last fine-tune changed.
         now = datetime.now(timezone.utc)
-        line = await engine.learning.finetune_line(ADMIN.workspace_key, Period(now - timedelta(days=7), now))
+        line = model_news_text(await engine.learning.model_news(ADMIN.workspace_key, Period(now - timedelta(days=7), now)))
         assert line.startswith(f"v1 went live, trained on {len(dataset.train)} approved examples")
-        assert await engine.learning.finetune_line(
+        assert await engine.learning.model_news(
             ADMIN.workspace_key, Period(now - timedelta(days=14), now - timedelta(days=7))) is None
     finally:
         await engine.close()
@@ -238,7 +238,7 @@ async def test_each_workspace_learns_from_its_own_team_and_keeps_its_model_to_it
         assert "Active model: base" in status and "since it: 3 (6 needed" in status
         assert "Last run" not in status
         now = datetime.now(timezone.utc)
-        assert await engine.learning.finetune_line(theirs, Period(now - timedelta(days=7), now)) is None
+        assert await engine.learning.model_news(theirs, Period(now - timedelta(days=7), now)) is None
 
         # Their own fine-tune, on their own data: their own v1, served beside ours.
         await seed(engine, PRODUCTS[3:], origin=OTHER_TEAM)

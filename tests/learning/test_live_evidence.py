@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from scipy.stats import fisher_exact
 
+from bot.rendering.learning import model_news_text
 from engine import CopyRequest, Engine, EngineConfig, Feedback, Verdict
 from engine.errors import UserError
 from engine.generation import ServedVersion
@@ -156,7 +157,7 @@ async def test_a_candidate_the_team_prefers_wins_its_blind_test_and_goes_live(le
         assert await copy_model(engine) == "v1"
         assert (await command(engine, "/models")).startswith("Active: v1")
         now = datetime.now(timezone.utc)
-        line = await engine.learning.finetune_line(ADMIN.workspace_key, Period(now - timedelta(days=7), now))
+        line = model_news_text(await engine.learning.model_news(ADMIN.workspace_key, Period(now - timedelta(days=7), now)))
         assert "went into a blind A/B test against the base model" in line
         assert line.endswith(f"v1 won its A/B test against the base model: {approvals} of {approvals} approved "
                              f"(100%) vs 0 of {rejections} approved (0%) (p = {expected_p:.3f}).")

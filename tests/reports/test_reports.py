@@ -1,11 +1,13 @@
 """Weekly reports from a seeded database: the numbers, the chart, exactly-once posting, time zones."""
 
+import json
 from datetime import datetime, timedelta, timezone
 
 import pytest
 
 from bot.rendering.report import report_text
 from bot.slack_adapter.render import MARKUP as SLACK
+from engine.reports.figures import DecidedTrial, FinishedRun, ModelNews, WeeklyReport
 from engine.reports.periods import completed_period, current_period, report_trigger
 from engine.reports.service import ReportService
 from engine.store import Store, utc_text
@@ -199,3 +201,28 @@ async def test_a_small_volume_wobble_raises_no_alert_in_the_report(store, tmp_pa
     report = await service(store, Channel(), tmp_path).on_demand(WS, last_week=True,
                                                                 now=REPORT_DUE + timedelta(hours=1))
     assert "Alert" not in report_text(report, SLACK) and report.sentiment.alerts == []
+
+
+async def test_the_weeks_fine_tune_is_said_in_the_report_and_survives_its_stored_claim(store, tmp_path):
+    news = ModelNews(run=FinishedRun(name="v2", status="trial", train_examples=40, nll_before=2.5, nll_after=2.0,
+                                     parent="v1"),
+                     trial=DecidedTrial(candidate="v2", incumbent="v1", won=True, candidate_approved=9,
+                                        candidate_verdicts=10, incumbent_approved=3, incumbent_verdicts=10,
+                                        p_value=0.0099))
+
+    async def model_news(workspace, period):
+        return news
+
+    reports = ReportService(store, "0 9 * * mon", tmp_path / "charts", model_version=lambda workspace: "v2",
+                            announce=Channel().publish, model_news=model_news)
+    report = await reports.on_demand(WS, last_week=True, now=REPORT_DUE + timedelta(hours=1))
+    line = next(l for l in report_text(report, SLACK).splitlines() if l.startswith("Model:"))
+    assert line == ("Model: v2. Last fine-tune: candidate v2, trained on 40 approved examples (approved-copy NLL "
+                    "2.50 → 2.00 (-20.0%)), went into a blind A/B test against v1. v2 won its A/B test against v1: "
+                    "9 of 10 approved (90%) vs 3 of 10 approved (30%) (p = 0.010).")
+    # A retried post renders the report from what was stored with its claim: the same words.
+    assert report_text(WeeklyReport.from_json(report.to_json()), SLACK) == report_text(report, SLACK)
+    # A claim stored by a version that kept the sentence as words still shows it.
+    legacy = json.loads(report.to_json()) | {"finetune": "v1 went live, trained on 12 approved examples."}
+    assert "Last fine-tune: v1 went live, trained on 12 approved examples." in report_text(
+        WeeklyReport.from_json(json.dumps(legacy)), SLACK)
