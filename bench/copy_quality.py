@@ -9,10 +9,11 @@ so no two generate at once and the machine's noise hits all alike. The evaluatio
 Per variant it counts, on what was delivered and on every candidate the model wrote:
 grounded (no number the brief lacks, not another product), names the product, speaks as a
 person or assistant, right language; per request: variants delivered of n, wall seconds (p50,
-p95), seconds to the first visible text; then 8 concurrent /copy against one. "pasted" counts copy
-that is mostly the brief repeated back (``engine.grounding.pastes_brief``). ``--prompts-from REV`` runs the
-default model twice, with the prompt templates of git revision REV and with today's, to measure a
-prompt change side by side; ``--texts-out`` keeps every delivered variant for reading.
+p95), seconds to the first visible text; then 8 concurrent /copy against one. "pasted" counts
+copy that is mostly the brief repeated back (``engine.grounding.pastes_brief``).
+``--prompts-from REV`` runs the default model twice, with the prompt templates of git revision REV
+and with today's, to measure a prompt change side by side; ``--texts-out`` keeps every delivered
+variant for reading.
 
     .venv/bin/python bench/copy_quality.py [--configs default,small,old] [--n 3] [--limit 52]
         [--prompts-from HEAD] [--language en|zh] [--texts-out variants.json]
@@ -212,7 +213,8 @@ def main() -> None:
             label, env = CONFIGS["default"]
             folder = prompts_at(args.prompts_from, Path(data_dir))
             names.insert(0, f"default@{args.prompts_from}")
-            configs[names[0]] = (f"{label}, prompts of {args.prompts_from}", {**env, "COPYBOT_PROMPTS_DIR": str(folder)})
+            configs[names[0]] = (f"{label}, prompts of {args.prompts_from}",
+                                 {**env, "COPYBOT_PROMPTS_DIR": str(folder)})
         workers = [Worker(name, Path(data_dir), configs) for name in names]
         for w in workers:
             print(f"  {w.name}: {w.label}, ready in {w.ready['ready']:.1f} s")

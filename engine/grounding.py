@@ -14,8 +14,8 @@ A variant is refused when it
   every feature named is a feature sold, so "all-day battery" under battery complaints is the claim
   to avoid) or repeats the number the description gives for it ("30 hours" of a 30-hour battery).
 Among the variants that pass, ``rank`` prefers copy that does more than paste the description
-back (``pastes_brief``), then the ones that fit the length asked for, each distinct from those already
-chosen. Every rule is explainable in one line (``Check.problems``).
+back (``pastes_brief``), then the ones that fit the length asked for, each distinct from those
+already chosen. Every rule is explainable in one line (``Check.problems``).
 """
 
 from __future__ import annotations
