@@ -10,7 +10,7 @@ Per variant it counts, on what was delivered and on every candidate the model wr
 grounded (no number the brief lacks, not another product), names the product, speaks as a
 person or assistant, right language; per request: variants delivered of n, wall seconds (p50,
 p95), seconds to the first visible text; then 8 concurrent /copy against one. "pasted" counts
-copy that is mostly the brief repeated back (``engine.grounding.pastes_brief``).
+copy that is mostly the brief repeated back (``engine.copy.brief_checks.pastes_brief``).
 ``--prompts-from REV`` runs the default model twice, with the prompt templates of git revision REV
 and with today's, to measure a prompt change side by side; ``--texts-out`` keeps every delivered
 variant for reading.
@@ -159,7 +159,7 @@ COUNTS = ("all", "grounded", "named", "persona", "language", "offer", "priced", 
 
 
 def score(texts: list[str], description: str, language: str) -> dict[str, int]:
-    from engine.grounding import check_variant, pastes_brief, price_in
+    from engine.copy.brief_checks import check_variant, pastes_brief, price_in
 
     counts = dict.fromkeys(COUNTS, 0)
     price = price_in(description)
@@ -200,7 +200,7 @@ def main() -> None:
     if args.worker:
         asyncio.run(worker())
         return
-    from engine.grounding import language_of
+    from engine.copy.brief_checks import language_of
 
     items = evaluation_set(args.limit, args.extra)
     if args.language:
@@ -238,7 +238,7 @@ def main() -> None:
 
 
 def report(workers, results, concurrent, memory, args) -> None:
-    from engine.grounding import language_of
+    from engine.copy.brief_checks import language_of
 
     print()
     for w in workers:

@@ -1,7 +1,8 @@
 """How fast the Discord adapter defers `/copy` (Discord allows 3 s), with the model idle and busy.
 
 Runs the real discord.py client (``run_discord``) against the local fake Discord over 127.0.0.1,
-with the real bundled model (SmolLM2-135M) behind the engine. Round "idle": N `/copy` interactions
+with the small bundled model (SmolLM2-135M; the default is the 1.5B) behind the engine.
+Round "idle": N `/copy` interactions
 dispatched at once to an idle generator (their generation then keeps it busy). Round "busy": N more
 while that work runs. Prints p50/p99/max time from the gateway dispatch to the deferral (type 5)
 arriving at Discord's REST API and the busy/idle ratio; before the rounds, how long a lone `/copy`
@@ -25,11 +26,11 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from bench.stats import percentile  # noqa: E402
 from bot.discord_adapter import DiscordConfig, run_discord  # noqa: E402
 from engine import Engine, EngineConfig  # noqa: E402
-from tests.discord.fake_discord import FakeDiscord  # noqa: E402
+from tests.bot.discord.fake_discord import FakeDiscord  # noqa: E402
 from tests.models import bundled_model_dir, local_backend  # noqa: E402
-from bench.stats import percentile  # noqa: E402
 
 GOAL_P99_MS = 300.0
 

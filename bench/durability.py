@@ -33,11 +33,18 @@ sys.path.insert(0, str(REPO))
 import aiohttp  # noqa: E402
 
 from bench.stats import percentile  # noqa: E402
+from tests.bot.slack import recorded  # noqa: E402
+from tests.bot.slack.fake_slack import FakeSlack, SlackSender  # noqa: E402
+from tests.bot.slack.running import (  # noqa: E402
+    CopybotProcess,
+    approved_messages,
+    free_port,
+    query,
+    seed_variants,
+    slack_http_env,
+    until_journal_finished,
+)
 from tests.models import build_tiny_model  # noqa: E402
-from tests.slack import recorded  # noqa: E402
-from tests.slack.fake_slack import FakeSlack, SlackSender  # noqa: E402
-from tests.slack.running import (CopybotProcess, approved_messages, free_port, query,  # noqa: E402
-                                 seed_variants, slack_http_env, until_journal_finished)
 
 GOAL_P99_MS = 300.0
 USERS = ("U0BRUNO", "U0CARLA", "U0DAVE", "U0ERIN")
@@ -177,7 +184,8 @@ async def load_run(fake: FakeSlack, model: Path, copies: int, reactions: int, in
     print(f"  approved messages stored {len(stored_approved)}, expected {len(expected_messages)}, "
           f"differing {len(stored_approved ^ expected_messages)}")
     print(f"  integrity_check: {integrity}")
-    return (carried_out == copies and generations + told == copies and stored_approved == expected_messages and integrity == "ok"
+    return (carried_out == copies and generations + told == copies and stored_approved == expected_messages
+            and integrity == "ok"
             and not_ok == 0)
 
 

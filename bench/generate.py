@@ -1,6 +1,6 @@
 """Generation throughput: the engine's batching worker vs plain sequential ``model.generate``.
 
-Same model (the bundled SmolLM2-135M-Instruct unless COPYBOT_MODEL says otherwise), same prompts,
+Same model (the small bundled SmolLM2-135M-Instruct), same prompts,
 same sampling, exactly NEW_TOKENS new tokens per sequence, measured side by side in one run.
 Prints tokens/s and p50/p95 request latency for each, and the ratio to sequential.
 
@@ -21,12 +21,12 @@ os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
 os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from engine import CopyRequest, engine_config_from_env  # noqa: E402
-from engine.model import cached_bundled_model  # noqa: E402
-from engine.serving import transformers_backend  # noqa: E402
-from engine.generator import BatchingGenerator  # noqa: E402
-from engine.prompts import PromptBook  # noqa: E402
 from bench.stats import percentile  # noqa: E402
+from engine import CopyRequest, engine_config_from_env  # noqa: E402
+from engine.copy.prompts import PromptBook  # noqa: E402
+from engine.generation.batching import BatchingGenerator  # noqa: E402
+from engine.generation.serving import transformers_backend  # noqa: E402
+from engine.generation.transformers_model import cached_bundled_model  # noqa: E402
 
 PRODUCTS = [
     "bamboo toothbrush with charcoal bristles", "insulated steel water bottle, cold for 24 hours",

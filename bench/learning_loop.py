@@ -55,12 +55,14 @@ sys.path.insert(0, str(REPO))
 
 from bot.rendering.learning import finetune_start_text  # noqa: E402
 from engine import CopyRequest, Engine, Feedback, Origin, Verdict, engine_config_from_env  # noqa: E402
+from engine.copy.brief_checks import word_count  # noqa: E402
 from engine.errors import UserError  # noqa: E402
-from engine.grounding import word_count  # noqa: E402
-from engine.serving import training_source  # noqa: E402
+from engine.generation.serving import training_source  # noqa: E402
 from engine.learning.runner import training_threads  # noqa: E402
 
 PRODUCTS_FILE = Path(__file__).with_name("learning_products.toml")
+TIMING_FIELDS = ("train_examples", "steps", "train_seconds", "total_seconds", "seconds_per_example",
+                 "cpu_seconds_per_example", "peak_memory_mb", "precision", "threads")
 REVIEWERS = ("maya", "tom", "lin")
 
 
@@ -447,7 +449,7 @@ async def training_with_the_bot_answering(config, args, products: list[Product])
         print(f"  run: {result.status}; {result.message}")
         print(f"  /copy p50 idle {statistics.median(idle):.2f} s, training {statistics.median(busy):.2f} s; "
               f"run {wall:.0f} s excluding {paused:.0f} s paused; metrics "
-              f"{ {k: metrics.get(k) for k in ('train_examples', 'steps', 'train_seconds', 'total_seconds', 'seconds_per_example', 'cpu_seconds_per_example', 'peak_memory_mb', 'precision', 'threads')} }",
+              f"{ {k: metrics.get(k) for k in TIMING_FIELDS} }",
               flush=True)
         return {"idle": idle, "busy": busy, "wall": wall, "paused": paused, "metrics": metrics,
                 "status": result.status}
@@ -476,7 +478,8 @@ async def main() -> None:
                         help="one week of the team's requests, then only the bad candidate (part 2)")
     parser.add_argument("--seed", type=int, default=15)
     parser.add_argument("--seed-examples", type=int, default=0,
-                        help="team-written rule-following ads approved before week 1 (for a model that never follows the rule)")
+                        help="team-written rule-following ads approved before week 1 "
+                             "(for a model that never follows the rule)")
     args = parser.parse_args()
 
     products = load_products()

@@ -21,9 +21,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from engine.remote_backend import RemoteGenerator, RemoteSettings  # noqa: E402
-from tests.ops.fake_openai import FakeOpenAI  # noqa: E402
 from bench.stats import percentile  # noqa: E402
+from engine.generation.openai_compatible import RemoteGenerator, RemoteSettings  # noqa: E402
+from tests.fake_openai import FakeOpenAI  # noqa: E402
 
 SEQUENCES = 8
 MESSAGES = [{"role": "user", "content": "Write one line of ad copy for linen bed sheets."}]

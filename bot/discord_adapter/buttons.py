@@ -27,7 +27,7 @@ class VariantButton(discord.ui.DynamicItem[discord.ui.Button],
 
     @classmethod
     async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Button,
-                             match: re.Match[str]) -> "VariantButton":
+                             match: re.Match[str]) -> VariantButton:
         return cls(match["action"], int(match["variant"]))
 
     async def callback(self, interaction: discord.Interaction) -> None:

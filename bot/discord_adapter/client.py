@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Iterator
 from dataclasses import replace
 
 import discord
@@ -20,28 +21,34 @@ import yarl
 
 from bot.commands import CopyCommand, ReportCommand, ReviewsCommand
 from bot.discord_adapter import render, translate
-from bot.discord_adapter.config import DiscordConfig
 from bot.discord_adapter.buttons import VariantButton
-from bot.discord_adapter.delivery import InteractionReplies, edit_message, post_to_channel
+from bot.discord_adapter.config import DiscordConfig
+from bot.discord_adapter.delivery import InteractionReplies, edit_message, journaled_interaction, post_to_channel
 from bot.discord_adapter.presses import ButtonPresses
 from bot.discord_adapter.reactions import DiscordReactions
 from bot.discord_adapter.slash import ReviewsForm, build_command_tree
 from bot.discord_adapter.threads import DiscordThreads
-from bot.live import HEADER, LiveCopy, deliver
 from bot.dispatch import execute, failure_text
-from bot.inbound import EventLanes
+from bot.flow.lanes import EventLanes, message_lane, resubmit_unfinished
+from bot.flow.live import HEADER, LiveCopy
+from bot.flow.messages import INTERRUPTED, NOT_SERVED, NOT_TAKEN, RESTARTING
+from bot.flow.runs import run_request
 from bot.tasks import TaskTracker
-from engine import (Announcement, CopyRequest, CopyResult, Engine, EventNotStored, InboundEvent,
-                    Origin, Thread, UserError)
+from engine import (
+    Announcement,
+    CopyRequest,
+    Engine,
+    EventNotStored,
+    InboundEvent,
+    Origin,
+    Thread,
+    UserError,
+)
 
 logger = logging.getLogger(__name__)
 
-NOT_SERVED = "copybot is not enabled in this channel; ask a server admin which channels it serves."
-RESTARTING = "copybot is restarting; try again in a minute."
 # Answers the whole channel should see; everything else goes only to the person who asked.
 PUBLIC_COMMANDS = (CopyCommand, ReviewsCommand, ReportCommand)
-INTERRUPTED = "copybot had to stop before finishing this; it will finish it once it is back."
-NOT_TAKEN = "copybot could not take that request just now; please send it again in a moment."
 
 
 class CopybotClient(discord.Client):
@@ -72,12 +79,7 @@ class CopybotClient(discord.Client):
         however old, and finish what an earlier run journaled."""
         self.add_dynamic_items(VariantButton)
         self.engine.set_publisher(translate.PLATFORM, self.publish)
-        unfinished = await self.engine.unfinished_events(translate.PLATFORM)
-        if unfinished:
-            logger.warning("finishing %d Discord events acknowledged before the last stop",
-                           len(unfinished))
-        for event in unfinished:
-            self.submit_event(event)
+        await resubmit_unfinished(self.engine, translate.PLATFORM, self.submit_event)
 
     # --- command registration: per guild, so commands show up at once ------------------------
 
@@ -160,7 +162,8 @@ class CopybotClient(discord.Client):
     def submit_event(self, event: InboundEvent) -> None:
         if event.kind == "reaction":
             record = event.payload
-            lane = f"{record['channel_id']} {record['message_id']}"
+            lane = message_lane("reaction", translate.record_origin(record).workspace_key,
+                                str(record["channel_id"]), str(record["message_id"]))
         elif event.kind == "button":
             lane = self.presses.lane(event)
         else:
@@ -181,7 +184,7 @@ class CopybotClient(discord.Client):
                 await self.engine.finish_event(event)
                 continue
             # Rebuilt from the journal, live or after a restart: the same path either way.
-            interaction = discord.Interaction(data=record["interaction"], state=self._connection)
+            interaction = journaled_interaction(self, record["interaction"])
             replies = InteractionReplies(self, interaction, deferred_private=record["private"])
             try:
                 invocation = translate.invocation_from_record(record)
@@ -199,18 +202,10 @@ class CopybotClient(discord.Client):
             if invocation.attachment is not None:
                 data = await self.http.get_from_cdn(invocation.attachment.url)
                 command = replace(command, data=data, filename=invocation.attachment.filename)
-            live = self._live_copy(replies, command.request) if isinstance(command, CopyCommand) else None
-            try:
-                reply = await execute(
-                    self.engine, origin, command,
-                    preview=(lambda p: live.preview(p.slot, p.text)) if live else None)
-                if reply.copy is not None:
-                    await self._post_copy(origin, command.request.product, reply.copy, live)
-                    return
-            except BaseException:
-                if live is not None:
-                    await live.abort()  # no preview stays behind without its final text
-                raise
+            if isinstance(command, CopyCommand):
+                await self._run_copy(replies, origin, command)
+                return
+            reply = await execute(self.engine, origin, command)
             for message in render.reply_messages(reply):
                 await replies.send(message, private=reply.ephemeral)
         except asyncio.CancelledError:  # stopped at the shutdown deadline: say so, briefly
@@ -238,18 +233,20 @@ class CopybotClient(discord.Client):
                         header=render.writing_header(request.product, request.n),
                         message_interval=0.0, channel_interval=self.config.stream_interval)
 
-    async def _post_copy(self, origin: Origin, product: str, result: CopyResult,
-                         live: LiveCopy) -> None:
+    async def _run_copy(self, replies: InteractionReplies, origin: Origin, command: CopyCommand) -> None:
         """Each variant as its own message (with its buttons), its id given to the engine so
         reactions can name it; the header's replies are the request's thread, where a Shorter or
         More like this press is answered."""
-        settings = await self.engine.settings(origin)
-        posted = await deliver(self.engine, origin, result, live, render.copy_header(result, product, settings),
-                               [render.variant_message(v) for v in result.variants],
-                               lambda message: (str(message.channel.id), str(message.id)))
-        header = live.handles[HEADER]
-        await self.engine.open_thread(origin, result.generation_id,
-                                      Thread(str(header.channel.id), str(header.id)))
+        live = self._live_copy(replies, command.request)
+
+        def thread_of(posted: list[discord.Message]) -> Thread:
+            header = live.handles[HEADER]
+            return Thread(str(header.channel.id), str(header.id))
+
+        _, posted, settings = await run_request(
+            self.engine, origin, command, live,
+            header=lambda result, settings: render.copy_header(result, command.request.product, settings),
+            render_variant=render.variant_message, location=self.threads.location, thread_of=thread_of)
         await self.seed_reactions(posted, render.seed_reactions(settings))
 
     async def seed_reactions(self, messages: list[discord.Message], faces: list[str]) -> None:
@@ -340,24 +337,33 @@ class CopybotClient(discord.Client):
             await self.close()
 
 
-def _point_at(config: DiscordConfig) -> None:
-    # discord.py keeps these as class attributes: one Discord connection per process.
+@contextlib.contextmanager
+def _pointed_at(config: DiscordConfig) -> Iterator[None]:
+    """Discord's addresses as configured (a proxy, or a local fake in tests) while the client
+    runs, and discord.py's own afterwards. discord.py keeps them as class attributes, so one
+    process talks to one Discord at a time; restoring them keeps one run from leaking into the
+    next in the same process."""
+    saved = discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY
     if config.api_base:
         discord.http.Route.BASE = config.api_base
     if config.gateway_url:
         discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(config.gateway_url)
+    try:
+        yield
+    finally:
+        discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = saved
 
 
 async def run_discord(engine: Engine, config: DiscordConfig) -> None:
     """Serve Discord until cancelled (or until Discord ends the session for good).
 
     First cancellation: no new commands; running ones finish and reply. A second one: stop now."""
-    _point_at(config)
-    client = CopybotClient(engine, config)
-    try:
-        await client.start(config.token)
-    except discord.LoginFailure:
-        raise UserError("Discord refused DISCORD_TOKEN; copy the bot token again from the Developer "
-                        "Portal (your application -> Bot -> Reset Token).") from None
-    finally:
-        await client.shutdown()
+    with _pointed_at(config):
+        client = CopybotClient(engine, config)
+        try:
+            await client.start(config.token)
+        except discord.LoginFailure:
+            raise UserError("Discord refused DISCORD_TOKEN; copy the bot token again from the Developer "
+                            "Portal (your application -> Bot -> Reset Token).") from None
+        finally:
+            await client.shutdown()

@@ -51,6 +51,15 @@ async def post_to_channel(channel: discord.abc.Messageable, messages: list[Outgo
             await posted(count)
 
 
+def journaled_interaction(client: discord.Client, data: dict) -> discord.Interaction:
+    """An interaction rebuilt from what the journal kept of it, so the same code answers it live and
+    after a restart (through its token, for 15 minutes). discord.py offers no public way to make an
+    ``Interaction`` from its payload, nor an application-type webhook (the only kind that may send
+    ephemeral messages) from a token: the client's connection state is the one private name this
+    adapter uses, here and nowhere else."""
+    return discord.Interaction(data=data, state=client._connection)
+
+
 class InteractionReplies:
     """Sends the messages that answer one interaction deferred as public or private."""
 

@@ -14,24 +14,20 @@ sentence; nothing else is ever said about a failure but ``failure_text``'s one s
 from __future__ import annotations
 
 import logging
-from dataclasses import replace
 
 import discord
 
 from bot.discord_adapter import render, translate
+from bot.discord_adapter.delivery import journaled_interaction
 from bot.discord_adapter.threads import DiscordThreads
 from bot.dispatch import failure_text
-from engine import (Engine, EventNotStored, Feedback, FeedbackOutcome, InboundEvent, Refinement,
-                    TurnKind, UserError, Verdict)
+from bot.flow.lanes import message_lane
+from bot.flow.messages import NO_CONVERSATION, PRESS_NOT_TAKEN, UNKNOWN_VARIANT
+from bot.flow.verdicts import VERDICT_BUTTONS, button_turn, give_button_verdict
+from engine import Engine, EventNotStored, FeedbackOutcome, InboundEvent, UserError
 
 logger = logging.getLogger(__name__)
 
-BUTTON_TURNS = {"shorter": Refinement("Shorter", TurnKind.REWRITE, length_change=-1),
-                "like": Refinement("More like this", TurnKind.LIKE)}
-NOT_TAKEN = "copybot could not take that press just now; please press it again in a moment."
-UNKNOWN_VARIANT = ("copybot has no variant #{id} on this message; react to a variant it posted, "
-                   "or ask for new copy with /copy.")
-NO_CONVERSATION = "This variant is not part of a conversation copybot can continue; ask with /copy."
 
 
 class ButtonPresses:
@@ -54,7 +50,7 @@ class ButtonPresses:
             event = await self.engine.accept_event(press.origin, f"interaction:{press.interaction_id}",
                                                    "button", record)
         except EventNotStored:
-            await self._answer_now(interaction, NOT_TAKEN)
+            await self._answer_now(interaction, PRESS_NOT_TAKEN)
             return
         if event is None:  # delivered again (a gateway RESUME): already taken
             logger.info("dropping repeated button press %s", press.interaction_id)
@@ -74,9 +70,9 @@ class ButtonPresses:
     def lane(self, event: InboundEvent) -> str:
         """Verdicts on one message in order (each redraws its tally); a turn in a lane of its own."""
         press = translate.button_press(event.payload)
-        if press is None or press.action not in ("approve", "reject"):
+        if press is None or press.action not in VERDICT_BUTTONS:
             return event.key
-        return f"button {press.origin.workspace_key} {press.origin.channel} {press.message}"
+        return message_lane("button", press.origin.workspace_key, press.origin.channel, press.message)
 
     # --- carrying out, from the journal -------------------------------------------------------
 
@@ -92,8 +88,10 @@ class ButtonPresses:
                 # Not this message's variant here (another server's, or one this database never
                 # had): the same answer either way.
                 raise UserError(UNKNOWN_VARIANT.format(id=press.variant_id))
-            if press.action in ("approve", "reject"):
-                outcome = await self._give_verdict(press, event)
+            if press.action in VERDICT_BUTTONS:
+                outcome = await give_button_verdict(self.engine, press.origin, VERDICT_BUTTONS[press.action],
+                                                    press.message, event)
+                assert outcome is not None, "the message was checked to show the variant"
                 await self._redraw_tally(press, outcome)
             else:
                 await self._turn(press)
@@ -101,19 +99,6 @@ class ButtonPresses:
         except Exception as exc:
             await self._tell_privately(event.payload, failure_text(exc))
             await self.engine.finish_event(event, "failed")
-
-    async def _give_verdict(self, press: translate.ButtonPress,
-                            event: InboundEvent) -> FeedbackOutcome:
-        verdict = Verdict.APPROVE if press.action == "approve" else Verdict.REJECT
-        other = Verdict.REJECT if verdict is Verdict.APPROVE else Verdict.APPROVE
-        # A button is a choice: approving takes back this person's rejection, and the other way
-        # round. The pressed verdict finishes the event in the same transaction.
-        await self.engine.record_feedback(Feedback(press.origin, other, added=False,
-                                                   message=press.message))
-        outcome = await self.engine.record_feedback(
-            Feedback(press.origin, verdict, added=True, message=press.message), event=event)
-        assert outcome is not None, "the message was checked to show the variant"
-        return outcome
 
     async def _redraw_tally(self, press: translate.ButtonPress, outcome: FeedbackOutcome) -> None:
         """The tally on the variant's message, in place (its buttons and embed stay)."""
@@ -129,7 +114,7 @@ class ButtonPresses:
         conversation = await self.engine.conversation(press.origin, None, replied_to=press.message)
         if conversation is None:
             raise UserError(NO_CONVERSATION)
-        turn = replace(BUTTON_TURNS[press.action], targets=(press.variant_id,))
+        turn = button_turn(press.action, press.variant_id)
         channel = self.threads.channel_for(int(press.origin.channel), press.guild_id)
         posted = await self.threads.turn(press.origin, conversation, turn, channel,
                                          reply_to=int(press.message))
@@ -139,8 +124,7 @@ class ButtonPresses:
     async def _tell_privately(self, record: dict, text: str) -> None:
         """One sentence only the person who pressed sees, through the interaction (while its
         token lives; after that there is no private way to say it, and it is logged)."""
-        interaction = discord.Interaction(data=translate.followup_interaction(record),
-                                          state=self.client._connection)
+        interaction = journaled_interaction(self.client, translate.followup_interaction(record))
         if discord.utils.utcnow() >= interaction.expires_at:
             logger.info("button press %s: too late to answer privately: %s", record["id"], text)
             return

@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import logging
 import uuid
-from dataclasses import replace
 
 import discord
 
 from bot.discord_adapter import translate
 from bot.dispatch import failure_text
+from bot.flow.reactions import reconcile
+from bot.flow.verdicts import verdict_for_emoji
 from engine import Engine, EventNotStored, Feedback, InboundEvent
 
 logger = logging.getLogger(__name__)
@@ -49,19 +50,12 @@ class DiscordReactions:
         first = events[0].payload
         origin = translate.record_origin(first)
         try:
-            settings = await self.engine.settings(origin)
-            verdicts = await self.engine.verdicts_on_variant(origin, str(first["message_id"]), [
-                (event, translate.feedback_from_record(event.payload, settings)) for event in events])
-            if not verdicts:
-                return
-            message = await self._current_message(first["channel_id"], first["message_id"])
-            for event, feedback in verdicts:
-                if message is not None:
-                    holds = await self._holds_verdict(message, int(feedback.origin.user),
-                                                      feedback, settings)
-                    if holds is not None:
-                        feedback = replace(feedback, added=holds)
-                await self.engine.record_feedback(feedback, event=event)
+            await reconcile(
+                self.engine, origin, str(first["message_id"]), events,
+                lambda event, settings: translate.feedback_from_record(event.payload, settings),
+                lambda: self._current_message(first["channel_id"], first["message_id"]),
+                lambda message, feedback, settings: self._holds_verdict(
+                    message, int(feedback.origin.user), feedback, settings))
         except Exception as exc:  # nobody to tell: log it; the events stay for the next start
             logger.warning("reactions on message %s not recorded: %s", first["message_id"],
                            failure_text(exc))
@@ -80,7 +74,7 @@ class DiscordReactions:
         ``None`` when Discord will not say."""
         for reaction in message.get("reactions") or ():
             emoji = reaction.get("emoji") or {}
-            if translate.verdict_for_emoji(emoji.get("name"), settings) is not feedback.verdict:
+            if verdict_for_emoji(emoji.get("name"), settings) is not feedback.verdict:
                 continue
             try:  # reactors come sorted by id: the first after id-1 is this person, if they reacted
                 users = await self.client.http.get_reaction_users(message["channel_id"], message["id"],

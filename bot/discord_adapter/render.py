@@ -18,8 +18,8 @@ from bot.rendering import emoji_names
 from bot.rendering.from_reviews import from_reviews_line
 from bot.rendering.markup import Markup, defuse_broadcasts
 from bot.rendering.report import report_text
-from bot.rendering.splitting import split_text as split_message_text
 from bot.rendering.reviews import summary_text
+from bot.rendering.splitting import split_text as split_message_text
 from engine import Announcement, CopyResult, Variant
 
 MESSAGE_LIMIT = 2000

@@ -18,8 +18,8 @@ import discord
 from bot.conversation import parse_request, parse_turn
 from bot.discord_adapter import render, translate
 from bot.discord_adapter.delivery import edit_message, send_extras
-from bot.dispatch import execute, execute_turn
-from bot.live import LiveCopy, deliver
+from bot.flow.live import LiveCopy
+from bot.flow.runs import run_request, run_turn
 from engine import CopyResult, Engine, Origin, Refinement, Thread
 
 logger = logging.getLogger(__name__)
@@ -76,13 +76,9 @@ class DiscordThreads:
                         message_interval=0.0, channel_interval=self.stream_interval)
         return live, where
 
-    async def _finish(self, origin: Origin, result: CopyResult, live: LiveCopy,
-                      header: render.Outgoing) -> list[discord.Message]:
-        sources = result.sources or (None,) * len(result.variants)
-        return await deliver(self.engine, origin, result, live, header,
-                             [render.variant_message(variant, source)
-                              for variant, source in zip(result.variants, sources)],
-                             lambda message: (str(message.channel.id), str(message.id)))
+    @staticmethod
+    def location(message: discord.Message) -> tuple[str, str]:
+        return str(message.channel.id), str(message.id)
 
     def channel_for(self, channel_id: int, guild_id: int | None) -> discord.abc.Messageable:
         """Where to post in ``channel_id``: the cached channel (a thread there can be made) or,
@@ -95,23 +91,16 @@ class DiscordThreads:
         """A turn of ``conversation`` in ``channel``: a header answering ``reply_to`` (the
         person's message, or the variant whose button was pressed), then the new variants."""
         instruction = discord.utils.escape_markdown(turn.instruction[:200])
-        lives: list[LiveCopy] = []
 
-        async def accepted(count: int) -> None:
-            lives.append(self._live(channel, count, render.Outgoing(f"*{instruction}*: writing…"),
-                                    reply_to, None)[0])
+        def header(result: CopyResult) -> render.Outgoing:
+            count = len(result.variants)
+            return render.Outgoing(f"*{instruction}*: {count} new variant{'s' if count != 1 else ''}")
 
-        try:
-            reply = await execute_turn(self.engine, origin, conversation, turn,
-                                       on_accepted=accepted,
-                                       preview=lambda p: lives and lives[0].preview(p.slot, p.text))
-            count = len(reply.copy.variants)
-            return await self._finish(origin, reply.copy, lives[0], render.Outgoing(
-                f"*{instruction}*: {count} new variant{'s' if count != 1 else ''}"))
-        except BaseException:
-            if lives:
-                await lives[0].abort()
-            raise
+        return await run_turn(
+            self.engine, origin, conversation, turn,
+            open_live=lambda count: self._live(channel, count, render.Outgoing(f"*{instruction}*: writing…"),
+                                               reply_to, None)[0],
+            header=header, render_variant=render.variant_message, location=self.location)
 
     async def message(self, record: dict) -> list[discord.Message]:
         """A message written to copybot: a turn in one of its threads, or a new request."""
@@ -128,19 +117,15 @@ class DiscordThreads:
                                  render.writing_header(request.product, request.n),
                                  record["message_id"],
                                  request.product[:THREAD_NAME_CHARS] if makes_thread else None)
-        try:
-            reply = await execute(self.engine, origin, command,
-                                  preview=lambda p: live.preview(p.slot, p.text))
-            settings = await self.engine.settings(origin)
-            header = render.copy_header(reply.copy, request.product, settings)
-            posted = await self._finish(origin, reply.copy, live, header)
-        except BaseException:
-            await live.abort()
-            raise
-        target = where["target"]
-        if isinstance(target, discord.Thread):
-            thread = Thread(str(target.id), str(target.id))
-        else:
-            thread = Thread(str(record["channel_id"]), str(where["header"].id))
-        await self.engine.open_thread(origin, reply.copy.generation_id, thread)
+
+        def thread_of(posted: list[discord.Message]) -> Thread:
+            target = where["target"]
+            if isinstance(target, discord.Thread):
+                return Thread(str(target.id), str(target.id))
+            return Thread(str(record["channel_id"]), str(where["header"].id))
+
+        _, posted, _ = await run_request(
+            self.engine, origin, command, live,
+            header=lambda result, settings: render.copy_header(result, request.product, settings),
+            render_variant=render.variant_message, location=self.location, thread_of=thread_of)
         return posted

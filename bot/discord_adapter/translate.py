@@ -15,8 +15,8 @@ from typing import Any
 import discord
 
 from bot.commands import Command, CopyCommand, from_reviews_option, parse_command
-from bot.rendering import emoji_names
-from engine import CopyRequest, Feedback, Origin, UserError, Verdict
+from bot.flow.verdicts import verdict_for_emoji
+from engine import CopyRequest, Feedback, Origin, UserError
 
 PLATFORM = "discord"
 AUTOCOMPLETE_LIMIT = 25  # Discord shows at most 25 choices
@@ -127,18 +127,6 @@ def matching_presets(names: Iterable[str], typed: str, limit: int = AUTOCOMPLETE
     starts = [name for name in names if name.lower().startswith(typed)]
     contains = [name for name in names if typed in name.lower() and name not in starts]
     return (starts + contains)[:limit]
-
-
-def verdict_for_emoji(name: str | None, settings: Mapping[str, str]) -> Verdict | None:
-    """Which verdict a reaction gives under the workspace's ``approve_emoji``/``reject_emoji``."""
-    if not name:  # a deleted custom emoji has no name
-        return None
-    reaction = emoji_names.canonical(name)
-    if reaction in emoji_names.canonical_set(settings["approve_emoji"]):
-        return Verdict.APPROVE
-    if reaction in emoji_names.canonical_set(settings["reject_emoji"]):
-        return Verdict.REJECT
-    return None
 
 
 def reaction_record(event: discord.RawReactionActionEvent) -> dict[str, Any]:

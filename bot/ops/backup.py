@@ -7,7 +7,7 @@ file next to the target, is switched out of WAL mode (one self-contained file), 
 leaves a half-written file under the target's name.
 
 Restore: stop the bot, copy the backup over the database file, delete ``copybot.db-wal`` and
-``copybot.db-shm`` next to it if present, start the bot (see the README).
+``copybot.db-shm`` next to it if present, start the bot (see docs/operations.md, Backups).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import logging
 import os
 import sqlite3
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from engine import UserError
@@ -37,7 +37,7 @@ class BackupResult:
 def backup_target(target: Path, now: datetime | None = None) -> Path:
     """A directory gets a timestamped file inside it; anything else is the file to write."""
     if target.is_dir():
-        moment = (now or datetime.now(timezone.utc)).strftime("%Y%m%d-%H%M%S")
+        moment = (now or datetime.now(UTC)).strftime("%Y%m%d-%H%M%S")
         return target / f"copybot-{moment}.db"
     return target
 

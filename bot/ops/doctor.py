@@ -21,19 +21,26 @@ import sqlite3
 import tempfile
 import time
 from collections.abc import AsyncIterator, Mapping
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 from bot.ops.logs import Redactor
-from engine import EngineConfig, Settings, UserError, read_settings
-from engine.config import env_name
+from engine import (
+    EngineConfig,
+    Settings,
+    UserError,
+    env_name,
+    latest_schema_version,
+    probe_model,
+    prompts_summary,
+    read_settings,
+)
 
 logger = logging.getLogger(__name__)
 
 GIB = 1024 ** 3
 MIN_FREE_BYTES = GIB // 2  # below this, writes (and fine-tunes) start failing
 LOW_FREE_BYTES = 2 * GIB  # below this, say so: each fine-tuned model version takes room
-PROBE_MESSAGES = [{"role": "user", "content": "Say OK."}]
 
 
 class Level(enum.Enum):
@@ -77,7 +84,7 @@ async def diagnose(env: Mapping[str, str] | None = None, *, min_free: int = MIN_
     if config.backend == "openai":
         yield await _remote_model(config)
     else:
-        yield await asyncio.to_thread(_model, config)
+        yield await asyncio.to_thread(_model, config)  # its own event loop: loading takes the thread
 
 
 def _platform_of(variable: str) -> str | None:
@@ -137,22 +144,18 @@ def _admins(config: EngineConfig) -> Finding:
 
 
 def _prompts(config: EngineConfig) -> Finding:
-    from engine.prompts import PromptBook
-
     try:
-        book = PromptBook.load(config.prompts_dir)
+        summary = prompts_summary(config)
     except Exception as exc:  # a missing folder or a marketer's typo in the TOML
         return Finding("prompts", Level.FAIL, f"{config.prompts_dir} does not load ({exc}); fix the "
                        "file or set COPYBOT_PROMPTS_DIR to the prompts folder.")
-    return Finding("prompts", Level.OK, f"{len(book.tones)} tones, {len(book.channels)} channels "
+    return Finding("prompts", Level.OK, f"{summary.tones} tones, {summary.channels} channels "
                    f"from {config.prompts_dir}")
 
 
 def _database(config: EngineConfig) -> Finding:
-    from engine.store import migrations
-
     path = config.database_path
-    latest = len(migrations())
+    latest = latest_schema_version()
     if path.is_dir():
         return Finding("database", Level.FAIL, f"{path} is a folder, not a database file; set "
                        "COPYBOT_DATABASE to a file path.")
@@ -169,7 +172,7 @@ def _database(config: EngineConfig) -> Finding:
         check = db.execute("PRAGMA quick_check").fetchone()[0]
         if check != "ok":
             return Finding("database", Level.FAIL, f"{path} is damaged ({check}); restore the latest "
-                           "backup (README: Backups).")
+                           "backup (docs/operations.md: Backups).")
         try:
             db.execute("BEGIN IMMEDIATE")  # takes the write lock, writes nothing
             db.execute("ROLLBACK")
@@ -241,44 +244,21 @@ def _metrics_port(config: EngineConfig) -> Finding:
 async def _remote_model(config: EngineConfig) -> Finding:
     """One short streamed completion from the configured server, without retries: the admin
     running the doctor wants the answer now. Unlike chat, the line names the server."""
-    from engine.remote_backend import RemoteGenerator
-
-    config = replace(config, openai_retries=0, openai_timeout=min(config.openai_timeout, 30.0))
     started = time.monotonic()
     try:
-        generator = RemoteGenerator.from_config(config)
+        probe = await probe_model(config)
     except UserError as exc:
         return Finding("model", Level.FAIL, str(exc))
-    try:
-        await generator.generate(PROBE_MESSAGES, 1, 4)
-    except UserError as exc:
-        return Finding("model", Level.FAIL, f"server {generator.shown_url}: {exc} Run with "
-                       "COPYBOT_LOG_LEVEL=WARNING to see why.")
-    finally:
-        await generator.stop()
     seconds = time.monotonic() - started
-    return Finding("model", Level.OK, f"{generator.version} on server {generator.shown_url} answered "
+    return Finding("model", Level.OK, f"{probe.version} on server {probe.server} answered "
                    f"in {seconds:.1f} s")
 
 
 def _model(config: EngineConfig) -> Finding:
     """Load the configured model (assembling the bundled one on first use) and write a few tokens."""
-    from engine.serving import load_generator
-
-    async def probe() -> str:
-        generator = await asyncio.to_thread(load_generator, config)
-        start = getattr(generator, "start", None)
-        if start is not None:  # the transformers worker runs as a task
-            start()
-        try:
-            await generator.generate(PROBE_MESSAGES, 1, 4)
-            return generator.version
-        finally:
-            await generator.stop()
-
     started = time.monotonic()
     try:
-        version = asyncio.run(probe())
+        version = asyncio.run(probe_model(config)).version
     except UserError as exc:
         return Finding("model", Level.FAIL, str(exc))
     except Exception as exc:  # anything else is worth its type in the line, and a log traceback

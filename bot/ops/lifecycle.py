@@ -19,8 +19,8 @@ import signal
 from collections.abc import Coroutine, Mapping
 from typing import Any
 
-from engine import Engine, Settings, load_settings
 from bot.ops.health_server import start_metrics_server
+from engine import Engine, Settings, load_settings
 
 logger = logging.getLogger(__name__)
 

@@ -20,7 +20,7 @@ import secrets
 import sys
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import TextIO
 
 from engine import shown_value
@@ -73,7 +73,7 @@ class Redactor:
         self.secrets = secret_list
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> "Redactor":
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Redactor:
         return cls(secret_values(env))
 
     def __call__(self, text: str) -> str:
@@ -122,7 +122,7 @@ class PlainFormatter(logging.Formatter):
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         event = {
-            "time": datetime.fromtimestamp(record.created, timezone.utc).isoformat(timespec="milliseconds"),
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname,
             "logger": record.name,
             "request_id": getattr(record, "request_id", None),

@@ -4,7 +4,7 @@ engine returns them as data (``FinetuneStatus``, ``FinetuneStart``, ``ModelList`
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from engine import FinetuneStart, FinetuneStatus, ModelList, ModelNews, ModelSwitch
 
@@ -12,7 +12,7 @@ MAX_LISTED = 10
 
 
 def _when(moment: datetime | None) -> str:
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC") if moment else "never"
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if moment else "never"
 
 
 def _minutes(seconds: float | None) -> str:
@@ -32,7 +32,7 @@ def _nll_change(version) -> str:
 
 def progress_text(progress) -> str:
     """A run under way (``RunProgress``): what it is doing and how far it is."""
-    elapsed = (datetime.now(timezone.utc) - progress.started).total_seconds()
+    elapsed = (datetime.now(UTC) - progress.started).total_seconds()
     head = (f"Fine-tune run {progress.run_id or ''} (started by {progress.trigger}, "
             f"{_minutes(elapsed)} ago)").replace("run  (", "run (")
     if progress.phase == "training" and progress.step:

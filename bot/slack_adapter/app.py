@@ -27,7 +27,9 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.commands import CopyCommand
 from bot.dispatch import execute, failure_text
-from bot.inbound import EventLanes
+from bot.flow.lanes import EventLanes, message_lane, resubmit_unfinished
+from bot.flow.messages import NOT_TAKEN
+from bot.flow.verdicts import VERDICT_BUTTONS
 from bot.slack_adapter import files, render, translate
 from bot.slack_adapter.config import SlackConfig
 from bot.slack_adapter.delivery import Delivery
@@ -45,8 +47,6 @@ REACTION_EVENTS = ("reaction_added", "reaction_removed")
 MENTION_EVENT = "app_mention"
 # DMs (message.im) and replies in copybot's threads (message.channels, message.groups).
 MESSAGE_EVENT = "message"
-# A slash command is not retried by Slack: the person is told instead.
-NOT_TAKEN = "copybot could not take that request just now; please send it again in a moment."
 
 
 class SlackBot:
@@ -128,12 +128,7 @@ class SlackBot:
         self.bot_user_id, self.bot_id = identity.get("user_id"), identity.get("bot_id")
         logger.info("Slack bot user %s in team %s", self.bot_user_id, identity.get("team_id"))
         self.engine.set_publisher(translate.PLATFORM, self.delivery.announce)
-        unfinished = await self.engine.unfinished_events(translate.PLATFORM)
-        if unfinished:
-            logger.warning("finishing %d Slack events acknowledged before the last stop",
-                           len(unfinished))
-        for event in unfinished:
-            self._submit(event)
+        await resubmit_unfinished(self.engine, translate.PLATFORM, self._submit)
         if self.config.socket_mode:
             opened = await self._call_for_start(
                 self.app.client.apps_connections_open(app_token=self.config.app_token),
@@ -257,11 +252,12 @@ class SlackBot:
         if event.kind == "reaction":
             reaction = translate.reaction(event.payload)
             assert reaction is not None, "only message reactions are journaled"
-            lane = f"{reaction.origin.workspace_key} {reaction.origin.channel} {reaction.message}"
+            lane = message_lane("reaction", reaction.origin.workspace_key, reaction.origin.channel,
+                                reaction.message)
         elif event.kind == "button" and (pressed := translate.button(event.payload)) is not None \
-                and pressed.action in ("approve", "reject"):
-            # One message's verdicts in order, so its tally is redrawn from the newest count.
-            lane = f"button {pressed.origin.workspace_key} {pressed.origin.channel} {pressed.message}"
+                and pressed.action in VERDICT_BUTTONS:
+            lane = message_lane("button", pressed.origin.workspace_key, pressed.origin.channel,
+                                pressed.message)
         else:
             lane = event.key
         self.lanes.submit(lane, event)

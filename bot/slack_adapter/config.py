@@ -54,11 +54,11 @@ class SlackConfig:
         return settings.slack_bot_token is not None
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> "SlackConfig":
+    def from_env(cls, env: Mapping[str, str] | None = None) -> SlackConfig:
         return cls.from_settings(load_settings(env))
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> "SlackConfig":
+    def from_settings(cls, settings: Settings) -> SlackConfig:
         if settings.slack_bot_token is None:
             raise UserError("SLACK_BOT_TOKEN is not set; the Slack adapter needs the app's bot token.")
         return cls(

@@ -10,14 +10,15 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import defaultdict
-from dataclasses import replace
+from collections.abc import Mapping
 
 import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.flow.reactions import reconcile
 from bot.slack_adapter import translate
-from engine import Engine, InboundEvent, Origin
+from engine import Engine, Feedback, InboundEvent, Origin
 
 logger = logging.getLogger(__name__)
 
@@ -36,22 +37,18 @@ class Reactions:
         verdict to what the message's reactions say now (one ``reactions.get`` for all of them),
         so repeats, an add delivered after its remove, and removing one of two approving emoji
         all end as the channel shows."""
-        reactions = [translate.reaction(event.payload) for event in events]
-        first = reactions[0]
-        assert first is not None
-        settings = await self.engine.settings(first.origin)
-        verdicts = await self.engine.verdicts_on_variant(first.origin, first.message, [
-            (event, None if reaction is None else translate.feedback(reaction, settings))
-            for event, reaction in zip(events, reactions)])
-        if not verdicts:
-            return
-        current = await self._current(first.origin, first.message)
-        for event, feedback in verdicts:
-            if current is not None:
-                holds = translate.holds_verdict(current, feedback.origin.user, feedback.verdict,
-                                                settings)
-                feedback = replace(feedback, added=holds)
-            await self.engine.record_feedback(feedback, event=event)
+        first = translate.reaction(events[0].payload)
+        assert first is not None, "only message reactions are journaled"
+
+        def feedback_of(event: InboundEvent, settings: Mapping[str, str]) -> Feedback | None:
+            reaction = translate.reaction(event.payload)
+            return None if reaction is None else translate.feedback(reaction, settings)
+
+        async def holds(current: dict, feedback: Feedback, settings: Mapping[str, str]) -> bool:
+            return translate.holds_verdict(current, feedback.origin.user, feedback.verdict, settings)
+
+        await reconcile(self.engine, first.origin, first.message, events, feedback_of,
+                        lambda: self._current(first.origin, first.message), holds)
 
     async def _current(self, origin: Origin, message: str) -> dict | None:
         """The message's reactions now, or ``None`` (and the events are taken as they came) when
@@ -64,7 +61,7 @@ class Reactions:
                 logger.info("reactions.get failed (%s); taking the reactions as they came",
                             exc.response.get("error"))
                 return None
-            except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+            except (TimeoutError, aiohttp.ClientError) as exc:
                 logger.info("reactions.get failed (%s); taking the reactions as they came",
                             type(exc).__name__)
                 return None

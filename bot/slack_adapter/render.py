@@ -12,12 +12,12 @@ from pathlib import Path
 
 from bot.commands import Command, ReviewsCommand
 from bot.dispatch import Reply
+from bot.rendering.emoji_names import canonical_set
 from bot.rendering.from_reviews import from_reviews_line
 from bot.rendering.markup import Markup, defuse_broadcasts
 from bot.rendering.report import report_text
-from bot.rendering.splitting import split_text as split_message_text
 from bot.rendering.reviews import summary_text
-from bot.rendering.emoji_names import canonical_set
+from bot.rendering.splitting import split_text as split_message_text
 from bot.slack_adapter.emoji import shown
 from engine import Announcement, CopyRequest, CopyResult, Variant
 

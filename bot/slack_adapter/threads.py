@@ -11,21 +11,18 @@ person's verdict once and redraw the tally under the variant.
 from __future__ import annotations
 
 import logging
-from dataclasses import replace
 from typing import Any
 
 from bot.conversation import parse_request, parse_turn
-from bot.dispatch import Reply, execute, execute_turn
-from bot.live import LiveCopy, deliver
+from bot.dispatch import Reply
+from bot.flow.live import LiveCopy
+from bot.flow.runs import run_request, run_turn
+from bot.flow.verdicts import VERDICT_BUTTONS, button_turn, give_button_verdict
 from bot.slack_adapter import render, translate
 from bot.slack_adapter.delivery import Delivery
-from engine import (CopyRequest, CopyResult, Engine, Feedback, InboundEvent, Origin, Refinement,
-                    Thread, TurnKind, Verdict)
+from engine import CopyRequest, Engine, InboundEvent, Origin, Refinement, Thread
 
 logger = logging.getLogger(__name__)
-
-BUTTON_TURNS = {"shorter": Refinement("Shorter", TurnKind.REWRITE, length_change=-1),
-                "like": Refinement("More like this", TurnKind.LIKE)}
 
 
 class SlackThreads:
@@ -57,56 +54,36 @@ class SlackThreads:
                         render_preview=render.preview_text, header=header,
                         message_interval=self.stream_interval)
 
-    async def _finish(self, origin: Origin, result: CopyResult, live: LiveCopy, header: str) -> list:
-        """The final texts in place; each variant's message given to the engine."""
-        messages = [render.variant_message(variant, source) for variant, source in
-                    zip(result.variants, result.sources or [None] * len(result.variants))]
+    def _location(self, origin: Origin):
         # Slack answers with the real channel id (a DM asked for by user id comes back as D…),
         # which is what reactions and button presses on the message will name.
-        return await deliver(self.engine, origin, result, live, header, messages,
-                             lambda message: (str(message.get("channel") or origin.channel), str(message["ts"])))
+        return lambda message: (str(message.get("channel") or origin.channel), str(message["ts"]))
 
     async def copy(self, origin: Origin, command: Any, *, thread: str | None = None,
                    progress: Any = None) -> Reply:
         """A request (a /copy, a mention, a DM) as a new conversation in Slack."""
         request: CopyRequest = command.request
         live = self._live(origin, request.n, render.writing_header(request, origin.user), thread)
-        try:
-            reply = await execute(self.engine, origin, command, progress=progress,
-                                  preview=lambda p: live.preview(p.slot, p.text))
-            settings = await self.engine.settings(origin)
-            header = render.copy_header(reply.copy, request, origin.user, settings)
-            posted = await self._finish(origin, reply.copy, live, header)
-        except BaseException:
-            await live.abort()  # no preview stays behind without its final text
-            raise
-        header_ts = thread or str(live.handles[-1]["ts"])
-        channel = str(posted[0].get("channel") or origin.channel) if posted else origin.channel
-        await self.engine.open_thread(origin, reply.copy.generation_id, Thread(channel, header_ts))
+
+        def thread_of(posted: list) -> Thread:
+            channel = str(posted[0].get("channel") or origin.channel) if posted else origin.channel
+            return Thread(channel, thread or str(live.handles[-1]["ts"]))
+
+        reply, _, _ = await run_request(
+            self.engine, origin, command, live, progress=progress,
+            header=lambda result, settings: render.copy_header(result, request, origin.user, settings),
+            render_variant=render.variant_message, location=self._location(origin), thread_of=thread_of)
         return reply
 
     async def turn(self, origin: Origin, conversation: int, turn: Refinement, thread: str) -> None:
         """A turn of the conversation in ``thread``: a header reply, then the new variants."""
-        header = render.turn_header(turn.instruction, origin.user)
-        lives: list[LiveCopy] = []
-
-        async def accepted(count: int) -> None:  # how many are coming is known only now
-            lives.append(self._live(origin, count, header, thread))
-
-        def preview(p: Any) -> None:
-            if lives:
-                lives[0].preview(p.slot, p.text)
-
-        try:
-            reply = await execute_turn(self.engine, origin, conversation, turn, preview=preview,
-                                       on_accepted=accepted)
-            result = reply.copy
-            await self._finish(origin, result, lives[0], render.turn_header(
-                turn.instruction, origin.user, len(result.variants), result.requested))
-        except BaseException:
-            if lives:
-                await lives[0].abort()
-            raise
+        writing = render.turn_header(turn.instruction, origin.user)
+        await run_turn(
+            self.engine, origin, conversation, turn,
+            open_live=lambda count: self._live(origin, count, writing, thread),
+            header=lambda result: render.turn_header(turn.instruction, origin.user, len(result.variants),
+                                                     result.requested),
+            render_variant=render.variant_message, location=self._location(origin))
 
     # --- what people write: mentions, DMs, replies in threads --------------------------------
 
@@ -131,22 +108,16 @@ class SlackThreads:
         pressed = translate.button(event.payload)
         assert pressed is not None, "only copybot's buttons are journaled"
         origin = pressed.origin
-        if pressed.action in ("approve", "reject"):
-            verdict = Verdict.APPROVE if pressed.action == "approve" else Verdict.REJECT
-            other = Verdict.REJECT if verdict is Verdict.APPROVE else Verdict.APPROVE
-            # A button is a choice: approving takes back this person's rejection, and the other
-            # way round. The pressed verdict finishes the event in the same transaction.
-            await self.engine.record_feedback(Feedback(origin, other, added=False,
-                                                       message=pressed.message))
-            outcome = await self.engine.record_feedback(
-                Feedback(origin, verdict, added=True, message=pressed.message), event=event)
+        if pressed.action in VERDICT_BUTTONS:
+            outcome = await give_button_verdict(self.engine, origin, VERDICT_BUTTONS[pressed.action],
+                                                pressed.message, event)
             if outcome is None:
                 return
             await self.delivery.update(origin.channel, pressed.message, render.Message(
                 pressed.text, render.with_tally(pressed.blocks, outcome.approvals,
                                                 outcome.rejections)))
             return
-        turn = replace(BUTTON_TURNS[pressed.action], targets=(pressed.variant_id,))
+        turn = button_turn(pressed.action, pressed.variant_id)
         thread = Thread(origin.channel, pressed.thread) if pressed.thread else None
         conversation = await self.engine.conversation(origin, thread, replied_to=pressed.message)
         if conversation is None:

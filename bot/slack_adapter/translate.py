@@ -9,11 +9,12 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 from bot.commands import Command, ReviewsCommand, parse_command
-from bot.rendering.emoji_names import canonical, canonical_set
+from bot.flow.verdicts import verdict_for_emoji
 from engine import Feedback, Origin, Verdict
 
 PLATFORM = "slack"
@@ -157,18 +158,8 @@ def reaction(body: Payload) -> Reaction | None:
                     added=event["type"] == "reaction_added")
 
 
-def verdict_for(emoji: str, settings: Mapping[str, str]) -> Verdict | None:
-    """What a reaction means under a workspace's approve/reject emoji settings (``None``: nothing)."""
-    name = canonical(emoji)
-    approves = name in canonical_set(settings.get("approve_emoji", ""))
-    rejects = name in canonical_set(settings.get("reject_emoji", ""))
-    if approves == rejects:  # neither, or configured as both: it says nothing we can use
-        return None
-    return Verdict.APPROVE if approves else Verdict.REJECT
-
-
 def feedback(reaction_event: Reaction, settings: Mapping[str, str]) -> Feedback | None:
-    verdict = verdict_for(reaction_event.emoji, settings)
+    verdict = verdict_for_emoji(reaction_event.emoji, settings)
     if verdict is None:
         return None
     return Feedback(reaction_event.origin, verdict, added=reaction_event.added,
@@ -181,7 +172,7 @@ def holds_verdict(reactions_get: Payload, user: str, verdict: Verdict,
     follows this, not the event: ✅ and 👍 both approve, so removing one of them keeps the
     approval, and an add delivered after its remove leaves nothing."""
     message = reactions_get.get("message") or {}
-    return any(user in (r.get("users") or ()) and verdict_for(str(r.get("name", "")), settings) is verdict
+    return any(user in (r.get("users") or ()) and verdict_for_emoji(str(r.get("name", "")), settings) is verdict
                for r in message.get("reactions") or ())
 
 

@@ -23,7 +23,7 @@ import logging
 from collections import defaultdict
 from dataclasses import dataclass
 
-from engine.grounding import language_of
+from engine.copy.brief_checks import language_of
 from engine.store import Store
 
 logger = logging.getLogger(__name__)

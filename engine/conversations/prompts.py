@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from string import Template
 
-from engine.grounding import language_of, product_names
-from engine.prompts import PromptBook, load_templates
+from engine.copy.brief_checks import language_of, product_names
+from engine.copy.prompts import PromptBook, load_templates
 from engine.types import CopyRequest, Refinement, TurnKind
 
 logger = logging.getLogger(__name__)
@@ -46,7 +46,7 @@ class TurnPrompts:
         self.templates = templates
 
     @classmethod
-    def load(cls, directory: Path, book: PromptBook) -> "TurnPrompts":
+    def load(cls, directory: Path, book: PromptBook) -> TurnPrompts:
         return cls(book, load_templates(directory, "refine"))
 
     def _template(self, language: str) -> dict:

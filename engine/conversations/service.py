@@ -13,15 +13,15 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict, replace
 
-from engine.cleaning import word_count
 from engine.conversations.prompts import TurnContext, TurnPrompts
 from engine.conversations.store import ConversationState, ConversationStore, ShownVariant
-from engine.copywriter import Copywriter
+from engine.copy.brief_checks import language_of
+from engine.copy.cleaning import word_count
+from engine.copy.copywriter import Copywriter
+from engine.copy.prompts import MAX_WORDS, PromptBook
+from engine.copy.validation import validate_copy_request
 from engine.errors import UserError
-from engine.grounding import language_of
-from engine.prompts import MAX_WORDS, PromptBook
 from engine.types import CopyPreview, CopyRequest, CopyResult, Origin, Refinement, Thread, TurnKind
-from engine.validation import validate_copy_request
 
 logger = logging.getLogger(__name__)
 
@@ -33,7 +33,7 @@ MIN_WORDS = 4
 
 
 def _request(stored: dict) -> CopyRequest:
-    fields = {name: stored.get(name) for name in CopyRequest.__dataclass_fields__ if name in stored}
+    fields = {name: stored[name] for name in CopyRequest.__dataclass_fields__ if name in stored}
     return CopyRequest(**fields)
 
 
@@ -72,11 +72,12 @@ class Conversations:
             raise UserError("Nothing has been delivered in this thread yet; wait for the variants, "
                             "then reply with what to change.")
         if turn.targets:
-            chosen = [state.variant(number) for number in turn.targets]
-            missing = [number for number, v in zip(turn.targets, chosen) if v is None]
+            found = [state.variant(number) for number in turn.targets]
+            missing = [number for number, v in zip(turn.targets, found) if v is None]
             if missing:
                 raise UserError(f"There is no #{missing[0]} in this thread; the variants here are "
                                 f"{_numbers(state.variants)}.")
+            chosen = [v for v in found if v is not None]  # all of them, as none is missing
             return chosen[:MAX_TARGETS]
         if turn.kind is TurnKind.LIKE:
             liked = state.with_status("approved")

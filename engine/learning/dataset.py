@@ -23,12 +23,13 @@ import hashlib
 import json
 import logging
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from difflib import SequenceMatcher
 
 from engine.conversations.pairs import team_preferences
-from engine.grounding import check_variant, language_of
+from engine.copy.brief_checks import check_variant, language_of
 from engine.store import Store, parse_utc_text
 
 logger = logging.getLogger(__name__)
@@ -128,7 +129,7 @@ def split(examples: list[Example], validation_share: float = VALIDATION_SHARE
     return train, validation
 
 
-def near_duplicates(examples: list[Example], kept_before: list[Example] = ()) -> tuple[list[Example], int]:
+def near_duplicates(examples: list[Example], kept_before: Sequence[Example] = ()) -> tuple[list[Example], int]:
     """Examples whose copy nearly repeats an earlier kept one go (lowest variant id first)."""
     kept: list[Example] = list(kept_before)
     fresh = []
@@ -170,7 +171,7 @@ def balance_people(train: list[Example], share: float = MAX_ONE_PERSON_SHARE) ->
 def build_dataset(approved: list[Example], rejected: list[Example], since: datetime | None,
                   tried_until: datetime | None = None, validation_share: float = VALIDATION_SHARE,
                   max_validation: int = MAX_VALIDATION, max_rejected: int = MAX_REJECTED,
-                  preferences: list[Pair] = ()) -> Dataset:
+                  preferences: Sequence[Pair] = ()) -> Dataset:
     """Pure: the run's data from every approved and rejected example in the store.
 
     ``since`` is the newest approval the active model was trained on (None: the base model);

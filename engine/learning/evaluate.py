@@ -30,7 +30,7 @@ class Scores:
     clean_samples: int | None = None  # how many outputs clean_rate is of
 
     @classmethod
-    def from_dict(cls, data: dict) -> "Scores":
+    def from_dict(cls, data: dict) -> Scores:
         return cls(data["approved_nll"], data.get("rejected_nll"), data.get("clean_rate"),
                    data.get("clean_samples"))
 
@@ -138,9 +138,9 @@ def clean_rate(model, tokenizer, prompts: list[dict], seed: int = 0) -> float | 
     """
     import torch
 
-    from engine.cleaning import clean_variant
-    from engine.local_backend import LocalBackend
-    from engine.prompts import CopyLimits
+    from engine.copy.cleaning import clean_variant
+    from engine.copy.prompts import CopyLimits
+    from engine.generation.transformers_backend import LocalBackend
 
     if not prompts:
         return None

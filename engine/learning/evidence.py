@@ -12,9 +12,9 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from engine.config import EngineConfig
+from engine.generation.workspace_models import Assignment, WorkspaceModels
 from engine.learning.trials import Tally, TrialStore, decide_trial, rollback_p
 from engine.learning.versions import ModelVersion, VersionStore
-from engine.learning.workspace_models import Assignment, WorkspaceModels
 
 logger = logging.getLogger(__name__)
 
@@ -97,7 +97,7 @@ class EvidenceWatcher:
         trial = await self.trials.running(workspace, self.base)
         if trial is None:
             return None
-        candidate = await self.versions.by_id(trial.candidate_id)
+        candidate = await self.versions.referenced(trial.candidate_id)
         incumbent = await self.versions.by_id(trial.incumbent_id) if trial.incumbent_id else None
         tallies = await self.trials.tallies(trial, candidate.name)
         outcome = decide_trial(*tallies, trial.verdicts_needed, self.config.ab_alpha)

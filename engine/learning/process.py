@@ -13,7 +13,7 @@ import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
-from engine.redaction import SECRET_NAME_ENDINGS
+from engine.runtime.redaction import SECRET_NAME_ENDINGS
 
 logger = logging.getLogger(__name__)
 
@@ -65,15 +65,18 @@ class TrainingProcess:
         log_path = self.work / "train.log"
         done: dict | None = None
         error: str | None = None
-        with log_path.open("wb") as log:
+        log = await asyncio.to_thread(log_path.open, "wb")
+        with log:
             self._process = await asyncio.create_subprocess_exec(
                 sys.executable, "-m", "engine.learning.train", str(self.work / "job.json"),
                 stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE, stderr=log, env=env,
                 cwd=str(self.work))
             on_event({"event": "started", "pid": self._process.pid})
+            events = self._process.stdout
+            assert events is not None  # stdout=PIPE
             try:
                 async with asyncio.timeout(self.deadline):
-                    async for raw in self._process.stdout:
+                    async for raw in events:
                         event = _parse_event(raw)
                         if event is None:
                             continue
@@ -90,9 +93,10 @@ class TrainingProcess:
                                      f"and was stopped.") from None
         if returncode != 0 or done is None:
             logger.error("training process exited with %s (error: %s); last log lines:\n%s",
-                         returncode, error or "none reported", _tail(log_path))
+                         returncode, error or "none reported", await asyncio.to_thread(_tail, log_path))
             raise TrainingFailed(_exit_text(returncode, error))
-        shutil.copyfile(log_path, Path(done["output"]) / "train.log")  # kept with the version
+        # kept with the version
+        await asyncio.to_thread(shutil.copyfile, log_path, Path(done["output"]) / "train.log")
         return done["metrics"]
 
     async def kill(self) -> None:

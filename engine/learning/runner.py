@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import fcntl
-import json
 import logging
 import os
 import re
@@ -22,22 +21,23 @@ import shutil
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from engine.config import EngineConfig
-from engine.copywriter import token_budget
+from engine.copy.copywriter import token_budget
+from engine.copy.prompts import PromptBook
 from engine.errors import UserError
+from engine.generation.contract import ServedVersion
+from engine.generation.serving import base_name, training_source
+from engine.generation.workspace_models import Assignment, WorkspaceModels
 from engine.learning.dataset import Dataset, load_dataset
 from engine.learning.evaluate import Decision, Scores, decide
-from engine.learning.run_texts import result_text, trial_start_text
+from engine.learning.job import LoraShape, TrainingJob
 from engine.learning.process import TrainingFailed, TrainingProcess
-from engine.generation import ServedVersion
-from engine.learning.versions import ModelVersion, VersionStore, served_key
+from engine.learning.run_texts import result_text, trial_start_text
 from engine.learning.trials import TrialStore
-from engine.learning.workspace_models import Assignment, WorkspaceModels
-from engine.serving import base_name, training_source
-from engine.prompts import PromptBook
+from engine.learning.versions import ModelVersion, VersionStore, served_key
 from engine.store import Store
 from engine.types import CopyRequest
 
@@ -105,7 +105,7 @@ class FinetuneRunner:
         self._on_finished = on_finished  # (result, trigger, workspace)
         self.progress: RunProgress | None = None
         self.last_result: RunResult | None = None
-        self._task: asyncio.Task | None = None
+        self._task: asyncio.Task[RunResult] | None = None
         self._process: TrainingProcess | None = None
 
     @property
@@ -122,11 +122,13 @@ class FinetuneRunner:
         """Start a run of ``workspace`` unless one is under way. Returns once the run has started
         training or decided not to (too few examples, another process training, ...)."""
         if self.running:
-            if self.progress.workspace == workspace:
-                return StartOutcome(False, progress=self.progress)
+            current = self.progress
+            assert current is not None  # set before the run's task is made
+            if current.workspace == workspace:
+                return StartOutcome(False, progress=current)
             return StartOutcome(False, result=RunResult("busy", MACHINE_BUSY))
         # No await between the check above and here: two triggers at once start one run.
-        progress = RunProgress(trigger=trigger, workspace=workspace, started=datetime.now(timezone.utc))
+        progress = RunProgress(trigger=trigger, workspace=workspace, started=datetime.now(UTC))
         self.progress = progress
         ready: asyncio.Future = asyncio.get_running_loop().create_future()
         self._task = asyncio.create_task(self._run(progress, ready), name="copybot-finetune")
@@ -142,9 +144,8 @@ class FinetuneRunner:
         if outcome.result is not None:
             return outcome.result
         task = self._task
-        if task is not None:
-            return await asyncio.shield(task)
-        return self.last_result
+        assert task is not None  # start() made it, or found it running
+        return await asyncio.shield(task)
 
     async def wait(self) -> RunResult | None:
         if self._task is not None:
@@ -153,19 +154,20 @@ class FinetuneRunner:
 
     async def close(self) -> None:
         """Stop a run under way (the bot is shutting down): its process is killed, nothing kept."""
-        if self.running:
-            self._task.cancel()
-            await asyncio.wait({self._task})
+        task = self._task
+        if task is not None and not task.done():  # running
+            task.cancel()
+            await asyncio.wait({task})
 
     async def recover(self) -> None:
         """At start-up: runs left 'running' by a bot that died are marked failed, and what they
         left on disk is removed (unless another copybot process is training right now)."""
-        lock = self._try_lock()
+        lock = await asyncio.to_thread(self._try_lock)
         if lock is None:
             return
         try:
             await self._clean_leftovers()
-            await self.store.fail_interrupted_runs(datetime.now(timezone.utc))
+            await self.store.fail_interrupted_runs(datetime.now(UTC))
         finally:
             os.close(lock)
 
@@ -176,7 +178,7 @@ class FinetuneRunner:
         cancelled = False
         result = RunResult("failed", "The fine-tune failed unexpectedly; the details are in the log.")
         try:
-            lock = self._try_lock()
+            lock = await asyncio.to_thread(self._try_lock)
             if lock is None:
                 result = RunResult("busy", "Another copybot process is fine-tuning on this data "
                                            "directory; try again when it is done.")
@@ -203,7 +205,8 @@ class FinetuneRunner:
             if self._process is not None:
                 await self._process.kill()
             if progress.run_id is not None:
-                shutil.rmtree(self.work_dir / f"run-{progress.run_id}", ignore_errors=True)
+                await asyncio.to_thread(shutil.rmtree, self.work_dir / f"run-{progress.run_id}",
+                                        ignore_errors=True)
                 await self._record_end(progress.run_id, result)
             if lock is not None:
                 os.close(lock)
@@ -223,12 +226,12 @@ class FinetuneRunner:
         dataset = await load_dataset(self.store, workspace, active.data_until if active else None,
                                      tried_until)
         active_name = active.name if active else "the base model"
-        skip = await self._trial_running(workspace, base) or self._skip_reason(dataset, active_name)
-        if skip is not None:
-            skip = RunResult("skipped", skip[0], missing=skip[1])
+        reason = await self._trial_running(workspace, base) or self._skip_reason(dataset, active_name)
+        if reason is not None:
+            skip = RunResult("skipped", reason[0], missing=reason[1])
             progress.run_id = await self._record_start(progress, "skipped", skip.message)
             return skip
-        free = shutil.disk_usage(config.data_dir).free
+        free = (await asyncio.to_thread(shutil.disk_usage, config.data_dir)).free
         if free < MIN_FREE_BYTES:
             raise UserError(f"The fine-tune did not start: only {free // 1024**2} MB are free in "
                             f"{config.data_dir}; free some disk space first.")
@@ -237,11 +240,11 @@ class FinetuneRunner:
         ready.set_result(StartOutcome(True, progress=progress))
 
         work = self.work_dir / f"run-{progress.run_id}"
-        work.mkdir(parents=True, exist_ok=True)
+        await asyncio.to_thread(work.mkdir, parents=True, exist_ok=True)
         source = await asyncio.to_thread(training_source, config)
         chain = await self.versions.chain(active)
         job = self._job(source, self.versions.adapters(chain), work / "adapter", dataset)
-        (work / "job.json").write_text(json.dumps(job, ensure_ascii=False))
+        await asyncio.to_thread(job.write, work / "job.json")
         # Past the training time limit the process still loads and scores; past twice that it is stuck.
         self._process = TrainingProcess(work, training_threads(config), 2 * config.finetune_time_limit + 300)
         metrics = await self._process.run(lambda event: self._update(progress, event))
@@ -253,7 +256,7 @@ class FinetuneRunner:
         decision = decide(Scores.from_dict(metrics["active"]), Scores.from_dict(metrics["candidate"]),
                           config.finetune_margin)
         progress.phase = "switching" if decision.promote else "saving"
-        adapter = Path(job["output"])
+        adapter = Path(job.output)
         version = await self._keep(workspace, base, active, chain, adapter, dataset, metrics, decision,
                                    progress)
         decision = Decision(version.status in ("promoted", "trial"), decision.improvement,
@@ -329,6 +332,7 @@ class FinetuneRunner:
                 served = await self.versions.served(version)
                 if trial:
                     running = await self.trials.running(workspace, base)
+                    assert running is not None  # versions.add started it, and switches wait for the lock
                     assignment = Assignment(incumbent, served, running.share, running.id)
                 else:
                     assignment = Assignment(served)
@@ -336,22 +340,20 @@ class FinetuneRunner:
                     prepared, assignments={**prepared.assignments, workspace: assignment}))
             return version
 
-    def _job(self, source: str, adapters: list[Path], output: Path, dataset: Dataset) -> dict:
+    def _job(self, source: str, adapters: list[Path], output: Path, dataset: Dataset) -> TrainingJob:
         config = self.config
-        return {
-            "base": source, "chain": [str(p) for p in adapters], "output": str(output),
-            "train": [e.chat() for e in dataset.train],
-            "validation": [e.chat() for e in dataset.validation],
-            "rejected": [e.chat() for e in dataset.rejected],
-            # Measured with every run; trained on when dpo_beta > 0.
-            "pairs": [pair.chat() for pair in dataset.pairs], "dpo_beta": config.finetune_dpo_beta,
-            "clean_prompts": self._clean_prompts(dataset),
-            "lora": {"r": config.finetune_lora_rank, "alpha": 2 * config.finetune_lora_rank},
-            "epochs": config.finetune_epochs, "batch_size": config.finetune_batch_size,
-            "learning_rate": config.finetune_learning_rate, "threads": training_threads(config),
-            "time_limit": config.finetune_time_limit, "parent_pid": os.getpid(), "seed": 0,
-            "precision": config.finetune_precision,
-        }
+        return TrainingJob(
+            base=source, chain=tuple(str(p) for p in adapters), output=str(output),
+            train=tuple(e.chat() for e in dataset.train),
+            validation=tuple(e.chat() for e in dataset.validation),
+            rejected=tuple(e.chat() for e in dataset.rejected),
+            pairs=tuple(pair.chat() for pair in dataset.pairs), dpo_beta=config.finetune_dpo_beta,
+            clean_prompts=tuple(self._clean_prompts(dataset)),
+            lora=LoraShape(rank=config.finetune_lora_rank, alpha=2 * config.finetune_lora_rank),
+            epochs=config.finetune_epochs, batch_size=config.finetune_batch_size,
+            learning_rate=config.finetune_learning_rate, threads=training_threads(config),
+            time_limit=config.finetune_time_limit, precision=config.finetune_precision,
+            parent_pid=os.getpid())
 
     def _clean_prompts(self, dataset: Dataset) -> list[dict]:
         """``finetune_clean_samples`` prompts for the cleanliness check, taken in turn from the
@@ -403,11 +405,14 @@ class FinetuneRunner:
     async def _clean_leftovers(self) -> None:
         """With the lock held: remove work folders and version folders no database row names
         (a bot that died between moving a folder and committing its row)."""
+        known = await self.versions.known_paths()
+        await asyncio.to_thread(self._remove_unknown_folders, known)
+
+    def _remove_unknown_folders(self, known: set[str]) -> None:
         shutil.rmtree(self.work_dir, ignore_errors=True)
         folder = self.versions.versions_dir
         if not folder.is_dir():
             return
-        known = await self.versions.known_paths()
         data_dir = self.config.data_dir
         # versions/<workspace>/v<n>, and versions/v<n> from before versions were per workspace.
         candidates = [p for p in folder.iterdir() if re.fullmatch(r"v\d+(\.partial)?", p.name)]
@@ -422,7 +427,7 @@ class FinetuneRunner:
     async def _record_start(self, progress: RunProgress, status: str, message: str) -> int:
         return await self.store.record_run_start(
             progress.workspace, progress.trigger, status, message,
-            None if status == "running" else datetime.now(timezone.utc))
+            None if status == "running" else datetime.now(UTC))
 
     async def _record_end(self, run_id: int, result: RunResult) -> None:
         if result.status not in ("promoted", "trial", "rejected", "failed"):
@@ -430,6 +435,6 @@ class FinetuneRunner:
         try:
             await self.store.record_run_end(run_id, result.status, result.message,
                                             result.version.id if result.version else None,
-                                            datetime.now(timezone.utc))
+                                            datetime.now(UTC))
         except Exception:
             logger.exception("could not record the end of fine-tune run %d", run_id)

@@ -14,19 +14,18 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 from engine.config import EngineConfig
+from engine.copy.prompts import PromptBook
 from engine.errors import UserError
+from engine.generation.serving import base_name
+from engine.generation.workspace_models import Assignment, WorkspaceModels, Writer
 from engine.learning.dataset import load_dataset
-from engine.learning.runner import FinetuneRunner, RunResult
-from engine.learning.status import (FinetuneStart, FinetuneStatus, ModelList, ModelSwitch, RunRecord,
-                                   TrialProgress)
 from engine.learning.evidence import EvidenceWatcher, assignment_of
+from engine.learning.runner import FinetuneRunner, RunResult
+from engine.learning.status import FinetuneStart, FinetuneStatus, ModelList, ModelSwitch, RunRecord, TrialProgress
 from engine.learning.trials import Tally, TrialStore
 from engine.learning.versions import VersionStore
-from engine.learning.workspace_models import Assignment, WorkspaceModels, Writer
-from engine.serving import base_name
-from engine.prompts import PromptBook
-from engine.store import Store, parse_utc_text, utc_text
 from engine.reports.figures import DecidedTrial, FinishedRun, ModelNews
+from engine.store import Store, parse_utc_text, utc_text
 from engine.types import Announcement
 
 logger = logging.getLogger(__name__)
@@ -86,12 +85,13 @@ class Learning:
             return
         active = {}
         for version in await self.versions.active_everywhere(self.base):
+            assert version.workspace is not None  # activations since 0007 name their workspace's versions
             active[version.workspace] = await self._served_or_none(version)
         trials = {t.workspace: t for t in await self.trials.running_everywhere(self.base)}
         assignments = {}
         for workspace in set(active) | set(trials):
             trial = trials.get(workspace)
-            candidate = (await self._served_or_none(await self.versions.by_id(trial.candidate_id))
+            candidate = (await self._served_or_none(await self.versions.referenced(trial.candidate_id))
                          if trial else None)
             assignments[workspace] = assignment_of(active.get(workspace), candidate, trial)
         self.models_in_use.start_serving(assignments)

@@ -20,12 +20,17 @@ import signal
 import sys
 import time
 from pathlib import Path
+from typing import TextIO
+
+from engine.learning.checkpoints import Checkpoints
+from engine.learning.job import TrainingJob
 
 # Where progress lines go: the original stdout. Everything else printed goes to stderr.
-_progress = None
+_progress: TextIO | None = None
 
 
 def emit(event: str, **fields) -> None:
+    assert _progress is not None  # main opens it before anything is emitted
     _progress.write(json.dumps({"event": event, **fields}) + "\n")
     _progress.flush()
 
@@ -74,70 +79,78 @@ def _batches(items: list, size: int, rng: random.Random) -> list[list]:
     return batches
 
 
-def train(job: dict) -> dict:
+def train(job: TrainingJob) -> dict:
     import torch
     from peft import LoraConfig, get_peft_model
 
+    from engine.generation.transformers_model import load_with_adapters
     from engine.learning.evaluate import Scores, clean_rate, mean_nll
     from engine.learning.preference import mean_margin, pair_logps
     from engine.learning.step import MICRO_TOKENS, accumulate_gradients
     from engine.learning.tokens import encode
-    from engine.model import load_with_adapters
 
-    threads = max(1, int(job.get("threads", 1)))
+    threads = max(1, job.threads)
     torch.set_num_threads(threads)
-    torch.manual_seed(job.get("seed", 0))
-    rng = random.Random(job.get("seed", 0))
+    torch.manual_seed(job.seed)
+    rng = random.Random(job.seed)
     started = time.monotonic()
 
     emit("phase", phase="loading")
-    precision = _precision(job.get("precision", "auto"))
+    precision = _precision(job.precision)
     # bf16: the frozen weights in bf16, half the memory (3 GB instead of 6 on the 1.5B model), and
     # autocast no longer keeps a bf16 copy of each for the backward pass. The LoRA weights that
     # train stay fp32 (peft keeps adapters in fp32), and so does the optimizer state.
-    model, tokenizer = load_with_adapters(job["base"], [Path(p) for p in job["chain"]], threads=threads,
+    model, tokenizer = load_with_adapters(job.base, [Path(p) for p in job.chain], threads=threads,
                                           bf16=precision == "bf16")
     pad_id = tokenizer.pad_token_id
-    max_length = job.get("max_length", 512)
+    max_length = job.max_length
 
-    def encoded(items: list[dict]):
+    def encoded(items) -> list:
         return [encode(tokenizer, item["messages"], item["answer"], max_length) for item in items]
 
-    train_set, valid_set, rejected_set = encoded(job["train"]), encoded(job["validation"]), encoded(job["rejected"])
+    train_set, valid_set, rejected_set = encoded(job.train), encoded(job.validation), encoded(job.rejected)
     pairs = [(encode(tokenizer, p["messages"], p["chosen"], max_length),
-              encode(tokenizer, p["messages"], p["rejected"], max_length)) for p in job.get("pairs", [])]
-    # DPO's reference: the active model, scored once before the new adapter exists.
-    pair_batch = max(1, job.get("batch_size", 8) // 2)
-    reference = []
+              encode(tokenizer, p["messages"], p["rejected"], max_length)) for p in job.pairs]
+    checkpoints = Checkpoints(Path(job.checkpoint_dir), job.checkpoint_every) if job.checkpoint_dir else None
+    # DPO's reference: the active model, scored once before the new adapter exists (and kept with
+    # the checkpoints, so a resumed run does not score them again).
+    pair_batch = max(1, job.batch_size // 2)
+    reference = checkpoints.reference() if checkpoints else None
     margin_before = None
-    if pairs:
+    if pairs and reference is None:
         emit("phase", phase="scoring preference pairs")
+        reference = []
         with torch.no_grad():
             model.eval()
             for start in range(0, len(pairs), pair_batch):
                 chosen, rejected = pair_logps(model, pairs[start:start + pair_batch], pad_id)
                 reference += list(zip(chosen.tolist(), rejected.tolist()))
+        if checkpoints:
+            checkpoints.keep_reference(reference)
+    if reference is None:  # no pairs: nothing is compared with it
+        reference = []
+    if pairs:
         margin_before = sum(c - r for c, r in reference) / len(reference)
-    beta = float(job.get("dpo_beta", 0.1))  # 0: approvals only, no preference learning
-    lora = job.get("lora", {})
+    beta = job.dpo_beta  # 0: approvals only, no preference learning
     model = get_peft_model(model, LoraConfig(
-        r=lora.get("r", 8), lora_alpha=lora.get("alpha", 16), lora_dropout=lora.get("dropout", 0.0),
+        r=job.lora.rank, lora_alpha=job.lora.alpha, lora_dropout=job.lora.dropout,
         target_modules="all-linear", task_type="CAUSAL_LM"))
     trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
     optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad],
-                                  lr=job.get("learning_rate", 5e-4), weight_decay=0.0)
-    batch_size = job.get("batch_size", 8)
-    epochs = job.get("epochs", 1)
+                                  lr=job.learning_rate, weight_decay=0.0)
+    batch_size = job.batch_size
+    epochs = job.epochs
     plan = [_batches(train_set, batch_size, rng) for _ in range(epochs)]
     total_steps = sum(len(epoch) for epoch in plan)
     warmup = max(1, total_steps // 10)
     scheduler = torch.optim.lr_scheduler.LambdaLR(
         optimizer, lambda step: min(1.0, (step + 1) / warmup) * max(0.1, 1 - step / max(1, total_steps)))
 
-    micro_tokens = int(job.get("micro_tokens", MICRO_TOKENS))
+    micro_tokens = job.micro_tokens or MICRO_TOKENS
+    resumed = checkpoints.restore(model, optimizer, scheduler) if checkpoints else 0
     emit("phase", phase="training", steps=total_steps, examples=len(train_set), trainable=trainable,
-         precision=precision)
-    time_limit = float(job.get("time_limit", 3600))
+         precision=precision, resumed_at=resumed)
+    time_limit = job.time_limit
     train_started, cpu_started = time.monotonic(), time.process_time()
     losses: list[float] = []
     step = examples_seen = 0
@@ -145,13 +158,16 @@ def train(job: dict) -> dict:
     model.train()
     for epoch in plan:
         for batch in epoch:
+            if step < resumed:  # done before the restart: the plan is seeded, so it is the same batch
+                step += 1
+                continue
             elapsed = time.monotonic() - train_started
-            if step and elapsed >= time_limit:
+            if step > resumed and elapsed >= time_limit:
                 stopped_at_limit = True
                 break
-            if job.get("parent_pid") and os.getppid() != job["parent_pid"]:
+            if job.parent_pid and os.getppid() != job.parent_pid:
                 sys.exit(3)  # the bot is gone: nobody will use the result
-            chunk = ()
+            chunk = range(0)
             if pairs and beta:  # SFT on approvals plus DPO on a batch of pairs, every step
                 start = (step * pair_batch) % len(pairs)
                 chunk = range(start, min(start + pair_batch, len(pairs)))
@@ -166,7 +182,10 @@ def train(job: dict) -> dict:
             losses.append(loss)
             elapsed = time.monotonic() - train_started
             emit("progress", step=step, steps=total_steps, loss=round(losses[-1], 4),
-                 elapsed=round(elapsed, 1), eta=round(elapsed / step * (total_steps - step), 1))
+                 elapsed=round(elapsed, 1),
+                 eta=round(elapsed / (step - resumed) * (total_steps - step), 1))
+            if checkpoints and checkpoints.due(step):
+                checkpoints.save(model, optimizer, scheduler, step)
         if stopped_at_limit:
             break
     train_seconds = time.monotonic() - train_started
@@ -175,12 +194,12 @@ def train(job: dict) -> dict:
 
     emit("phase", phase="evaluating")
     model.eval()
-    clean_prompts = job.get("clean_prompts", [])
+    clean_prompts = list(job.clean_prompts)
 
     def scores() -> Scores:
         return Scores(approved_nll=mean_nll(model, valid_set, pad_id),
                       rejected_nll=mean_nll(model, rejected_set, pad_id) if rejected_set else None,
-                      clean_rate=clean_rate(model, tokenizer, clean_prompts, seed=job.get("seed", 0)),
+                      clean_rate=clean_rate(model, tokenizer, clean_prompts, seed=job.seed),
                       clean_samples=len(clean_prompts) or None)
 
     with model.disable_adapter():
@@ -189,13 +208,14 @@ def train(job: dict) -> dict:
     margin_after = mean_margin(model, pairs, pad_id) if pairs else None
 
     emit("phase", phase="saving")
-    output = Path(job["output"])
+    output = Path(job.output)
     partial = output.with_name(output.name + ".partial")
     shutil.rmtree(partial, ignore_errors=True)
-    model.save_pretrained(partial)
+    model.save_pretrained(str(partial))  # peft declares a str; it only joins and creates paths
     metrics = {
         "active": active.to_dict(), "candidate": candidate.to_dict(),
         "steps": step, "planned_steps": total_steps, "stopped_at_time_limit": stopped_at_limit,
+        "resumed_at_step": resumed,
         "epochs": epochs, "train_examples": len(train_set), "valid_examples": len(valid_set),
         "rejected_examples": len(rejected_set), "examples_seen": examples_seen,
         "preference_pairs": len(pairs) if beta else 0,  # trained on
@@ -221,13 +241,13 @@ def main(argv: list[str]) -> int:
     if len(argv) != 2:
         print("usage: python -m engine.learning.train <job.json>", file=sys.stderr)
         return 2
-    job = json.loads(Path(argv[1]).read_text())
+    job = TrainingJob.read(Path(argv[1]))
     _progress = os.fdopen(os.dup(1), "w", buffering=1)
     os.dup2(2, 1)  # library chatter on stdout would garble the progress lines
-    if "parent_pid" in job:
-        _die_with_parent(job["parent_pid"])
+    if job.parent_pid:
+        _die_with_parent(job.parent_pid)
     try:
-        os.nice(int(job.get("nice", 10)))  # the bot answering /copy comes first
+        os.nice(job.nice)  # the bot answering /copy comes first
     except OSError:
         pass
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -239,7 +259,7 @@ def main(argv: list[str]) -> int:
         traceback.print_exc()
         emit("error", message=f"{type(exc).__name__}: {exc}"[:500])
         return 1
-    emit("done", output=job["output"], metrics=metrics)
+    emit("done", output=job.output, metrics=metrics)
     return 0
 
 

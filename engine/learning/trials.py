@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from engine.stats import p_higher_rate
+from engine.learning.stats import p_higher_rate
 from engine.store import Store
 from engine.store.models import Trial  # imported from here too
 
@@ -102,5 +102,7 @@ class TrialStore:
         trial = await self.running(workspace, base)
         if trial is None:
             return None
-        name = (await self.store.model_version(trial.candidate_id)).name
+        candidate = await self.store.model_version(trial.candidate_id)
+        assert candidate is not None  # a foreign key, and versions are never deleted
+        name = candidate.name
         return (trial, name, *await self.tallies(trial, name))

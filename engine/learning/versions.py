@@ -18,9 +18,9 @@ from pathlib import Path
 
 from engine.config import EngineConfig
 from engine.errors import UserError
-from engine.generation import Generator, ServedVersion
+from engine.generation.contract import Generator, ServedVersion
+from engine.generation.serving import base_name, open_generator
 from engine.learning.trials import TrialStore
-from engine.serving import base_name, open_generator
 from engine.store import Store
 from engine.store.models import Activation, ModelVersion  # ModelVersion: imported from here too
 
@@ -55,6 +55,13 @@ class VersionStore:
 
     async def by_id(self, version_id: int) -> ModelVersion | None:
         return await self.store.model_version(version_id)
+
+    async def referenced(self, version_id: int) -> ModelVersion:
+        """The version a trial, an activation or a new version's id refers to: it is there, since
+        versions are never deleted and those references are foreign keys."""
+        version = await self.by_id(version_id)
+        assert version is not None, f"model version {version_id} is referred to but missing"
+        return version
 
     async def all(self, workspace: str, base: str) -> list[ModelVersion]:
         """The workspace's versions on ``base``, newest first."""
@@ -122,7 +129,7 @@ class VersionStore:
             valid_examples=valid_examples, data_until=data_until, metrics=metrics, run_id=run_id,
             activated_by=activated_by, trial=trial, before_commit=lambda: adapter_dir.rename(target))
         logger.info("kept model version %s of %s (%s) at %s", name, workspace, status, target)
-        return await self.by_id(version_id)
+        return await self.referenced(version_id)
 
     async def activate(self, workspace: str, base: str, version: ModelVersion | None, by: str) -> None:
         """An admin's choice: it also ends the workspace's running A/B test, if any."""
@@ -139,7 +146,7 @@ class VersionStore:
         activation = await self._activation(workspace, base)
         if activation is None or activation.reason != "promoted" or activation.version_id is None:
             return None
-        return activation.id, await self.by_id(activation.version_id), activation.created_at
+        return activation.id, await self.referenced(activation.version_id), activation.created_at
 
     async def rollback_target(self, workspace: str, base: str) -> tuple[int, ModelVersion | None]:
         """(the workspace's newest activation's id, the version a rollback returns to; None: the
@@ -164,17 +171,18 @@ class VersionStore:
 
     async def served(self, version: ModelVersion) -> ServedVersion:
         """``version`` as a generator serves it (its chain's adapter folders checked)."""
+        assert version.workspace is not None  # pooled versions (before 0007) are never served
         return ServedVersion(served_key(version.workspace, version.name), version.name,
                              tuple(self.adapters(await self.chain(version))))
 
 
 async def load_serving_generator(config: EngineConfig, store: Store) -> Generator:
     """A generator serving every workspace's active version (as the bot last ran), and the
-    candidate of each A/B test under way, beside the base model. A version whose files went missing is left out, with an error in the log: its workspace
-    gets the base model."""
+    candidate of each A/B test under way, beside the base model. A version whose files went missing
+    is left out, with an error in the log: its workspace gets the base model."""
     versions = VersionStore(store, config.data_dir)
     base = base_name(config)
-    candidates = [await versions.by_id(t.candidate_id) for t in await TrialStore(store).running_everywhere(base)]
+    candidates = [await versions.referenced(t.candidate_id) for t in await TrialStore(store).running_everywhere(base)]
     served = []
     for version in await versions.active_everywhere(base) + candidates:
         try:

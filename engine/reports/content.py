@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import json
 
-from engine.reports.figures import (ActivityFigures, ModelNews, Period, RisingComplaint, SentimentFigures,
-                                    WeeklyReport)
+from engine.reports.figures import ActivityFigures, ModelNews, Period, RisingComplaint, SentimentFigures, WeeklyReport
 from engine.reviews.alerts import find_alerts, theme_week_counts
 from engine.store import Store, utc_text
 

@@ -114,7 +114,7 @@ class ModelNews:
     text: str = ""  # a report claimed by an earlier version stored its sentence as words
 
     @classmethod
-    def from_dict(cls, data: dict | str) -> "ModelNews":
+    def from_dict(cls, data: dict | str) -> ModelNews:
         if isinstance(data, str):
             return cls(text=data)
         return cls(run=FinishedRun(**data["run"]) if data.get("run") else None,
@@ -153,7 +153,7 @@ class WeeklyReport:
         return json.dumps(data, ensure_ascii=False)
 
     @classmethod
-    def from_json(cls, text: str) -> "WeeklyReport":
+    def from_json(cls, text: str) -> WeeklyReport:
         data = json.loads(text)
         start, end = (datetime.fromisoformat(moment) for moment in data.pop("period"))
         pairs = lambda rows: [tuple(row) for row in rows]  # noqa: E731 (JSON has no tuples)

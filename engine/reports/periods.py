@@ -8,13 +8,13 @@ crosses a DST change is 167 or 169 hours long and the report still lands at 09:0
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from croniter import croniter
 
 from engine.reports.figures import Period
-from engine.scheduler import parse_cron
+from engine.runtime.scheduler import parse_cron
 
 
 @dataclass(frozen=True)
@@ -42,7 +42,7 @@ def last_fire_times(schedule: ReportSchedule, now: datetime, count: int) -> list
     """The ``count`` most recent fire times at or before ``now``, oldest first, as UTC."""
     times = schedule.fire_times_before(now)
     # One more than asked: the first may fall inside the second added to ``now`` above.
-    newest_first = [times.get_prev().astimezone(timezone.utc) for _ in range(count + 1)]
+    newest_first = [times.get_prev().astimezone(UTC) for _ in range(count + 1)]
     return [moment for moment in reversed(newest_first) if moment <= now][-count:]
 
 
@@ -55,4 +55,4 @@ def completed_period(schedule: ReportSchedule, now: datetime, weeks_back: int = 
 def current_period(schedule: ReportSchedule, now: datetime) -> Period:
     """From the latest fire time until now: "this week so far"."""
     (start,) = last_fire_times(schedule, now, 1)
-    return Period(start, now.astimezone(timezone.utc))
+    return Period(start, now.astimezone(UTC))

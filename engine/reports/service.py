@@ -24,9 +24,9 @@ from engine.reports.chart import render_chart
 from engine.reports.content import activity, build_report, sentiment
 from engine.reports.figures import ModelNews, Period, WeeklyReport
 from engine.reports.periods import completed_period, current_period, last_fire_times, report_trigger
-from engine.settings import SETTINGS
 from engine.store import Store, parse_utc_text, utc_text
 from engine.types import Announcement
+from engine.workspace.settings import WORKSPACE_SETTINGS
 
 logger = logging.getLogger(__name__)
 
@@ -58,7 +58,7 @@ class ReportService:
 
     async def _zone(self, workspace: str) -> str:
         settings = await self.store.settings(workspace)
-        return settings.get("timezone") or SETTINGS["timezone"].default
+        return settings.get("timezone") or WORKSPACE_SETTINGS["timezone"].default
 
     async def build(self, workspace: str, period: Period, last: Period, zone: str, *,
                     late: bool = False, so_far: bool = False) -> WeeklyReport:

@@ -13,11 +13,11 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections import defaultdict
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Iterable, Sequence
 
+from engine.learning.stats import p_higher_rate
 from engine.reviews.summary import ThemeAlert
-from engine.stats import p_higher_rate
 
 logger = logging.getLogger(__name__)
 

@@ -16,9 +16,9 @@ import logging
 import threading
 import time
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable
 
 from engine.errors import UserError
 from engine.reviews.alerts import alerts_in_dated_reviews
@@ -82,6 +82,8 @@ class SentimentAnalyzer:
     ) -> None:
         spec = model or BUNDLED
         started = time.monotonic()
+        self.model: E5SentimentModel | BundledSentimentModel | HFSentimentModel
+        self._embedder: E5SentimentModel | BundledSentimentModel | SentenceEmbedder
         if spec == BUNDLED:
             # The sentiment model itself: ``model.predict(texts)`` labels texts one by one (benchmarks).
             self.model = E5SentimentModel(head_path)
@@ -112,7 +114,8 @@ class SentimentAnalyzer:
         started = time.monotonic()
         if not batch.reviews:
             raise UserError(
-                "There are no reviews to analyse: paste one review per line after /reviews, or attach a CSV or text file."
+                "There are no reviews to analyse: paste one review per line after /reviews, or attach a CSV "
+                "or text file."
             )
         labelled: list[LabelledReview] = []
         analysed: list[int] = []
@@ -151,7 +154,7 @@ class SentimentAnalyzer:
 
         counts = Counter(labelled[i].label for i in analysed)
         trend, unit, direction = build_trend(labelled)
-        ratings = [labelled[i].rating for i in analysed if labelled[i].rating is not None]
+        ratings = [rating for i in analysed if (rating := labelled[i].rating) is not None]
         notes = list(batch.notes)
         if skipped_language:
             total = sum(skipped_language.values())
@@ -176,7 +179,7 @@ class SentimentAnalyzer:
         summary = ReviewSummary(
             source=batch.source,
             model=self.model_name,
-            created_at=dt.datetime.now(dt.timezone.utc),
+            created_at=dt.datetime.now(dt.UTC),
             analysed=len(analysed),
             positive=counts["positive"],
             negative=counts["negative"],

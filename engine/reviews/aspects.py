@@ -18,8 +18,8 @@ from __future__ import annotations
 import logging
 import re
 from collections import Counter, defaultdict
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Callable, Sequence
 
 from engine.reviews.summary import Theme
 from engine.reviews.themes import candidate_phrases, english_quote

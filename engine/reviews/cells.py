@@ -31,7 +31,8 @@ def parse_rating(value: str) -> tuple[float | None, float | None]:
     return None, None
 
 
-_TIME_SUFFIX = re.compile(r"[T ]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:[AaPp][Mm])?\s*(?:Z|UTC|GMT|[+-]\d{2}:?\d{2})?$")
+_TIME_SUFFIX = re.compile(
+    r"[T ]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:[AaPp][Mm])?\s*(?:Z|UTC|GMT|[+-]\d{2}:?\d{2})?$")
 _NUMERIC_DATE = re.compile(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{2}|\d{4})$")
 _CHINESE_DATE = re.compile(r"^(\d{4})\s*年\s*(\d{1,2})\s*月\s*(?:(\d{1,2})\s*[日号])?$")
 _MONTH_NAME = re.compile(r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\b", re.I)
@@ -47,7 +48,7 @@ def parse_date(value: str, day_first: bool | None = None) -> dt.date | None:
     if value.isdigit() and len(value) in (10, 13):  # unix seconds / milliseconds
         seconds = int(value) / (1000 if len(value) == 13 else 1)
         try:
-            return dt.datetime.fromtimestamp(seconds, dt.timezone.utc).date()
+            return dt.datetime.fromtimestamp(seconds, dt.UTC).date()
         except (OverflowError, OSError, ValueError):
             return None
     try:

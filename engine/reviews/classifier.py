@@ -12,9 +12,10 @@ import importlib.util
 import json
 import logging
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
+from typing import TypeVar
 
 from engine.errors import UserError
 
@@ -22,7 +23,7 @@ logger = logging.getLogger(__name__)
 
 LABELS = ("negative", "neutral", "positive")
 BUNDLED = "bundled"
-#: the trained adapter + head shipped with the project (built by ``python -m engine.reviews.train``)
+#: the trained adapter + head shipped with the project (built by ``python -m training.sentiment_minilm``)
 DEFAULT_HEAD = Path(__file__).resolve().parent / "data" / "sentiment_head.safetensors"
 #: which Linear layers of the BERT encoder get a LoRA adapter
 LORA_TARGETS = (
@@ -35,6 +36,8 @@ LORA_TARGETS = (
 )
 MAX_TOKENS = 256
 BATCH_SIZE = 64
+
+_T = TypeVar("_T")
 
 
 @dataclass
@@ -61,6 +64,14 @@ def _mean_pool(hidden, mask):
 
     mask = mask.unsqueeze(-1).to(hidden.dtype)
     return (hidden * mask).sum(1) / torch.clamp(mask.sum(1), min=1e-9)
+
+
+def _filled(slots: list[_T | None]) -> list[_T]:
+    """Results put in their texts' places, once every place is filled (``_batches`` yields each
+    text once)."""
+    filled = [item for item in slots if item is not None]
+    assert len(filled) == len(slots), "a text was left out of the batches"
+    return filled
 
 
 def _batches(texts: Sequence[str], tokenizer, batch_size: int, max_tokens: int):
@@ -127,15 +138,15 @@ class BundledSentimentModel:
 
     def __init__(self, head_path: Path | None = None, model_dir: Path | None = None) -> None:
         import torch
-        from safetensors.torch import load_file
         from safetensors import safe_open
+        from safetensors.torch import load_file
         from transformers import AutoModel, AutoTokenizer
 
         head_path = Path(head_path or DEFAULT_HEAD)
         model_dir = Path(model_dir or bundled_model_dir())
         if not head_path.exists():
             raise RuntimeError(
-                f"sentiment adapter {head_path} is missing; build it with `python -m engine.reviews.train`"
+                f"sentiment adapter {head_path} is missing; build it with `python -m training.sentiment_minilm`"
             )
         with safe_open(str(head_path), framework="pt") as f:
             meta = json.loads(f.metadata()["copybot"])
@@ -154,7 +165,7 @@ class BundledSentimentModel:
                 self._weights.append((module, base, (base + scale * delta).contiguous()))
         if len(self._weights) != sum(1 for k in tensors if k.endswith(".lora_a")):
             raise RuntimeError(f"sentiment adapter {head_path} does not match the base model")
-        self._adapter = None
+        self._adapter: bool | None = None  # whether the merged weights are in use; None: not set yet
         self._set_adapter(True)
         hidden = self.model.config.hidden_size
         self.head = torch.nn.Linear(hidden, len(self.labels))
@@ -183,7 +194,7 @@ class BundledSentimentModel:
                 probs = torch.softmax(self.head(_mean_pool(hidden, enc["attention_mask"])), -1)
                 for row, i in zip(probs.tolist(), idx):
                     out[i] = _prediction(dict(zip(self.labels, row)))
-        return out  # type: ignore[return-value]
+        return _filled(out)
 
     def embed(self, texts: Sequence[str]):
         """Unit-length sentence embeddings (numpy, float32) from the untouched base model."""
@@ -195,7 +206,7 @@ class BundledSentimentModel:
 
 
 def _prediction(probs: dict[str, float]) -> Prediction:
-    label = max(probs, key=probs.get)
+    label = max(probs, key=probs.__getitem__)
     return Prediction(
         label=label,
         confidence=float(probs[label]),
@@ -274,11 +285,12 @@ class HFSentimentModel:
                         for label, w in weights.items():
                             agg[label] += p * w
                     if not self.has_neutral and max(agg["positive"], agg["negative"]) < self.neutral_below:
-                        pred = Prediction("neutral", 1.0 - abs(agg["positive"] - agg["negative"]), agg["positive"], agg["negative"])
+                        pred = Prediction("neutral", 1.0 - abs(agg["positive"] - agg["negative"]), agg["positive"],
+                                          agg["negative"])
                     else:
                         pred = _prediction(agg)
                     out[i] = pred
-        return out  # type: ignore[return-value]
+        return _filled(out)
 
     def _forward_args(self) -> set[str]:
         import inspect
@@ -308,11 +320,11 @@ def _embed(model, tokenizer, texts: Sequence[str]):
 
     if not texts:
         return np.zeros((0, model.config.hidden_size), dtype="float32")
-    vectors = [None] * len(texts)
+    vectors: list[torch.Tensor | None] = [None] * len(texts)
     with torch.inference_mode():
         for idx, enc in _batches(texts, tokenizer, 128, 64):
             pooled = _mean_pool(model(**enc).last_hidden_state, enc["attention_mask"])
             pooled = torch.nn.functional.normalize(pooled, dim=-1)
             for row, i in zip(pooled, idx):
                 vectors[i] = row
-    return torch.stack(vectors).numpy()
+    return torch.stack(_filled(vectors)).numpy()

@@ -57,10 +57,10 @@ def header_match(cells: list[str]) -> bool:
 
 def rows_agree(body: str, delimiter: str, fields: int) -> bool:
     """Whether the lines after a header-like first line have as many fields (a pasted CSV, not prose)."""
-    lines = [l for l in body.split("\n")[1:40] if l.strip()][:10]
+    lines = [line for line in body.split("\n")[1:40] if line.strip()][:10]
     if not lines:
         return True
-    same = sum(len(next(csv.reader([l], delimiter=delimiter), [])) == fields for l in lines)
+    same = sum(len(next(csv.reader([line], delimiter=delimiter), [])) == fields for line in lines)
     return same * 2 >= len(lines)
 
 
@@ -107,7 +107,8 @@ def choose_text_column(header: list[str], rows: list[list[str]], given: str | No
             f"This file has no review text column (looked for review, text, comment, body, content, feedback, …); "
             f"its columns are: {shown} — name one with `column: NAME`."
         )
-    notes.append(f"No column is named like review text, so I used '{header[best].strip()}'; pick another with `column: NAME`.")
+    notes.append(f"No column is named like review text, so I used '{header[best].strip()}'; pick another with "
+                 "`column: NAME`.")
     return best
 
 

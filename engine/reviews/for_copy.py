@@ -10,11 +10,10 @@ which the language check then drops.
 from __future__ import annotations
 
 from collections.abc import Iterable
-
-from engine.errors import UserError
 from dataclasses import replace
 
-from engine.grounding import description_parts, language_of, names_theme, product_names
+from engine.copy.brief_checks import description_parts, language_of, names_theme, product_names
+from engine.errors import UserError
 from engine.reviews.storage import StoredReviewSummary, latest_review_summary
 from engine.reviews.summary import Theme
 from engine.store import Store

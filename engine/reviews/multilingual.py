@@ -8,7 +8,7 @@ on review text nobody here wrote (bench/sentiment.py has the figures). The same 
 phrases, so one model serves classification and themes, in both languages.
 
 The head is a plain ``softmax(W · (SCALE · e) + b)`` over the unit-length embedding ``e`` of
-``"query: " + text``; ``python -m engine.reviews.train_head`` writes it (a few kB of safetensors).
+``"query: " + text``; ``python -m training.sentiment_e5_head`` writes it (a few kB of safetensors).
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ import importlib.util
 import json
 import logging
 import os
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from engine.reviews import e5kernel
 from engine.reviews.classifier import Prediction, _prediction
@@ -104,7 +104,8 @@ class E5SentimentModel:
 
         head_path = Path(head_path or DEFAULT_E5_HEAD)
         if not head_path.exists():
-            raise RuntimeError(f"sentiment head {head_path} is missing; build it with `python -m engine.reviews.train_head`")
+            raise RuntimeError(f"sentiment head {head_path} is missing; build it with "
+                               "`python -m training.sentiment_e5_head`")
         with safe_open(str(head_path), framework="np") as f:
             meta = json.loads(f.metadata()["copybot"])
         tensors = load_file(str(head_path))

@@ -68,18 +68,19 @@ def read_reviews(
         batch.encoding = encoding
         return batch
 
-    lines = [l for l in body.split("\n", 40)[:40] if l.strip()]
+    lines = [line for line in body.split("\n", 40)[:40] if line.strip()]
     first_line = lines[0] if lines else ""
     delimiter = sniff_delimiter("\n".join(lines[:20]), filename)
     first_cells = next(csv.reader([first_line], delimiter=delimiter), [])
-    is_csv_name = bool(filename) and filename.lower().endswith((".csv", ".tsv"))
+    is_csv_name = filename is not None and filename.lower().endswith((".csv", ".tsv"))
     if is_csv_name or (header_match(first_cells) and rows_agree(body, delimiter, len(first_cells))) or (
         column and len(first_cells) > 1
     ):
         batch = read_csv(body, delimiter, column, notes, limit)
     else:
         if column:
-            raise UserError("`column:` only applies to CSV input, and this looks like plain text with one review per line.")
+            raise UserError("`column:` only applies to CSV input, and this looks like plain text with one review "
+                            "per line.")
         batch = _read_lines(body, notes, limit)
     batch.source = source
     batch.encoding = encoding

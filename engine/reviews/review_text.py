@@ -51,8 +51,10 @@ def finish_batch(reviews: list[Review], notes: list[str], limit: int, html_count
     if html_count:
         notes.append(f"Removed HTML markup from {html_count:,} review{'s' if html_count != 1 else ''}.")
     if long_count:
-        notes.append(f"{long_count:,} very long review{'s were' if long_count != 1 else ' was'} cut to {MAX_REVIEW_CHARS:,} characters.")
+        were = "s were" if long_count != 1 else " was"
+        notes.append(f"{long_count:,} very long review{were} cut to {MAX_REVIEW_CHARS:,} characters.")
     over = found - len(reviews)
     if over:
-        notes.append(f"Analysed the first {limit:,} of {found:,} reviews; {over:,} were skipped (limit {limit:,} per request).")
+        notes.append(f"Analysed the first {limit:,} of {found:,} reviews; {over:,} were skipped "
+                     f"(limit {limit:,} per request).")
     return ReviewBatch(reviews=reviews, found=found, skipped_over_cap=over, limit=limit, notes=notes)

@@ -17,14 +17,14 @@ import asyncio
 import logging
 import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from string import Template
-from typing import Sequence
 
+from engine.copy.prompts import load_templates
 from engine.errors import BusyError, UserError
-from engine.generation import Generator
-from engine.prompts import load_templates
+from engine.generation.contract import Generator
 from engine.reviews.classifier import Prediction
 
 logger = logging.getLogger(__name__)

@@ -159,13 +159,24 @@ def net_score(positive: int, negative: int, total: int) -> int:
     return round(100 * (positive - negative) / total) if total else 0
 
 
+def dated_reviews(reviews: Sequence[LabelledReview]) -> list[LabelledReview]:
+    """The analysed reviews that have a date (their ``date`` and ``label`` are set), oldest first."""
+    return sorted((r for r in reviews if r.date is not None and r.label is not None), key=_date)
+
+
+def _date(review: LabelledReview) -> dt.date:
+    assert review.date is not None  # only dated reviews are sorted by date
+    return review.date
+
+
 def halves_scores(reviews: Sequence[LabelledReview]) -> tuple[int, int] | None:
     """Net score of the earlier and the later half of the dated reviews, for the chat line."""
-    dated = sorted((r for r in reviews if r.date is not None and r.label is not None), key=lambda r: r.date)
+    dated = dated_reviews(reviews)
     if len(dated) < MIN_DATED:
         return None
     half = len(dated) // 2
-    parts = dated[:half], dated[half:]
-    return tuple(  # type: ignore[return-value]
-        net_score(sum(r.label == "positive" for r in p), sum(r.label == "negative" for r in p), len(p)) for p in parts
+    early, late = (
+        net_score(sum(r.label == "positive" for r in p), sum(r.label == "negative" for r in p), len(p))
+        for p in (dated[:half], dated[half:])
     )
+    return early, late

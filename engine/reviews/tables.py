@@ -11,7 +11,8 @@ import logging
 from collections.abc import Iterable, Iterator
 
 from engine.errors import UserError
-from engine.reviews.cells import day_first as day_first_of, is_numeric_date, parse_date, parse_rating
+from engine.reviews.cells import day_first as day_first_of
+from engine.reviews.cells import is_numeric_date, parse_date, parse_rating
 from engine.reviews.columns import DATE_COLUMNS, RATING_COLUMNS, choose_text_column, find_column
 from engine.reviews.review_text import clean_text, clip, finish_batch
 from engine.reviews.summary import Review, ReviewBatch
@@ -28,7 +29,8 @@ def read_csv(body: str, delimiter: str, column: str | None, notes: list[str], li
         return read_rows(rows, column, notes, limit, "CSV")
     except csv.Error as error:
         logger.info("unreadable CSV: %s", error)
-        raise UserError("This CSV could not be read (a quote is not closed or a field is too large); check the file and upload it again.") from None
+        raise UserError("This CSV could not be read (a quote is not closed or a field is too large); check the "
+                        "file and upload it again.") from None
 
 
 def json_rows(body: str, filename: str | None) -> Iterable[list[str]] | None:
@@ -36,20 +38,22 @@ def json_rows(body: str, filename: str | None) -> Iterable[list[str]] | None:
 
     None when the input is not JSON (so it is read as CSV or lines)."""
     stripped = body.lstrip()
-    is_json_name = bool(filename) and filename.lower().endswith(".json")
+    is_json_name = filename is not None and filename.lower().endswith(".json")
     if not is_json_name and not stripped.startswith(("[", "{")):
         return None
     try:
         value = json.loads(stripped)
     except ValueError:
         if is_json_name:
-            raise UserError("This .json file is not valid JSON; upload a JSON list of reviews, a CSV or a text file.") from None
+            raise UserError("This .json file is not valid JSON; upload a JSON list of reviews, a CSV or a text "
+                            "file.") from None
         return None
     if isinstance(value, dict):  # {"reviews": [...]} and similar wrappers
         lists = [v for v in value.values() if isinstance(v, list)]
         value = lists[0] if len(lists) == 1 else None
     if not isinstance(value, list) or not value:
-        raise UserError("This JSON holds no list of reviews; upload a JSON list of reviews or objects, a CSV or a text file.")
+        raise UserError("This JSON holds no list of reviews; upload a JSON list of reviews or objects, a CSV or a "
+                        "text file.")
     if all(isinstance(item, str) for item in value):
         return itertools.chain([["review"]], ([item] for item in value))
     if all(isinstance(item, dict) for item in value):
@@ -57,7 +61,8 @@ def json_rows(body: str, filename: str | None) -> Iterable[list[str]] | None:
         # Rows are made as they are read, so the ones past the cap are never built.
         return itertools.chain([keys], (["" if item.get(k) is None else str(item.get(k)) for k in keys]
                                         for item in value))
-    raise UserError("This JSON list mixes reviews with other values; upload a list of reviews or of objects, a CSV or a text file.")
+    raise UserError("This JSON list mixes reviews with other values; upload a list of reviews or of objects, a CSV "
+                    "or a text file.")
 
 
 def read_rows(rows: Iterable[list[str]], column: str | None, notes: list[str], limit: int, kind: str) -> ReviewBatch:
@@ -103,7 +108,8 @@ def read_rows(rows: Iterable[list[str]], column: str | None, notes: list[str], l
         reviews.append(Review(text=cleaned, line=number, rating=rating, date=date))
 
     if empty:
-        notes.append(f"{empty:,} row{'s' if empty != 1 else ''} had no review text and {'were' if empty != 1 else 'was'} left out.")
+        plural, were = ("s", "were") if empty != 1 else ("", "was")
+        notes.append(f"{empty:,} row{plural} had no review text and {were} left out.")
     batch = finish_batch(reviews, notes, limit, html_count, long_count, len(reviews) + beyond_cap)
     batch.text_column = header[text_i].strip()
     if rating_i is not None and any(r.rating is not None for r in batch.reviews):
@@ -115,7 +121,9 @@ def read_rows(rows: Iterable[list[str]], column: str | None, notes: list[str], l
     if date_i is not None and any(r.date is not None for r in batch.reviews):
         batch.date_column = header[date_i].strip()
         if bad_dates:
-            notes.append(f"{bad_dates:,} date{'s' if bad_dates != 1 else ''} in '{batch.date_column}' could not be read and {'were' if bad_dates != 1 else 'was'} ignored.")
+            plural, were = ("s", "were") if bad_dates != 1 else ("", "was")
+            notes.append(f"{bad_dates:,} date{plural} in '{batch.date_column}' could not be read and {were} "
+                         "ignored.")
         if day_first is None and any(is_numeric_date(r[date_i]) for r in sample[:200] if date_i < len(r)):
             notes.append("Dates like 03/04/2024 were read as month/day/year.")
     return batch

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from typing import Sequence
+from collections.abc import Sequence
 
-from engine.reviews.summary import MIN_DATED, LabelledReview, TrendPoint, net_score
+from engine.reviews.summary import MIN_DATED, LabelledReview, TrendPoint, dated_reviews, net_score
 
 logger = logging.getLogger(__name__)
 
@@ -24,14 +24,17 @@ def _period(date: dt.date, unit: str) -> tuple[str, dt.date]:
 
 def build_trend(reviews: Sequence[LabelledReview]) -> tuple[list[TrendPoint], str | None, str | None]:
     """(points oldest first, unit, direction) for the analysed reviews that have a date."""
-    dated = sorted((r for r in reviews if r.date is not None and r.label is not None), key=lambda r: r.date)
+    dated = dated_reviews(reviews)
     if len(dated) < MIN_DATED:
         return [], None, None
-    span = (dated[-1].date - dated[0].date).days
+    first, last = dated[0].date, dated[-1].date
+    assert first is not None and last is not None  # dated_reviews keeps only reviews with a date
+    span = (last - first).days
     unit = "week" if span <= WEEKLY_UP_TO_DAYS else "month"
     points: dict[str, TrendPoint] = {}
     ratings: dict[str, list[float]] = {}
     for r in dated:
+        assert r.date is not None and r.label is not None  # dated_reviews keeps only these
         key, start = _period(r.date, unit)
         point = points.get(key)
         if point is None:

@@ -31,7 +31,7 @@ __all__ = ["BUSY_TIMEOUT_MS", "MIGRATIONS_DIR", "Store", "migrations", "parse_ut
 class Store(WorkspaceRecords, GenerationRecords, ConversationRecords, EventRecords, ReportRecords,
             JobRecords, ModelRecords):
     @classmethod
-    async def open(cls, path: Path, migrations_dir: Path = MIGRATIONS_DIR) -> "Store":
+    async def open(cls, path: Path, migrations_dir: Path = MIGRATIONS_DIR) -> Store:
         path.parent.mkdir(parents=True, exist_ok=True)
         writer = await connect(path)
         try:

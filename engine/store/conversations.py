@@ -10,7 +10,7 @@ import json
 import logging
 from dataclasses import dataclass
 
-from engine.store.database import Database
+from engine.store.database import Database, inserted_id
 from engine.types import Variant
 
 logger = logging.getLogger(__name__)
@@ -63,7 +63,9 @@ class ConversationRecords(Database):
             async with db.execute(
                 "SELECT id FROM conversations WHERE workspace_id = ? AND channel = ? AND thread = ?",
                 (workspace, channel, thread)) as cursor:
-                conversation_id = (await cursor.fetchone())["id"]
+                row = await cursor.fetchone()
+            assert row is not None  # inserted above unless it was already there
+            conversation_id = row["id"]
             # A request opened in a thread that already has turns becomes its newest turn.
             cursor = await db.execute(
                 """UPDATE generations SET conversation_id = ?, turn = (
@@ -121,7 +123,9 @@ class ConversationRecords(Database):
             async with db.execute(
                 "SELECT COALESCE(MAX(turn), 0) + 1 FROM generations WHERE conversation_id = ?",
                 (conversation_id,)) as cursor:
-                turn = (await cursor.fetchone())[0]
+                row = await cursor.fetchone()
+            assert row is not None  # an aggregate without GROUP BY has one row
+            turn = row[0]
             for request, prompt, texts, source in parts:
                 cursor = await db.execute(
                     """INSERT INTO generations(workspace_id, channel, user_id, request, prompt,
@@ -129,13 +133,13 @@ class ConversationRecords(Database):
                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
                     (workspace, channel, user, json.dumps(request), json.dumps(prompt), model_version,
                      conversation_id, kind, instruction, turn))
-                generation_id = cursor.lastrowid
+                generation_id = inserted_id(cursor)
                 variants = []
                 for position, text in enumerate(texts, start=1):
                     cursor = await db.execute(
                         """INSERT INTO variants(generation_id, workspace_id, position, text,
                                source_variant_id, model_version) VALUES (?, ?, ?, ?, ?, ?)""",
                         (generation_id, workspace, position, text, source, model_version))
-                    variants.append(Variant(id=cursor.lastrowid, text=text, position=position))
+                    variants.append(Variant(id=inserted_id(cursor), text=text, position=position))
                 saved.append((generation_id, variants))
         return saved

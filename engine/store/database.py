@@ -38,6 +38,13 @@ def parse_utc_text(text: str) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
+def inserted_id(cursor: aiosqlite.Cursor) -> int:
+    """The rowid of the row the INSERT run on ``cursor`` made."""
+    row_id = cursor.lastrowid
+    assert row_id is not None  # None only on a cursor that has not inserted anything
+    return row_id
+
+
 async def connect(path: Path, *, read_only: bool = False) -> aiosqlite.Connection:
     # isolation_level=None: we issue BEGIN/COMMIT ourselves, so a transaction is exactly one unit.
     db = await aiosqlite.connect(path, isolation_level=None)

@@ -1,6 +1,6 @@
-"""Inbound events: the journal's rows (``inbound_events``) and the older ``processed_events``.
+"""Inbound events: the journal's rows (``inbound_events``).
 
-The journal (``engine.journal``) writes through a connection of its own, synchronously in a thread
+The journal (``engine.runtime.journal``) writes through a connection of its own, synchronously in a thread
 of its own, so its statements here take a plain ``sqlite3.Connection`` already in a transaction.
 """
 
@@ -11,11 +11,10 @@ import sqlite3
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
 
 import aiosqlite
 
-from engine.store.database import Database, utc_text
+from engine.store.database import Database
 
 logger = logging.getLogger(__name__)
 
@@ -31,17 +30,9 @@ async def mark_event_finished(db: aiosqlite.Connection, event_id: int, outcome: 
 
 class EventRecords(Database):
     async def finish_event(self, event_id: int, outcome: str) -> None:
-        """Mark a journaled inbound event carried out (``engine.journal``)."""
+        """Mark a journaled inbound event carried out (``engine.runtime.journal``)."""
         async with self.transaction() as db:
             await mark_event_finished(db, event_id, outcome)
-
-    async def prune_events(self, older_than: datetime) -> int:
-        """Forget ``processed_events`` rows (handled events as recorded before the inbound journal,
-        which prunes itself) older than ``older_than``."""
-        async with self.transaction() as db:
-            cursor = await db.execute("DELETE FROM processed_events WHERE created_at < ?",
-                                      (utc_text(older_than),))
-            return cursor.rowcount
 
 
 # --- the journal's statements (synchronous, on its own connection, inside its transaction) -------

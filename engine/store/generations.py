@@ -7,7 +7,7 @@ import logging
 import sqlite3
 from datetime import datetime
 
-from engine.store.database import Database, parse_utc_text, utc_text
+from engine.store.database import Database, inserted_id, parse_utc_text, utc_text
 from engine.store.events import mark_event_finished
 from engine.types import ApprovedExample, FeedbackOutcome, Variant, Verdict
 
@@ -36,7 +36,7 @@ class GenerationRecords(Database):
                    VALUES (?, ?, ?, ?, ?, ?)""",
                 (workspace_id, channel, user, json.dumps(request), json.dumps(prompt), model_version),
             )
-            generation_id = cursor.lastrowid
+            generation_id = inserted_id(cursor)
             variants = []
             for position, (text, (model, trial_id)) in enumerate(zip(texts, authors, strict=True), start=1):
                 cursor = await db.execute(
@@ -44,7 +44,7 @@ class GenerationRecords(Database):
                        trial_id) VALUES (?, ?, ?, ?, ?, ?)""",
                     (generation_id, workspace_id, position, text, model, trial_id),
                 )
-                variants.append(Variant(id=cursor.lastrowid, text=text, position=position))
+                variants.append(Variant(id=inserted_id(cursor), text=text, position=position))
         return generation_id, variants
 
     async def discard_unposted(self, workspace_id: str, generation_id: int) -> int:
@@ -120,6 +120,7 @@ class GenerationRecords(Database):
                 "SELECT approvals, rejections FROM variant_status WHERE variant_id = ?", (variant_id,)
             ) as cursor:
                 status = await cursor.fetchone()
+            assert status is not None  # the view has a row for every variant, and the caller found this one
         return FeedbackOutcome(variant_id, status["approvals"], status["rejections"], changed)
 
     # --- what the copywriter and the learning loop read -----------------------------------------

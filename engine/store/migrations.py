@@ -30,7 +30,9 @@ async def migrate(db: aiosqlite.Connection, directory: Path = MIGRATIONS_DIR) ->
     """Apply the migrations ``db`` has not seen yet; the caller holds the write lock (or no one
     else has the connection yet)."""
     async with db.execute("PRAGMA user_version") as cursor:
-        current = (await cursor.fetchone())[0]
+        row = await cursor.fetchone()
+    assert row is not None  # a PRAGMA that reads a value answers with one row
+    current = row[0]
     for number, path in migrations(directory):
         if number > current:
             logger.info("applying schema migration %s", path.name)
@@ -46,7 +48,7 @@ async def _apply(db: aiosqlite.Connection, number: int, script: str) -> None:
         # executescript would COMMIT before running; the file runs inside our transaction.
         await db.executescript(f"BEGIN IMMEDIATE;\n{script}")
         async with db.execute("PRAGMA foreign_key_check") as cursor:
-            broken = await cursor.fetchall()
+            broken = list(await cursor.fetchall())  # aiosqlite types its list as an Iterable
         if broken:
             raise RuntimeError(f"schema migration {number} leaves {len(broken)} rows whose "
                                f"references point nowhere (first: {tuple(broken[0])})")

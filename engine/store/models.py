@@ -12,7 +12,7 @@ from datetime import datetime
 
 import aiosqlite
 
-from engine.store.database import Database, parse_utc_text, utc_text
+from engine.store.database import Database, inserted_id, parse_utc_text, utc_text
 
 logger = logging.getLogger(__name__)
 
@@ -133,7 +133,7 @@ class ModelRecords(Database):
                                 path: str, status: str, train_examples: int, valid_examples: int,
                                 data_until: datetime | None, metrics: dict, run_id: int | None,
                                 activated_by: str | None, trial: tuple[float, int] | None,
-                                before_commit: Callable[[], None]) -> int:
+                                before_commit: Callable[[], object]) -> int:
         """Keep a version (with ``activated_by``: active at once; with ``trial`` (share of
         requests, verdicts needed per model): in an A/B test against its parent) in one
         transaction; ``before_commit`` runs last inside it (moving the folder into place, so the
@@ -145,7 +145,7 @@ class ModelRecords(Database):
                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
                 (workspace, name, base, parent_id, path, status, train_examples, valid_examples,
                  utc_text(data_until) if data_until else None, json.dumps(metrics), run_id))
-            version_id = cursor.lastrowid
+            version_id = inserted_id(cursor)
             if activated_by is not None:
                 await db.execute(
                     """INSERT INTO model_activations(workspace_id, base, version_id, reason, by)
@@ -284,7 +284,7 @@ class ModelRecords(Database):
                 """INSERT INTO finetune_runs(workspace_id, trigger, status, message, finished_at)
                    VALUES (?, ?, ?, ?, ?)""",
                 (workspace, trigger, status, message, utc_text(finished_at) if finished_at else None))
-            return cursor.lastrowid
+            return inserted_id(cursor)
 
     async def record_run_end(self, run_id: int, status: str, message: str, version_id: int | None,
                              finished_at: datetime) -> None:

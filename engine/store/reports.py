@@ -24,11 +24,13 @@ class ReportRecords(Database):
 
     async def verdict_counts(self, workspace: str, start: str, end: str) -> tuple[int, int, int]:
         """(variants, approved, rejected) of the generations made in the period."""
-        return tuple(await self.fetch_one("""
+        row = await self.fetch_one("""
             SELECT count(*), COALESCE(SUM(s.status = 'approved'), 0), COALESCE(SUM(s.status = 'rejected'), 0)
             FROM variants v JOIN generations g ON g.id = v.generation_id
             JOIN variant_status s ON s.variant_id = v.id
-            WHERE g.workspace_id = ? AND g.created_at >= ? AND g.created_at < ?""", (workspace, start, end)))
+            WHERE g.workspace_id = ? AND g.created_at >= ? AND g.created_at < ?""", (workspace, start, end))
+        assert row is not None  # an aggregate without GROUP BY has one row
+        return tuple(row)
 
     async def most_approved(self, workspace: str, start: str, end: str, limit: int) -> list[tuple[str, int]]:
         """(text, approvals) of the most approved variants among those approved in the period."""
@@ -47,11 +49,13 @@ class ReportRecords(Database):
 
     async def review_counts(self, workspace: str, start: str, end: str) -> tuple[int, int, int, int, int]:
         """(batches, reviews, positive, negative, neutral) of the review batches of the period."""
-        return tuple(await self.fetch_one("""
+        row = await self.fetch_one("""
             SELECT count(*), COALESCE(SUM(analysed), 0), COALESCE(SUM(positive), 0),
                    COALESCE(SUM(negative), 0), COALESCE(SUM(neutral), 0)
             FROM review_batches WHERE workspace_id = ? AND created_at >= ? AND created_at < ?""",
-            (workspace, start, end)))
+            (workspace, start, end))
+        assert row is not None  # an aggregate without GROUP BY has one row
+        return tuple(row)
 
     async def top_themes(self, workspace: str, start: str, end: str, kind: str, limit: int = 3
                          ) -> list[tuple[str, int]]:

@@ -8,7 +8,7 @@ import logging
 
 import aiosqlite
 
-from engine.store.database import Database
+from engine.store.database import Database, inserted_id
 
 logger = logging.getLogger(__name__)
 
@@ -32,7 +32,7 @@ async def insert_review_batch(db: aiosqlite.Connection, batch: tuple, labels: li
                    analysed, positive, negative, neutral, score, average_rating, rating_scale, found,
                    skipped, trend_unit, trend_direction, details_json)
                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""", batch)
-        batch_id = cursor.lastrowid
+        batch_id = inserted_id(cursor)
         await db.executemany(
             """INSERT INTO review_labels (batch_id, position, line, text, label, confidence, rating,
                    review_date, skipped, language, aspects_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
@@ -46,7 +46,7 @@ async def insert_review_batch(db: aiosqlite.Connection, batch: tuple, labels: li
         await db.execute("RELEASE save_review_summary")
         raise
     await db.execute("RELEASE save_review_summary")
-    return int(batch_id)
+    return batch_id
 
 
 # A Store reads on its read connection; a connection given instead (a caller's unit of work, a

@@ -1,0 +1,376 @@
+"""Reading a brief of any shape into what it says: the structured brief.
+
+Marketers paste what they have: ``Name: facts``; an attribute list as a Taobao/Tmall listing gives
+it (``类型：上衣，版型：宽松，颜色：宝蓝色，衣样式：卫衣``, ``Type: jacket, Material: denim``); bullets
+under a title; a paragraph about a company or a service (the name mid-sentence, or none); a pasted
+product page (breadcrumbs, ratings, "Add to cart"); a chatty Slack message ("it's called Drift").
+``read_brief`` reads each by rule into a ``Brief``: what it is called (or that it has no name),
+what kind of thing it is, its facts and numbers, the price and offers it states, who it is for.
+The prompt, the brief checks and the reply's header line all use it; ``bench/brief_reading.py``
+measures it against answers written with each brief.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+
+# Attribute keys, as listings and marketers write them (lowercase for English).
+_NAME_KEYS = {"name", "product name", "product", "item", "model", "title", "名称", "品名", "产品名称",
+              "商品名称", "产品", "商品", "型号", "店名", "名字", "产品名"}
+_BRAND_KEYS = {"brand", "brand name", "maker", "品牌", "牌子", "品牌名"}
+# The more specific kind wins: 衣样式 (卫衣) over 类型 (上衣).
+_KIND_KEYS = {"衣样式": 3, "款式": 2, "品类": 2, "类别": 1, "类型": 1, "服务类型": 2, "服务": 1,
+              "product type": 2, "type": 1, "category": 1, "style": 0, "service": 1, "kind": 1}
+_PRICE_KEYS = {"price", "售价", "价格", "原价", "到手价", "现价", "日常价", "会员价", "cost"}
+_AUDIENCE_KEYS = {"audience", "for", "适用人群", "适用对象", "人群", "适合", "适用"}
+# "key：value" or "Key: value" pairs, separated by commas, semicolons, pipes, line breaks or
+# (Chinese) spaces: ``品牌：暖岛 产地：云南``.
+_PAIR = re.compile(r"(?:^|[,，;；|｜\n]|\s{1,3})\s*([A-Za-z][A-Za-z /&'-]{0,24}?|[\u3400-\u9fff]{1,6})\s*[:：]\s*")
+_BULLET = re.compile(r"^\s*(?:[-•*·▪●]|\d{1,2}[.)、])\s*")
+_BREADCRUMB = re.compile(r"\S\s*(?:>|›|»|/)\s*\S.*(?:>|›|»)")
+_FURNITURE = re.compile(
+    r"add to (?:cart|bag|basket|wishlist)|buy now|sign in|in stock|qty\b|quantity|reviews?\)|ratings?\)|"
+    r"out of 5|stars?\b.*\d|★|☆|^\s*(?:menu|search|account|cart|shop|home)\b|free delivery over|"
+    r"^(?:details|description|overview|features|specifications|product details|reviews|about)$|"
+    r"加入购物车|立即购买|月销|累计评价|好评率|已售|收藏|购物车|分享|客服|店铺|首页|宝贝详情|温馨提示",
+    re.IGNORECASE)
+_NUMBER_WITH_UNIT = re.compile(
+    r"(?:[$€£¥￥]\s?)?\d+(?:[.,]\d+)*(?:\s?(?:-|–|~|到|至)\s?\d+(?:[.,]\d+)*)?\s?"
+    r"(?:%|％|[a-zA-Z]{1,8}\b|[\u3400-\u9fff]{1,2})?")
+_PRICE = re.compile(
+    r"[$€£¥￥]\s?\d[\d.,]*\d|[$€£¥￥]\s?\d|\d[\d.,]*\s?(?:euros?|dollars?|usd|eur|gbp|rmb|yuan)\b|"
+    r"\d[\d.,]*\s?(?:元|块)(?:/[月年周天])?|(?:rmb|usd|eur|gbp)\s?\d[\d.,]*\d?",
+    re.IGNORECASE)
+_OFFER = re.compile(
+    r"[^,，;；。.\n]*(?:\d+\s*% off|free (?:shipping|delivery|returns?|trial|gift|consultation)|"
+    r"discount|promo code|coupon|buy one|bogo|was:? [$€£]|reduced|sale|save \d|"
+    r"包邮|满\d+减\d+|优惠券?|券后|折扣|打折|\d+(?:\.\d+)?折|第二件半价|买一送一|赠品?|送|立减|特价|免费试用|"
+    r"无理由退换|运费险|限时)[^,，;；。.\n]*",
+    re.IGNORECASE)
+_TAG = re.compile(r"【[^】]{1,8}】|\[[^\]]{1,12}\]")
+
+
+@dataclass(frozen=True)
+class Brief:
+    """What a brief says, as far as rules can read it."""
+
+    text: str
+    language: str
+    shape: str  # name_facts | attributes | bullets | paragraph | page | message
+    name: str = ""  # what the copy must call it, as the brief names it; "" when it names nothing
+    kind: str = ""  # what is sold, in the brief's words: 卫衣, "denim jacket", "plumbing and heating"
+    facts: tuple[str, ...] = ()
+    numbers: tuple[str, ...] = ()
+    price: str = ""
+    offers: tuple[str, ...] = ()
+    audience: str = ""
+    names: tuple[str, ...] = field(default=())  # forms of the name copy may use ("Kestrel trail headlamp", "Kestrel")
+
+    def headline(self) -> tuple[str, tuple[str, ...]]:
+        """What the reply's header shows: the subject (name, else kind) and up to four facts."""
+        return (self.name or self.kind), tuple(self.facts[:4])
+
+
+def read_brief(text: str, language: str | None = None) -> Brief:
+    """The structured brief of ``text`` (already cleaned: ``engine.copy.validation.clean_brief``)."""
+    from engine.copy.brief_checks import language_of
+
+    language = language or language_of(text)
+    lines = [line.strip() for line in text.split("\n") if line.strip()]
+    price = _price(text)
+    offers = tuple(dict.fromkeys(m.group(0).strip(" -—:：") for m in _OFFER.finditer(text)
+                                 if m.group(0).strip()))[:4]
+    numbers = tuple(dict.fromkeys(m.group(0).strip() for m in _NUMBER_WITH_UNIT.finditer(text)
+                                  if any(c.isdigit() for c in m.group(0))))
+    common = {"text": text, "language": language, "price": price, "offers": offers, "numbers": numbers}
+    if _is_page(lines):
+        return _page(lines, common)
+    pairs = _pairs(text)
+    if len(pairs) >= 2 and _mostly_pairs(text, pairs):
+        return _attributes(pairs, common)
+    if len(lines) >= 2 and sum(bool(_BULLET.match(line)) for line in lines) >= max(2, len(lines) // 2):
+        return _bullets(lines, common)
+    if len(lines) >= 3 or re.search(r"@\w|\b(?:hey|hi|pls|please|can we|need a|need some)\b|帮忙|麻烦|～",
+                                    text, re.IGNORECASE) and len(lines) >= 2:
+        return _message(lines, common)
+    return _single(text, common)
+
+
+# --- shapes ------------------------------------------------------------------------------------
+
+def _single(text: str, common: dict) -> Brief:
+    """One line or a paragraph: ``Name: facts`` or ``Name product with …``, else prose."""
+    head, sep, rest = _split_head(text)
+    if (sep and head and len(head) <= 60 and len(head.split()) <= 6 and not _sentence_like(head)
+            and not (_CJK.search(head) and (len(head) > 16 or re.search(r"[，,。]", head)))):
+        name, names, kind = _name_in_title(head, common["language"], split_brand=False)
+        facts = _list_items(rest)
+        return Brief(shape="name_facts", name=name, names=names, kind=kind, facts=facts, **common)
+    name = _name_in_prose(text, common["language"])
+    names = _forms(name) if name else ()
+    return Brief(shape="paragraph", name=name, names=names, kind="", facts=_sentences(text), **common)
+
+
+def _attributes(pairs: list[tuple[str, str]], common: dict) -> Brief:
+    name = brand = kind = audience = ""
+    kind_rank = -1
+    facts = []
+    for key, value in pairs:
+        lowered = key.lower().strip()
+        if lowered in _NAME_KEYS and not name:
+            name = value
+        elif lowered in _BRAND_KEYS and not brand:
+            brand = value
+        elif lowered in _KIND_KEYS and _KIND_KEYS[lowered] > kind_rank:
+            kind, kind_rank = value, _KIND_KEYS[lowered]
+        elif lowered in _AUDIENCE_KEYS and not audience:
+            audience = value
+        elif lowered in _PRICE_KEYS:
+            continue
+        else:
+            facts.append(value)
+    # A listing names its product by its brand (暖岛) and its item (干牛肝菌): the copy says the brand.
+    shown = re.sub(r"[（(][^）)]*[）)]$", "", brand or name).strip()
+    kind = kind or (name if brand else "")
+    names = tuple(dict.fromkeys(n for n in (shown, f"{shown}{kind}" if common["language"] == "zh" else "") if n))
+    return Brief(shape="attributes", name=shown, names=names, kind=kind, facts=tuple(facts),
+                 audience=audience, **common)
+
+
+def _bullets(lines: list[str], common: dict) -> Brief:
+    items = [_BULLET.sub("", line).strip() for line in lines]
+    titled = not _BULLET.match(lines[0])
+    title = _TAG.sub(" ", items[0]).strip() if titled or not _is_fact(items[0]) else ""
+    if title and (_sentence_like(title) or len(title.split()) > 8 or re.search(r"[!?？！]|\b(?:pls|please)\b", title)):
+        name = _name_in_prose("\n".join(lines), common["language"])
+        return Brief(shape="bullets", name=name, names=_forms(name) if name else (), facts=tuple(items[1:]), **common)
+    name, names, kind = _name_in_title(title, common["language"], split_brand=False) if title else ("", (), "")
+    if not name and titled:  # 【橙意】赣南脐橙: the tag is the brand
+        tag = re.match(r"【([^】]{1,8})】", lines[0])
+        if tag:
+            name, names = tag.group(1), (tag.group(1),)
+    facts = tuple(item for item in items[1 if title or titled else 0:] if item)
+    return Brief(shape="bullets", name=name, names=names, kind=kind, facts=facts, **common)
+
+
+def _page(lines: list[str], common: dict) -> Brief:
+    crumbs = [line for line in lines if _BREADCRUMB.search(line)]
+    kind = re.split(r"\s*(?:>|›|»)\s*", crumbs[-1])[-1].strip() if crumbs else ""
+    kept = [line for line in lines if not _BREADCRUMB.search(line) and not _FURNITURE.search(line)
+            and not _menu_line(line) and not _price_line(line)]
+    title = next((line for line in kept if not _pairs(line) and not line[:1].islower()
+                  and not re.match(r"(?i)(?:by|from|sold by)\b", line)), "")
+    name, names, title_kind = (_name_in_title(_TAG.sub(" ", title).strip(), common["language"]) if title
+                               else ("", (), ""))
+    facts = tuple(_BULLET.sub("", line) for line in kept if line != title)
+    return Brief(shape="page", name=name, names=names, kind=title_kind or kind, facts=facts, **common)
+
+
+def _message(lines: list[str], common: dict) -> Brief:
+    text = "\n".join(lines)
+    pairs = dict((k.lower(), v) for k, v in _pairs(text))
+    name = next((pairs[k] for k in ("店名", "品牌", "名字", "名称", "产品", "product", "brand", "name")
+                 if k in pairs), "")
+    if name and _CJK.search(name):
+        name, names, _ = _name_in_title(name, common["language"])
+        return Brief(shape="message", name=name, names=names, facts=tuple(lines[1:]), **common)
+    if not name:
+        name = _name_in_prose(text, common["language"])
+    name = re.sub(r"[（(].*$", "", name).strip()
+    facts = tuple(_BULLET.sub("", line) for line in lines[1:])
+    return Brief(shape="message", name=name, names=_forms(name) if name else (), facts=facts, **common)
+
+
+# --- names -------------------------------------------------------------------------------------
+
+def _name_in_title(title: str, language: str, split_brand: bool = True) -> tuple[str, tuple[str, ...], str]:
+    """A title's name, the forms copy may use, and the kind it names: "Kestrel trail headlamp"
+    -> Kestrel (Kestrel trail headlamp, Kestrel) and "trail headlamp"; "青岚保温杯" -> 青岚保温杯
+    with its three-character runs (Chinese brand and item run together)."""
+    title = re.sub(r"\s+-\s+.*$", "", title).strip()  # "Kessa Flat Burr Grinder - Matte Black"
+    if _CJK.search(title) and not re.match(r"[A-Za-z]", title):
+        parts = title.split()
+        head = parts[0]
+        quoted = _ZH_QUOTED.search(title)
+        if quoted:  # 「知遇」考研英语陪跑营
+            return quoted.group(1), (quoted.group(1),), _ZH_QUOTED.sub("", title).strip()
+        if len(parts) > 1 and len(head) <= 4:  # 素禾 法式碎花茶歇裙: the brand, then the item
+            return head, (head, "".join(parts[:2])), parts[1]
+        # 青岚保温杯: brand and item run together, and most brands are two to four characters.
+        return head, tuple(dict.fromkeys((head, head[:4], head[:3], head[:2]))), ""
+    at = re.search(r"\b(?:at|from|by) (" + _CAPS + ")", title)
+    if at and not title[:1].isupper():
+        return at.group(1), (at.group(1),), ""
+    title = re.sub(r"^(?:Why|How|Meet|New|Introducing|The)\s+", "", title).rstrip(":：")
+    words = title.split()
+    brand: list[str] = []
+    for word in words:
+        if word[:1].isupper() or word[:1].isdigit() and brand or "&" == word or word.lower() in {"of", "and"} and brand:
+            brand.append(word)
+        else:
+            break
+    if not brand:
+        return title, (title,), ""
+    while brand and brand[-1].lower() in {"of", "and", "&"}:
+        brand.pop()
+    name = " ".join(brand)
+    kind = " ".join(words[len(brand):])
+    # "Nordvik Women's Insulated Parka": capitalised product words are the kind, not the brand.
+    if split_brand and len(brand) > 1 and not kind and language == "en":
+        name, kind = brand[0], " ".join(brand[1:])
+    return name, tuple(dict.fromkeys((title, name) if name != title else (name,))), kind
+
+
+# An English name as written: capitalised words, "&", digits inside ("Lantern Trust 5k"),
+# a colon inside a word ("Q:Thread").
+_CAPS = r"[A-Z][\w'’]*(?::[A-Z]\w*)?(?:[ \t]+(?:&[ \t]+|of[ \t]+|de[ \t]+)?(?:[A-Z][\w'’]*|\d\w*))*"
+_EN_MARKED = re.compile(
+    r"(?i:\bit(?:'s| is)(?: called| the)?|\bcalled|\bnamed|\bproduct is|\bbrand is|\bour (?:app|brand|shop|"
+    r"studio|salon|product|company|client|charity)|\bthis is|\bmeet|\bintroducing|\bwelcome to|^at|\bat|"
+    r"\bfor(?: the)?|\bwe(?:'re| are))[ \t]+(?:(?i:the)[ \t]+)?(" + _CAPS + ")",
+    re.MULTILINE)
+_EN_FIRST_SUBJECT = re.compile(r"^(" + _CAPS + r")\s+(?:is|are|makes|helps|gives|runs|builds|offers|lets|"
+                               r"turns|brings|has|sells|teaches|fixes|connects|was)\b")
+_EN_ANY_CAPS = re.compile(r"(?<=[a-z,;:—–-] )(?:the )?(" + _CAPS + ")")
+_EN_SUBJECT = re.compile(r"(?:^|[.!?]\s+|,\s+)(" + _CAPS + r")\s+(?:is|are|makes|helps|gives|runs|builds|"
+                         r"offers|lets|turns|brings|has|sells|teaches|fixes|connects|was)\b", re.MULTILINE)
+_EN_LINE_START = re.compile(r"^(?:the\s+)?(" + _CAPS + r")(?:\s+[a-z][\w-]*|\s*[,—–(-]|\s*$)", re.MULTILINE)
+_EN_PAREN = re.compile(r"\((" + _CAPS + r")\)")
+_ZH_QUOTED = re.compile(r"[「『“]([^」』”]{2,12})[」』”]")
+_ZH_PAREN = re.compile(r"[（(]([\u3400-\u9fffA-Za-z][\u3400-\u9fffA-Za-z0-9+]{1,10})[）)]")
+_ZH_MARKED = re.compile(r"(?:叫做?|名字[:：]?|品牌[:：]|店名[:：]|产品是|我们是|这里是)\s*"
+                        r"([\u3400-\u9fffA-Za-z0-9+]{2,10}?)(?=[，,。！!：:（(\s]|是|的|$)", re.MULTILINE)
+_ZH_SUBJECT = re.compile(r"(?:^|[。！？\n]|，)([\u3400-\u9fffA-Za-z0-9+]{2,8}?)"
+                         r"(?:是一[家个款所]|是开在|每[周天]|给|专[注做])", re.MULTILINE)
+# Words that start sentences or requests but name nothing; places after "in"/"at" are not names.
+_COMMON = {"groups", "students", "customers", "parents", "most", "japanese", "english", "spanish", "french",
+           "chinese", "german", "italian", "portuguese", "monday", "tuesday", "wednesday", "thursday", "friday",
+           "saturday", "sunday", "january", "february", "march", "april", "may", "june", "july", "august",
+           "september", "october", "november", "december", "we", "our", "the", "this", "it", "its", "hey", "hi",
+           "hiya", "hello", "yo", "new", "now", "meet",
+           "need", "can", "please", "pls", "for", "with", "every", "each", "a", "an", "your", "you", "get",
+           "play", "make", "price", "launching", "product", "type", "brand", "looking", "tucked", "founded",
+           "quick", "copy", "team", "all", "entry", "open", "available", "pricing", "new feature", "speaker",
+           "thurs", "sun", "sat", "mon", "tue", "wed", "fri", "fb", "ig", "sms", "ios", "android", "b2b",
+           "saas", "ai", "uk", "us", "eu", "why", "spring", "summer", "autumn", "winter", "i", "q", "faq"}
+_ZH_COMMON = {"我们", "一家", "一个", "一款", "这是", "你好", "如果", "很多人", "去年冬天", "老板", "各位", "团队",
+              "新品", "公司", "产品", "店里", "周年庆", "求文案", "专注", "在吗"}
+
+
+def _name_in_prose(text: str, language: str) -> str:
+    """The name a paragraph or a message gives, by the strongest sign first: quoted (「班小二」), in
+    brackets after what it is ("the salon (Velvet Chair)"), marked ("it's called Drift", "叫「小方盒」",
+    "At Penny & Post"), the subject of a sentence ("Kindred is a builder…"), or a line that starts
+    with it ("Picklebox crisps — …"). "" when it names nothing ("We are a family-run plumbing firm")."""
+    if _CJK.search(text) and language == "zh":
+        for pattern in (_ZH_QUOTED, _ZH_MARKED, _ZH_PAREN, _ZH_SUBJECT):
+            for found in pattern.finditer(text):
+                name = found.group(1).strip()
+                if (name not in _ZH_COMMON and not re.fullmatch(r"[\d.]+", name)
+                        and not name.startswith(("我们", "你", "一")) and "的" not in name):
+                    return name
+    patterns = [_EN_PAREN, _EN_FIRST_SUBJECT, _EN_MARKED, _EN_SUBJECT, _EN_LINE_START]
+    if "\n" in text:  # a chatty message, mostly lowercase: a capitalised word in it is a name
+        patterns.append(_EN_ANY_CAPS)
+    for pattern in patterns:
+        for found in pattern.finditer(text):
+            name = found.group(1).strip().rstrip(".,:")
+            name = re.sub(r"\s+(?:[A-Z]{2,}|\d+\w*)$", "", name) if pattern is _EN_LINE_START else name
+            if _usable_name(name, text, found.start(1)):
+                return name
+    return ""
+
+
+def _usable_name(name: str, text: str, at: int) -> bool:
+    first = name.split()[0].lower() if name.split() else ""
+    if not name or first in _COMMON or name.lower() in _COMMON or len(name) < 2:
+        return False
+    before = text[max(0, at - 4):at].lower()
+    return not re.search(r"\b(?:in|near|from|across)\s+$", before)
+
+
+def _forms(name: str) -> tuple[str, ...]:
+    forms = [name]
+    if " " in name and not _CJK.search(name):
+        first = name.split()[0]
+        if len(first) > 2 and first.lower() not in _COMMON:
+            forms.append(first)
+    return tuple(forms)
+
+
+# --- pieces ------------------------------------------------------------------------------------
+
+def _pairs(text: str) -> list[tuple[str, str]]:
+    found = list(_PAIR.finditer(text))
+    pairs = []
+    for this, following in zip(found, [*found[1:], None]):
+        value = text[this.end():following.start() if following else len(text)]
+        value = value.strip(" ,，;；|｜\n").split("\n")[0].strip()
+        if value:
+            pairs.append((this.group(1).strip(), value))
+    return pairs
+
+
+def _mostly_pairs(text: str, pairs: list[tuple[str, str]]) -> bool:
+    """An attribute list, not a sentence with a colon in it: most of its text is keys and values,
+    and the keys are short labels."""
+    keys = [key for key, _ in pairs]
+    return sum(len(k) <= 14 for k in keys) >= 2 and len(text) < 40 * len(pairs) + 40
+
+
+def _split_head(text: str) -> tuple[str, str, str]:
+    match = re.search(r"(?<=\S)\s*[:：]\s*|\s+[—–]\s+|\s+-\s+", text)
+    if not match:
+        return text, "", ""
+    head = text[:match.start()].strip()
+    if (re.search(r"[A-Za-z]$", head) and re.match(r"[A-Za-z]", text[match.end():])
+            and text[match.start():match.end()] == ":"):
+        return text, "", ""  # "N:Philanthropy is…": a colon inside a name
+    return head, match.group(0), text[match.end():]
+
+
+def _sentence_like(head: str) -> bool:
+    return bool(re.search(r"\b(?:is|are|we|our|was|has|have)\b|[。！？!?]", head, re.IGNORECASE))
+
+
+def _list_items(text: str) -> tuple[str, ...]:
+    return tuple(item.strip() for item in re.split(r"[,，;；、]|\s+and\s+", text) if item.strip())
+
+
+def _sentences(text: str) -> tuple[str, ...]:
+    return tuple(s.strip() for s in re.split(r"(?<=[.!?。！？])\s*", text) if s.strip())
+
+
+def _is_fact(line: str) -> bool:
+    return bool(re.search(r"\d", line)) or len(line.split()) > 6
+
+
+def _is_page(lines: list[str]) -> bool:
+    furniture = sum(bool(_FURNITURE.search(line) or _BREADCRUMB.search(line)) for line in lines)
+    return len(lines) >= 4 and furniture >= 2
+
+
+def _menu_line(line: str) -> bool:
+    cells = [cell for cell in re.split(r"\s{2,}|\s*[|｜]\s*|\t", line) if cell.strip()]
+    if len(cells) >= 3 and all(len(cell.split()) <= 2 and not re.search(r"\d(?![^(]*\))", cell) for cell in cells):
+        return True
+    words = line.split()
+    return len(words) >= 4 and all(word[:1].isupper() or word in "&|" for word in words) and not re.search(r"\d", line)
+
+
+def _price_line(line: str) -> bool:
+    stripped = _PRICE.sub("", line)
+    return bool(_PRICE.search(line)) and len(re.sub(r"[\W_]|price|was|now|售价|价格|券后价?", "", stripped,
+                                                     flags=re.IGNORECASE)) <= 4
+
+
+def _price(text: str) -> str:
+    for line in text.split("\n"):
+        for key, value in _pairs(line):
+            if key.lower() in _PRICE_KEYS and (found := _PRICE.search(value)):
+                return found.group(0).strip()
+    found = _PRICE.search(text)
+    return found.group(0).strip() if found else ""
