@@ -1,6 +1,7 @@
 """The command grammar, parsed once for every platform.
 
     /copy <product description> [tone: …] [audience: …] [channel: …] [length: …] [language: en|zh] [n: 3]
+          [name: …]
           [from: reviews]
     /approve <id>   /reject <id>   /withdraw <id>      (the console's stand-in for reactions)
     /refine <id> <what to change>   /refine again      (the console's stand-in for thread replies)
@@ -21,7 +22,7 @@ from dataclasses import dataclass
 
 from engine import CopyRequest, UserError, Verdict
 
-COPY_OPTIONS = ("tone", "audience", "channel", "length", "language", "n", "from")
+COPY_OPTIONS = ("tone", "audience", "channel", "length", "language", "n", "from", "name")
 # What `from:` accepts: the workspace's latest review summary is the one source there is.
 REVIEW_SOURCES = frozenset({"reviews", "review", "our reviews", "the reviews", "customer reviews",
                             "评论", "评价", "用户评价"})
@@ -176,6 +177,7 @@ def parse_copy(args: str) -> CopyCommand:
         language=options.get("language"),
         n=n,
         from_reviews=from_reviews_option(options.get("from")),
+        name=options.get("name"),
     ))
 
 

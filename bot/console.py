@@ -17,6 +17,7 @@ from bot.rendering.from_reviews import from_reviews_line
 from bot.rendering.markup import PLAIN
 from bot.rendering.report import report_text
 from bot.rendering.reviews import summary_text
+from bot.rendering.understood import shortfall_line, understood_line
 from engine import CopyPreview, Engine, Origin, ReviewSummary, Thread, UserError, WeeklyReport
 
 logger = logging.getLogger(__name__)
@@ -45,12 +46,12 @@ def render_reply(reply: Reply, session: int | None = None) -> str:
     if reply.copy is None:
         return reply.text
     result = reply.copy
-    lines = []
+    lines = [line for line in (understood_line(result, PLAIN),) if line]
     for variant, source in zip(result.variants, result.sources or [None] * len(result.variants)):
         rewritten = f"  (from #{source})" if source is not None else ""
         lines.append(f"  #{variant.id}  {variant.text}{rewritten}")
-    if len(result.variants) < result.requested:
-        lines.append(f"  (only {len(result.variants)} of {result.requested} were good enough to show)")
+    if (shortfall := shortfall_line(result)) is not None:
+        lines.append(f"  ({shortfall[0].lower()}{shortfall[1:-1]})")
     if result.from_reviews is not None:
         lines.append(from_reviews_line(result.from_reviews, PLAIN))
     lines.append("Approve with /approve <number>, reject with /reject <number>.")

@@ -20,6 +20,12 @@ from bot.commands import COPY_OPTIONS, CopyCommand, parse_copy, split_options
 from engine import Refinement, TurnKind, UserError
 
 TURN_OPTIONS = ("tone", "channel", "length", "language")
+# "the product is called Nordlys", "it's called Drift", "call it Drift", "产品名是云朵枕", "名字叫小方盒".
+_NAME_CORRECTION = re.compile(
+    r"^(?:(?:no,?\s*)?(?:the\s+)?(?:product|brand|name|it)(?:'s|\s+is)?\s+(?:called|named)|call\s+it|"
+    r"the\s+name\s+is|name:)\s*(?P<name>.+)$|"
+    r"^(?:不对，?)?(?:产品名称?|品牌名?|名字|名称)(?:是|叫|为|：|:)\s*(?P<zh>.+)$",
+    re.IGNORECASE)
 TURN_HINT = ("Tell me what to change, e.g. #2 shorter, make them more formal, translate #1 to "
              "Chinese, more like #3, for linkedin, or again.")
 REQUEST_HINT = ("Tell me what to write about, e.g. 3 instagram captions for our cold brew, playful "
@@ -106,6 +112,12 @@ def parse_turn(text: str, presets: Mapping[str, Sequence[str]],
     instruction = " ".join(text.split())
     if not instruction:
         raise UserError(TURN_HINT)
+    corrected = _NAME_CORRECTION.match(instruction)
+    if corrected:  # the brief was misread: the same variants again, under the right name
+        name = (corrected.group("name") or corrected.group("zh")).strip(" \"'“”「」『』.。!！")
+        if not name:
+            raise UserError("Say what the product is called, e.g. the product is called Nordlys.")
+        return Refinement(instruction, TurnKind.REWRITE, targets, name=name[:60])
     free, options = split_options(instruction, TURN_OPTIONS)
     named = tuple(int(n) for n in _TARGET.findall(free))
     targets = tuple(dict.fromkeys(targets + named))

@@ -1,13 +1,13 @@
 """copybot's engine: models and storage, no platforms. Adapters import only from here."""
 
 from engine.config import (
-                           EngineConfig,
-                           Settings,
-                           engine_config_from_env,
-                           env_name,
-                           load_dotenv_file,
-                           load_settings,
-                           read_settings,
+    EngineConfig,
+    Settings,
+    engine_config_from_env,
+    env_name,
+    load_dotenv_file,
+    load_settings,
+    read_settings,
 )
 from engine.engine import Engine
 from engine.errors import BusyError, EventNotStored, UserError
@@ -19,21 +19,22 @@ from engine.runtime.health import Health
 from engine.runtime.journal import InboundEvent
 from engine.runtime.redaction import shown_value
 from engine.types import (
-                           Announcement,
-                           ApprovedExample,
-                           CopyPreview,
-                           CopyRequest,
-                           CopyResult,
-                           Feedback,
-                           FeedbackOutcome,
-                           Origin,
-                           Refinement,
-                           ReviewBrief,
-                           ReviewPoint,
-                           Thread,
-                           TurnKind,
-                           Variant,
-                           Verdict,
+    Announcement,
+    ApprovedExample,
+    CopyPreview,
+    CopyRequest,
+    CopyResult,
+    Feedback,
+    FeedbackOutcome,
+    Origin,
+    Refinement,
+    ReviewBrief,
+    ReviewPoint,
+    Thread,
+    TurnKind,
+    Understood,
+    Variant,
+    Verdict,
 )
 from engine.workspace.settings import WORKSPACE_SETTINGS
 
@@ -42,7 +43,7 @@ __all__ = [
     "Engine", "EngineConfig", "EventNotStored", "Feedback", "FeedbackOutcome", "FinetuneStart",
     "FinetuneStatus", "Health", "InboundEvent", "ModelList", "ModelNews", "ModelProbe",
     "ModelSwitch", "Origin", "PromptsSummary", "Refinement", "ReviewBrief", "ReviewPoint",
-    "ReviewSummary", "Settings", "Thread", "TrialProgress", "TurnKind", "UserError", "Variant",
+    "ReviewSummary", "Settings", "Thread", "TrialProgress", "TurnKind", "Understood", "UserError", "Variant",
     "Verdict", "WORKSPACE_SETTINGS", "WeeklyReport", "engine_config_from_env", "env_name",
     "latest_schema_version", "load_dotenv_file", "load_settings", "probe_model", "prompts_summary",
     "read_settings", "shown_value", "write_labels",

@@ -17,6 +17,9 @@ from engine.config import EngineConfig
 from engine.conversations.prompts import TurnPrompts
 from engine.conversations.service import Conversations
 from engine.conversations.store import ConversationStore
+from engine.copy.brief import Brief, read_brief
+from engine.copy.brief_checks import refusal_reason
+from engine.copy.compliance import ComplianceRules, StyleGuide
 from engine.copy.copywriter import Copywriter, Draft
 from engine.copy.prompts import PromptBook
 from engine.copy.validation import validate_copy_request
@@ -51,9 +54,10 @@ from engine.types import (
     Refinement,
     ReviewBrief,
     Thread,
+    Understood,
 )
 from engine.workspace.feedback import Verdicts
-from engine.workspace.settings import setting_spec, with_defaults
+from engine.workspace.settings import setting_spec, validate_setting, with_defaults
 
 logger = logging.getLogger(__name__)
 
@@ -70,7 +74,8 @@ class Engine:
         self.prompts = prompts
         self.generator = generator
         self.copywriter = Copywriter(prompts, generator, config.max_new_tokens, config.max_rounds,
-                                     grounding=config.grounding)
+                                     grounding=config.grounding,
+                                     rules=ComplianceRules.load(config.prompts_dir))
         # platform -> coroutine that posts an Announcement; each running adapter registers its own.
         self._publishers: dict[str, Callable[[Announcement], Awaitable[None]]] = {}
         self.learning = Learning(config, store, prompts, generator, self.announce,
@@ -194,15 +199,20 @@ class Engine:
         await self.store.ensure_workspace(workspace, origin.platform)
         settings = await self.settings(origin)
         examples = await self.store.recent_approved_texts(workspace, self.config.few_shot)
+        brief = read_brief(request.product, request.language)
+        if request.name:
+            brief = brief.named(request.name)
         with self.metrics.generation_seconds.time():
             drafts = await self._write(workspace, request, settings["brand_voice"] or None, examples,
-                                       on_preview, reviews)
+                                       on_preview, reviews, brief, StyleGuide.from_settings(settings))
         # In slot order: in an A/B test the two models' variants are mixed, unlabelled.
         written = sorted((slot, text, draft.model_version, writer.trial_id)
                          for writer, draft in drafts for slot, text in zip(writer.slots, draft.texts))
+        refused = refusal_reason([check for _, draft in drafts for check in draft.checks])
         if not written:
+            because = f" (most {refused})" if refused else ""
             raise UserError(
-                "The model could not write usable copy for that description; add a detail or two "
+                f"None of the model's drafts passed the brief checks{because}; add a detail or two "
                 "about the product and try again."
             )
         models = "+".join(dict.fromkeys(model for _, _, model, _ in written))
@@ -213,12 +223,16 @@ class Engine:
         )
         logger.info("generation %d: %d variants for %s by %s", generation_id, len(variants),
                     workspace, models)
+        subject, facts = brief.headline()
         return CopyResult(generation_id, variants, models, requested=request.n,
-                          from_reviews=with_used(reviews, (v.text for v in variants)) if reviews else None)
+                          from_reviews=with_used(reviews, (v.text for v in variants)) if reviews else None,
+                          understood=Understood(subject, bool(brief.name), facts),
+                          shortfall=refused if len(variants) < request.n else "")
 
     async def _write(self, workspace: str, request: CopyRequest, brand_voice: str | None,
                      examples: list[str], on_preview,
-                     reviews: ReviewBrief | None = None) -> list[tuple[Writer, Draft]]:
+                     reviews: ReviewBrief | None = None, brief: Brief | None = None,
+                     style: StyleGuide | None = None) -> list[tuple[Writer, Draft]]:
         """Each writer (one model, or both in an A/B test) writes its share of the variants, at
         the same time; previews land in the slots the variants will have."""
         writers = self.learning.writers(workspace, request.n)
@@ -230,7 +244,8 @@ class Engine:
 
         drafts = await asyncio.gather(*(
             self.copywriter.write(replace(request, n=len(writer.slots)), brand_voice, examples,
-                                  on_preview=previews(writer), model=writer.model, reviews=reviews)
+                                  on_preview=previews(writer), model=writer.model, reviews=reviews,
+                                  brief=brief, style=style)
             for writer in writers))
         return list(zip(writers, drafts))
 
@@ -268,7 +283,8 @@ class Engine:
         with self.metrics.generation_seconds.time():
             return await self.conversations.refine(origin, conversation_id, turn,
                                                    settings["brand_voice"] or None,
-                                                   on_accepted=on_accepted, on_preview=on_preview)
+                                                   on_accepted=on_accepted, on_preview=on_preview,
+                                                   style=StyleGuide.from_settings(settings))
 
     # --- feedback ------------------------------------------------------------------------------
 
@@ -341,7 +357,7 @@ class Engine:
         if not self.is_admin(origin):
             raise UserError("Only workspace admins can change settings; ask one to do it.")
         spec = setting_spec(name)
-        clean = None if value is None else spec.validate(value)
+        clean = None if value is None else validate_setting(spec.name, value, await self.settings(origin))
         await self.store.ensure_workspace(origin.workspace_key, origin.platform)
         await self.store.set_setting(origin.workspace_key, spec.name, clean, by=origin.user)
         return await self.settings(origin)

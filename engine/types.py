@@ -45,6 +45,8 @@ class CopyRequest:
     language: str | None = None  # "en" | "zh"; None: the description's own language
     # `from: reviews`: write from the workspace's latest review summary (its praise, its complaints)
     from_reviews: bool = False
+    # `name:`: what the copy calls the product, as the person said it (None: read from the brief)
+    name: str | None = None
 
 
 @dataclass(frozen=True)
@@ -79,6 +81,7 @@ class Refinement:
     language: str | None = None
     ad_channel: str | None = None
     tone: str | None = None
+    name: str | None = None  # "the product is called Nordlys": the name the brief was misread for
 
 
 @dataclass(frozen=True)
@@ -131,6 +134,16 @@ class ReviewBrief:
 
 
 @dataclass(frozen=True)
+class Understood:
+    """What the engine read in a brief, shown in one line above the variants so a wrong reading is
+    seen at once: "For 卫衣 — 宽松 · 宝蓝色 · 休闲"."""
+
+    subject: str  # the name the copy uses, else the kind of thing sold; "" when neither was read
+    named: bool  # ``subject`` is a name (else a kind)
+    facts: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class CopyResult:
     generation_id: int
     variants: list[Variant]
@@ -142,6 +155,10 @@ class CopyResult:
     sources: tuple[int | None, ...] = ()
     generation_ids: tuple[int, ...] = ()  # a turn that rewrote several variants made several
     from_reviews: ReviewBrief | None = None  # `from: reviews`: what the copy used and avoided
+    understood: Understood | None = None  # what the brief was read as (a request, not a turn)
+    # Fewer than requested: why most of the refused drafts were refused, as a phrase that completes
+    # "the others …" ("stated numbers the description does not give"); "" when none were refused.
+    shortfall: str = ""
 
     @property
     def generations(self) -> tuple[int, ...]:

@@ -65,3 +65,18 @@ class GatedBackend:
         if not self._open.wait(timeout=60):
             raise TimeoutError("the test never opened the generation gate")
         return self.inner.generate(prompts, max_new_tokens, on_text)
+
+
+class CannedBackend:
+    """A model that answers every prompt with the same few texts (round-robin) and keeps the
+    prompts it was given: the brief checks and the used/avoided field need real sentences."""
+
+    version = "canned-1"
+
+    def __init__(self, answers: list[str]) -> None:
+        self.answers = answers
+        self.prompts: list = []
+
+    def generate(self, prompts, max_new_tokens, on_text=None):
+        self.prompts += prompts
+        return [self.answers[i % len(self.answers)] for i in range(len(prompts))]

@@ -20,6 +20,7 @@ from bot.rendering.markup import Markup, defuse_broadcasts
 from bot.rendering.report import report_text
 from bot.rendering.reviews import summary_text
 from bot.rendering.splitting import split_text as split_message_text
+from bot.rendering.understood import shortfall_line, understood_line
 from engine import Announcement, CopyResult, Variant
 
 MESSAGE_LIMIT = 2000
@@ -91,8 +92,7 @@ def copy_header(result: CopyResult, product: str, settings: Mapping[str, str]) -
     shown = product if len(product) <= PRODUCT_SHOWN else product[: PRODUCT_SHOWN - 1] + "…"
     count = len(result.variants)
     lines = [f"**{count} variant{'s' if count != 1 else ''}** for *{escape_markdown(shown)}*"]
-    if count < result.requested:
-        lines[0] += f" (only {count} of {result.requested} were good enough to show)"
+    lines += [line for line in (understood_line(result, MARKUP), shortfall_line(result)) if line]
     if result.from_reviews is not None:
         lines.append(from_reviews_line(result.from_reviews, MARKUP))
     lines.append(f"React {_faces(settings['approve_emoji'])} to approve a variant, "

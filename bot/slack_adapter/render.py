@@ -18,6 +18,7 @@ from bot.rendering.markup import Markup, defuse_broadcasts
 from bot.rendering.report import report_text
 from bot.rendering.reviews import summary_text
 from bot.rendering.splitting import split_text as split_message_text
+from bot.rendering.understood import shortfall_line, understood_line
 from bot.slack_adapter.emoji import shown
 from engine import Announcement, CopyRequest, CopyResult, Variant
 
@@ -72,9 +73,7 @@ def _request_summary(request: CopyRequest) -> str:
 
 def copy_header(result: CopyResult, request: CopyRequest, user: str, settings: dict[str, str]) -> str:
     lines = [f"<@{user}> asked for copy: {_request_summary(request)}"]
-    if len(result.variants) < result.requested:
-        lines.append(f"Only {len(result.variants)} of {result.requested} variants were good enough "
-                     "to show.")
+    lines += [line for line in (understood_line(result, MARKUP), shortfall_line(result)) if line]
     if result.from_reviews is not None:
         lines.append(from_reviews_line(result.from_reviews, MARKUP))
     lines.append(how_to_react(settings) + " Or use the buttons.")

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from string import Template
 
-from engine.copy.brief_checks import language_of, product_names
+from engine.copy.brief import read_brief
+from engine.copy.brief_checks import language_of
 from engine.copy.prompts import PromptBook, load_templates
 from engine.types import CopyRequest, Refinement, TurnKind
 
@@ -60,7 +61,7 @@ class TurnPrompts:
             "max_words": str(context.max_words), "max_chars": str(2 * context.max_words),
             "channel_label": channel.label_in(context.language),
             "channel_guidance": channel.guidance_in(context.language),
-            "tone": turn.tone or "", "text": turn.change.rstrip(".。!！ "),
+            "tone": turn.tone or "", "text": turn.change.rstrip(".。!！ "), "name": turn.name or "",
             "tone_guidance": self.book.tone_guidance(turn.tone, context.language) if turn.tone else "",
         }
         wanted = []
@@ -75,6 +76,8 @@ class TurnPrompts:
             wanted.append("channel")
         if turn.tone is not None:
             wanted.append("tone")
+        if turn.name is not None and "name" in lines:
+            wanted.append("name")
         if turn.change or not wanted:
             wanted.append("free")
             values["text"] = values["text"] or ("换一种说法" if context.language == "zh"
@@ -83,10 +86,15 @@ class TurnPrompts:
 
     def messages(self, turn: Refinement, context: TurnContext) -> list[dict[str, str]]:
         template = self._template(context.language)
+        brief = read_brief(context.opening.product, context.language)
+        if context.target.name:
+            brief = brief.named(context.target.name)
         opening = self.book.messages(context.opening, brand_voice=context.brand_voice,
-                                     language=context.language)
+                                     language=context.language, product_name=brief.name)
+        # What the turn calls the product: its name, else its kind, else plainly "the product".
+        fallback = "这款产品" if context.language == "zh" else "the product"
         values = {
-            "product_name": product_names(context.target.product)[0],
+            "product_name": brief.name or brief.kind or fallback,
             "max_words": str(context.max_words), "max_chars": str(2 * context.max_words),
             "shown": "\n".join(f"- {text}" for text in context.shown),
         }

@@ -15,8 +15,10 @@ from dataclasses import asdict, replace
 
 from engine.conversations.prompts import TurnContext, TurnPrompts
 from engine.conversations.store import ConversationState, ConversationStore, ShownVariant
+from engine.copy.brief import read_brief
 from engine.copy.brief_checks import language_of
 from engine.copy.cleaning import word_count
+from engine.copy.compliance import StyleGuide
 from engine.copy.copywriter import Copywriter
 from engine.copy.prompts import MAX_WORDS, PromptBook
 from engine.copy.validation import validate_copy_request
@@ -98,6 +100,8 @@ class Conversations:
             request = replace(request, ad_channel=turn.ad_channel, length=None)
         if turn.tone is not None:
             request = replace(request, tone=turn.tone)
+        if turn.name is not None:
+            request = replace(request, name=turn.name)
         if turn.length_change:
             factor = SHORTER if turn.length_change < 0 else LONGER
             words = max(MIN_WORDS, min(MAX_WORDS, round(word_count(source.text) * factor)))
@@ -108,7 +112,8 @@ class Conversations:
     async def refine(self, origin: Origin, conversation_id: int, turn: Refinement,
                      brand_voice: str | None,
                      on_accepted: Callable[[int], Awaitable[None]] | None = None,
-                     on_preview: Callable[[CopyPreview], None] | None = None) -> CopyResult:
+                     on_preview: Callable[[CopyPreview], None] | None = None,
+                     style: StyleGuide | None = None) -> CopyResult:
         workspace = origin.workspace_key
         state = await self.store.state(workspace, conversation_id)
         if state is None:
@@ -151,7 +156,7 @@ class Conversations:
         drafts = await asyncio.gather(*(
             self.copywriter.complete(prompt, request.product, language, limits, n,
                                      avoid=list(shown), on_preview=preview_for(offset),
-                                     model=self.model_for(workspace))
+                                     model=self.model_for(workspace), names=_names(request), style=style)
             for (request, prompt, language, limits, n, _), offset in zip(plans, offsets)))
         if not any(draft.texts for draft in drafts):
             raise UserError("The model could not write usable copy for that; say it another way, "
@@ -168,3 +173,10 @@ class Conversations:
         return CopyResult(saved[0][0], variants, drafts[0].model_version, requested=total,
                           turn=turn, sources=sources,
                           generation_ids=tuple(generation_id for generation_id, _ in saved))
+
+
+def _names(request: CopyRequest) -> tuple[str, ...]:
+    """The forms of the product's name a turn's copy is held to, read as the request's were; none
+    when the brief names nothing."""
+    brief = read_brief(request.product, request.language)
+    return (brief.named(request.name) if request.name else brief).required_names

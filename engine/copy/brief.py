@@ -13,13 +13,20 @@ measures it against answers written with each brief.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
+
+from engine.copy.brief_checks import language_of
 
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 
 # Attribute keys, as listings and marketers write them (lowercase for English).
 _NAME_KEYS = {"name", "product name", "product", "item", "model", "title", "名称", "品名", "产品名称",
               "商品名称", "产品", "商品", "型号", "店名", "名字", "产品名"}
+# Keys whose value is the subject: a name when written as one ("Course: Data Analytics
+# Certificate"), else what kind of thing it is ("Service: inheritance tax planning").
+_SUBJECT_KEYS = {"course", "event", "restaurant", "venue", "hotel", "app", "shop", "store", "studio", "class",
+                 "program", "programme", "workshop", "tour", "package", "charity", "project", "课程", "活动",
+                 "店铺", "项目"}
 _BRAND_KEYS = {"brand", "brand name", "maker", "品牌", "牌子", "品牌名"}
 # The more specific kind wins: 衣样式 (卫衣) over 类型 (上衣).
 _KIND_KEYS = {"衣样式": 3, "款式": 2, "品类": 2, "类别": 1, "类型": 1, "服务类型": 2, "服务": 1,
@@ -30,12 +37,18 @@ _AUDIENCE_KEYS = {"audience", "for", "适用人群", "适用对象", "人群", "
 # (Chinese) spaces: ``品牌：暖岛 产地：云南``.
 _PAIR = re.compile(r"(?:^|[,，;；|｜\n]|\s{1,3})\s*([A-Za-z][A-Za-z /&'-]{0,24}?|[\u3400-\u9fff]{1,6})\s*[:：]\s*")
 _BULLET = re.compile(r"^\s*(?:[-•*·▪●]|\d{1,2}[.)、])\s*")
-_BREADCRUMB = re.compile(r"\S\s*(?:>|›|»|/)\s*\S.*(?:>|›|»)")
+# "Home > Kitchen > Knives", "Office Chairs › Ergonomic", "Home / Services / Heating": short parts
+# with no digits (a "/" needs two, as "4.7/5" and "S/M/L" have one).
+_CRUMB_PART = r"[^\d>›»/|\n]{1,30}"
+_BREADCRUMB = re.compile(rf"^\s*{_CRUMB_PART}(?:\s(?:>|›|»|&gt;)\s{_CRUMB_PART})+\s*$|"
+                         rf"^\s*{_CRUMB_PART}(?:\s/\s{_CRUMB_PART}){{2,}}\s*$")
 _FURNITURE = re.compile(
     r"add to (?:cart|bag|basket|wishlist)|buy now|sign in|in stock|qty\b|quantity|reviews?\)|ratings?\)|"
     r"out of 5|stars?\b.*\d|★|☆|^\s*(?:menu|search|account|cart|shop|home)\b|free delivery over|"
     r"^(?:details|description|overview|features|specifications|product details|reviews|about)$|"
-    r"加入购物车|立即购买|月销|累计评价|好评率|已售|收藏|购物车|分享|客服|店铺|首页|宝贝详情|温馨提示",
+    r"^\s*(?:©|&copy;|copyright)|\bwishlist\b|\bcompare\b|\badd to basket\b|\bships in\b|call us|email us|"
+    r"加入购物车|立即购买|立即预约|立即咨询|预约演示|立即报名|试听|人学习|评分|条评价|条点评|"
+    r"月销|累计评价|好评率|已售|收藏|购物车|分享|客服|店铺|首页|宝贝详情|温馨提示",
     re.IGNORECASE)
 _NUMBER_WITH_UNIT = re.compile(
     r"(?:[$€£¥￥]\s?)?\d+(?:[.,]\d+)*(?:\s?(?:-|–|~|到|至)\s?\d+(?:[.,]\d+)*)?\s?"
@@ -67,7 +80,18 @@ class Brief:
     price: str = ""
     offers: tuple[str, ...] = ()
     audience: str = ""
-    names: tuple[str, ...] = field(default=())  # forms of the name copy may use ("Kestrel trail headlamp", "Kestrel")
+    names: tuple[str, ...] = ()  # forms of the name copy may use: "Kestrel trail headlamp", "Kestrel"
+    name_required: bool = True  # the brief checks hold copy to naming it (when there is a name)
+
+    @property
+    def required_names(self) -> tuple[str, ...]:
+        """The names the brief checks hold copy to: none when it names nothing, or only a brand."""
+        return self.names if self.name and self.name_required else ()
+
+    def named(self, name: str) -> Brief:
+        """The brief with the name the person gave (`name:`, or "the product is called …" in its
+        thread): asked for, required, shown."""
+        return replace(self, name=name, names=(name,), name_required=True)
 
     def headline(self) -> tuple[str, tuple[str, ...]]:
         """What the reply's header shows: the subject (name, else kind) and up to four facts."""
@@ -76,8 +100,6 @@ class Brief:
 
 def read_brief(text: str, language: str | None = None) -> Brief:
     """The structured brief of ``text`` (already cleaned: ``engine.copy.validation.clean_brief``)."""
-    from engine.copy.brief_checks import language_of
-
     language = language or language_of(text)
     lines = [line.strip() for line in text.split("\n") if line.strip()]
     price = _price(text)
@@ -120,7 +142,13 @@ def _attributes(pairs: list[tuple[str, str]], common: dict) -> Brief:
     facts = []
     for key, value in pairs:
         lowered = key.lower().strip()
-        if lowered in _NAME_KEYS and not name:
+        if lowered in _SUBJECT_KEYS and not name:
+            # "Course: Project Management Essentials" names it; "Class: aqua aerobics" is a kind.
+            if value[:1].isupper() and not value.isupper() or _CJK.search(value):
+                name = value
+            elif not kind:
+                kind, kind_rank = value, 1
+        elif lowered in _NAME_KEYS and not name:
             name = value
         elif lowered in _BRAND_KEYS and not brand:
             brand = value
@@ -132,37 +160,51 @@ def _attributes(pairs: list[tuple[str, str]], common: dict) -> Brief:
             continue
         else:
             facts.append(value)
+    if name and not _CJK.search(name) and name[:1].islower() and not brand:
+        kind, name = kind or name, ""  # "Product: spill kit" says what it is, not what it is called
     # A listing names its product by its brand (暖岛) and its item (干牛肝菌): the copy says the brand.
     shown = re.sub(r"[（(][^）)]*[）)]$", "", brand or name).strip()
     kind = kind or (name if brand else "")
     names = tuple(dict.fromkeys(n for n in (shown, f"{shown}{kind}" if common["language"] == "zh" else "") if n))
+    # A brand alone is shown and asked for, but copy need not say it: listing copy often sells the
+    # item by its kind (a name key, "品名：云朵枕", is held to).
     return Brief(shape="attributes", name=shown, names=names, kind=kind, facts=tuple(facts),
-                 audience=audience, **common)
+                 audience=audience, name_required=bool(name and not brand), **common)
 
 
 def _bullets(lines: list[str], common: dict) -> Brief:
     items = [_BULLET.sub("", line).strip() for line in lines]
     titled = not _BULLET.match(lines[0])
-    title = _TAG.sub(" ", items[0]).strip() if titled or not _is_fact(items[0]) else ""
+    tag = re.match(r"【([^】]{1,8})】", lines[0]) if titled else None
+    if tag:  # 【橙意】赣南脐橙 新季上市: the tag is the brand
+        return Brief(shape="bullets", name=tag.group(1), names=(tag.group(1),), kind=_TAG.sub("", items[0]).strip(),
+                     facts=tuple(items[1:]), **common)
+    # A list that starts with its first bullet has a title only when that bullet names something
+    # ("• Northpaw salmon bites"); "- 电动晾衣机，一键升降" is the kind and a fact.
+    named_first = bool(re.match(r"[A-Z]", items[0]) or _ZH_QUOTED.search(items[0]))
+    title = _TAG.sub(" ", items[0]).strip() if titled or (named_first and not _is_fact(items[0])) else ""
     if title and (_sentence_like(title) or len(title.split()) > 8 or re.search(r"[!?？！]|\b(?:pls|please)\b", title)):
         name = _name_in_prose("\n".join(lines), common["language"])
         return Brief(shape="bullets", name=name, names=_forms(name) if name else (), facts=tuple(items[1:]), **common)
     name, names, kind = _name_in_title(title, common["language"], split_brand=False) if title else ("", (), "")
-    if not name and titled:  # 【橙意】赣南脐橙: the tag is the brand
-        tag = re.match(r"【([^】]{1,8})】", lines[0])
-        if tag:
-            name, names = tag.group(1), (tag.group(1),)
     facts = tuple(item for item in items[1 if title or titled else 0:] if item)
     return Brief(shape="bullets", name=name, names=names, kind=kind, facts=facts, **common)
 
 
 def _page(lines: list[str], common: dict) -> Brief:
     crumbs = [line for line in lines if _BREADCRUMB.search(line)]
-    kind = re.split(r"\s*(?:>|›|»)\s*", crumbs[-1])[-1].strip() if crumbs else ""
+    kind = re.split(r"\s+(?:>|›|»|/|&gt;)\s+", crumbs[-1])[-1].strip() if crumbs else ""
     kept = [line for line in lines if not _BREADCRUMB.search(line) and not _FURNITURE.search(line)
             and not _menu_line(line) and not _price_line(line)]
+    kept = [re.sub(r"^(?:clearance|new|sale|new in|清仓|新品)\s*[:：]\s*", "", line, flags=re.IGNORECASE)
+            for line in kept]
     title = next((line for line in kept if not _pairs(line) and not line[:1].islower()
                   and not re.match(r"(?i)(?:by|from|sold by)\b", line)), "")
+    title = re.split(r"\s+[·|｜]\s+", title)[0]  # 栖云茶舍 · 杭州龙井村: the rest is where or what
+    tag = re.match(r"【([^】]{2,16})】", title)
+    if tag and (re.search(r"[A-Za-z0-9]", tag.group(1)) or len(tag.group(1)) >= 5):  # 【零基础日语 N5】
+        return Brief(shape="page", name=tag.group(1), names=(tag.group(1),), kind=kind,
+                     facts=tuple(_BULLET.sub("", line) for line in kept if line != title), **common)
     name, names, title_kind = (_name_in_title(_TAG.sub(" ", title).strip(), common["language"]) if title
                                else ("", (), ""))
     facts = tuple(_BULLET.sub("", line) for line in kept if line != title)
@@ -212,8 +254,8 @@ def _name_in_title(title: str, language: str, split_brand: bool = True) -> tuple
             brand.append(word)
         else:
             break
-    if not brand:
-        return title, (title,), ""
+    if not brand:  # "bamboo toothbrush with charcoal bristles": what it is, not what it is called
+        return "", (), title
     while brand and brand[-1].lower() in {"of", "and", "&"}:
         brand.pop()
     name = " ".join(brand)
@@ -241,7 +283,9 @@ _EN_LINE_START = re.compile(r"^(?:the\s+)?(" + _CAPS + r")(?:\s+[a-z][\w-]*|\s*[
 _EN_PAREN = re.compile(r"\((" + _CAPS + r")\)")
 _ZH_QUOTED = re.compile(r"[「『“]([^」』”]{2,12})[」』”]")
 _ZH_PAREN = re.compile(r"[（(]([\u3400-\u9fffA-Za-z][\u3400-\u9fffA-Za-z0-9+]{1,10})[）)]")
-_ZH_MARKED = re.compile(r"(?:叫做?|名字[:：]?|品牌[:：]|店名[:：]|产品是|我们是|这里是)\s*"
+_ZH_CALLED = re.compile(r"(?:叫做?|名叫|名字[:：]?|品牌[:：]|店名[:：]|产品是|开了一?家|开的是)\s*"
+                        r"([\u3400-\u9fffA-Za-z0-9+]{2,10}?)(?=[，,。！!：:（(\s]|是|的|$)", re.MULTILINE)
+_ZH_MARKED = re.compile(r"(?:我们是|这里是)\s*(?:[\u3400-\u9fff]{2,4}的)?"
                         r"([\u3400-\u9fffA-Za-z0-9+]{2,10}?)(?=[，,。！!：:（(\s]|是|的|$)", re.MULTILINE)
 _ZH_SUBJECT = re.compile(r"(?:^|[。！？\n]|，)([\u3400-\u9fffA-Za-z0-9+]{2,8}?)"
                          r"(?:是一[家个款所]|是开在|每[周天]|给|专[注做])", re.MULTILINE)
@@ -255,7 +299,9 @@ _COMMON = {"groups", "students", "customers", "parents", "most", "japanese", "en
            "play", "make", "price", "launching", "product", "type", "brand", "looking", "tucked", "founded",
            "quick", "copy", "team", "all", "entry", "open", "available", "pricing", "new feature", "speaker",
            "thurs", "sun", "sat", "mon", "tue", "wed", "fri", "fb", "ig", "sms", "ios", "android", "b2b",
-           "saas", "ai", "uk", "us", "eu", "why", "spring", "summer", "autumn", "winter", "i", "q", "faq"}
+           "saas", "ai", "uk", "us", "eu", "why", "spring", "summer", "autumn", "winter", "i", "q", "faq",
+           "i'm", "im", "my", "everything", "free", "dogs", "cats", "business", "accessories", "plans", "tax",
+           "home", "shop", "sale", "details", "about", "services", "heavyweight", "employers", "office"}
 _ZH_COMMON = {"我们", "一家", "一个", "一款", "这是", "你好", "如果", "很多人", "去年冬天", "老板", "各位", "团队",
               "新品", "公司", "产品", "店里", "周年庆", "求文案", "专注", "在吗"}
 
@@ -266,11 +312,12 @@ def _name_in_prose(text: str, language: str) -> str:
     "At Penny & Post"), the subject of a sentence ("Kindred is a builder…"), or a line that starts
     with it ("Picklebox crisps — …"). "" when it names nothing ("We are a family-run plumbing firm")."""
     if _CJK.search(text) and language == "zh":
-        for pattern in (_ZH_QUOTED, _ZH_MARKED, _ZH_PAREN, _ZH_SUBJECT):
+        for pattern in (_ZH_QUOTED, _ZH_CALLED, _ZH_MARKED, _ZH_PAREN, _ZH_SUBJECT):
             for found in pattern.finditer(text):
                 name = found.group(1).strip()
                 if (name not in _ZH_COMMON and not re.fullmatch(r"[\d.]+", name)
-                        and not name.startswith(("我们", "你", "一")) and "的" not in name):
+                        and not name.startswith(("我们", "你")) and not re.match(r"一[家个款所位种支]", name)
+                        and not re.search(r"的|一家|一个|在", name)):
                     return name
     patterns = [_EN_PAREN, _EN_FIRST_SUBJECT, _EN_MARKED, _EN_SUBJECT, _EN_LINE_START]
     if "\n" in text:  # a chatty message, mostly lowercase: a capitalised word in it is a name
@@ -318,7 +365,8 @@ def _mostly_pairs(text: str, pairs: list[tuple[str, str]]) -> bool:
     """An attribute list, not a sentence with a colon in it: most of its text is keys and values,
     and the keys are short labels."""
     keys = [key for key, _ in pairs]
-    return sum(len(k) <= 14 for k in keys) >= 2 and len(text) < 40 * len(pairs) + 40
+    short = sum(len(k) <= 14 for k in keys)
+    return short >= 3 or (short >= 2 and len(text) < 40 * len(pairs) + 40)
 
 
 def _split_head(text: str) -> tuple[str, str, str]:
@@ -349,8 +397,15 @@ def _is_fact(line: str) -> bool:
 
 
 def _is_page(lines: list[str]) -> bool:
-    furniture = sum(bool(_FURNITURE.search(line) or _BREADCRUMB.search(line)) for line in lines)
+    furniture = sum(bool(_FURNITURE.search(line) or _BREADCRUMB.search(line) or _menu_line(line))
+                    for line in lines)
     return len(lines) >= 4 and furniture >= 2
+
+
+_NAVIGATION = {"home", "shop", "sale", "about", "contact", "blog", "cart", "basket", "bag", "login", "log", "sign",
+               "deals", "support", "help", "account", "brands", "gifts", "new", "pricing", "customers", "services",
+               "work", "tours", "destinations", "trips", "browse", "teams", "menu", "search", "stores", "offers",
+               "products", "solutions", "company", "careers", "in", "my", "us", "our", "features"}
 
 
 def _menu_line(line: str) -> bool:
@@ -358,7 +413,9 @@ def _menu_line(line: str) -> bool:
     if len(cells) >= 3 and all(len(cell.split()) <= 2 and not re.search(r"\d(?![^(]*\))", cell) for cell in cells):
         return True
     words = line.split()
-    return len(words) >= 4 and all(word[:1].isupper() or word in "&|" for word in words) and not re.search(r"\d", line)
+    navigation = sum(word.lower().strip("()") in _NAVIGATION for word in words)
+    return (len(words) >= 4 and navigation >= 2 and not re.search(r"\d", line)
+            and all(word[:1].isupper() or word in "&|" for word in words))
 
 
 def _price_line(line: str) -> bool:

@@ -25,12 +25,21 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from engine.copy.cleaning import is_near_duplicate, word_count, words
+from engine.copy.compliance import (
+    ComplianceRules,
+    StyleGuide,
+    compliance_problems,
+    missing_required,
+    style_problems,
+)
 
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _LATIN = re.compile(r"[A-Za-z]")
 # Numbers as written in copy: 6.5, 100, 1,299, ５ (full width normalised first).
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
-_FULL_WIDTH = str.maketrans("０１２３４５６７８９．，", "0123456789.,")
+# Full-width digits and point; not the full-width comma, which separates list items in Chinese
+# ("A5，160页" is A5 and 160 pages, not 5,160).
+_FULL_WIDTH = str.maketrans("０１２３４５６７８９．", "0123456789.")
 # Speaking as a person or as the assistant, not as the brand.
 _PERSONA = re.compile(
     r"\b(i'm|i am|i've|i have|i'll|i was|my name is|as an ai|as a language model|your (creative )?"
@@ -61,7 +70,7 @@ _KINDS = {
 _OFFER = re.compile(
     r"\b(discount(?:s|ed)?|on sale|sale price|\d+\s*% off|percent off|free (?:shipping|delivery|gift)|"
     r"coupon|promo(?:tion(?:al)?)? code|limited[- ]time (?:offer|deal|price)|buy one,? get one|bogo|"
-    r"save (?:up to )?[$€£¥]?\d[\d.,]*)|"
+    r"save (?:up to )?[$€£¥]\d[\d.,]*)|\(sale\)|"
     r"优惠|折扣|打折|\d+(?:\.\d+)?\s*折|特价|促销|包邮|免运费|赠品|买一送一|限时(?:优惠|特价|折扣|抢购)|立减|"
     r"满减|优惠券|秒杀",
     re.IGNORECASE,
@@ -153,7 +162,7 @@ def _kinds(text: str) -> set[str]:
     kinds = set()
     for kind, names in _KINDS.items():
         for name in names:
-            pattern = re.escape(name) if _CJK.search(name) else rf"\b{re.escape(name)}e?s?\b"
+            pattern = re.escape(name) if _CJK.search(name) else rf"\b{re.escape(name)}e?s?\b(?!-)"
             if re.search(pattern, lowered):
                 kinds.add(kind)
                 break
@@ -182,9 +191,11 @@ _CURRENCIES = {
 
 # A price with a period after it: "19 euros per month", "$5/mo", "99元/月", "每月99元".
 _PER_PERIOD = re.compile(
+    # "$40/editor/month" and "£6 per pallet per week" give a period too: a short unit may come first.
     r"(?:[$€£¥￥]\s?\d[\d.,]*|\d[\d.,]*\s?(?:euros?|dollars?|usd|eur|gbp|元|块))\s*"
+    r"(?:(?:(?:per|a|an|every|each)\s+|/\s*)[a-z]{2,12}\s*)?"
     r"(?:(?:per|a|an|every|each)\s+|/\s*)(?:month|mo|year|yr|week|day)\b|"
-    r"\d\s*(?:元|块)\s*(?:/|每)\s*(?:月|年|周|天)|(?:每月|每年|每周|月付|年付)\s*(?:仅需|只需|只要)?\s*[$€£¥￥]?\d",
+    r"[$€£¥￥]\s?\d[\d.,]*\s*/\s*(?:月|年|周|天)|\d\s*(?:元|块)\s*(?:/|每)\s*(?:月|年|周|天)|(?:每月|每年|每周|月付|年付)\s*(?:仅需|只需|只要)?\s*[$€£¥￥]?\d",
     re.IGNORECASE,
 )
 
@@ -231,27 +242,40 @@ class Check:
         return not self.problems
 
 
-def check_variant(text: str, description: str, language: str, complaints: Sequence[str] = ()) -> Check:
+def check_variant(text: str, description: str, language: str, complaints: Sequence[str] = (),
+                  names: Sequence[str] | None = None, rules: ComplianceRules | None = None,
+                  style: StyleGuide | None = None, kind: str = "") -> Check:
     """``complaints``: labels of review themes customers complain about (``from: reviews``); copy
-    that names one makes the claim they contradict."""
-    problems = _lasting_problems(text, description, complaints)
+    that names one makes the claim they contradict. ``names``: the forms of the product's name the
+    copy may use, as the structured brief read them (``engine.copy.brief``); empty when the brief
+    names nothing, and then no variant is held to naming it; None: read from the description.
+    ``rules``: the advertising-law terms and unsupported claims (``prompts/compliance.toml``);
+    ``style``: the workspace's style guide (banned and required words); ``kind``: what the brief
+    sells, as read ("women's trouser suit")."""
+    problems = _lasting_problems(text, description, complaints, language, rules, style)
+    lowered = text.lower()
+    wanted = product_names(description) if names is None else list(names)
+    about_it = bool(kind) and kind.lower() in lowered
     wanted_kinds = _kinds(description)
     other = _kinds(text) - wanted_kinds
     # "band" inside "smartwatch band" briefs and similar overlaps: only a kind the brief lacks,
-    # with none of the brief's own kinds named, is another product.
-    if other and wanted_kinds and not (_kinds(text) & wanted_kinds):
+    # with none of the brief's own kinds (nor its name) named, is another product; "bike-ride
+    # anthems" in copy that names the speaker is a scene, not another product.
+    if other and wanted_kinds and not (_kinds(text) & wanted_kinds) and not about_it:
         problems.append(f"is about a {sorted(other)[0]}, not the product described")
     if language_of(text) != language:
         problems.append(f"is not in {'Chinese' if language == 'zh' else 'English'}")
     elif language == "en" and _CJK.search(text) and not _CJK.search(description):
         problems.append("mixes Chinese into English copy")
-    lowered = text.lower()
-    if not any(name.lower() in lowered for name in product_names(description)):
+    if wanted and not any(name.lower() in lowered for name in wanted):
         problems.append("does not name the product")
+    if style is not None:
+        problems += missing_required(text, style)
     return Check(text, tuple(problems), word_count(text))
 
 
-def _lasting_problems(text: str, description: str, complaints: Sequence[str]) -> list[str]:
+def _lasting_problems(text: str, description: str, complaints: Sequence[str], language: str = "en",
+                      rules: ComplianceRules | None = None, style: StyleGuide | None = None) -> list[str]:
     """The problems no further text can undo: an invented number, offer, currency or price period,
     speaking as a person, a claim customers contradict (the other checks can change as a variant
     goes on, so previews are held to these only)."""
@@ -273,6 +297,10 @@ def _lasting_problems(text: str, description: str, complaints: Sequence[str]) ->
     claimed = [label for label in complaints if claims_theme(text, label, description)]
     if claimed:
         problems.append(f"claims {', '.join(claimed)}, which customers complain about")
+    if rules is not None:
+        problems += compliance_problems(text, description, language, rules)
+    if style is not None:
+        problems += style_problems(text, style)
     return problems
 
 
@@ -282,11 +310,12 @@ _UNFINISHED_WORD = re.compile(r"[A-Za-z0-9'’$€£¥%-]+(?:[.,][A-Za-z0-9'’$
                               r"(?:(?<=\d)[.,])?$")
 
 
-def settled_preview(text: str, description: str, complaints: Sequence[str] = ()) -> str | None:
+def settled_preview(text: str, description: str, complaints: Sequence[str] = (), language: str = "en",
+                    rules: ComplianceRules | None = None, style: StyleGuide | None = None) -> str | None:
     """What of a variant still being written may be shown: up to its last finished word, or None
     once it has a problem no further text can undo (it will be refused, so it is not shown)."""
     settled = _UNFINISHED_WORD.sub("", text).rstrip()
-    if _lasting_problems(settled, description, complaints):
+    if _lasting_problems(settled, description, complaints, language, rules, style):
         return None
     return settled
 
@@ -330,3 +359,36 @@ def rank(checks: list[Check], n: int, target_words: float, avoid: Sequence[str] 
             continue
         chosen.append(check)
     return chosen
+
+
+# Why drafts were refused, in words that complete "the others …", by the problem's first words.
+_REASONS = (
+    ("states a price per period", "gave a price per period the description does not"),
+    ("states ", "stated numbers the description does not give"),
+    ("promises an offer", "promised offers the description does not make"),
+    ("gives the price in", "gave the price in another currency"),
+    ("speaks as a person", "spoke as a person, not as the brand"),
+    ("is about a", "described another kind of product"),
+    ("is not in", "were in the wrong language"),
+    ("mixes Chinese", "mixed Chinese into English copy"),
+    ("does not name the product", "did not name the product"),
+    ("is cut off", "were cut off mid-sentence"),
+    ("uses “", "used words the law or the style guide forbids"),
+    ("claims “", "made claims the description does not"),
+    ("leaves out “", "left out the style guide's required words"),
+)
+
+
+def refusal_reason(checks: Sequence[Check]) -> str:
+    """The most common reason among refused drafts, as a phrase ("" when none was refused)."""
+    counts: dict[str, int] = {}
+    for check in checks:
+        if check.ok:
+            continue
+        for start, phrase in _REASONS:
+            if check.problems[0].startswith(start):
+                counts[phrase] = counts.get(phrase, 0) + 1
+                break
+        else:
+            counts[check.problems[0]] = counts.get(check.problems[0], 0) + 1
+    return max(counts, key=lambda phrase: counts[phrase]) if counts else ""

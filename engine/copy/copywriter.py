@@ -14,14 +14,20 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
+from engine.copy.brief import Brief, read_brief
 from engine.copy.brief_checks import Check, check_variant, language_of, rank, settled_preview
 from engine.copy.cleaning import CopyLimits, clean_variant, ends_sentence, preview_text
+from engine.copy.compliance import ComplianceRules, StyleGuide, apply_spellings
 from engine.copy.prompts import PromptBook
 from engine.errors import BusyError
 from engine.generation.contract import Generator
 from engine.types import CopyRequest, ReviewBrief
 
 logger = logging.getLogger(__name__)
+
+# Placements shorter than this many words (a search headline, an email subject) are not held to
+# naming the product.
+NAMING_MIN_WORDS = 10
 
 # Tokens per word of ad copy, with room for punctuation and emoji: Qwen's and SmolLM2's tokenizers
 # on English; a Chinese "word" here is two characters, about 1.5 tokens. The budget is tight on
@@ -59,8 +65,9 @@ class Draft:
 
 class Copywriter:
     def __init__(self, prompts: PromptBook, generator: Generator, max_new_tokens: int,
-                 max_rounds: int, grounding: bool = True) -> None:
+                 max_rounds: int, grounding: bool = True, rules: ComplianceRules | None = None) -> None:
         self.prompts = prompts
+        self.rules = rules  # the advertising-law terms and unsupported claims every variant is held to
         # Off: every clean variant counts, whatever the brief checks say (they are still recorded).
         self.grounding = grounding
         self.generator = generator
@@ -72,29 +79,37 @@ class Copywriter:
 
     async def write(self, request: CopyRequest, brand_voice: str | None, examples: list[str],
                     on_preview: OnPreview | None = None, model: str | None = None,
-                    reviews: ReviewBrief | None = None) -> Draft:
+                    reviews: ReviewBrief | None = None, brief: Brief | None = None,
+                    style: StyleGuide | None = None) -> Draft:
         """``model``: the served version to write with (the workspace's fine-tune; None: base).
-        ``reviews`` (``from: reviews``): praise for the prompt, complaints it must not claim."""
+        ``reviews`` (``from: reviews``): praise for the prompt, complaints it must not claim.
+        ``brief``: the description as read (``engine.copy.brief``): the prompt asks for its name,
+        and only a brief that names something holds the copy to naming it."""
         language = request.language or language_of(request.product)
         # From reviews, the prompt shows the description without its complained-about claims;
         # the checks below still hold the copy to the whole description.
         shown = replace(request, product=reviews.description) if reviews and reviews.description else request
+        brief = brief or read_brief(request.product, language)
         messages = self.prompts.messages(shown, brand_voice=brand_voice, examples=examples,
-                                         language=language, reviews=reviews)
+                                         language=language, reviews=reviews, product_name=brief.name)
         complaints = [p.label for p in reviews.complaints] if reviews else []
         return await self.complete(messages, request.product, language, self.prompts.limits(request),
                                    request.n, avoid=list(examples), on_preview=on_preview, model=model,
-                                   complaints=complaints)
+                                   complaints=complaints, names=brief.required_names, style=style,
+                                   kind=brief.kind)
 
     async def complete(self, messages: list[dict[str, str]], product: str, language: str,
                        limits: CopyLimits, n: int, avoid: Sequence[str] = (),
                        on_preview: OnPreview | None = None, model: str | None = None,
-                       complaints: Sequence[str] = ()) -> Draft:
+                       complaints: Sequence[str] = (), names: Sequence[str] | None = None,
+                       style: StyleGuide | None = None, kind: str = "") -> Draft:
         """``n`` clean, on-brief, distinct variants for a prompt already built (a /copy, or a turn
         of a conversation): the same cleaning and brief checks against ``product`` (the
         description) either way, and nothing like ``avoid``; ``complaints``: review themes a
         variant must not claim."""
         budget = self.token_budget(limits.max_words, language)
+        if limits.max_words < NAMING_MIN_WORDS:
+            names = ()  # a 30-character headline or a subject line may leave the name to the ad around it
         kept: list[Check] = []
         checks: list[Check] = []
         version = self.generator.version
@@ -113,7 +128,8 @@ class Copywriter:
                     # People in the channel read the preview: a variant that states an invented
                     # offer or number stops growing before it shows one; the final post replaces it.
                     if index < n and index not in refused:
-                        text = settled_preview(preview_text(raw, limits), product, complaints)
+                        text = settled_preview(preview_text(raw, limits), product, complaints, language,
+                                               self.rules, style)
                         if text is None:
                             refused.add(index)
                         elif text:
@@ -134,7 +150,9 @@ class Copywriter:
                 if cleaned is None:
                     logger.debug("dropped unusable variant: %r", text[:200])
                     continue
-                check = check_variant(cleaned, product, language, complaints)
+                if style is not None:  # the team's spellings, in what is checked and delivered
+                    cleaned = apply_spellings(cleaned, style)
+                check = check_variant(cleaned, product, language, complaints, names, self.rules, style, kind)
                 if limits.max_words >= MIN_WORDS_FOR_SENTENCES and not ends_sentence(cleaned):
                     check = Check(check.text, check.problems + ("is cut off mid-sentence",), check.words)
                 round_checks.append(check)

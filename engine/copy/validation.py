@@ -10,7 +10,7 @@ from engine.errors import UserError
 from engine.types import CopyRequest
 
 MAX_PRODUCT_CHARS = 1000
-MAX_OPTION_CHARS = {"tone": 60, "audience": 120, "channel": 40, "length": 20}
+MAX_OPTION_CHARS = {"tone": 60, "audience": 120, "channel": 40, "length": 20, "name": 60}
 MIN_VARIANTS, MAX_VARIANTS = 1, 10
 # What `language:` accepts, and the code each name stands for.
 LANGUAGES = {"en": "en", "english": "en", "英文": "en", "英语": "en",
@@ -81,7 +81,7 @@ def validate_copy_request(request: CopyRequest) -> CopyRequest:
         )
     options = {}
     for name, field in (("tone", "tone"), ("audience", "audience"), ("channel", "ad_channel"),
-                        ("length", "length")):
+                        ("length", "length"), ("name", "name")):
         value = getattr(request, field)
         if value is None:
             continue

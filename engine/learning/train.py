@@ -188,6 +188,8 @@ def train(job: TrainingJob) -> dict:
                 checkpoints.save(model, optimizer, scheduler, step)
         if stopped_at_limit:
             break
+    if checkpoints and step > resumed:  # where a stopped run picks up (a finished one has nothing to)
+        checkpoints.save(model, optimizer, scheduler, step)
     train_seconds = time.monotonic() - train_started
     # CPU time as well: on a shared machine the wall time says as much about the neighbours.
     train_cpu_seconds = time.process_time() - cpu_started

@@ -7,12 +7,15 @@ from __future__ import annotations
 
 import pytest
 
+from bot.console import render_reply
 from bot.discord_adapter.render import MARKUP as DISCORD
 from bot.discord_adapter.render import MESSAGE_LIMIT as DISCORD_LIMIT
+from bot.dispatch import Reply
 from bot.rendering.markup import PLAIN
 from bot.rendering.reviews import summary_text
 from bot.slack_adapter.render import MARKUP as SLACK
 from bot.slack_adapter.render import MESSAGE_LIMIT as SLACK_LIMIT
+from engine import CopyResult, Understood, Variant
 from engine.reviews import Theme
 from tests.engine.reviews.helpers import make_summary
 
@@ -59,3 +62,13 @@ def test_a_small_batch_lists_each_review():
     summary.praise, summary.complaints, summary.trend, summary.notes = [], [], [], []
     text = summary_text(summary, DISCORD_LIMIT, PLAIN)
     assert "1 review (" in text and "• positive (90% sure): “Review 0 about the battery and the strap”" in text
+
+
+def test_the_console_shows_what_the_brief_was_read_as_and_the_shortfall():
+    result = CopyResult(1, [Variant(5, "Hoodie copy", 1)], "m", requested=3,
+                        understood=Understood("卫衣", False, ("宽松", "宝蓝色")),
+                        shortfall="did not name the product")
+    text = render_reply(Reply(copy=result))
+    assert text.splitlines()[0] == "Read as: 卫衣 — 宽松 · 宝蓝色"
+    assert "  #5  Hoodie copy" in text
+    assert "(only 1 of 3 variants were good enough to show; the others did not name the product)" in text

@@ -6,7 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.discord_adapter import render
-from engine import WORKSPACE_SETTINGS, CopyResult, Variant
+from engine import WORKSPACE_SETTINGS, CopyResult, Understood, Variant
 
 DEFAULTS = {name: spec.default for name, spec in WORKSPACE_SETTINGS.items()}
 
@@ -45,7 +45,7 @@ def test_the_header_names_the_workspace_emoji_and_a_shortfall():
                         model_version="m", requested=3)
     header = render.copy_header(result, "Cold *brew* kit", dict(DEFAULTS, approve_emoji="rocket,+1"))
     assert "*Cold \\*brew\\* kit*" in header.content  # the user's text is not markdown
-    assert "only 2 of 3" in header.content
+    assert "Only 2 of 3 variants were good enough to show." in header.content
     assert "React 🚀 or 👍 to approve" in header.content and "❌ or 👎 to reject" in header.content
 
 
@@ -65,3 +65,13 @@ def test_the_tally_is_redrawn_in_place_never_added_twice():
     once = render.with_tally("**#21** Brush less.", 1, 0)
     assert once == "**#21** Brush less.\n-# ✅ 1 · ❌ 0"
     assert render.with_tally(once, 1, 1) == "**#21** Brush less.\n-# ✅ 1 · ❌ 1"
+
+
+def test_the_header_says_what_the_brief_was_read_as_and_why_some_were_refused():
+    result = CopyResult(generation_id=1, variants=[Variant(1, "a", 1)], model_version="m", requested=3,
+                        understood=Understood("卫衣", False, ("宽松", "宝蓝色", "休闲")),
+                        shortfall="stated numbers the description does not give")
+    header = render.copy_header(result, "类型：上衣，版型：宽松，颜色：宝蓝色，风格：休闲，衣样式：卫衣", DEFAULTS)
+    assert "Read as: **卫衣** — 宽松 · 宝蓝色 · 休闲" in header.content
+    assert ("Only 1 of 3 variants were good enough to show; the others stated numbers the description "
+            "does not give.") in header.content

@@ -389,3 +389,21 @@ async def test_approving_by_number_reaches_only_variants_of_this_channel_and_ans
         f"Approved #{private_variant}; it is now approved")
     assert await statuses(engine) == {private_variant: "approved", public_variant: "approved"}
     assert len(fake_slack.posted()) == posted_before  # nothing was said in any channel
+
+
+async def test_the_style_guide_is_set_by_an_admin_and_refused_for_anyone_else(http_bot, sender, fake_slack):
+    def settings_command(text: str, user: str) -> dict:
+        fields = recorded.slash(text, command="/copybot", response_url=fake_slack.response_url("settings"),
+                                user=user)
+        fields["text"] = f"settings {text}"
+        return fields
+
+    assert (await sender.command(settings_command("banned_words: cheap, 便宜", "U0ALICE"))).status == 200
+    await http_bot.tasks.wait_idle(10)
+    assert errors(fake_slack)[-1] == "Only workspace admins can change settings; ask one to do it."
+    stored = await http_bot.engine.store.settings("slack:T0ACME01")
+    assert "banned_words" not in stored
+
+    assert (await sender.command(settings_command("banned_words: cheap, 便宜", "UADMIN"))).status == 200
+    await http_bot.tasks.wait_idle(10)
+    assert (await http_bot.engine.store.settings("slack:T0ACME01"))["banned_words"] == "cheap, 便宜"

@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 from bot.commands import parse_command
 from bot.slack_adapter import render
-from engine import WORKSPACE_SETTINGS, CopyRequest, CopyResult, Variant
+from engine import WORKSPACE_SETTINGS, CopyRequest, CopyResult, Understood, Variant
 
 DEFAULTS = {name: spec.default for name, spec in WORKSPACE_SETTINGS.items()}
 
@@ -46,6 +46,16 @@ def test_header_names_the_requester_and_the_configured_emoji():
     custom = DEFAULTS | {"approve_emoji": "rocket,🚀", "reject_emoji": "no_entry"}
     assert "React :rocket: to approve a variant, :no_entry: to reject it." in render.copy_header(
         result, request, "U0ALICE", custom)
+
+
+def test_header_says_what_the_brief_was_read_as_in_slack_markup():
+    request = CopyRequest(product="Type: jacket, Material: denim <b>, Fit: relaxed", n=2)
+    result = CopyResult(1, [Variant(1, "a", 1)], "tiny", requested=2,
+                        understood=Understood("jacket", False, ("denim <b>", "relaxed")),
+                        shortfall="promised offers the description does not make")
+    header = render.copy_header(result, request, "U0ALICE", DEFAULTS)
+    assert "Read as: *jacket* — denim &lt;b&gt; · relaxed" in header
+    assert "Only 1 of 2 variants were good enough to show; the others promised offers" in header
 
 
 def test_ack_note_only_where_nothing_else_will_say_it():

@@ -36,6 +36,7 @@ from engine.reviews import ReviewSummary, Theme, save_review_summary
 from engine.reviews.for_copy import NO_SUMMARY, brief_from, short_quote, without_claims_on
 from engine.reviews.storage import latest_review_summary
 from tests.bot.discord.fake_discord import load_payload
+from tests.models import CannedBackend
 
 DEFAULTS = {name: spec.default for name, spec in WORKSPACE_SETTINGS.items()}
 EARBUDS = "Aurora wireless earbuds with noise cancelling"
@@ -76,21 +77,6 @@ def stored_prompt(engine: Engine, generation_id: int) -> str:
     with sqlite3.connect(engine.config.database_path) as db:
         prompt = db.execute("SELECT prompt FROM generations WHERE id = ?", (generation_id,)).fetchone()[0]
     return json.loads(prompt)[-1]["content"]
-
-
-class CannedBackend:
-    """A model that answers every prompt with the same few texts (round-robin) and keeps the
-    prompts it was given: the brief checks and the used/avoided field need real sentences."""
-
-    version = "canned-1"
-
-    def __init__(self, answers: list[str]) -> None:
-        self.answers = answers
-        self.prompts: list = []
-
-    def generate(self, prompts, max_new_tokens, on_text=None):
-        self.prompts += prompts
-        return [self.answers[i % len(self.answers)] for i in range(len(prompts))]
 
 
 @pytest.fixture
