@@ -22,6 +22,7 @@ from engine.copy.brief_checks import refusal_reason
 from engine.copy.compliance import ComplianceRules, StyleGuide
 from engine.copy.copywriter import Copywriter, Draft
 from engine.copy.prompts import PromptBook
+from engine.copy.stock_phrases import StockPhrases
 from engine.copy.validation import validate_copy_request
 from engine.errors import UserError
 from engine.generation.configured import batching_generator, open_configured_generator
@@ -75,7 +76,8 @@ class Engine:
         self.generator = generator
         self.copywriter = Copywriter(prompts, generator, config.max_new_tokens, config.max_rounds,
                                      grounding=config.grounding,
-                                     rules=ComplianceRules.load(config.prompts_dir))
+                                     rules=ComplianceRules.load(config.prompts_dir),
+                                     stock=StockPhrases.load(config.prompts_dir))
         # platform -> coroutine that posts an Announcement; each running adapter registers its own.
         self._publishers: dict[str, Callable[[Announcement], Awaitable[None]]] = {}
         self.learning = Learning(config, store, prompts, generator, self.announce,

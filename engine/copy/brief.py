@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass, replace
 
 from engine.copy.brief_checks import language_of
+from engine.copy.brief_names import ZH_QUOTED, name_forms, name_in_prose, name_in_title
 
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 
@@ -39,13 +40,14 @@ _PAIR = re.compile(r"(?:^|[,，;；|｜\n]|\s{1,3})\s*([A-Za-z][A-Za-z /&'-]{0,2
 _BULLET = re.compile(r"^\s*(?:[-•*·▪●]|\d{1,2}[.)、])\s*")
 # "Home > Kitchen > Knives", "Office Chairs › Ergonomic", "Home / Services / Heating": short parts
 # with no digits (a "/" needs two, as "4.7/5" and "S/M/L" have one).
-_CRUMB_PART = r"[^\d>›»/|\n]{1,30}"
+_CRUMB_PART = r"[^\d>›»/|:：\n]{1,30}"
 _BREADCRUMB = re.compile(rf"^\s*{_CRUMB_PART}(?:\s(?:>|›|»|&gt;)\s{_CRUMB_PART})+\s*$|"
                          rf"^\s*{_CRUMB_PART}(?:\s/\s{_CRUMB_PART}){{2,}}\s*$")
 _FURNITURE = re.compile(
     r"add to (?:cart|bag|basket|wishlist)|buy now|sign in|in stock|qty\b|quantity|reviews?\)|ratings?\)|"
     r"out of 5|stars?\b.*\d|★|☆|^\s*(?:menu|search|account|cart|shop|home)\b|free delivery over|"
     r"^(?:details|description|overview|features|specifications|product details|reviews|about)$|"
+    r"you may also like|customers also bought|related products|猜你喜欢|看了又看|"
     r"^\s*(?:©|&copy;|copyright)|\bwishlist\b|\bcompare\b|\badd to basket\b|\bships in\b|call us|email us|"
     r"加入购物车|立即购买|立即预约|立即咨询|预约演示|立即报名|试听|人学习|评分|条评价|条点评|"
     r"月销|累计评价|好评率|已售|收藏|购物车|分享|客服|店铺|首页|宝贝详情|温馨提示",
@@ -82,6 +84,14 @@ class Brief:
     audience: str = ""
     names: tuple[str, ...] = ()  # forms of the name copy may use: "Kestrel trail headlamp", "Kestrel"
     name_required: bool = True  # the brief checks hold copy to naming it (when there is a name)
+    # What the prompt shows of a pasted page: its title, facts and price, without the menus,
+    # breadcrumbs, ratings and buttons a model would otherwise copy ("Shop New In Sale…"); "" for
+    # the other shapes, shown as written.
+    distilled: str = ""
+
+    @property
+    def prompt_text(self) -> str:
+        return self.distilled or self.text
 
     @property
     def required_names(self) -> tuple[str, ...]:
@@ -128,12 +138,26 @@ def _single(text: str, common: dict) -> Brief:
     head, sep, rest = _split_head(text)
     if (sep and head and len(head) <= 60 and len(head.split()) <= 6 and not _sentence_like(head)
             and not (_CJK.search(head) and (len(head) > 16 or re.search(r"[，,。]", head)))):
-        name, names, kind = _name_in_title(head, common["language"], split_brand=False)
+        name, names, kind = name_in_title(head, common["language"], split_brand=False)
         facts = _list_items(rest)
+        if not kind and facts and len(facts[0].split()) <= 4 and not re.search(r"\d", facts[0]):
+            kind = facts[0]  # "Marrow & Vine: small-batch hot sauce, …"
         return Brief(shape="name_facts", name=name, names=names, kind=kind, facts=facts, **common)
-    name = _name_in_prose(text, common["language"])
-    names = _forms(name) if name else ()
-    return Brief(shape="paragraph", name=name, names=names, kind="", facts=_sentences(text), **common)
+    name = name_in_prose(text, common["language"])
+    names = name_forms(name) if name else ()
+    return Brief(shape="paragraph", name=name, names=names, kind=_kind_in_prose(text), facts=_sentences(text),
+                 **common)
+
+
+# "We are a family-run plumbing and heating firm in Leeds", "Kindred is a builder of …",
+# "我们是一家开在苏州老城区的家庭裁缝铺": what the business is.
+_EN_KIND = re.compile(r"\b(?:we are|we're|is|are) (?:a|an) ([a-z][\w -]{2,60}?)(?= in | that | with | for |[,.;:]|$)")
+_ZH_KIND = re.compile(r"(?:是一[家个款所]|是)(?:[\u3400-\u9fff]{0,12}的)?([\u3400-\u9fff]{2,10}?)(?=[，。,！]|$)")
+
+
+def _kind_in_prose(text: str) -> str:
+    found = (_ZH_KIND if _CJK.search(text) else _EN_KIND).search(text)
+    return found.group(1).strip() if found else ""
 
 
 def _attributes(pairs: list[tuple[str, str]], common: dict) -> Brief:
@@ -181,12 +205,13 @@ def _bullets(lines: list[str], common: dict) -> Brief:
                      facts=tuple(items[1:]), **common)
     # A list that starts with its first bullet has a title only when that bullet names something
     # ("• Northpaw salmon bites"); "- 电动晾衣机，一键升降" is the kind and a fact.
-    named_first = bool(re.match(r"[A-Z]", items[0]) or _ZH_QUOTED.search(items[0]))
+    named_first = bool(re.match(r"[A-Z]", items[0]) or ZH_QUOTED.search(items[0]))
     title = _TAG.sub(" ", items[0]).strip() if titled or (named_first and not _is_fact(items[0])) else ""
     if title and (_sentence_like(title) or len(title.split()) > 8 or re.search(r"[!?？！]|\b(?:pls|please)\b", title)):
-        name = _name_in_prose("\n".join(lines), common["language"])
-        return Brief(shape="bullets", name=name, names=_forms(name) if name else (), facts=tuple(items[1:]), **common)
-    name, names, kind = _name_in_title(title, common["language"], split_brand=False) if title else ("", (), "")
+        name = name_in_prose("\n".join(lines), common["language"])
+        return Brief(shape="bullets", name=name, names=name_forms(name) if name else (), facts=tuple(items[1:]),
+                     **common)
+    name, names, kind = name_in_title(title, common["language"], split_brand=False) if title else ("", (), "")
     facts = tuple(item for item in items[1 if title or titled else 0:] if item)
     return Brief(shape="bullets", name=name, names=names, kind=kind, facts=facts, **common)
 
@@ -198,17 +223,22 @@ def _page(lines: list[str], common: dict) -> Brief:
             and not _menu_line(line) and not _price_line(line)]
     kept = [re.sub(r"^(?:clearance|new|sale|new in|清仓|新品)\s*[:：]\s*", "", line, flags=re.IGNORECASE)
             for line in kept]
-    title = next((line for line in kept if not _pairs(line) and not line[:1].islower()
-                  and not re.match(r"(?i)(?:by|from|sold by)\b", line)), "")
-    title = re.split(r"\s+[·|｜]\s+", title)[0]  # 栖云茶舍 · 杭州龙井村: the rest is where or what
+    line = next((line for line in kept if not _pairs(line) and not line[:1].islower()
+                 and not re.match(r"(?i)(?:by|from|sold by)\b", line)), "")
+    title = re.split(r"\s+[·|｜]\s+", line)[0]  # 栖云茶舍 · 杭州龙井村: the rest is where or what
+    facts = tuple(_BULLET.sub("", kept_line) for kept_line in kept if kept_line != line)
+    price = common["price"]
+    shown = [line, *facts] + ([f"Price: {price}"] if price and price not in " ".join(facts) else [])
+    names: tuple[str, ...]
     tag = re.match(r"【([^】]{2,16})】", title)
     if tag and (re.search(r"[A-Za-z0-9]", tag.group(1)) or len(tag.group(1)) >= 5):  # 【零基础日语 N5】
-        return Brief(shape="page", name=tag.group(1), names=(tag.group(1),), kind=kind,
-                     facts=tuple(_BULLET.sub("", line) for line in kept if line != title), **common)
-    name, names, title_kind = (_name_in_title(_TAG.sub(" ", title).strip(), common["language"]) if title
-                               else ("", (), ""))
-    facts = tuple(_BULLET.sub("", line) for line in kept if line != title)
-    return Brief(shape="page", name=name, names=names, kind=title_kind or kind, facts=facts, **common)
+        name, names, title_kind = tag.group(1), (tag.group(1),), ""
+    elif title:
+        name, names, title_kind = name_in_title(_TAG.sub(" ", title).strip(), common["language"])
+    else:
+        name, names, title_kind = "", (), ""
+    return Brief(shape="page", name=name, names=names, kind=title_kind or kind, facts=facts,
+                 distilled="\n".join(part for part in shown if part), **common)
 
 
 def _message(lines: list[str], common: dict) -> Brief:
@@ -217,135 +247,13 @@ def _message(lines: list[str], common: dict) -> Brief:
     name = next((pairs[k] for k in ("店名", "品牌", "名字", "名称", "产品", "product", "brand", "name")
                  if k in pairs), "")
     if name and _CJK.search(name):
-        name, names, _ = _name_in_title(name, common["language"])
+        name, names, _ = name_in_title(name, common["language"])
         return Brief(shape="message", name=name, names=names, facts=tuple(lines[1:]), **common)
     if not name:
-        name = _name_in_prose(text, common["language"])
+        name = name_in_prose(text, common["language"])
     name = re.sub(r"[（(].*$", "", name).strip()
     facts = tuple(_BULLET.sub("", line) for line in lines[1:])
-    return Brief(shape="message", name=name, names=_forms(name) if name else (), facts=facts, **common)
-
-
-# --- names -------------------------------------------------------------------------------------
-
-def _name_in_title(title: str, language: str, split_brand: bool = True) -> tuple[str, tuple[str, ...], str]:
-    """A title's name, the forms copy may use, and the kind it names: "Kestrel trail headlamp"
-    -> Kestrel (Kestrel trail headlamp, Kestrel) and "trail headlamp"; "青岚保温杯" -> 青岚保温杯
-    with its three-character runs (Chinese brand and item run together)."""
-    title = re.sub(r"\s+-\s+.*$", "", title).strip()  # "Kessa Flat Burr Grinder - Matte Black"
-    if _CJK.search(title) and not re.match(r"[A-Za-z]", title):
-        parts = title.split()
-        head = parts[0]
-        quoted = _ZH_QUOTED.search(title)
-        if quoted:  # 「知遇」考研英语陪跑营
-            return quoted.group(1), (quoted.group(1),), _ZH_QUOTED.sub("", title).strip()
-        if len(parts) > 1 and len(head) <= 4:  # 素禾 法式碎花茶歇裙: the brand, then the item
-            return head, (head, "".join(parts[:2])), parts[1]
-        # 青岚保温杯: brand and item run together, and most brands are two to four characters.
-        return head, tuple(dict.fromkeys((head, head[:4], head[:3], head[:2]))), ""
-    at = re.search(r"\b(?:at|from|by) (" + _CAPS + ")", title)
-    if at and not title[:1].isupper():
-        return at.group(1), (at.group(1),), ""
-    title = re.sub(r"^(?:Why|How|Meet|New|Introducing|The)\s+", "", title).rstrip(":：")
-    words = title.split()
-    brand: list[str] = []
-    for word in words:
-        if word[:1].isupper() or word[:1].isdigit() and brand or "&" == word or word.lower() in {"of", "and"} and brand:
-            brand.append(word)
-        else:
-            break
-    if not brand:  # "bamboo toothbrush with charcoal bristles": what it is, not what it is called
-        return "", (), title
-    while brand and brand[-1].lower() in {"of", "and", "&"}:
-        brand.pop()
-    name = " ".join(brand)
-    kind = " ".join(words[len(brand):])
-    # "Nordvik Women's Insulated Parka": capitalised product words are the kind, not the brand.
-    if split_brand and len(brand) > 1 and not kind and language == "en":
-        name, kind = brand[0], " ".join(brand[1:])
-    return name, tuple(dict.fromkeys((title, name) if name != title else (name,))), kind
-
-
-# An English name as written: capitalised words, "&", digits inside ("Lantern Trust 5k"),
-# a colon inside a word ("Q:Thread").
-_CAPS = r"[A-Z][\w'’]*(?::[A-Z]\w*)?(?:[ \t]+(?:&[ \t]+|of[ \t]+|de[ \t]+)?(?:[A-Z][\w'’]*|\d\w*))*"
-_EN_MARKED = re.compile(
-    r"(?i:\bit(?:'s| is)(?: called| the)?|\bcalled|\bnamed|\bproduct is|\bbrand is|\bour (?:app|brand|shop|"
-    r"studio|salon|product|company|client|charity)|\bthis is|\bmeet|\bintroducing|\bwelcome to|^at|\bat|"
-    r"\bfor(?: the)?|\bwe(?:'re| are))[ \t]+(?:(?i:the)[ \t]+)?(" + _CAPS + ")",
-    re.MULTILINE)
-_EN_FIRST_SUBJECT = re.compile(r"^(" + _CAPS + r")\s+(?:is|are|makes|helps|gives|runs|builds|offers|lets|"
-                               r"turns|brings|has|sells|teaches|fixes|connects|was)\b")
-_EN_ANY_CAPS = re.compile(r"(?<=[a-z,;:—–-] )(?:the )?(" + _CAPS + ")")
-_EN_SUBJECT = re.compile(r"(?:^|[.!?]\s+|,\s+)(" + _CAPS + r")\s+(?:is|are|makes|helps|gives|runs|builds|"
-                         r"offers|lets|turns|brings|has|sells|teaches|fixes|connects|was)\b", re.MULTILINE)
-_EN_LINE_START = re.compile(r"^(?:the\s+)?(" + _CAPS + r")(?:\s+[a-z][\w-]*|\s*[,—–(-]|\s*$)", re.MULTILINE)
-_EN_PAREN = re.compile(r"\((" + _CAPS + r")\)")
-_ZH_QUOTED = re.compile(r"[「『“]([^」』”]{2,12})[」』”]")
-_ZH_PAREN = re.compile(r"[（(]([\u3400-\u9fffA-Za-z][\u3400-\u9fffA-Za-z0-9+]{1,10})[）)]")
-_ZH_CALLED = re.compile(r"(?:叫做?|名叫|名字[:：]?|品牌[:：]|店名[:：]|产品是|开了一?家|开的是)\s*"
-                        r"([\u3400-\u9fffA-Za-z0-9+]{2,10}?)(?=[，,。！!：:（(\s]|是|的|$)", re.MULTILINE)
-_ZH_MARKED = re.compile(r"(?:我们是|这里是)\s*(?:[\u3400-\u9fff]{2,4}的)?"
-                        r"([\u3400-\u9fffA-Za-z0-9+]{2,10}?)(?=[，,。！!：:（(\s]|是|的|$)", re.MULTILINE)
-_ZH_SUBJECT = re.compile(r"(?:^|[。！？\n]|，)([\u3400-\u9fffA-Za-z0-9+]{2,8}?)"
-                         r"(?:是一[家个款所]|是开在|每[周天]|给|专[注做])", re.MULTILINE)
-# Words that start sentences or requests but name nothing; places after "in"/"at" are not names.
-_COMMON = {"groups", "students", "customers", "parents", "most", "japanese", "english", "spanish", "french",
-           "chinese", "german", "italian", "portuguese", "monday", "tuesday", "wednesday", "thursday", "friday",
-           "saturday", "sunday", "january", "february", "march", "april", "may", "june", "july", "august",
-           "september", "october", "november", "december", "we", "our", "the", "this", "it", "its", "hey", "hi",
-           "hiya", "hello", "yo", "new", "now", "meet",
-           "need", "can", "please", "pls", "for", "with", "every", "each", "a", "an", "your", "you", "get",
-           "play", "make", "price", "launching", "product", "type", "brand", "looking", "tucked", "founded",
-           "quick", "copy", "team", "all", "entry", "open", "available", "pricing", "new feature", "speaker",
-           "thurs", "sun", "sat", "mon", "tue", "wed", "fri", "fb", "ig", "sms", "ios", "android", "b2b",
-           "saas", "ai", "uk", "us", "eu", "why", "spring", "summer", "autumn", "winter", "i", "q", "faq",
-           "i'm", "im", "my", "everything", "free", "dogs", "cats", "business", "accessories", "plans", "tax",
-           "home", "shop", "sale", "details", "about", "services", "heavyweight", "employers", "office"}
-_ZH_COMMON = {"我们", "一家", "一个", "一款", "这是", "你好", "如果", "很多人", "去年冬天", "老板", "各位", "团队",
-              "新品", "公司", "产品", "店里", "周年庆", "求文案", "专注", "在吗"}
-
-
-def _name_in_prose(text: str, language: str) -> str:
-    """The name a paragraph or a message gives, by the strongest sign first: quoted (「班小二」), in
-    brackets after what it is ("the salon (Velvet Chair)"), marked ("it's called Drift", "叫「小方盒」",
-    "At Penny & Post"), the subject of a sentence ("Kindred is a builder…"), or a line that starts
-    with it ("Picklebox crisps — …"). "" when it names nothing ("We are a family-run plumbing firm")."""
-    if _CJK.search(text) and language == "zh":
-        for pattern in (_ZH_QUOTED, _ZH_CALLED, _ZH_MARKED, _ZH_PAREN, _ZH_SUBJECT):
-            for found in pattern.finditer(text):
-                name = found.group(1).strip()
-                if (name not in _ZH_COMMON and not re.fullmatch(r"[\d.]+", name)
-                        and not name.startswith(("我们", "你")) and not re.match(r"一[家个款所位种支]", name)
-                        and not re.search(r"的|一家|一个|在", name)):
-                    return name
-    patterns = [_EN_PAREN, _EN_FIRST_SUBJECT, _EN_MARKED, _EN_SUBJECT, _EN_LINE_START]
-    if "\n" in text:  # a chatty message, mostly lowercase: a capitalised word in it is a name
-        patterns.append(_EN_ANY_CAPS)
-    for pattern in patterns:
-        for found in pattern.finditer(text):
-            name = found.group(1).strip().rstrip(".,:")
-            name = re.sub(r"\s+(?:[A-Z]{2,}|\d+\w*)$", "", name) if pattern is _EN_LINE_START else name
-            if _usable_name(name, text, found.start(1)):
-                return name
-    return ""
-
-
-def _usable_name(name: str, text: str, at: int) -> bool:
-    first = name.split()[0].lower() if name.split() else ""
-    if not name or first in _COMMON or name.lower() in _COMMON or len(name) < 2:
-        return False
-    before = text[max(0, at - 4):at].lower()
-    return not re.search(r"\b(?:in|near|from|across)\s+$", before)
-
-
-def _forms(name: str) -> tuple[str, ...]:
-    forms = [name]
-    if " " in name and not _CJK.search(name):
-        first = name.split()[0]
-        if len(first) > 2 and first.lower() not in _COMMON:
-            forms.append(first)
-    return tuple(forms)
+    return Brief(shape="message", name=name, names=name_forms(name) if name else (), facts=facts, **common)
 
 
 # --- pieces ------------------------------------------------------------------------------------

@@ -32,6 +32,7 @@ from engine.copy.compliance import (
     missing_required,
     style_problems,
 )
+from engine.copy.stock_phrases import StockPhrases
 
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _LATIN = re.compile(r"[A-Za-z]")
@@ -343,12 +344,14 @@ def pastes_brief(text: str, description: str) -> bool:
 
 
 def rank(checks: list[Check], n: int, target_words: float, avoid: Sequence[str] = (),
-         description: str = "") -> list[Check]:
-    """Up to ``n`` passing variants: those that do not paste ``description`` back first (they are
-    kept only when nothing else passes), then the closest to the target length, each distinct from
-    those chosen before it (and from ``avoid``: copy already shown)."""
-    def order(check: Check) -> tuple[bool, float]:
-        return pastes_brief(check.text, description), abs(check.words - target_words * 0.8)
+         description: str = "", stock: StockPhrases | None = None) -> list[Check]:
+    """Up to ``n`` passing variants, in an editor's order: those that do not paste ``description``
+    back first (they are kept only when nothing else passes), then those leaning on fewer stock
+    phrases (``stock``), then the closest to the target length, each distinct from those chosen
+    before it (and from ``avoid``: copy already shown)."""
+    def order(check: Check) -> tuple[bool, int, float]:
+        weak = len(stock.used(check.text)) if stock is not None else 0
+        return pastes_brief(check.text, description), weak, abs(check.words - target_words * 0.8)
 
     passing = sorted((c for c in checks if c.ok), key=order)
     chosen: list[Check] = []

@@ -19,6 +19,7 @@ from engine.copy.brief_checks import Check, check_variant, language_of, rank, se
 from engine.copy.cleaning import CopyLimits, clean_variant, ends_sentence, preview_text
 from engine.copy.compliance import ComplianceRules, StyleGuide, apply_spellings
 from engine.copy.prompts import PromptBook
+from engine.copy.stock_phrases import StockPhrases
 from engine.errors import BusyError
 from engine.generation.contract import Generator
 from engine.types import CopyRequest, ReviewBrief
@@ -65,8 +66,10 @@ class Draft:
 
 class Copywriter:
     def __init__(self, prompts: PromptBook, generator: Generator, max_new_tokens: int,
-                 max_rounds: int, grounding: bool = True, rules: ComplianceRules | None = None) -> None:
+                 max_rounds: int, grounding: bool = True, rules: ComplianceRules | None = None,
+                 stock: StockPhrases | None = None) -> None:
         self.prompts = prompts
+        self.stock = stock  # the stock phrases the ranking puts last
         self.rules = rules  # the advertising-law terms and unsupported claims every variant is held to
         # Off: every clean variant counts, whatever the brief checks say (they are still recorded).
         self.grounding = grounding
@@ -88,8 +91,10 @@ class Copywriter:
         language = request.language or language_of(request.product)
         # From reviews, the prompt shows the description without its complained-about claims;
         # the checks below still hold the copy to the whole description.
-        shown = replace(request, product=reviews.description) if reviews and reviews.description else request
         brief = brief or read_brief(request.product, language)
+        # A pasted page is shown distilled (engine.copy.brief); the checks still read all of it.
+        shown = replace(request, product=reviews.description if reviews and reviews.description
+                        else brief.prompt_text)
         messages = self.prompts.messages(shown, brand_voice=brand_voice, examples=examples,
                                          language=language, reviews=reviews, product_name=brief.name)
         complaints = [p.label for p in reviews.complaints] if reviews else []
@@ -164,7 +169,7 @@ class Copywriter:
             if not self.grounding:
                 round_checks = [Check(c.text, (), c.words) for c in round_checks]
             kept += rank(round_checks, missing, limits.max_words,
-                         avoid=[c.text for c in kept] + list(avoid), description=product)
+                         avoid=[c.text for c in kept] + list(avoid), description=product, stock=self.stock)
             if len(kept) >= n:
                 break
             logger.info("round %d kept %d of %d variants; asking again", round_number, len(kept), n)

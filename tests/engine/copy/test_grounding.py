@@ -2,7 +2,9 @@
 
 import pytest
 
-from engine.copy.brief_checks import check_variant, language_of, pastes_brief, price_in, product_names, rank
+from engine.copy.brief_checks import Check, check_variant, language_of, pastes_brief, price_in, product_names, rank
+from engine.copy.stock_phrases import StockPhrases
+from tests.models import REPO
 
 PHONE = "SmartX 5G phone: 6.5-inch AMOLED screen, 100-megapixel triple camera"
 EARBUDS = "Aurora wireless earbuds: 30-hour battery, noise cancelling, $79"
@@ -139,3 +141,18 @@ def test_a_price_in_another_currency_or_per_period_the_description_does_not_give
         problem, copy, description, refused):
     problems = check_variant(copy, description, "zh" if "咖啡" in copy else "en").problems
     assert any(p.startswith(problem) for p in problems) == refused, problems
+
+
+def test_rank_shows_copy_that_leans_on_stock_phrases_last():
+    stock = StockPhrases.load(REPO / "prompts")
+    weak = Check("Hey there! Elevate your mornings with Harbor cold brew, perfect for any occasion.", (), 13)
+    plain = Check("Harbor cold brew: zero sugar, roasted in Portland, ready in the can when you are.", (), 15)
+    zh_weak = Check("选择我们的青岚保温杯，让你在任何场合都自信满满！", (), 12)
+    zh_plain = Check("青岚保温杯，早上装的热茶，下午开会时还是烫的。", (), 12)
+    assert stock.used(weak.text)[0] == "hey there"  # openers first
+    assert {"perfect for any occasion", "elevate your"} <= set(stock.used(weak.text))
+    assert {"选择我们", "任何场合", "自信满满"} <= set(stock.used(zh_weak.text))
+    assert stock.used(plain.text) == [] and stock.used(zh_plain.text) == []
+    assert rank([weak, plain], 1, 15, stock=stock) == [plain]
+    assert rank([zh_weak, zh_plain], 1, 12, stock=stock) == [zh_plain]
+    assert rank([weak, plain], 1, 13) == [weak]  # without the list, length alone decides
