@@ -201,7 +201,7 @@ class Engine:
         await self.store.ensure_workspace(workspace, origin.platform)
         settings = await self.settings(origin)
         examples = await self.store.recent_approved_texts(workspace, self.config.few_shot)
-        brief = read_brief(request.product, request.language)
+        brief = read_brief(request.product)
         if request.name:
             brief = brief.named(request.name)
         with self.metrics.generation_seconds.time():

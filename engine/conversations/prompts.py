@@ -86,7 +86,7 @@ class TurnPrompts:
 
     def messages(self, turn: Refinement, context: TurnContext) -> list[dict[str, str]]:
         template = self._template(context.language)
-        brief = read_brief(context.opening.product, context.language)
+        brief = read_brief(context.opening.product)
         if context.target.name:
             brief = brief.named(context.target.name)
         opening = self.book.messages(context.opening, brand_voice=context.brand_voice,

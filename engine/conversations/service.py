@@ -178,5 +178,5 @@ class Conversations:
 def _names(request: CopyRequest) -> tuple[str, ...]:
     """The forms of the product's name a turn's copy is held to, read as the request's were; none
     when the brief names nothing."""
-    brief = read_brief(request.product, request.language)
+    brief = read_brief(request.product)
     return (brief.named(request.name) if request.name else brief).required_names

@@ -109,7 +109,9 @@ class Brief:
 
 
 def read_brief(text: str, language: str | None = None) -> Brief:
-    """The structured brief of ``text`` (already cleaned: ``engine.copy.validation.clean_brief``)."""
+    """The structured brief of ``text`` (already cleaned: ``engine.copy.validation.clean_brief``).
+    ``language``: the brief's own (not the copy's: `language: zh` on an English brief still reads
+    it as English); None: found in the text."""
     language = language or language_of(text)
     lines = [line.strip() for line in text.split("\n") if line.strip()]
     price = _price(text)

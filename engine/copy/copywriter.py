@@ -91,7 +91,7 @@ class Copywriter:
         language = request.language or language_of(request.product)
         # From reviews, the prompt shows the description without its complained-about claims;
         # the checks below still hold the copy to the whole description.
-        brief = brief or read_brief(request.product, language)
+        brief = brief or read_brief(request.product)
         # A pasted page is shown distilled (engine.copy.brief); the checks still read all of it.
         shown = replace(request, product=reviews.description if reviews and reviews.description
                         else brief.prompt_text)
