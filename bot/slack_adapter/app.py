@@ -201,6 +201,10 @@ class SlackBot:
         return await self._accept(reaction.origin, "reaction", body)
 
     async def _on_mention(self, body: dict) -> BoltResponse | None:
+        if translate.by_bot(body):
+            # Another app's bot: answering it pings it back, and two bots that answer mentions loop.
+            logger.info("ignoring a mention by a bot")
+            return None
         try:
             origin = translate.event_origin(body)
         except (KeyError, ValueError):

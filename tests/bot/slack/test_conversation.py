@@ -195,3 +195,20 @@ async def test_a_turn_naming_a_variant_of_another_thread_gets_one_sentence(http_
     await http_bot.tasks.wait_idle(30)
     (text,) = errors(fake_slack)
     assert text.startswith("There is no #99 in this thread; the variants here are #1, #2.")
+
+
+async def test_another_apps_bot_that_mentions_copybot_gets_no_answer(http_bot, sender, fake_slack):
+    # A bot that answers its mentions would loop with copybot: its mention is acknowledged and
+    # dropped, never journaled, never answered, never pinged back.
+    for bot_fields in ({"bot_id": "B0OTHER", "bot_profile": {"name": "otherbot"}},
+                       {"subtype": "bot_message", "bot_id": "B0OTHER"}):
+        envelope = recorded.mention("2 instagram captions for our cold brew")
+        envelope["event"].update(bot_fields)
+        assert (await sender.event(envelope)).status == 200
+    await http_bot.tasks.wait_idle(60)
+    assert fake_slack.posted() == []
+    assert await rows(http_bot.engine, "SELECT count(*) FROM inbound_events") == [(0,)]
+    assert await turns(http_bot.engine) == []
+    # A person's mention right after is answered as usual.
+    header, variants = await start_by_mention(sender, http_bot, fake_slack)
+    assert len(variants) == 2
