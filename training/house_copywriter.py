@@ -115,8 +115,11 @@ def plan(args: argparse.Namespace) -> int:
     examples = load_examples()
     book = PromptBook.load(REPO / "prompts")
     held = [e for e in examples if e.held_out]
-    by = lambda key: {value: sum(1 for e in examples if getattr(e, key) == value)  # noqa: E731
-                      for value in sorted({getattr(e, key) for e in examples})}
+
+    def by(key: str) -> dict[str, int]:
+        return {value: sum(1 for e in examples if getattr(e, key) == value)
+                for value in sorted({getattr(e, key) for e in examples})}
+
     print(f"{len(examples)} examples ({len(held)} held out for validation), data sha256 {data_sha256()}")
     for key in ("language", "shape", "channel", "bad_fault"):
         print(f"  {key}: {by(key)}")
