@@ -30,7 +30,7 @@ lint: install
 	$(BIN)/ruff check engine bot tests bench training
 	$(BIN)/mypy
 
-BENCHMARKS = generate copy_quality brief_reading brief_shapes slack_ack durability discord_defer sentiment e5_kernel finetune learning_loop workspace_serving remote_backend
+BENCHMARKS = generate copy_quality brief_reading brief_by_model brief_shapes slack_ack durability discord_defer sentiment e5_kernel finetune learning_loop workspace_serving remote_backend
 
 # Every benchmark, one after another (tens of minutes on 2 cores).
 bench: install

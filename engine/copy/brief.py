@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
-from engine.copy.brief_checks import language_of
+from engine.copy.brief_checks import PRICE, language_of
 from engine.copy.brief_names import ZH_QUOTED, name_forms, name_in_prose, name_in_title
 
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
@@ -55,10 +55,6 @@ _FURNITURE = re.compile(
 _NUMBER_WITH_UNIT = re.compile(
     r"(?:[$€£¥￥]\s?)?\d+(?:[.,]\d+)*(?:\s?(?:-|–|~|到|至)\s?\d+(?:[.,]\d+)*)?\s?"
     r"(?:%|％|[a-zA-Z]{1,8}\b|[\u3400-\u9fff]{1,2})?")
-_PRICE = re.compile(
-    r"[$€£¥￥]\s?\d[\d.,]*\d|[$€£¥￥]\s?\d|\d[\d.,]*\s?(?:euros?|dollars?|usd|eur|gbp|rmb|yuan)\b|"
-    r"\d[\d.,]*\s?(?:元|块)(?:/[月年周天])?|(?:rmb|usd|eur|gbp)\s?\d[\d.,]*\d?",
-    re.IGNORECASE)
 _OFFER = re.compile(
     r"[^,，;；。.\n]*(?:\d+\s*% off|free (?:shipping|delivery|returns?|trial|gift|consultation)|"
     r"discount|promo code|coupon|buy one|bogo|was:? [$€£]|reduced|sale|save \d|"
@@ -329,15 +325,15 @@ def _menu_line(line: str) -> bool:
 
 
 def _price_line(line: str) -> bool:
-    stripped = _PRICE.sub("", line)
-    return bool(_PRICE.search(line)) and len(re.sub(r"[\W_]|price|was|now|售价|价格|券后价?", "", stripped,
+    stripped = PRICE.sub("", line)
+    return bool(PRICE.search(line)) and len(re.sub(r"[\W_]|price|was|now|售价|价格|券后价?", "", stripped,
                                                      flags=re.IGNORECASE)) <= 4
 
 
 def _price(text: str) -> str:
     for line in text.split("\n"):
         for key, value in _pairs(line):
-            if key.lower() in _PRICE_KEYS and (found := _PRICE.search(value)):
+            if key.lower() in _PRICE_KEYS and (found := PRICE.search(value)):
                 return found.group(0).strip()
-    found = _PRICE.search(text)
+    found = PRICE.search(text)
     return found.group(0).strip() if found else ""

@@ -172,9 +172,9 @@ def _kinds(text: str) -> set[str]:
 
 
 # A price as descriptions give it: $79, €59, 59 euros, 89元, ¥89, 售价89元, RMB 89.
-_PRICE = re.compile(
-    r"[$€£¥]\s?\d[\d.,]*\d|[$€£¥]\s?\d|\d[\d.,]*\s?(?:euros?|dollars?|pounds?|usd|eur|gbp|rmb|yuan)\b|"
-    r"\d[\d.,]*\s?(?:元|块|円)|(?:rmb|usd|eur|gbp)\s?\d[\d.,]*\d?",
+PRICE = re.compile(
+    r"[$€£¥￥]\s?\d[\d.,]*\d|[$€£¥￥]\s?\d|\d[\d.,]*\s?(?:euros?|dollars?|pounds?|usd|eur|gbp|rmb|yuan)\b|"
+    r"\d[\d.,]*\s?(?:元|块|円)(?:/[月年周天])?|(?:rmb|usd|eur|gbp)\s?\d[\d.,]*\d?",
     re.IGNORECASE,
 )
 
@@ -208,7 +208,7 @@ def _currencies(text: str) -> set[str]:
 def price_in(description: str) -> str | None:
     """The price the description gives, as written ("$79", "59 euros", "89元"), or None
     (bench/copy_quality.py counts the copy that states it)."""
-    match = _PRICE.search(description.translate(_FULL_WIDTH))
+    match = PRICE.search(description.translate(_FULL_WIDTH))
     return match.group(0).strip() if match else None
 
 
