@@ -86,7 +86,7 @@ async def cmd_copy(args: argparse.Namespace) -> int:
 
     request = CopyRequest(product=args.product, tone=args.tone, audience=args.audience,
                           ad_channel=args.channel, length=args.length, language=args.language,
-                          n=args.n)
+                          n=args.n, name=args.name)
     origin = Origin(platform="console", workspace="local", channel="cli", user="cli")
     # The first variant streams to stderr as it is written; stdout gets the final variants only.
     stream = StreamedVariant(sys.stderr)
@@ -163,6 +163,7 @@ def build_parser() -> argparse.ArgumentParser:
     copy.add_argument("--length", help="short, medium, long, or a number of words")
     copy.add_argument("--language", help="en or zh (default: the description's language)")
     copy.add_argument("-n", type=int, default=3, help="number of variants (1-10)")
+    copy.add_argument("--name", help="what the copy calls the product (default: read from the description)")
     copy.set_defaults(handler=cmd_copy, log_level="WARNING")
 
     export = sub.add_parser("export", help="write approved examples (or preference pairs) as JSONL")
