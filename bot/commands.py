@@ -123,9 +123,22 @@ def _unquote(value: str) -> str:
     return value
 
 
+def _is_brief(span: str, keys: int) -> bool:
+    """Unknown ``key:`` words before the first option belong to the description when it reads as a
+    brief: several of them, or a list after one (commas, lines). A lone "colour: green" is more
+    likely a mistyped option, and is refused with the list of options."""
+    return keys >= 2 or bool(re.search(r"[,，;；\n]", span))
+
+
 def split_options(text: str, allowed: tuple[str, ...]) -> tuple[str, dict[str, str]]:
     """``"bamboo brush tone: fun n: 2"`` -> ``("bamboo brush", {"tone": "fun", "n": "2"})``."""
     markers = list(_OPTION.finditer(_mask_quoted(text)))
+    first_known = next((i for i, m in enumerate(markers) if m.group(1).lower() in allowed), len(markers))
+    if first_known and _is_brief(text[markers[0].start(): markers[first_known].start()
+                                      if first_known < len(markers) else len(text)], first_known):
+        # "Kestrel headlamp: 450 lumens, 62 g" and "Type: jacket, Material: denim" are a brief's own
+        # colons, not options: the description runs up to the first real option.
+        markers = markers[first_known:]
     free = _unquote(text[: markers[0].start()] if markers else text)
     options: dict[str, str] = {}
     for i, marker in enumerate(markers):

@@ -65,12 +65,14 @@ def help_text(engine: Engine) -> str:
     presets = engine.presets()
     return "\n".join([
         "/copy <product description> [tone: …] [audience: …] [channel: …] [length: …] [language: …] [n: 3] "
-        "[from: reviews]",
+        "[from: reviews] [name: …]",
         f"    tones: {', '.join(presets['tone'])} (or your own words)",
         f"    channels: {', '.join(presets['channel'])}",
         f"    lengths: {', '.join(presets['length'])}, or a number of words",
         "    language: en or zh (default: the description's own language)",
-        "    n: how many variants, 1 to 10. Put a description containing a colon in double quotes.",
+        "    n: how many variants, 1 to 10. Paste the brief as it is (Name: facts, Type: jacket, Material: …); "
+        "quote it if it has one lone colon.",
+        "    name: what the copy calls the product, when the reply's \"Read as\" line got it wrong.",
         "    from: reviews writes from your latest /reviews summary: it uses what customers praise and "
         "avoids claims their complaints contradict.",
         "React to a variant to approve (✅ 👍) or reject (❌ 👎) it; in the console: /approve <number>, "

@@ -124,3 +124,19 @@ def test_a_plain_description_survives_parsing(description):
 def test_a_pasted_review_list_may_start_on_the_next_line():
     command = parse_line("/reviews\nGreat battery\nBroke in a week")
     assert command == ReviewsCommand(text="Great battery\nBroke in a week")
+
+
+@pytest.mark.parametrize("text,product,tone", [
+    ("Type: jacket, Material: denim, Fit: relaxed", "Type: jacket, Material: denim, Fit: relaxed", None),
+    ("Kestrel trail headlamp: 450 lumens, 62 g tone: playful", "Kestrel trail headlamp: 450 lumens, 62 g",
+     "playful"),
+    ("类型：上衣，版型：宽松 tone: playful", "类型：上衣，版型：宽松", "playful"),
+])
+def test_a_briefs_own_colons_are_not_options(text, product, tone):
+    request = parse_command("copy", text).request
+    assert (request.product, request.tone) == (product, tone)
+
+
+def test_a_lone_unknown_option_is_still_refused():
+    with pytest.raises(UserError, match="Unknown option colour:"):
+        parse_command("copy", "toothbrush colour: green")
