@@ -76,6 +76,11 @@ _OFFER = re.compile(
     r"满减|优惠券|秒杀",
     re.IGNORECASE,
 )
+# "free bike repairs", "a free quote": something given for nothing, which copy may promise only
+# when the description says "free" itself (as "visits are free" or "Quote: free" do). Not
+# "sugar-free", "free from", "feel free to", "one hand free".
+_FREE_OFFER = re.compile(r"(?<![-\w])free\s+(?!(?:from|to|of|and)\b)\w+", re.IGNORECASE)
+_FREE_WORD = re.compile(r"(?<![-\w])free\b(?!-)(?!\s+(?:from|to|of|and)\b)", re.IGNORECASE)
 _STOP = frozenset(
     "a an the and or for with of to in on our your new best all by from at is are this that it its "
     "per one two pack set".split())
@@ -287,6 +292,8 @@ def _lasting_problems(text: str, description: str, complaints: Sequence[str], la
     offer = _OFFER.search(text)
     if offer and not _OFFER.search(description):
         problems.append(f"promises an offer (\u201c{offer.group(0)}\u201d) the description does not make")
+    elif (free := _FREE_OFFER.search(text)) and not _FREE_WORD.search(description):
+        problems.append(f"promises an offer (\u201c{free.group(0)}\u201d) the description does not make")
     given, named = _currencies(description), _currencies(text)
     if given and named and not named & given:
         problems.append(f"gives the price in {sorted(named)[0]}; the description gives {sorted(given)[0]}")

@@ -156,3 +156,14 @@ def test_rank_shows_copy_that_leans_on_stock_phrases_last():
     assert rank([weak, plain], 1, 15, stock=stock) == [plain]
     assert rank([zh_weak, zh_plain], 1, 12, stock=stock) == [zh_plain]
     assert rank([weak, plain], 1, 13) == [weak]  # without the list, length alone decides
+
+
+@pytest.mark.parametrize("text,description,refused", [
+    ("Join us for free bike repairs! Punctures fixed for £12.", "Bike repairs in Bristol: punctures £12", True),
+    ("A free quote within 48 hours.", "Painting and decorating. Quote: free, within 48 hours", False),
+    ("Sugar-free, free from nasties: feel free to ask.", "Zest soda: sugar-free lemon soda", False),
+    ("Clamp with one hand free.", "FlexiClamp: one-handed bar clamp", False),
+])
+def test_something_given_free_is_an_offer_only_the_brief_may_make(text, description, refused):
+    problems = check_variant(text, description, "en", names=()).problems
+    assert any(p.startswith("promises an offer") for p in problems) is refused
